@@ -1,0 +1,123 @@
+"""The knowledge base: the one object the bot, the CLI and the benchmarks talk to."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from knowledge.corpus import CORPUS_DIR, Catalog, load_catalog, parse_file, sop_files
+from knowledge.index import Index, build_index, fingerprint, load_index, read_fingerprint
+from knowledge.lexicon import LEXICON_DIR, Lexicon, load_lexicon
+from knowledge.model import Answer, Lint, ParsedSource, Step
+from knowledge.normalize import CJK_RE, LATIN_RE, clean, detect_script
+from knowledge.search import MAX_QUERY_CHARS, Searcher
+from knowledge.segment import Segmenter, cache_dir
+
+log = logging.getLogger(__name__)
+
+EMPTY, NO_WORDS, TOO_LONG = "empty", "no_words", "too_long"
+HIGH, LOW, NONE = "high", "low", "none"
+
+
+def default_index_path() -> Path:
+    """$SOPBOT_INDEX, else ``index.db`` in the cache directory."""
+    configured = os.environ.get("SOPBOT_INDEX")
+    return Path(configured) if configured else cache_dir() / "sopbot" / "index.db"
+
+
+class KnowledgeBase:
+    """Parsed SOP steps and the search over them."""
+
+    def __init__(self, index: Index, searcher: Searcher, sources: Sequence[Path]) -> None:
+        self.index = index
+        self.searcher = searcher
+        self.sources = tuple(sources)
+
+    @classmethod
+    def open(
+        cls,
+        index_path: Path | None = None,
+        sources: Sequence[Path] | None = None,
+        lexicon_dir: Path = LEXICON_DIR,
+        catalog: Catalog | None = None,
+    ) -> KnowledgeBase:
+        """Load the index, building it first when the corpus or lexicon changed."""
+        index_path = index_path or default_index_path()
+        sources = list(sources) if sources is not None else sop_files(CORPUS_DIR)
+        catalog = catalog or load_catalog()
+        lexicon = load_lexicon(lexicon_dir)
+        lexicon_files = sorted(p for p in lexicon_dir.glob("*") if p.is_file())
+        stamp = fingerprint(
+            [p.name.encode() + p.read_bytes() for p in sources]
+            + [p.name.encode() + p.read_bytes() for p in lexicon_files]
+            + [repr(sorted(catalog.files.items())).encode(), repr(catalog.roles).encode()]
+        )
+        segmenter = Segmenter(lexicon)
+        if read_fingerprint(index_path) != stamp:
+            started = time.perf_counter()
+            parsed = [parse_file(path, catalog) for path in sources]
+            build_index(index_path, parsed, segmenter, catalog.aliases(), stamp)
+            log.info("built the index of %d file(s) in %.1fs", len(parsed), time.perf_counter() - started)
+        index = load_index(index_path)
+        searcher = Searcher(index, lexicon, segmenter, catalog.aliases(), catalog.roles)
+        return cls(index, searcher, sources)
+
+    @property
+    def steps(self) -> list[Step]:
+        return self.index.steps
+
+    @property
+    def lints(self) -> list[Lint]:
+        return self.index.lints
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return self.searcher.lexicon
+
+    def step(self, step_id: str) -> Step | None:
+        return self.index.by_id.get(step_id)
+
+    def ask(self, question: str, limit: int = 5, role: str | None = None, hint: str | None = None) -> Answer:
+        """Answer one question; never raises on odd input."""
+        started = time.perf_counter()
+        text = clean(question or "")
+        script = detect_script(text[:MAX_QUERY_CHARS], hint)
+        problem = ""
+        if not text:
+            return Answer(question, script, NONE, problem=EMPTY)
+        if not (CJK_RE.search(text) or LATIN_RE.search(text) or any(c.isdigit() for c in text)):
+            return Answer(question, script, NONE, problem=NO_WORDS)
+        if len(text) > MAX_QUERY_CHARS:
+            problem = TOO_LONG
+        query = self.searcher.read(text)
+        hits = self.searcher.rank(query, limit=limit, role=role)
+        confidence = NONE if not hits else LOW
+        if hits and self.confident(query, hits):
+            confidence = HIGH
+        elapsed = (time.perf_counter() - started) * 1000
+        if not hits and not problem:
+            problem = NO_WORDS if query.is_empty else ""
+        return Answer(
+            query=question,
+            script=script,
+            confidence=confidence,
+            hits=tuple(hits),
+            elapsed_ms=elapsed,
+            problem=problem,
+            terms=tuple(query.words),
+        )
+
+    def confident(self, query, hits) -> bool:
+        from knowledge.search import CONFIDENT_COVERAGE, CONFIDENT_SCORE
+
+        best = hits[0]
+        return best.score >= CONFIDENT_SCORE and self.searcher.coverage(query, best) >= CONFIDENT_COVERAGE
+
+
+def parse_sources(sources: Sequence[Path] | None = None) -> list[ParsedSource]:
+    """Parse SOP files without indexing them (for `sopbot kb` and the lint)."""
+    catalog = load_catalog()
+    return [parse_file(path, catalog) for path in (sources or sop_files(CORPUS_DIR))]

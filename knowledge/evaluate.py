@@ -1,0 +1,90 @@
+"""Score the search against a question set: does the right step come first?
+
+A question set is a TSV file, ``query<TAB>snippet|snippet<TAB>lang<TAB>kind``; a hit
+counts when one of the snippets occurs in a step's text, passage or tips once spaces
+and punctuation are removed and scripts folded (the rule the product is judged by).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.model import Hit
+from knowledge.normalize import to_simplified
+
+NOISE_RE = re.compile(r"[\W_]+")
+
+
+def squash(text: str) -> str:
+    """Text with no spaces or punctuation, in simplified characters."""
+    return NOISE_RE.sub("", to_simplified(text.lower()))
+
+
+@dataclass(frozen=True)
+class Question:
+    query: str
+    snippets: tuple[str, ...]
+    lang: str
+    kind: str
+
+
+def read_questions(path: Path) -> list[Question]:
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        query, snippets, lang, kind = (line.split("\t") + ["", "", ""])[:4]
+        questions.append(Question(query, tuple(s for s in snippets.split("|") if s), lang, kind))
+    return questions
+
+
+def answers(hit: Hit, question: Question) -> bool:
+    haystack = squash(hit.step.text + hit.passage + "".join(hit.step.tips))
+    return any(squash(snippet) in haystack for snippet in question.snippets)
+
+
+@dataclass
+class Report:
+    total: int = 0
+    top1: int = 0
+    top3: int = 0
+    by_lang: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    misses: list[tuple[Question, list[Hit]]] = field(default_factory=list)
+
+    def add(self, question: Question, hits: list[Hit]) -> None:
+        rank = next((i for i, hit in enumerate(hits) if answers(hit, question)), None)
+        self.total += 1
+        counts = self.by_lang[question.lang]
+        counts[0] += 1
+        if rank == 0:
+            self.top1 += 1
+            counts[1] += 1
+        if rank is not None and rank < 3:
+            self.top3 += 1
+            counts[2] += 1
+        if rank != 0:
+            self.misses.append((question, hits))
+
+    @property
+    def top1_rate(self) -> float:
+        return self.top1 / self.total if self.total else 0.0
+
+    @property
+    def top3_rate(self) -> float:
+        return self.top3 / self.total if self.total else 0.0
+
+    def summary(self) -> str:
+        parts = [f"top-1 {self.top1_rate:.1%} top-3 {self.top3_rate:.1%} (n={self.total})"]
+        for lang, (n, one, three) in sorted(self.by_lang.items()):
+            parts.append(f"{lang}: {one / n:.0%}/{three / n:.0%} of {n}")
+        return "; ".join(parts)
+
+
+def evaluate(kb, questions: list[Question]) -> Report:
+    report = Report()
+    for question in questions:
+        report.add(question, list(kb.ask(question.query).hits))
+    return report

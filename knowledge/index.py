@@ -1,0 +1,287 @@
+"""The search index: built once into an SQLite file, loaded into memory to answer.
+
+Building segments every sentence of every step (the slow part: jieba, pinyin) and
+stores the words with sqlite-utils, so a start-up only reads rows back. The file is a
+derived cache, stamped with a fingerprint of everything it was built from; a changed
+corpus, lexicon or index version rebuilds it, written beside the old one and moved into
+place atomically so a running reader never sees half an index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from knowledge.model import Lint, ParsedSource, Passage, Step
+from knowledge.normalize import fold
+from knowledge.segment import Segmenter, bigrams
+
+INDEX_VERSION = "1"
+SENTENCE_RE = re.compile(r"[^。；;！!？?]+[。；;！!？?]?")
+DIGIT_RE = re.compile(r"\d|[一二三兩两五十百]+(?:米|分鐘|分钟|張|张|天|小時|小时|次|人)")
+
+
+def fingerprint(parts: Iterable[bytes]) -> str:
+    digest = hashlib.sha256(INDEX_VERSION.encode())
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Split a paragraph into sentences, keeping each one's closing punctuation."""
+    found = [s.strip() for s in SENTENCE_RE.findall(paragraph)]
+    return [s for s in found if s] or [paragraph]
+
+
+def passages_of(step_index: int, step: Step) -> list[Passage]:
+    """The searchable pieces of a step: its title, body sentences, tips, alternates."""
+    pieces = []
+    if step.title:
+        pieces.append(Passage(step_index, "title", 0, step.title))
+    position = 0
+    for paragraph in step.body:
+        for sentence in sentences(paragraph):
+            pieces.append(Passage(step_index, "body", position, sentence))
+            position += 1
+    for tip_no, tip in enumerate(step.tips):
+        for sentence in sentences(tip):
+            pieces.append(Passage(step_index, "tip", tip_no, sentence))
+    for alt_no, alternate in enumerate(step.alternates):
+        pieces.append(Passage(step_index, "alternate", alt_no, alternate))
+    return pieces
+
+
+@dataclass
+class IndexedPassage:
+    passage: Passage
+    words: Counter[str]
+    grams: Counter[str]
+    has_number: bool
+
+
+@dataclass
+class Postings:
+    """An inverted index with BM25 statistics over one kind of unit."""
+
+    postings: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    lengths: list[int] = field(default_factory=list)
+    idf: dict[str, float] = field(default_factory=dict)
+    average_length: float = 1.0
+
+    @classmethod
+    def build(cls, units: Sequence[Counter[str]]) -> Postings:
+        index = cls()
+        for unit_no, counts in enumerate(units):
+            index.lengths.append(sum(counts.values()))
+            for term, tf in counts.items():
+                index.postings[term].append((unit_no, tf))
+        total = max(len(units), 1)
+        index.average_length = (sum(index.lengths) / total) or 1.0
+        for term, hits in index.postings.items():
+            df = len(hits)
+            index.idf[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        return index
+
+    def score(self, weights: dict[str, float], k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
+        """BM25 of every unit that holds one of the weighted query terms."""
+        scores: dict[int, float] = defaultdict(float)
+        for term, weight in weights.items():
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for unit_no, tf in self.postings[term]:
+                norm = k1 * (1 - b + b * self.lengths[unit_no] / self.average_length)
+                scores[unit_no] += weight * idf * tf * (k1 + 1) / (tf + norm)
+        return scores
+
+
+@dataclass
+class Index:
+    """Everything the search needs, in memory."""
+
+    steps: list[Step]
+    passages: list[IndexedPassage]
+    step_passages: list[list[int]]
+    passage_words: Postings
+    passage_grams: Postings
+    step_words: Postings
+    step_grams: Postings
+    vocabulary: dict[str, int]
+    pinyin_terms: dict[str, list[str]]
+    lints: list[Lint]
+    fingerprint: str
+
+    @property
+    def by_id(self) -> dict[str, Step]:
+        return {step.id: step for step in self.steps}
+
+
+def step_context(step: Step, aliases: Sequence[str]) -> str:
+    """Text that places a step (document, role, section) for the step-level match."""
+    return " ".join([step.doc, step.role, step.section, *aliases])
+
+
+def pinyin_key(word: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(word))
+
+
+def build_index(
+    path: Path,
+    sources: Sequence[ParsedSource],
+    segmenter: Segmenter,
+    aliases: dict[int, Sequence[str]],
+    stamp: str,
+) -> None:
+    """Segment every step and write the index to ``path`` (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite_utils.Database(tmp)
+    steps = [step for source in sources for step in source.steps]
+    db["steps"].insert_all(
+        (
+            {
+                "position": position,
+                "id": step.id,
+                "doc": step.doc,
+                "doc_no": step.doc_no,
+                "role": step.role,
+                "section": step.section,
+                "number": step.number,
+                "title": step.title,
+                "body": json.dumps(step.body, ensure_ascii=False),
+                "tips": json.dumps(step.tips, ensure_ascii=False),
+                "alternates": json.dumps(step.alternates, ensure_ascii=False),
+                "context": fold(step_context(step, aliases.get(step.doc_no, ()))),
+                "context_words": " ".join(
+                    segmenter.index_words(fold(step_context(step, aliases.get(step.doc_no, ()))))
+                ),
+            }
+            for position, step in enumerate(steps)
+        ),
+        pk="position",
+    )
+    rows = []
+    vocabulary: Counter[str] = Counter()
+    for step_index, step in enumerate(steps):
+        for passage in passages_of(step_index, step):
+            folded = fold(passage.text)
+            words = segmenter.index_words(folded)
+            vocabulary.update(set(words))
+            rows.append(
+                {
+                    "step": step_index,
+                    "kind": passage.kind,
+                    "position": passage.position,
+                    "text": passage.text,
+                    "words": " ".join(words),
+                }
+            )
+    db["passages"].insert_all(rows, pk="id")
+    db["passages"].enable_fts(["text", "words"], create_triggers=True)
+    db["vocabulary"].insert_all(
+        (
+            {"term": term, "df": df, "pinyin": pinyin_key(term)}
+            for term, df in vocabulary.items()
+            if re.search(r"[\u3400-\u9fff]", term) and len(term) >= 2
+        ),
+        pk="term",
+    )
+    db["lints"].insert_all(
+        ({"source": lint.source, "line": lint.line, "message": lint.message}
+         for source in sources for lint in source.lints),
+    )
+    db["meta"].insert({"key": "fingerprint", "value": stamp}, pk="key")
+    db.close()
+    os.replace(tmp, path)
+
+
+def read_fingerprint(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    try:
+        db = sqlite_utils.Database(path)
+        try:
+            row = db.execute("select value from meta where key = 'fingerprint'").fetchone()
+        finally:
+            db.close()
+    except Exception:  # a damaged or foreign file: rebuild rather than fail
+        return None
+    return row[0] if row else None
+
+
+def load_index(path: Path) -> Index:
+    """Read a built index back into memory."""
+    db = sqlite_utils.Database(path)
+    try:
+        steps = []
+        contexts: list[Counter[str]] = []
+        for row in db.query("select * from steps order by position"):
+            steps.append(
+                Step(
+                    doc=row["doc"],
+                    doc_no=row["doc_no"],
+                    role=row["role"],
+                    section=row["section"],
+                    number=row["number"],
+                    title=row["title"],
+                    body=tuple(json.loads(row["body"])),
+                    tips=tuple(json.loads(row["tips"])),
+                    alternates=tuple(json.loads(row["alternates"])),
+                )
+            )
+            contexts.append(Counter(row["context_words"].split()))
+        passages = []
+        step_passages: list[list[int]] = [[] for _ in steps]
+        for row in db.query("select * from passages order by id"):
+            words = Counter(row["words"].split())
+            folded = fold(row["text"])
+            passage = Passage(row["step"], row["kind"], row["position"], row["text"])
+            step_passages[row["step"]].append(len(passages))
+            passages.append(
+                IndexedPassage(passage, words, Counter(bigrams(folded)), bool(DIGIT_RE.search(folded)))
+            )
+        vocabulary = {row["term"]: row["df"] for row in db.query("select term, df from vocabulary")}
+        pinyin_terms: dict[str, list[str]] = defaultdict(list)
+        for row in db.query("select term, pinyin from vocabulary"):
+            pinyin_terms[row["pinyin"]].append(row["term"])
+        lints = [Lint(r["source"], r["line"], r["message"]) for r in db.query("select * from lints")]
+        stamp = db.execute("select value from meta where key = 'fingerprint'").fetchone()[0]
+    finally:
+        db.close()
+
+    step_word_counts = []
+    step_gram_counts = []
+    for step_index, step in enumerate(steps):
+        words: Counter[str] = Counter(contexts[step_index])
+        grams: Counter[str] = Counter()
+        for passage_no in step_passages[step_index]:
+            words.update(passages[passage_no].words)
+            grams.update(passages[passage_no].grams)
+        step_word_counts.append(words)
+        step_gram_counts.append(grams)
+    return Index(
+        steps=steps,
+        passages=passages,
+        step_passages=step_passages,
+        passage_words=Postings.build([p.words for p in passages]),
+        passage_grams=Postings.build([p.grams for p in passages]),
+        step_words=Postings.build(step_word_counts),
+        step_grams=Postings.build(step_gram_counts),
+        vocabulary=vocabulary,
+        pinyin_terms=dict(pinyin_terms),
+        lints=lints,
+        fingerprint=stamp,
+    )

@@ -1,0 +1,103 @@
+"""The domain vocabulary that bridges staff wording to the SOP's wording.
+
+The files live in ``knowledge/lexicon/`` (their format is in the README there) and are
+written in traditional Chinese like the SOP; everything is folded on load so it meets
+the question and the index on the same ground.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from knowledge.normalize import fold
+
+LEXICON_DIR = Path(__file__).parent / "lexicon"
+WORD_RE = re.compile(r"[a-z0-9%]+")
+
+
+@dataclass(frozen=True)
+class Synonym:
+    """Staff variants that stand for document terms: 客人 → 客戶."""
+
+    terms: tuple[str, ...]
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Gloss:
+    """An English phrase (stemmed words) and the SOP terms it means."""
+
+    words: tuple[str, ...]
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    synonyms: tuple[Synonym, ...] = ()
+    glossary: tuple[Gloss, ...] = ()
+    stopwords: frozenset[str] = frozenset()
+    user_words: tuple[tuple[str, int], ...] = ()
+    english_stopwords: frozenset[str] = field(default=frozenset())
+
+
+def _rows(path: Path) -> list[list[str]]:
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            rows.append(line.rstrip("\n").split("\t"))
+    return rows
+
+
+@cache
+def stem(word: str) -> str:
+    """Reduce an English word to its stem so "forgot", "forgets", "forgetting" meet."""
+    from knowledge.english import stem_word
+
+    return stem_word(word)
+
+
+def english_words(text: str) -> list[str]:
+    """Lower-case English words and numbers of ``text``, stemmed."""
+    return [stem(word) for word in WORD_RE.findall(text.lower())]
+
+
+def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
+    synonyms = []
+    for row in _rows(directory / "synonyms.tsv"):
+        if len(row) < 2:
+            continue
+        terms = tuple(dict.fromkeys(fold(t) for t in row[0].split() if t.strip()))
+        variants = tuple(dict.fromkeys(fold(v) for v in row[1].split("|") if v.strip()))
+        if terms and variants:
+            synonyms.append(Synonym(terms, variants))
+    glossary = []
+    for row in _rows(directory / "glossary_en.tsv"):
+        if len(row) < 2:
+            continue
+        terms = tuple(dict.fromkeys(fold(t) for t in row[1].split() if t.strip()))
+        for phrase in row[0].split("|"):
+            words = tuple(english_words(phrase))
+            if words and terms:
+                glossary.append(Gloss(words, terms))
+    stopwords = frozenset(fold(row[0].strip()) for row in _rows(directory / "stopwords.txt"))
+    user_words = []
+    for row in _rows(directory / "userdict.txt"):
+        parts = row[0].split()
+        if parts:
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1000
+            user_words.append((fold(parts[0]), freq))
+    english_stopwords = frozenset(
+        stem(word) for word in stopwords if WORD_RE.fullmatch(word) and not word.isdigit()
+    )
+    return Lexicon(
+        synonyms=tuple(synonyms),
+        glossary=tuple(sorted(glossary, key=lambda g: -len(g.words))),
+        stopwords=stopwords,
+        user_words=tuple(user_words),
+        english_stopwords=english_stopwords,
+    )

@@ -1,0 +1,137 @@
+"""Plain data objects of the knowledge base: what the parser builds and the search returns.
+
+Nothing here knows about Telegram or storage, so the same objects serve the bot, the
+command line and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Step:
+    """One numbered procedure step (or duty) of a role, with its tips.
+
+    ``body`` holds the step's sentences without the tips; ``tips`` the 溫馨提示
+    paragraphs that belong to it. ``alternates`` are staff wordings taught later.
+    """
+
+    doc: str
+    doc_no: int
+    role: str
+    section: str
+    number: str
+    title: str
+    body: tuple[str, ...]
+    tips: tuple[str, ...] = ()
+    alternates: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """A short id that survives re-parsing, small enough for callback data."""
+        key = "\x1f".join((str(self.doc_no), self.role, self.section, self.number, self.title))
+        return hashlib.blake2s(key.encode(), digest_size=5).hexdigest()
+
+    @property
+    def label(self) -> str:
+        """The step as its heading reads: ``1、晨會``."""
+        if self.number and self.title:
+            return f"{self.number}、{self.title}"
+        return self.title or self.number
+
+    @property
+    def text(self) -> str:
+        """The step's full text without its tips."""
+        return "".join(self.body)
+
+    @property
+    def breadcrumb(self) -> tuple[str, ...]:
+        """Document › role › step, leaving out levels the document does not have."""
+        return tuple(part for part in (self.doc, self.role, self.label) if part)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "doc": self.doc,
+            "role": self.role,
+            "section": self.section,
+            "step": self.label,
+            "text": self.text,
+            "tips": list(self.tips),
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A searchable unit inside a step: one body sentence or one tip sentence."""
+
+    step_index: int
+    kind: str  # "title", "body", "tip" or "alternate"
+    position: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A step that answers a question, with the sentences that matched."""
+
+    step: Step
+    passage: str
+    tips: tuple[str, ...]
+    score: float
+    matched_terms: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        data = self.step.as_dict()
+        data["passage"] = self.passage
+        data["tips"] = list(self.tips)
+        data["score"] = round(self.score, 4)
+        return {
+            key: data[key]
+            for key in ("doc", "role", "section", "step", "passage", "text", "tips", "score")
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the knowledge base says to one question.
+
+    ``confidence`` is "high" when the first hit answers the question, "low" when the
+    hits are only the closest steps, and "none" when the question could not be
+    searched at all (empty, emoji only, ...); ``problem`` then says why.
+    """
+
+    query: str
+    script: str  # "hant", "hans" or "en": the script replies are written in
+    confidence: str
+    hits: tuple[Hit, ...] = ()
+    elapsed_ms: float = 0.0
+    problem: str = ""
+    terms: tuple[str, ...] = field(default=())
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+@dataclass(frozen=True)
+class Lint:
+    """Something the parser had to guess or repair, with where it happened."""
+
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    """One SOP file turned into steps, plus what had to be guessed on the way."""
+
+    source: str
+    title: str
+    steps: tuple[Step, ...]
+    lints: tuple[Lint, ...] = ()

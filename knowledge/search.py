@@ -1,0 +1,268 @@
+"""Answer a staff question: read it, expand it into SOP words, rank steps and sentences.
+
+A question goes through four stages:
+
+1. *Reading*: fold the text (script, width, case), segment it, drop stop words.
+2. *Expanding*: staff wording → SOP wording (synonym lexicon), English → Chinese
+   (glossary), typos → known words (same pinyin, or one character off).
+3. *Ranking*: BM25 over sentences and over whole steps, on words and on character
+   pairs (which survive segmentation differences), with the cues a question carries:
+   a role or document it names, or that it asks for a number.
+4. *Judging*: how much of the question the best step accounts for decides whether the
+   answer is given with confidence or offered as "the closest steps".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from knowledge.index import Index, pinyin_key
+from knowledge.lexicon import Lexicon, english_words
+from knowledge.model import Hit
+from knowledge.normalize import fold
+from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams
+
+MAX_QUERY_CHARS = 300
+SYNONYM_WEIGHT = 0.9
+GLOSS_WEIGHT = 1.0
+TYPO_WEIGHT = 0.8
+LOOSE_TYPO_WEIGHT = 0.5
+SINGLE_CHAR_WEIGHT = 0.4
+GRAM_WEIGHT = 0.3
+STEP_WEIGHT = 0.5
+NUMBER_BOOST = 1.3
+ROLE_BOOST = 1.35
+DOC_BOOST = 1.6
+OTHER_DOC_PENALTY = 0.75
+MNEMONIC_PENALTY = 0.6
+CONFIDENT_COVERAGE = 0.42
+CONFIDENT_SCORE = 3.0
+
+NUMBER_QUESTION_RE = re.compile(
+    r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|"
+    r"how (?:many|much|long|far|often|soon)|what (?:percent|time|age|number)|percent|minutes?|meters?"
+)
+
+
+@dataclass
+class Query:
+    """A question as the ranking sees it."""
+
+    text: str
+    folded: str
+    words: dict[str, float] = field(default_factory=dict)
+    grams: dict[str, float] = field(default_factory=dict)
+    roles: set[str] = field(default_factory=set)
+    docs: set[int] = field(default_factory=set)
+    wants_number: bool = False
+    unknown: list[str] = field(default_factory=list)
+
+    def add(self, term: str, weight: float) -> None:
+        if weight > self.words.get(term, 0.0):
+            self.words[term] = weight
+        for gram in bigrams(term):
+            self.grams[gram] = max(self.grams.get(gram, 0.0), GRAM_WEIGHT * weight)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.words and not self.grams
+
+
+class Searcher:
+    """Ranks the steps of an :class:`Index` for a question."""
+
+    def __init__(
+        self,
+        index: Index,
+        lexicon: Lexicon,
+        segmenter: Segmenter,
+        doc_aliases: dict[int, tuple[str, ...]],
+        role_cues: dict[str, tuple[str, ...]],
+    ) -> None:
+        self.index = index
+        self.lexicon = lexicon
+        self.segmenter = segmenter
+        self.doc_aliases = {
+            doc: tuple({fold(a) for a in aliases if len(fold(a)) >= 2}) for doc, aliases in doc_aliases.items()
+        }
+        self.role_cues = {fold(role): tuple({fold(c) for c in cues}) for role, cues in role_cues.items()}
+        self.char_terms: dict[str, list[str]] = defaultdict(list)
+        for term in index.vocabulary:
+            for char in set(term):
+                self.char_terms[char].append(term)
+        self.known_chars = set(self.char_terms)
+
+    # -- reading and expanding -------------------------------------------------------
+    def read(self, text: str) -> Query:
+        folded = fold(text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
+        query = Query(text=text, folded=folded)
+        for word in self.segmenter.words(folded):
+            single_cjk = len(word) == 1 and CJK_RUN_RE.fullmatch(word)
+            query.add(word, SINGLE_CHAR_WEIGHT if single_cjk else 1.0)
+            if word not in self.index.passage_words.idf and CJK_RUN_RE.fullmatch(word):
+                query.unknown.append(word)
+        for run in CJK_RUN_RE.findall(folded):
+            for gram in bigrams(run):
+                if not all(char in self.lexicon.stopwords for char in gram):
+                    query.grams[gram] = max(query.grams.get(gram, 0.0), GRAM_WEIGHT)
+        self.expand_synonyms(query)
+        self.expand_english(query)
+        self.correct_typos(query)
+        self.read_cues(query)
+        return query
+
+    def expand_synonyms(self, query: Query) -> None:
+        words = set(query.words)
+        for synonym in self.lexicon.synonyms:
+            if any(
+                (len(variant) >= 2 and variant in query.folded) or variant in words
+                for variant in synonym.variants
+            ):
+                for term in synonym.terms:
+                    query.add(term, SYNONYM_WEIGHT)
+
+    def expand_english(self, query: Query) -> None:
+        words = [w for w in english_words(query.folded)]
+        if not words:
+            return
+        used = [False] * len(words)
+        for gloss in self.lexicon.glossary:  # longest phrases first
+            size = len(gloss.words)
+            for start in range(len(words) - size + 1):
+                if tuple(words[start : start + size]) == gloss.words and not all(used[start : start + size]):
+                    for i in range(start, start + size):
+                        used[i] = True
+                    for term in gloss.terms:
+                        query.add(term, GLOSS_WEIGHT)
+
+    def correct_typos(self, query: Query) -> None:
+        """Find the SOP word a mistyped piece of the question meant.
+
+        Chinese typing errors are mostly homophones (滅火氣 → 滅火器, 頭訴 → 投訴), so a
+        piece of the question with the pinyin of an SOP word stands for it; failing
+        that, a piece one character off an SOP word, where that character appears
+        nowhere in the SOP (投訢 → 投訴), stands for it more weakly.
+        """
+        vocabulary = self.index.vocabulary
+        for run in CJK_RUN_RE.findall(query.folded):
+            for size in (4, 3, 2):
+                for start in range(len(run) - size + 1):
+                    piece = run[start : start + size]
+                    if piece in vocabulary or piece in query.words:
+                        continue
+                    for term in self.index.pinyin_terms.get(pinyin_key(piece), ()):
+                        query.add(term, TYPO_WEIGHT)
+                    strangers = [c for c in piece if c not in self.known_chars]
+                    if len(strangers) == 1 and size >= 2:
+                        anchor = next(c for c in piece if c != strangers[0])
+                        for term in self.char_terms.get(anchor, ()):
+                            if len(term) == size and fuzz.ratio(term, piece) >= 100 * (size - 1) / size - 1:
+                                query.add(term, LOOSE_TYPO_WEIGHT)
+
+    def read_cues(self, query: Query) -> None:
+        expanded = query.folded + " " + " ".join(query.words)
+        for role, cues in self.role_cues.items():
+            if any(cue in expanded for cue in cues):
+                query.roles.add(role)
+        for doc, aliases in self.doc_aliases.items():
+            if doc != 3 and any(alias in query.folded for alias in aliases):
+                query.docs.add(doc)
+        query.wants_number = bool(NUMBER_QUESTION_RE.search(query.folded))
+
+    # -- ranking ---------------------------------------------------------------------
+    def passage_scores(self, query: Query) -> dict[int, float]:
+        scores = self.index.passage_words.score(query.words)
+        for passage_no, score in self.index.passage_grams.score(query.grams).items():
+            scores[passage_no] = scores.get(passage_no, 0.0) + score
+        if query.wants_number:
+            for passage_no in scores:
+                if self.index.passages[passage_no].has_number:
+                    scores[passage_no] *= NUMBER_BOOST
+        return scores
+
+    def rank(self, query: Query, limit: int = 5, role: str | None = None) -> list[Hit]:
+        if query.is_empty:
+            return []
+        passage_scores = self.passage_scores(query)
+        best_passage: dict[int, float] = defaultdict(float)
+        for passage_no, score in passage_scores.items():
+            step_no = self.index.passages[passage_no].passage.step_index
+            best_passage[step_no] = max(best_passage[step_no], score)
+        step_scores = self.index.step_words.score(query.words)
+        for step_no, score in self.index.step_grams.score(query.grams).items():
+            step_scores[step_no] = step_scores.get(step_no, 0.0) + score
+        preferred_role = fold(role) if role else None
+        totals: dict[int, float] = {}
+        for step_no in set(best_passage) | set(step_scores):
+            step = self.index.steps[step_no]
+            score = best_passage.get(step_no, 0.0) + STEP_WEIGHT * step_scores.get(step_no, 0.0)
+            step_role = fold(step.role)
+            if step_role in query.roles:
+                score *= ROLE_BOOST
+            elif preferred_role and step_role == preferred_role:
+                score *= 1.1
+            if query.docs:
+                score *= DOC_BOOST if step.doc_no in query.docs else OTHER_DOC_PENALTY
+            if step.section == "服務標準口訣":
+                score *= MNEMONIC_PENALTY
+            totals[step_no] = score
+        ranked = sorted(totals.items(), key=lambda item: -item[1])[:limit]
+        return [self.hit(query, step_no, score, passage_scores) for step_no, score in ranked]
+
+    def hit(self, query: Query, step_no: int, score: float, passage_scores: dict[int, float]) -> Hit:
+        """The step with the sentences that matched, in reading order, and its tips."""
+        step = self.index.steps[step_no]
+        numbers = self.index.step_passages[step_no]
+        scored = [(passage_scores.get(n, 0.0), n) for n in numbers]
+        body = [(s, n) for s, n in scored if self.index.passages[n].passage.kind == "body"]
+        top = max((s for s, _ in body), default=0.0)
+        chosen = sorted(n for s, n in body if top > 0 and s >= 0.5 * top)[:3]
+        if not chosen and body:
+            chosen = [body[0][1]]
+        passage = "".join(self.index.passages[n].passage.text for n in chosen)
+        tip_scores: dict[int, float] = defaultdict(float)
+        for s, n in scored:
+            indexed = self.index.passages[n].passage
+            if indexed.kind == "tip":
+                tip_scores[indexed.position] = max(tip_scores[indexed.position], s)
+        if top == 0 and tip_scores and max(tip_scores.values()) > 0:
+            passage = ""  # the tip is what answers; the body only gives context
+        order = sorted(range(len(step.tips)), key=lambda i: (-tip_scores.get(i, 0.0), i))
+        matched = tuple(
+            term
+            for term in sorted(query.words, key=len, reverse=True)
+            if any(term in self.index.passages[n].words for n in numbers)
+        )
+        return Hit(
+            step=step,
+            passage=passage or (step.body[0] if step.body and not step.tips else ""),
+            tips=tuple(step.tips[i] for i in order),
+            score=score,
+            matched_terms=matched,
+        )
+
+    # -- judging ---------------------------------------------------------------------
+    def coverage(self, query: Query, hit: Hit) -> float:
+        """The share of the question's weight that the step accounts for."""
+        step_no = self.index.steps.index(hit.step)
+        step_words = set()
+        for n in self.index.step_passages[step_no]:
+            step_words.update(self.index.passages[n].words)
+        step_grams = set()
+        for n in self.index.step_passages[step_no]:
+            step_grams.update(self.index.passages[n].grams)
+        idf = self.index.passage_words.idf
+        default_idf = max(idf.values(), default=1.0) * 0.6
+        total = matched = 0.0
+        for term, weight in query.words.items():
+            if weight < 1.0 and term not in step_words:
+                continue  # an expansion that does not fit is not held against the step
+            value = weight * idf.get(term, default_idf)
+            total += value
+            if term in step_words or (len(term) >= 2 and all(g in step_grams for g in bigrams(term)) and bigrams(term)):
+                matched += value
+        return matched / total if total else 0.0
