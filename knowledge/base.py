@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 EMPTY, NO_WORDS, TOO_LONG = "empty", "no_words", "too_long"
 HIGH, LOW, NONE = "high", "low", "none"
+INDEX_CODE = ("parse_text.py", "parse_markdown.py", "index.py", "segment.py", "normalize.py", "lexicon.py")
 
 
 def default_index_path() -> Path:
@@ -50,8 +51,10 @@ class KnowledgeBase:
         catalog = catalog or load_catalog()
         lexicon = load_lexicon(lexicon_dir)
         lexicon_files = sorted(p for p in lexicon_dir.glob("*") if p.is_file())
+        # The index depends on the code that parses and segments too, not just data.
+        code = [Path(__file__).with_name(name) for name in INDEX_CODE]
         stamp = fingerprint(
-            [p.name.encode() + p.read_bytes() for p in sources]
+            [p.name.encode() + p.read_bytes() for p in [*sources, *code]]
             + [p.name.encode() + p.read_bytes() for p in lexicon_files]
             + [repr(sorted(catalog.files.items())).encode(), repr(catalog.roles).encode()]
         )
