@@ -1,6 +1,6 @@
 """Print top-1/top-3 accuracy of the search on the golden and the public dev question sets.
 
-    python benchmarks/eval_retrieval.py [--misses] [FILE.tsv ...]
+python benchmarks/eval_retrieval.py [--misses] [FILE.tsv ...]
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from knowledge import KnowledgeBase
 from knowledge.evaluate import evaluate, read_questions
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SETS = [ROOT / "tests" / "golden" / "questions.tsv", ROOT.parent / "shared" / "eval" / "dev_questions.tsv"]
+DEFAULT_SETS = [
+    ROOT / "tests" / "golden" / "questions.tsv",
+    ROOT.parent / "shared" / "eval" / "dev_questions.tsv",
+]
 
 
 def main() -> None:

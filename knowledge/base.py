@@ -20,7 +20,14 @@ log = logging.getLogger(__name__)
 
 EMPTY, NO_WORDS, TOO_LONG = "empty", "no_words", "too_long"
 HIGH, LOW, NONE = "high", "low", "none"
-INDEX_CODE = ("parse_text.py", "parse_markdown.py", "index.py", "segment.py", "normalize.py", "lexicon.py")
+INDEX_CODE = (
+    "parse_text.py",
+    "parse_markdown.py",
+    "index.py",
+    "segment.py",
+    "normalize.py",
+    "lexicon.py",
+)
 
 
 def default_index_path() -> Path:
@@ -63,7 +70,9 @@ class KnowledgeBase:
             started = time.perf_counter()
             parsed = [parse_file(path, catalog) for path in sources]
             build_index(index_path, parsed, segmenter, catalog.aliases(), stamp)
-            log.info("built the index of %d file(s) in %.1fs", len(parsed), time.perf_counter() - started)
+            log.info(
+                "built the index of %d file(s) in %.1fs", len(parsed), time.perf_counter() - started
+            )
         index = load_index(index_path)
         searcher = Searcher(index, lexicon, segmenter, catalog.aliases(), catalog.roles)
         return cls(index, searcher, sources)
@@ -83,7 +92,9 @@ class KnowledgeBase:
     def step(self, step_id: str) -> Step | None:
         return self.index.by_id.get(step_id)
 
-    def ask(self, question: str, limit: int = 5, role: str | None = None, hint: str | None = None) -> Answer:
+    def ask(
+        self, question: str, limit: int = 5, role: str | None = None, hint: str | None = None
+    ) -> Answer:
         """Answer one question; never raises on odd input."""
         started = time.perf_counter()
         text = clean(question or "")
@@ -117,7 +128,10 @@ class KnowledgeBase:
         from knowledge.search import CONFIDENT_COVERAGE, CONFIDENT_SCORE
 
         best = hits[0]
-        return best.score >= CONFIDENT_SCORE and self.searcher.coverage(query, best) >= CONFIDENT_COVERAGE
+        return (
+            best.score >= CONFIDENT_SCORE
+            and self.searcher.coverage(query, best) >= CONFIDENT_COVERAGE
+        )
 
 
 def parse_sources(sources: Sequence[Path] | None = None) -> list[ParsedSource]:

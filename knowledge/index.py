@@ -92,7 +92,9 @@ class Postings:
             index.idf[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
         return index
 
-    def score(self, weights: dict[str, float], k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
+    def score(
+        self, weights: dict[str, float], k1: float = 1.2, b: float = 0.75
+    ) -> dict[int, float]:
         """BM25 of every unit that holds one of the weighted query terms."""
         scores: dict[int, float] = defaultdict(float)
         for term, weight in weights.items():
@@ -200,8 +202,11 @@ def build_index(
         pk="term",
     )
     db["lints"].insert_all(
-        ({"source": lint.source, "line": lint.line, "message": lint.message}
-         for source in sources for lint in source.lints),
+        (
+            {"source": lint.source, "line": lint.line, "message": lint.message}
+            for source in sources
+            for lint in source.lints
+        ),
     )
     db["meta"].insert({"key": "fingerprint", "value": stamp}, pk="key")
     db.close()
@@ -251,20 +256,24 @@ def load_index(path: Path) -> Index:
             passage = Passage(row["step"], row["kind"], row["position"], row["text"])
             step_passages[row["step"]].append(len(passages))
             passages.append(
-                IndexedPassage(passage, words, Counter(bigrams(folded)), bool(DIGIT_RE.search(folded)))
+                IndexedPassage(
+                    passage, words, Counter(bigrams(folded)), bool(DIGIT_RE.search(folded))
+                )
             )
         vocabulary = {row["term"]: row["df"] for row in db.query("select term, df from vocabulary")}
         pinyin_terms: dict[str, list[str]] = defaultdict(list)
         for row in db.query("select term, pinyin from vocabulary"):
             pinyin_terms[row["pinyin"]].append(row["term"])
-        lints = [Lint(r["source"], r["line"], r["message"]) for r in db.query("select * from lints")]
+        lints = [
+            Lint(r["source"], r["line"], r["message"]) for r in db.query("select * from lints")
+        ]
         stamp = db.execute("select value from meta where key = 'fingerprint'").fetchone()[0]
     finally:
         db.close()
 
     step_word_counts = []
     step_gram_counts = []
-    for step_index, step in enumerate(steps):
+    for step_index in range(len(steps)):
         words: Counter[str] = Counter(contexts[step_index])
         grams: Counter[str] = Counter()
         for passage_no in step_passages[step_index]:

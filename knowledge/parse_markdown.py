@@ -22,7 +22,11 @@ from knowledge.model import Lint, ParsedSource, Step
 
 HEADING_RE = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
 NUMBERED_RE = re.compile(r"^(?P<num>\d{1,3}|[一二三四五六七八九十]+)\s*[、.．)）]\s*(?P<title>.+)$")
-TIP_RE = re.compile(r"^(?:>\s*)?(?:💡\s*)?(?:溫馨提示|温馨提示|提示|tip)\s*[:：]?\s*", re.IGNORECASE)
+# "提示" alone is not a marker: "提示客戶…" (remind the customer) starts ordinary text.
+TIP_RE = re.compile(
+    r"^(?:>\s*)?(?:💡\s*(?:溫馨提示|温馨提示)?|溫馨提示|温馨提示|tip(?=\s*[:：]))\s*[:：]?\s*",
+    re.IGNORECASE,
+)
 QUOTE_RE = re.compile(r"^>\s?")
 LIST_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
@@ -90,7 +94,9 @@ def parse_markdown(text: str, source: str = "<markdown>") -> ParsedSource:
             elif level == 3 and not numbered:
                 section, current = heading_text, None
             else:
-                number, step_title = (numbered["num"], numbered["title"]) if numbered else ("", heading_text)
+                number, step_title = (
+                    (numbered["num"], numbered["title"]) if numbered else ("", heading_text)
+                )
                 current = _Draft(doc or source, doc_no, role, section, number, step_title.strip())
                 drafts.append(current)
             continue
@@ -99,7 +105,9 @@ def parse_markdown(text: str, source: str = "<markdown>") -> ParsedSource:
             if paragraph and not paragraph_is_tip:
                 flush(line_no)
             paragraph_is_tip = True
-            line = TIP_RE.sub("", QUOTE_RE.sub("", line), count=1) if tip else QUOTE_RE.sub("", line)
+            line = (
+                TIP_RE.sub("", QUOTE_RE.sub("", line), count=1) if tip else QUOTE_RE.sub("", line)
+            )
         elif LIST_RE.match(line):
             flush(line_no)
             line = LIST_RE.sub("", line)

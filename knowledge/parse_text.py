@@ -285,7 +285,7 @@ class TextParser:
             previous.tips[-1] += line
             self.lint(no, f"'{line}' read as the end of the previous tip, not as step {number}")
             return
-        if not line[len(number) : len(number) + 1] in "、.．":
+        if line[len(number) : len(number) + 1] not in "、.．":
             self.lint(no, f"step number {number} has no separator ('{line[:8]}…')")
         heading_alone = len(rest) <= HEADING_MAX_CHARS and not SENTENCE_PUNCTUATION.search(rest)
         if self.section == PROCEDURE and heading_alone:
@@ -313,7 +313,9 @@ class TextParser:
         candidates = [d for d in self.steps if d is not draft and d.title and d.body]
         best = max(candidates, key=lambda d: fuzz.partial_ratio(text, "".join(d.body)[:60]))
         draft.title = best.title
-        self.lint(draft.line, f"lost heading titled '{best.title}' after {best.role} › {best.title}")
+        self.lint(
+            draft.line, f"lost heading titled '{best.title}' after {best.role} › {best.title}"
+        )
 
     def check_numbering(self) -> None:
         groups: dict[tuple[int, str, str], list[_StepDraft]] = {}
@@ -326,6 +328,8 @@ class TextParser:
                     self.lint(after.line, f"numbering jumps from {before.number} to {after.number}")
 
 
-def parse_text(text: str, source: str = "<text>", catalog: dict[str, dict] | None = None) -> ParsedSource:
+def parse_text(
+    text: str, source: str = "<text>", catalog: dict[str, dict] | None = None
+) -> ParsedSource:
     """Parse a plain-text SOP file; ``catalog`` maps 篇 numbers to readable names."""
     return TextParser(source, catalog).parse(text)

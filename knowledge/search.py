@@ -44,7 +44,8 @@ CONFIDENT_SCORE = 3.0
 
 NUMBER_QUESTION_RE = re.compile(
     r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|"
-    r"how (?:many|much|long|far|often|soon)|what (?:percent|time|age|number)|percent|minutes?|meters?"
+    r"how (?:many|much|long|far|often|soon)|what (?:percent|time|age|number)|"
+    r"percent|minutes?|meters?"
 )
 
 
@@ -87,9 +88,12 @@ class Searcher:
         self.lexicon = lexicon
         self.segmenter = segmenter
         self.doc_aliases = {
-            doc: tuple({fold(a) for a in aliases if len(fold(a)) >= 2}) for doc, aliases in doc_aliases.items()
+            doc: tuple({fold(a) for a in aliases if len(fold(a)) >= 2})
+            for doc, aliases in doc_aliases.items()
         }
-        self.role_cues = {fold(role): tuple({fold(c) for c in cues}) for role, cues in role_cues.items()}
+        self.role_cues = {
+            fold(role): tuple({fold(c) for c in cues}) for role, cues in role_cues.items()
+        }
         self.char_terms: dict[str, list[str]] = defaultdict(list)
         for term in index.vocabulary:
             for char in set(term):
@@ -133,7 +137,9 @@ class Searcher:
         for gloss in self.lexicon.glossary:  # longest phrases first
             size = len(gloss.words)
             for start in range(len(words) - size + 1):
-                if tuple(words[start : start + size]) == gloss.words and not all(used[start : start + size]):
+                if tuple(words[start : start + size]) == gloss.words and not all(
+                    used[start : start + size]
+                ):
                     for i in range(start, start + size):
                         used[i] = True
                     for term in gloss.terms:
@@ -160,7 +166,10 @@ class Searcher:
                     if len(strangers) == 1 and size >= 2:
                         anchor = next(c for c in piece if c != strangers[0])
                         for term in self.char_terms.get(anchor, ()):
-                            if len(term) == size and fuzz.ratio(term, piece) >= 100 * (size - 1) / size - 1:
+                            if (
+                                len(term) == size
+                                and fuzz.ratio(term, piece) >= 100 * (size - 1) / size - 1
+                            ):
                                 query.add(term, LOOSE_TYPO_WEIGHT)
 
     def read_cues(self, query: Query) -> None:
@@ -213,7 +222,9 @@ class Searcher:
         ranked = sorted(totals.items(), key=lambda item: -item[1])[:limit]
         return [self.hit(query, step_no, score, passage_scores) for step_no, score in ranked]
 
-    def hit(self, query: Query, step_no: int, score: float, passage_scores: dict[int, float]) -> Hit:
+    def hit(
+        self, query: Query, step_no: int, score: float, passage_scores: dict[int, float]
+    ) -> Hit:
         """The step with the sentences that matched, in reading order, and its tips."""
         step = self.index.steps[step_no]
         numbers = self.index.step_passages[step_no]
@@ -263,6 +274,8 @@ class Searcher:
                 continue  # an expansion that does not fit is not held against the step
             value = weight * idf.get(term, default_idf)
             total += value
-            if term in step_words or (len(term) >= 2 and all(g in step_grams for g in bigrams(term)) and bigrams(term)):
+            if term in step_words or (
+                len(term) >= 2 and all(g in step_grams for g in bigrams(term)) and bigrams(term)
+            ):
                 matched += value
         return matched / total if total else 0.0

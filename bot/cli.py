@@ -1,0 +1,128 @@
+"""The `sopbot` command: ask the SOP, list it, chat with it, run the bot.
+
+Output of `ask --json` and `kb --json` is a contract other tools read: one JSON object
+per line, keys as documented in the README.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bot import render
+
+# A question longer than this is cut before it is read at all (the search reads less).
+INPUT_LIMIT = 20_000
+
+
+def open_knowledge(index: Path | None):
+    from knowledge import KnowledgeBase
+
+    return KnowledgeBase.open(index_path=index)
+
+
+def answer_record(kb, question: str) -> dict[str, object]:
+    result = kb.ask(question[:INPUT_LIMIT])
+    return {
+        "query": question,
+        "confidence": result.confidence,
+        "elapsed_ms": round(result.elapsed_ms, 3),
+        "reply": render.answer(result),
+        "hits": [hit.as_dict() for hit in result.hits],
+    }
+
+
+def emit(record: dict[str, object]) -> None:
+    click.echo(json.dumps(record, ensure_ascii=False))
+    sys.stdout.flush()
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
+def cli(verbose: bool) -> None:
+    """sopbot: the store's SOPs in every frontline worker's pocket."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+INDEX_OPTION = click.option(
+    "--index",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SOPBOT_INDEX",
+    help="The SQLite index file (built when missing). [env: SOPBOT_INDEX]",
+)
+
+
+@cli.command()
+@click.argument("question", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
+@INDEX_OPTION
+def ask(question: tuple[str, ...], as_json: bool, index: Path | None) -> None:
+    """Answer QUESTION from the SOP ('-' reads one question per input line)."""
+    kb = open_knowledge(index)
+    text = " ".join(question)
+    if text == "-":
+        for line in sys.stdin:
+            record = answer_record(kb, line.rstrip("\r\n"))
+            if as_json:
+                emit(record)
+            else:
+                click.echo(render.plain(str(record["reply"])) + "\n")
+        return
+    record = answer_record(kb, text)
+    if as_json:
+        emit(record)
+    else:
+        click.echo(render.plain(str(record["reply"])))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per step.")
+@click.option("--lint", is_flag=True, help="List what the parser had to guess or repair.")
+@INDEX_OPTION
+def kb(as_json: bool, lint: bool, index: Path | None) -> None:
+    """List every step of the knowledge base."""
+    base = open_knowledge(index)
+    if lint:
+        for item in base.lints:
+            click.echo(str(item))
+        return
+    for step in base.steps:
+        if as_json:
+            emit(step.as_dict())
+        else:
+            click.echo(" › ".join(step.breadcrumb))
+
+
+@cli.command()
+@INDEX_OPTION
+def chat(index: Path | None) -> None:
+    """Chat with the SOP in the terminal (reads stdin, so it can be piped)."""
+    kb = open_knowledge(index)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo("sopbot chat: ask a question (Ctrl-D to quit).")
+    while True:
+        if interactive:
+            click.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        click.echo(render.plain(render.answer(kb.ask(line.strip()[:INPUT_LIMIT]))) + "\n")
+        sys.stdout.flush()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Answering: the right step for plain questions, honest doubt, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import KnowledgeBase
+
+
+def best(kb: KnowledgeBase, question: str) -> str:
+    answer = kb.ask(question)
+    assert answer.hits, question
+    step = answer.hits[0].step
+    return f"{step.role}›{step.label}"
+
+
+def test_ask_finds_the_step_in_the_document_words(kb: KnowledgeBase) -> None:
+    assert best(kb, "值班經理開班前會要總結昨日工作情況嗎") == "值班經理›1、晨會"
+
+
+def test_ask_answers_in_the_script_of_the_question(kb: KnowledgeBase) -> None:
+    assert kb.ask("客户没带证件怎么办").script == "hans"
+    assert kb.ask("客戶沒帶證件怎麼辦").script == "hant"
+    assert kb.ask("customer forgot his ID").script == "en"
+
+
+def test_ask_hit_carries_the_matching_sentence_and_tips(kb: KnowledgeBase) -> None:
+    hit = kb.ask("門市內發生打架鬥毆怎麼辦").hits[0]
+    assert "打架鬥毆" in hit.passage
+    assert hit.step.role == "門市保全"
+    assert "打架斗殴" in hit.matched_terms
+
+
+def test_ask_best_matching_tip_comes_first(kb: KnowledgeBase) -> None:
+    hit = kb.ask("辦理業務時與客戶發生爭執").hits[0]
+    assert hit.step.label == "3、主動詢問核實"
+    assert "爭執" in hit.tips[0]
+
+
+def test_ask_role_named_in_the_question_ranks_that_role_first(kb: KnowledgeBase) -> None:
+    assert kb.ask("VIP接待 主動迎客").hits[0].step.role == "VIP接待"
+    assert kb.ask("業務演示 主動迎客").hits[0].step.role == "業務演示"
+
+
+def test_ask_off_topic_question_is_not_answered_with_confidence(kb: KnowledgeBase) -> None:
+    for question in ["今天天氣怎麼樣", "how do I cook rice", "股票明天會漲嗎"]:
+        assert kb.ask(question).confidence != "high", question
+
+
+def test_ask_returns_at_most_limit_hits_best_first(kb: KnowledgeBase) -> None:
+    hits = kb.ask("客戶投訴", limit=5).hits
+    assert 1 <= len(hits) <= 5
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "problem"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("😀🙏🎉", "no_words"),
+        ("\x00\x01\x02", "empty"),
+        ("？！。", "no_words"),
+    ],
+)
+def test_ask_unsearchable_input_says_why(kb: KnowledgeBase, question: str, problem: str) -> None:
+    answer = kb.ask(question)
+    assert (answer.confidence, answer.problem, answer.hits) == ("none", problem, ())
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "早會" * 50_000,
+        "<b>早會</b> <script>alert(1)</script> **粗體** [link](http://x)",
+        'NEAR(早會 晨會) AND "滅火器" OR * -',
+        "'; DROP TABLE steps; --",
+        "早會\x00幾點\u202e",
+        None,
+    ],
+)
+def test_ask_odd_input_never_raises(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.ask(question)  # type: ignore[arg-type]
+    assert answer.confidence in {"high", "low", "none"}
+
+
+def test_ask_huge_input_is_read_only_in_part(kb: KnowledgeBase) -> None:
+    answer = kb.ask("滅火器要多久檢查一次" + "。" * 100_000)
+    assert answer.problem == "too_long"
+    assert answer.hits
+
+
+def test_ask_step_lookup_by_id(kb: KnowledgeBase) -> None:
+    step = kb.steps[10]
+    assert kb.step(step.id) == step
+    assert kb.step("nonexistent") is None
+
+
+def test_ask_rebuilds_the_index_only_when_inputs_change(index_path) -> None:
+    first = KnowledgeBase.open(index_path=index_path)
+    built = index_path.stat().st_mtime_ns
+    second = KnowledgeBase.open(index_path=index_path)
+    assert index_path.stat().st_mtime_ns == built
+    assert [s.id for s in first.steps] == [s.id for s in second.steps]
