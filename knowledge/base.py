@@ -39,7 +39,10 @@ def default_index_path() -> Path:
 class KnowledgeBase:
     """Parsed SOP steps and the search over them."""
 
-    def __init__(self, index: Index, searcher: Searcher, sources: Sequence[Path]) -> None:
+    def __init__(
+        self, index: Index, searcher: Searcher, sources: Sequence[Path], index_path: Path
+    ) -> None:
+        self.index_path = index_path
         self.index = index
         self.searcher = searcher
         self.sources = tuple(sources)
@@ -75,7 +78,7 @@ class KnowledgeBase:
             )
         index = load_index(index_path)
         searcher = Searcher(index, lexicon, segmenter, catalog.aliases(), catalog.roles)
-        return cls(index, searcher, sources)
+        return cls(index, searcher, sources, index_path)
 
     @property
     def steps(self) -> list[Step]:

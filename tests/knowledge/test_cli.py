@@ -1,0 +1,92 @@
+"""The `sopbot` command line: its JSON output is a contract other tools read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+HIT_KEYS = ["doc", "role", "section", "step", "passage", "text", "tips", "score"]
+
+
+@pytest.fixture
+def run(tmp_path_factory: pytest.TempPathFactory, kb):
+    index = str(kb.index_path)
+
+    def invoke(*args: str, input: str | None = None):
+        result = CliRunner().invoke(cli, [*args], input=input, env={"SOPBOT_INDEX": index})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return invoke
+
+
+def test_cli_ask_json_is_one_object_with_the_contract_keys(run) -> None:
+    record = json.loads(run("ask", "--json", "客户没带证件怎么办"))
+    assert list(record) == ["query", "confidence", "elapsed_ms", "reply", "hits"]
+    assert record["query"] == "客户没带证件怎么办"
+    assert 1 <= len(record["hits"]) <= 5
+    assert list(record["hits"][0]) == HIT_KEYS
+    assert "证件" in record["reply"]  # a simplified question gets a simplified reply
+
+
+def test_cli_ask_dash_reads_one_question_per_line(run) -> None:
+    lines = run("ask", "--json", "-", input="早會幾點開\n\n打架\n").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["query"] for r in records] == ["早會幾點開", "", "打架"]
+    assert records[1]["confidence"] == "none" and records[1]["hits"] == []
+
+
+def test_cli_ask_prints_plain_text_for_people(run) -> None:
+    output = run("ask", "門市內發生打架鬥毆")
+    assert "門市保全" in output and "<b>" not in output
+
+
+@pytest.mark.parametrize("question", ["", "😀", 'NEAR( "a" AND *', "<b>x</b>", "\x01\x02"])
+def test_cli_ask_bad_input_gets_a_friendly_reply(run, question: str) -> None:
+    record = json.loads(run("ask", "--json", question))
+    assert record["reply"]
+
+
+def test_cli_kb_json_lists_every_step(run, kb) -> None:
+    records = [json.loads(line) for line in run("kb", "--json").splitlines()]
+    assert len(records) == len(kb.steps)
+    assert list(records[0]) == ["doc", "role", "section", "step", "text", "tips"]
+
+
+def test_cli_kb_lint_lists_the_repairs(run) -> None:
+    assert "heading fused with its body" in run("kb", "--lint")
+
+
+def test_cli_chat_answers_piped_questions(run) -> None:
+    output = run("chat", input="門市內發生打架鬥毆\n\n")
+    assert "門市保全" in output
+
+
+def test_cli_ask_streams_answers_as_lines_arrive(kb) -> None:
+    """Each answer is flushed before the next question is read (a pipe partner waits)."""
+    env = {**os.environ, "SOPBOT_INDEX": str(kb.index_path)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    ) as process:
+        assert process.stdin and process.stdout
+        process.stdin.write("打架\n")
+        process.stdin.flush()
+        first = json.loads(process.stdout.readline())
+        process.stdin.write("早會\n")
+        process.stdin.close()
+        second = json.loads(process.stdout.readline())
+        assert process.wait(timeout=30) == 0
+    assert (first["query"], second["query"]) == ("打架", "早會")
