@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from knowledge.corpus import CORPUS_DIR, Catalog, load_catalog, parse_file, sop_files
-from knowledge.index import Index, build_index, fingerprint, load_index, read_fingerprint
+from knowledge.index import (
+    Index,
+    build_index,
+    dictionary_path,
+    fingerprint,
+    load_index,
+    read_fingerprint,
+)
 from knowledge.lexicon import LEXICON_DIR, Lexicon, load_lexicon
 from knowledge.model import Answer, Lint, ParsedSource, Step
 from knowledge.normalize import CJK_RE, LATIN_RE, clean, detect_script
@@ -68,15 +75,17 @@ class KnowledgeBase:
             + [p.name.encode() + p.read_bytes() for p in lexicon_files]
             + [repr(sorted(catalog.files.items())).encode(), repr(catalog.roles).encode()]
         )
-        segmenter = Segmenter(lexicon)
-        if read_fingerprint(index_path) != stamp:
+        dictionary = dictionary_path(index_path)
+        if read_fingerprint(index_path) != stamp or not dictionary.exists():
             started = time.perf_counter()
             parsed = [parse_file(path, catalog) for path in sources]
-            build_index(index_path, parsed, segmenter, catalog.aliases(), stamp)
-            log.info(
-                "built the index of %d file(s) in %.1fs", len(parsed), time.perf_counter() - started
+            extra_words = lexicon_words(lexicon)
+            build_index(
+                index_path, parsed, Segmenter(lexicon), catalog.aliases(), stamp, extra_words
             )
+            log.info("built the index in %.1fs", time.perf_counter() - started)
         index = load_index(index_path)
+        segmenter = Segmenter(lexicon, dictionary)
         searcher = Searcher(index, lexicon, segmenter, catalog.aliases(), catalog.roles)
         return cls(index, searcher, sources, index_path)
 
@@ -135,6 +144,16 @@ class KnowledgeBase:
             best.score >= CONFIDENT_SCORE
             and self.searcher.coverage(query, best) >= CONFIDENT_COVERAGE
         )
+
+
+def lexicon_words(lexicon: Lexicon) -> list[str]:
+    """Words the lexicon knows, so questions using them segment well."""
+    words = [word for word, _ in lexicon.user_words]
+    for synonym in lexicon.synonyms:
+        words += [*synonym.terms, *synonym.variants]
+    for gloss in lexicon.glossary:
+        words += gloss.terms
+    return words
 
 
 def parse_sources(sources: Sequence[Path] | None = None) -> list[ParsedSource]:

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import sqlite_utils
 
 from knowledge.model import Lint, ParsedSource, Passage, Step
 from knowledge.normalize import fold
-from knowledge.segment import Segmenter, bigrams
+from knowledge.segment import Segmenter, bigrams, write_dictionary
 
 INDEX_VERSION = "1"
 SENTENCE_RE = re.compile(r"[^。；;！!？?]+[。；;！!？?]?")
@@ -120,6 +121,7 @@ class Index:
     step_grams: Postings
     vocabulary: dict[str, int]
     pinyin_terms: dict[str, list[str]]
+    readings: dict[str, str]
     lints: list[Lint]
     fingerprint: str
 
@@ -133,10 +135,28 @@ def step_context(step: Step, aliases: Sequence[str]) -> str:
     return " ".join([step.doc, step.role, step.section, *aliases])
 
 
-def pinyin_key(word: str) -> str:
-    from pypinyin import lazy_pinyin
+def dictionary_path(index_path: Path) -> Path:
+    """The small jieba dictionary written beside the index (see ``write_dictionary``)."""
+    return index_path.with_name(index_path.name + ".dict.txt")
 
-    return " ".join(lazy_pinyin(word))
+
+def pinyin_table() -> dict[str, str]:
+    """Every common Chinese character's first reading, without tones (build time only).
+
+    pypinyin's table takes 0.4 s to import, so the index keeps the part it needs.
+    """
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    table = {}
+    for code, readings in pinyin_dict.items():
+        if 0x4E00 <= code <= 0x9FFF:
+            first = unicodedata.normalize("NFKD", readings.split(",")[0])
+            table[chr(code)] = "".join(c for c in first if not unicodedata.combining(c))
+    return table
+
+
+def pinyin_key(word: str, table: dict[str, str]) -> str:
+    return " ".join(table.get(char, char) for char in word)
 
 
 def build_index(
@@ -145,6 +165,7 @@ def build_index(
     segmenter: Segmenter,
     aliases: dict[int, Sequence[str]],
     stamp: str,
+    extra_words: Iterable[str] = (),
 ) -> None:
     """Segment every step and write the index to ``path`` (atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -193,9 +214,13 @@ def build_index(
             )
     db["passages"].insert_all(rows, pk="id")
     db["passages"].enable_fts(["text", "words"], create_triggers=True)
+    readings = pinyin_table()
+    db["pinyin"].insert_all(
+        ({"char": char, "reading": reading} for char, reading in readings.items()), pk="char"
+    )
     db["vocabulary"].insert_all(
         (
-            {"term": term, "df": df, "pinyin": pinyin_key(term)}
+            {"term": term, "df": df, "pinyin": pinyin_key(term, readings)}
             for term, df in vocabulary.items()
             if re.search(r"[\u3400-\u9fff]", term) and len(term) >= 2
         ),
@@ -210,6 +235,13 @@ def build_index(
     )
     db["meta"].insert({"key": "fingerprint", "value": stamp}, pk="key")
     db.close()
+    texts = [row["text"] for row in rows] + [
+        fold(step_context(s, aliases.get(s.doc_no, ()))) for s in steps
+    ]
+    dictionary = dictionary_path(path)
+    tmp_dictionary = dictionary.with_name(f".{dictionary.name}.{os.getpid()}.tmp")
+    write_dictionary(tmp_dictionary, [fold(t) for t in texts], extra_words)
+    os.replace(tmp_dictionary, dictionary)
     os.replace(tmp, path)
 
 
@@ -264,6 +296,7 @@ def load_index(path: Path) -> Index:
         pinyin_terms: dict[str, list[str]] = defaultdict(list)
         for row in db.query("select term, pinyin from vocabulary"):
             pinyin_terms[row["pinyin"]].append(row["term"])
+        readings = dict(db.execute("select char, reading from pinyin").fetchall())
         lints = [
             Lint(r["source"], r["line"], r["message"]) for r in db.query("select * from lints")
         ]
@@ -291,6 +324,7 @@ def load_index(path: Path) -> Index:
         step_grams=Postings.build(step_gram_counts),
         vocabulary=vocabulary,
         pinyin_terms=dict(pinyin_terms),
+        readings=readings,
         lints=lints,
         fingerprint=stamp,
     )

@@ -160,7 +160,9 @@ class Searcher:
                     piece = run[start : start + size]
                     if piece in vocabulary or piece in query.words:
                         continue
-                    for term in self.index.pinyin_terms.get(pinyin_key(piece), ()):
+                    for term in self.index.pinyin_terms.get(
+                        pinyin_key(piece, self.index.readings), ()
+                    ):
                         query.add(term, TYPO_WEIGHT)
                     strangers = [c for c in piece if c not in self.known_chars]
                     if len(strangers) == 1 and size >= 2:

@@ -20,6 +20,8 @@ from knowledge.lexicon import Lexicon
 
 jieba.setLogLevel(logging.WARNING)
 
+# A private-use character: never typed, so the filler entry never matches anything.
+FILLER_WORD = "\ue000"
 PUNCTUATION_RE = re.compile(r"^[\W_]+$")
 CJK_RUN_RE = re.compile(r"[\u3400-\u9fff]+")
 
@@ -33,8 +35,8 @@ def cache_dir() -> Path:
 class Segmenter:
     """Cuts folded (simplified, lower-case) text into words."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
-        self.tokenizer = jieba.Tokenizer()
+    def __init__(self, lexicon: Lexicon, dictionary: Path | None = None) -> None:
+        self.tokenizer = jieba.Tokenizer(str(dictionary)) if dictionary else jieba.Tokenizer()
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
         self.tokenizer.tmp_dir = str(directory)
@@ -68,3 +70,33 @@ def bigrams(text: str) -> list[str]:
     for run in CJK_RUN_RE.findall(text):
         pieces.extend(run[i : i + 2] for i in range(len(run) - 1))
     return pieces
+
+
+def write_dictionary(path: Path, texts: Iterable[str], extra_words: Iterable[str]) -> None:
+    """Write the part of jieba's dictionary that the corpus can use.
+
+    jieba's full dictionary holds 350,000 words; loading it costs most of a second and
+    some 60 MB. A question can only match words the corpus has, so the search needs
+    just the dictionary words found in the corpus (and the lexicon). Keeping jieba's
+    total frequency (one filler entry makes up the difference) keeps every probability,
+    so the corpus's own sentences segment exactly as with the full dictionary.
+    """
+    longest = 8
+    pieces: set[str] = set(extra_words)
+    for text in texts:
+        for start in range(len(text)):
+            for size in range(1, longest + 1):
+                if start + size > len(text):
+                    break
+                pieces.add(text[start : start + size])
+    kept, total = [], 0
+    with jieba.get_dict_file() as full:
+        for raw in full:
+            word, freq, *tag = raw.decode("utf-8").split()
+            total += int(freq)
+            if word in pieces:
+                kept.append((word, int(freq), tag[0] if tag else ""))
+    filler = total - sum(freq for _, freq, _ in kept)
+    lines = [f"{word} {freq} {tag}".rstrip() for word, freq, tag in kept]
+    lines.append(f"{FILLER_WORD} {max(filler, 1)} x")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
