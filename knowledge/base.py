@@ -137,12 +137,10 @@ class KnowledgeBase:
         )
 
     def confident(self, query, hits) -> bool:
-        from knowledge.search import CONFIDENT_COVERAGE, CONFIDENT_SCORE
-
         best = hits[0]
         return (
-            best.score >= CONFIDENT_SCORE
-            and self.searcher.coverage(query, best) >= CONFIDENT_COVERAGE
+            best.score >= self.searcher.tuning.confident_score
+            and self.searcher.coverage(query, best) >= self.searcher.tuning.confident_coverage
         )
 
 

@@ -18,8 +18,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
-
 from knowledge.index import Index, pinyin_key
 from knowledge.lexicon import Lexicon, english_words
 from knowledge.model import Hit
@@ -27,20 +25,6 @@ from knowledge.normalize import fold
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams
 
 MAX_QUERY_CHARS = 300
-SYNONYM_WEIGHT = 0.9
-GLOSS_WEIGHT = 1.0
-TYPO_WEIGHT = 0.8
-LOOSE_TYPO_WEIGHT = 0.5
-SINGLE_CHAR_WEIGHT = 0.4
-GRAM_WEIGHT = 0.3
-STEP_WEIGHT = 0.5
-NUMBER_BOOST = 1.3
-ROLE_BOOST = 1.35
-DOC_BOOST = 1.6
-OTHER_DOC_PENALTY = 0.75
-MNEMONIC_PENALTY = 0.6
-CONFIDENT_COVERAGE = 0.42
-CONFIDENT_SCORE = 3.0
 
 NUMBER_QUESTION_RE = re.compile(
     r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|"
@@ -49,12 +33,38 @@ NUMBER_QUESTION_RE = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """The weights of the ranking, in one place so a benchmark can vary them.
+
+    Term weights: how much a word of each origin counts (a word the staff typed
+    counts 1). Boosts multiply a step's score when a cue in the question fits it.
+    """
+
+    synonym_weight: float = 0.9
+    gloss_weight: float = 1.0
+    typo_weight: float = 0.8
+    loose_typo_weight: float = 0.5
+    single_char_weight: float = 0.4
+    gram_weight: float = 0.3
+    step_weight: float = 0.5
+    number_boost: float = 1.3
+    role_boost: float = 1.35
+    role_name_weight: float = 0.2
+    doc_boost: float = 1.6
+    other_doc_penalty: float = 0.75
+    mnemonic_penalty: float = 0.6
+    confident_coverage: float = 0.42
+    confident_score: float = 3.0
+
+
 @dataclass
 class Query:
     """A question as the ranking sees it."""
 
     text: str
     folded: str
+    gram_weight: float
     words: dict[str, float] = field(default_factory=dict)
     grams: dict[str, float] = field(default_factory=dict)
     roles: set[str] = field(default_factory=set)
@@ -66,7 +76,7 @@ class Query:
         if weight > self.words.get(term, 0.0):
             self.words[term] = weight
         for gram in bigrams(term):
-            self.grams[gram] = max(self.grams.get(gram, 0.0), GRAM_WEIGHT * weight)
+            self.grams[gram] = max(self.grams.get(gram, 0.0), self.gram_weight * weight)
 
     @property
     def is_empty(self) -> bool:
@@ -83,7 +93,9 @@ class Searcher:
         segmenter: Segmenter,
         doc_aliases: dict[int, tuple[str, ...]],
         role_cues: dict[str, tuple[str, ...]],
+        tuning: Tuning | None = None,
     ) -> None:
+        self.tuning = tuning or Tuning()
         self.index = index
         self.lexicon = lexicon
         self.segmenter = segmenter
@@ -103,16 +115,16 @@ class Searcher:
     # -- reading and expanding -------------------------------------------------------
     def read(self, text: str) -> Query:
         folded = fold(text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
-        query = Query(text=text, folded=folded)
+        query = Query(text=text, folded=folded, gram_weight=self.tuning.gram_weight)
         for word in self.segmenter.words(folded):
             single_cjk = len(word) == 1 and CJK_RUN_RE.fullmatch(word)
-            query.add(word, SINGLE_CHAR_WEIGHT if single_cjk else 1.0)
+            query.add(word, self.tuning.single_char_weight if single_cjk else 1.0)
             if word not in self.index.passage_words.idf and CJK_RUN_RE.fullmatch(word):
                 query.unknown.append(word)
         for run in CJK_RUN_RE.findall(folded):
             for gram in bigrams(run):
                 if not all(char in self.lexicon.stopwords for char in gram):
-                    query.grams[gram] = max(query.grams.get(gram, 0.0), GRAM_WEIGHT)
+                    query.grams[gram] = max(query.grams.get(gram, 0.0), self.tuning.gram_weight)
         self.expand_synonyms(query)
         self.expand_english(query)
         self.correct_typos(query)
@@ -127,7 +139,7 @@ class Searcher:
                 for variant in synonym.variants
             ):
                 for term in synonym.terms:
-                    query.add(term, SYNONYM_WEIGHT)
+                    query.add(term, self.tuning.synonym_weight)
 
     def expand_english(self, query: Query) -> None:
         words = [w for w in english_words(query.folded)]
@@ -143,7 +155,7 @@ class Searcher:
                     for i in range(start, start + size):
                         used[i] = True
                     for term in gloss.terms:
-                        query.add(term, GLOSS_WEIGHT)
+                        query.add(term, self.tuning.gloss_weight)
 
     def correct_typos(self, query: Query) -> None:
         """Find the SOP word a mistyped piece of the question meant.
@@ -163,25 +175,43 @@ class Searcher:
                     for term in self.index.pinyin_terms.get(
                         pinyin_key(piece, self.index.readings), ()
                     ):
-                        query.add(term, TYPO_WEIGHT)
-                    strangers = [c for c in piece if c not in self.known_chars]
-                    if len(strangers) == 1 and size >= 2:
-                        anchor = next(c for c in piece if c != strangers[0])
-                        for term in self.char_terms.get(anchor, ()):
-                            if (
-                                len(term) == size
-                                and fuzz.ratio(term, piece) >= 100 * (size - 1) / size - 1
-                            ):
-                                query.add(term, LOOSE_TYPO_WEIGHT)
+                        query.add(term, self.tuning.typo_weight)
+                    self.correct_one_stranger(query, piece)
+
+    def correct_one_stranger(self, query: Query, piece: str) -> None:
+        """Read ``piece`` as the one SOP word it equals but for a character the SOP lacks."""
+        strangers = [i for i, char in enumerate(piece) if char not in self.known_chars]
+        if len(strangers) != 1:
+            return
+        odd = strangers[0]
+        anchor = piece[1] if odd == 0 else piece[0]
+        candidates = [
+            term
+            for term in self.char_terms.get(anchor, ())
+            if len(term) == len(piece)
+            and all(a == b for i, (a, b) in enumerate(zip(term, piece, strict=True)) if i != odd)
+        ]
+        if len(candidates) == 1:  # several would be a guess, not a correction
+            query.add(candidates[0], self.tuning.loose_typo_weight)
 
     def read_cues(self, query: Query) -> None:
         expanded = query.folded + " " + " ".join(query.words)
         for role, cues in self.role_cues.items():
             if any(cue in expanded for cue in cues):
                 query.roles.add(role)
+        # A role named in the question says whose step it is, not what it is about: the
+        # role's description mentions its own name most and would win every time.
+        for term in list(query.words):
+            if term in self.role_cues:
+                query.words[term] = self.tuning.role_name_weight
         for doc, aliases in self.doc_aliases.items():
-            if doc != 3 and any(alias in query.folded for alias in aliases):
+            named = [alias for alias in aliases if alias in query.folded]
+            if doc != 3 and named:
                 query.docs.add(doc)
+                # Likewise a document's name picks the document; its steps repeat it.
+                for term in list(query.words):
+                    if any(term in alias for alias in named):
+                        query.words[term] = min(query.words[term], self.tuning.role_name_weight)
         query.wants_number = bool(NUMBER_QUESTION_RE.search(query.folded))
 
     # -- ranking ---------------------------------------------------------------------
@@ -192,7 +222,7 @@ class Searcher:
         if query.wants_number:
             for passage_no in scores:
                 if self.index.passages[passage_no].has_number:
-                    scores[passage_no] *= NUMBER_BOOST
+                    scores[passage_no] *= self.tuning.number_boost
         return scores
 
     def rank(self, query: Query, limit: int = 5, role: str | None = None) -> list[Hit]:
@@ -207,19 +237,22 @@ class Searcher:
         for step_no, score in self.index.step_grams.score(query.grams).items():
             step_scores[step_no] = step_scores.get(step_no, 0.0) + score
         preferred_role = fold(role) if role else None
+        tuning = self.tuning
         totals: dict[int, float] = {}
         for step_no in set(best_passage) | set(step_scores):
             step = self.index.steps[step_no]
-            score = best_passage.get(step_no, 0.0) + STEP_WEIGHT * step_scores.get(step_no, 0.0)
+            score = best_passage.get(step_no, 0.0) + tuning.step_weight * step_scores.get(
+                step_no, 0.0
+            )
             step_role = fold(step.role)
             if step_role in query.roles:
-                score *= ROLE_BOOST
+                score *= self.tuning.role_boost
             elif preferred_role and step_role == preferred_role:
                 score *= 1.1
             if query.docs:
-                score *= DOC_BOOST if step.doc_no in query.docs else OTHER_DOC_PENALTY
+                score *= tuning.doc_boost if step.doc_no in query.docs else tuning.other_doc_penalty
             if step.section == "服務標準口訣":
-                score *= MNEMONIC_PENALTY
+                score *= self.tuning.mnemonic_penalty
             totals[step_no] = score
         ranked = sorted(totals.items(), key=lambda item: -item[1])[:limit]
         return [self.hit(query, step_no, score, passage_scores) for step_no, score in ranked]
