@@ -120,6 +120,30 @@ def chat(index: Path | None) -> None:
         sys.stdout.flush()
 
 
+@cli.command()
+@click.option("-n", "count", default=10, show_default=True, help="How many questions.")
+@click.option("--role", help="Only questions about this role (either script).")
+@click.option("--seed", type=int, help="The same seed gives the same questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
+@INDEX_OPTION
+def quiz(count: int, role: str | None, seed: int | None, as_json: bool, index: Path | None) -> None:
+    """Print quiz questions made from the SOP text."""
+    from knowledge.quiz import generate_questions
+
+    questions = generate_questions(open_knowledge(index).steps, count, role=role, seed=seed)
+    if not questions:
+        raise click.ClickException(f"no quiz questions for role {role!r}" if role else "no quiz")
+    for number, question in enumerate(questions, 1):
+        if as_json:
+            emit(question.as_dict())
+            continue
+        click.echo(f"{number}. [{question.kind}] {question.breadcrumb}\n{question.question}")
+        for option_number, option in enumerate(question.options):
+            mark = "  ✓" if option_number == question.correct else ""
+            click.echo(f"   {chr(ord('A') + option_number)}. {option}{mark}")
+        click.echo(f"   → {question.explanation}\n")
+
+
 def main() -> None:
     cli()
 
