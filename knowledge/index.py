@@ -122,6 +122,7 @@ class Index:
     vocabulary: dict[str, int]
     pinyin_terms: dict[str, list[str]]
     readings: dict[str, str]
+    sound_alikes: set[str]
     lints: list[Lint]
     fingerprint: str
 
@@ -159,6 +160,20 @@ def pinyin_key(word: str, table: dict[str, str]) -> str:
     return " ".join(table.get(char, char) for char in word)
 
 
+def homophones(vocabulary: Iterable[str], real: set[str], readings: dict[str, str]) -> set[str]:
+    """Real words that sound like an SOP word but are not one (只是 ~ 知識).
+
+    A question using one is not mistyped, so the typo correction leaves it alone.
+    """
+    targets = {term for term in vocabulary if term in real and len(term) >= 2}
+    keys = {pinyin_key(term, readings) for term in targets}
+    return {
+        word
+        for word in real
+        if 2 <= len(word) <= 4 and word not in targets and pinyin_key(word, readings) in keys
+    }
+
+
 def build_index(
     path: Path,
     sources: Sequence[ParsedSource],
@@ -168,6 +183,7 @@ def build_index(
     extra_words: Iterable[str] = (),
 ) -> None:
     """Segment every step and write the index to ``path`` (atomically)."""
+    extra_words = list(extra_words)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -218,13 +234,23 @@ def build_index(
     db["pinyin"].insert_all(
         ({"char": char, "reading": reading} for char, reading in readings.items()), pk="char"
     )
+    # Typo targets are real words (jieba's or the lexicon's), not segmentation debris.
+    real = {word for word, freq in segmenter.tokenizer.FREQ.items() if freq} | set(extra_words)
     db["vocabulary"].insert_all(
         (
-            {"term": term, "df": df, "pinyin": pinyin_key(term, readings)}
+            {
+                "term": term,
+                "df": df,
+                "pinyin": pinyin_key(term, readings),
+                "is_word": term in real,
+            }
             for term, df in vocabulary.items()
             if re.search(r"[\u3400-\u9fff]", term) and len(term) >= 2
         ),
         pk="term",
+    )
+    db["homophones"].insert_all(
+        ({"word": word} for word in homophones(vocabulary, real, readings)), pk="word"
     )
     db["lints"].insert_all(
         (
@@ -294,9 +320,10 @@ def load_index(path: Path) -> Index:
             )
         vocabulary = {row["term"]: row["df"] for row in db.query("select term, df from vocabulary")}
         pinyin_terms: dict[str, list[str]] = defaultdict(list)
-        for row in db.query("select term, pinyin from vocabulary"):
+        for row in db.query("select term, pinyin from vocabulary where is_word"):
             pinyin_terms[row["pinyin"]].append(row["term"])
         readings = dict(db.execute("select char, reading from pinyin").fetchall())
+        sound_alikes = {row[0] for row in db.execute("select word from homophones")}
         lints = [
             Lint(r["source"], r["line"], r["message"]) for r in db.query("select * from lints")
         ]
@@ -325,6 +352,7 @@ def load_index(path: Path) -> Index:
         vocabulary=vocabulary,
         pinyin_terms=dict(pinyin_terms),
         readings=readings,
+        sound_alikes=sound_alikes,
         lints=lints,
         fingerprint=stamp,
     )

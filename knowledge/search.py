@@ -42,12 +42,15 @@ class Tuning:
     """
 
     synonym_weight: float = 0.9
+    known_variant_factor: float = 0.4
     gloss_weight: float = 1.0
     typo_weight: float = 0.8
     loose_typo_weight: float = 0.5
     single_char_weight: float = 0.4
     gram_weight: float = 0.3
     step_weight: float = 0.5
+    title_weight: float = 1.0
+    second_passage_weight: float = 0.3
     number_boost: float = 1.3
     role_boost: float = 1.35
     role_name_weight: float = 0.2
@@ -132,14 +135,26 @@ class Searcher:
         return query
 
     def expand_synonyms(self, query: Query) -> None:
+        """Add the SOP's words for the staff wording the question uses.
+
+        A variant the SOP itself also uses (總結 for 總結撰寫) already matches as it
+        is, so what it adds counts for less: it is a hint, not a translation.
+        """
         words = set(query.words)
+        known = self.index.passage_words.idf
         for synonym in self.lexicon.synonyms:
-            if any(
-                (len(variant) >= 2 and variant in query.folded) or variant in words
+            used = [
+                variant
                 for variant in synonym.variants
-            ):
-                for term in synonym.terms:
-                    query.add(term, self.tuning.synonym_weight)
+                if (len(variant) >= 2 and variant in query.folded) or variant in words
+            ]
+            if not used:
+                continue
+            weight = self.tuning.synonym_weight
+            if all(variant in known for variant in used):
+                weight *= self.tuning.known_variant_factor
+            for term in synonym.terms:
+                query.add(term, weight)
 
     def expand_english(self, query: Query) -> None:
         words = [w for w in english_words(query.folded)]
@@ -172,6 +187,8 @@ class Searcher:
                     piece = run[start : start + size]
                     if piece in vocabulary or piece in query.words:
                         continue
+                    if piece in self.index.sound_alikes:
+                        continue  # a real word that only sounds like an SOP word
                     for term in self.index.pinyin_terms.get(
                         pinyin_key(piece, self.index.readings), ()
                     ):
@@ -229,10 +246,16 @@ class Searcher:
         if query.is_empty:
             return []
         passage_scores = self.passage_scores(query)
-        best_passage: dict[int, float] = defaultdict(float)
+        per_step: dict[int, list[float]] = defaultdict(list)
         for passage_no, score in passage_scores.items():
-            step_no = self.index.passages[passage_no].passage.step_index
-            best_passage[step_no] = max(best_passage[step_no], score)
+            passage = self.index.passages[passage_no].passage
+            weight = self.tuning.title_weight if passage.kind == "title" else 1.0
+            per_step[passage.step_index].append(score * weight)
+        best_passage: dict[int, float] = {}
+        for step_no, scores in per_step.items():
+            scores.sort(reverse=True)
+            second = scores[1] if len(scores) > 1 else 0.0
+            best_passage[step_no] = scores[0] + self.tuning.second_passage_weight * second
         step_scores = self.index.step_words.score(query.words)
         for step_no, score in self.index.step_grams.score(query.grams).items():
             step_scores[step_no] = step_scores.get(step_no, 0.0) + score
