@@ -18,13 +18,17 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz, process
+
 from knowledge.index import Index, pinyin_key
-from knowledge.lexicon import Lexicon, english_words
+from knowledge.lexicon import Gloss, Lexicon, english_words
 from knowledge.model import Hit
 from knowledge.normalize import fold
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams
 
 MAX_QUERY_CHARS = 300
+# rapidfuzz ratio at which a misspelt English word is read as a glossary word.
+ENGLISH_SPELLING_CUTOFF = 85
 
 NUMBER_QUESTION_RE = re.compile(
     r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|"
@@ -114,6 +118,10 @@ class Searcher:
             for char in set(term):
                 self.char_terms[char].append(term)
         self.known_chars = set(self.char_terms)
+        self.glosses_by_first_word: dict[str, list[Gloss]] = defaultdict(list)
+        for gloss in lexicon.glossary:  # the lexicon lists longest phrases first
+            self.glosses_by_first_word[gloss.words[0]].append(gloss)
+        self.english_vocabulary = sorted({word for g in lexicon.glossary for word in g.words})
 
     # -- reading and expanding -------------------------------------------------------
     def read(self, text: str) -> Query:
@@ -157,20 +165,29 @@ class Searcher:
                 query.add(term, weight)
 
     def expand_english(self, query: Query) -> None:
-        words = [w for w in english_words(query.folded)]
-        if not words:
-            return
+        """Add the SOP terms for the English words and phrases of the question.
+
+        Where phrases overlap, the longest is read first ("id card" before "card"),
+        and a shorter one still counts if it adds a word the longer did not cover.
+        """
+        words = [self.spell(word) for word in english_words(query.folded)]
         used = [False] * len(words)
-        for gloss in self.lexicon.glossary:  # longest phrases first
-            size = len(gloss.words)
-            for start in range(len(words) - size + 1):
-                if tuple(words[start : start + size]) == gloss.words and not all(
-                    used[start : start + size]
-                ):
-                    for i in range(start, start + size):
-                        used[i] = True
+        for start, word in enumerate(words):
+            for gloss in self.glosses_by_first_word.get(word, ()):  # longest first
+                end = start + len(gloss.words)
+                if tuple(words[start:end]) == gloss.words and not all(used[start:end]):
+                    used[start:end] = [True] * len(gloss.words)
                     for term in gloss.terms:
                         query.add(term, self.tuning.gloss_weight)
+
+    def spell(self, word: str) -> str:
+        """The glossary word a misspelt English word meant ("extinguiser")."""
+        if word in self.english_vocabulary or len(word) < 5 or not word.isalpha():
+            return word
+        match = process.extractOne(
+            word, self.english_vocabulary, scorer=fuzz.ratio, score_cutoff=ENGLISH_SPELLING_CUTOFF
+        )
+        return match[0] if match else word
 
     def correct_typos(self, query: Query) -> None:
         """Find the SOP word a mistyped piece of the question meant.
