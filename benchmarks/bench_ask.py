@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from knowledge import KnowledgeBase
-    from knowledge.evaluate import evaluate, read_questions
+    from knowledge.evaluate import confident_share, evaluate, read_lines, read_questions
 
     with tempfile.TemporaryDirectory() as tmp:
         index = Path(tmp) / "index.db"
@@ -80,6 +80,8 @@ def main() -> None:
         print(f"peak memory of that process: {megabytes:.0f} MB")
         for name, qs in sets.items():
             print(f"{name}: {evaluate(kb, qs).summary()}")
+        off_topic = read_lines(ROOT / "tests" / "golden" / "offtopic.txt")
+        print(f"off-topic questions answered with confidence: {confident_share(kb, off_topic):.0%}")
 
 
 if __name__ == "__main__":

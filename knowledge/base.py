@@ -18,9 +18,9 @@ from knowledge.index import (
     read_fingerprint,
 )
 from knowledge.lexicon import LEXICON_DIR, Lexicon, load_lexicon
-from knowledge.model import Answer, Lint, ParsedSource, Step
+from knowledge.model import Answer, Hit, Lint, ParsedSource, Step
 from knowledge.normalize import CJK_RE, LATIN_RE, clean, detect_script
-from knowledge.search import MAX_QUERY_CHARS, Searcher
+from knowledge.search import MAX_QUERY_CHARS, Query, Searcher
 from knowledge.segment import Segmenter, cache_dir
 
 log = logging.getLogger(__name__)
@@ -136,11 +136,21 @@ class KnowledgeBase:
             terms=tuple(query.words),
         )
 
-    def confident(self, query, hits) -> bool:
+    def confident(self, query: Query, hits: Sequence[Hit]) -> bool:
+        """Whether the first hit answers the question rather than merely comes closest.
+
+        All three must hold: a strong match, most of the question explained by the
+        step, and a clear lead over the runner-up (two near-equal steps mean the
+        question could be either). The thresholds come from the question sets and
+        the off-topic questions in tests/golden (see benchmarks/bench_ask.py).
+        """
+        tuning = self.searcher.tuning
         best = hits[0]
+        runner_up = hits[1].score if len(hits) > 1 else 0.0
         return (
-            best.score >= self.searcher.tuning.confident_score
-            and self.searcher.coverage(query, best) >= self.searcher.tuning.confident_coverage
+            best.score >= tuning.confident_score
+            and best.score >= tuning.confident_margin * runner_up
+            and self.searcher.coverage(query, best) >= tuning.confident_coverage
         )
 
 

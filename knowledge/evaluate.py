@@ -53,10 +53,17 @@ class Report:
     top3: int = 0
     by_lang: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     misses: list[tuple[Question, list[Hit]]] = field(default_factory=list)
+    confident_right: int = 0
+    confident_wrong: int = 0
 
-    def add(self, question: Question, hits: list[Hit]) -> None:
+    def add(self, question: Question, hits: list[Hit], confident: bool = False) -> None:
         rank = next((i for i, hit in enumerate(hits) if answers(hit, question)), None)
         self.total += 1
+        if confident:
+            if rank == 0:
+                self.confident_right += 1
+            else:
+                self.confident_wrong += 1
         counts = self.by_lang[question.lang]
         counts[0] += 1
         if rank == 0:
@@ -78,6 +85,12 @@ class Report:
 
     def summary(self) -> str:
         parts = [f"top-1 {self.top1_rate:.1%} top-3 {self.top3_rate:.1%} (n={self.total})"]
+        if self.top1:
+            wrong = self.total - self.top1
+            parts.append(
+                f"confident: {self.confident_right / self.top1:.0%} of right answers, "
+                f"{self.confident_wrong / wrong if wrong else 0:.0%} of wrong ones"
+            )
         for lang, (n, one, three) in sorted(self.by_lang.items()):
             parts.append(f"{lang}: {one / n:.0%}/{three / n:.0%} of {n}")
         return "; ".join(parts)
@@ -86,5 +99,17 @@ class Report:
 def evaluate(kb, questions: list[Question]) -> Report:
     report = Report()
     for question in questions:
-        report.add(question, list(kb.ask(question.query).hits))
+        answer = kb.ask(question.query)
+        report.add(question, list(answer.hits), confident=answer.confidence == "high")
     return report
+
+
+def read_lines(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def confident_share(kb, questions: list[str]) -> float:
+    """The share of ``questions`` answered with confidence (for off-topic ones: ~0)."""
+    confident = sum(1 for q in questions if kb.ask(q).confidence == "high")
+    return confident / len(questions) if questions else 0.0

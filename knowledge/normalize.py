@@ -81,7 +81,11 @@ def script_from_language(language_code: str | None) -> str:
 
 
 def to_script(text: str, script: str) -> str:
-    """Write SOP text (traditional) in the reader's script."""
+    """Write SOP text (traditional) in the reader's script.
+
+    Character by character (t2s), not with tw2sp's phrase swaps: those suit matching
+    but misread context when shown (資料 "documents" would become 数据 "data").
+    """
     if script == HANS:
-        return _converter("tw2sp").convert(text)
+        return _converter("t2s").convert(text)
     return text

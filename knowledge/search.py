@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from knowledge.index import Index, pinyin_key
-from knowledge.lexicon import Gloss, Lexicon, english_words
+from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
+from knowledge.lexicon import Gloss, Lexicon, stem
 from knowledge.model import Hit
 from knowledge.normalize import fold
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams
 
 MAX_QUERY_CHARS = 300
+OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 # rapidfuzz ratio at which a misspelt English word is read as a glossary word.
 ENGLISH_SPELLING_CUTOFF = 85
 
@@ -61,8 +63,10 @@ class Tuning:
     doc_boost: float = 1.6
     other_doc_penalty: float = 0.75
     mnemonic_penalty: float = 0.6
-    confident_coverage: float = 0.42
-    confident_score: float = 3.0
+    overview_penalty: float = 0.85
+    confident_coverage: float = 0.5
+    confident_score: float = 8.0
+    confident_margin: float = 1.1
 
 
 @dataclass
@@ -77,9 +81,14 @@ class Query:
     roles: set[str] = field(default_factory=set)
     docs: set[int] = field(default_factory=set)
     wants_number: bool = False
-    unknown: list[str] = field(default_factory=list)
+    # Where in ``folded`` each term came from, to tell how much of the question a
+    # step explains; ``neutral`` marks stop words, which need no explaining.
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    neutral: set[int] = field(default_factory=set)
 
-    def add(self, term: str, weight: float) -> None:
+    def add(self, term: str, weight: float, span: tuple[int, int] | None = None) -> None:
+        if span is not None:
+            self.spans.setdefault(term, []).append(span)
         if weight > self.words.get(term, 0.0):
             self.words[term] = weight
         for gram in bigrams(term):
@@ -127,11 +136,13 @@ class Searcher:
     def read(self, text: str) -> Query:
         folded = fold(text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
         query = Query(text=text, folded=folded, gram_weight=self.tuning.gram_weight)
-        for word in self.segmenter.words(folded):
+        for word, start, end in self.segmenter.tokens(folded):
+            if word in self.lexicon.stopwords:
+                query.neutral.update(range(start, end))
+                continue
             single_cjk = len(word) == 1 and CJK_RUN_RE.fullmatch(word)
-            query.add(word, self.tuning.single_char_weight if single_cjk else 1.0)
-            if word not in self.index.passage_words.idf and CJK_RUN_RE.fullmatch(word):
-                query.unknown.append(word)
+            weight = self.tuning.single_char_weight if single_cjk else 1.0
+            query.add(word, weight, (start, end))
         for run in CJK_RUN_RE.findall(folded):
             for gram in bigrams(run):
                 if not all(char in self.lexicon.stopwords for char in gram):
@@ -148,21 +159,31 @@ class Searcher:
         A variant the SOP itself also uses (總結 for 總結撰寫) already matches as it
         is, so what it adds counts for less: it is a hint, not a translation.
         """
-        words = set(query.words)
         known = self.index.passage_words.idf
         for synonym in self.lexicon.synonyms:
-            used = [
-                variant
-                for variant in synonym.variants
-                if (len(variant) >= 2 and variant in query.folded) or variant in words
+            spans = [
+                span for variant in synonym.variants for span in self.occurrences(query, variant)
             ]
-            if not used:
+            if not spans:
                 continue
             weight = self.tuning.synonym_weight
-            if all(variant in known for variant in used):
+            if all(query.folded[a:b] in known for a, b in spans):
                 weight *= self.tuning.known_variant_factor
             for term in synonym.terms:
-                query.add(term, weight)
+                for span in spans:
+                    query.add(term, weight, span)
+
+    @staticmethod
+    def occurrences(query: Query, variant: str) -> list[tuple[int, int]]:
+        """Where a lexicon variant stands in the question: anywhere for two
+        characters or more, only as a whole word for one."""
+        if len(variant) < 2:
+            return list(query.spans.get(variant, ()))
+        found, start = [], query.folded.find(variant)
+        while start != -1:
+            found.append((start, start + len(variant)))
+            start = query.folded.find(variant, start + 1)
+        return found
 
     def expand_english(self, query: Query) -> None:
         """Add the SOP terms for the English words and phrases of the question.
@@ -170,15 +191,20 @@ class Searcher:
         Where phrases overlap, the longest is read first ("id card" before "card"),
         and a shorter one still counts if it adds a word the longer did not cover.
         """
-        words = [self.spell(word) for word in english_words(query.folded)]
+        found = list(ENGLISH_WORD_RE.finditer(query.folded))
+        words = [self.spell(stem(match.group())) for match in found]
+        for match, word in zip(found, words, strict=True):
+            if word in self.lexicon.english_stopwords:
+                query.neutral.update(range(match.start(), match.end()))
         used = [False] * len(words)
         for start, word in enumerate(words):
             for gloss in self.glosses_by_first_word.get(word, ()):  # longest first
                 end = start + len(gloss.words)
                 if tuple(words[start:end]) == gloss.words and not all(used[start:end]):
                     used[start:end] = [True] * len(gloss.words)
+                    span = (found[start].start(), found[end - 1].end())
                     for term in gloss.terms:
-                        query.add(term, self.tuning.gloss_weight)
+                        query.add(term, self.tuning.gloss_weight, span)
 
     def spell(self, word: str) -> str:
         """The glossary word a misspelt English word meant ("extinguiser")."""
@@ -198,7 +224,8 @@ class Searcher:
         nowhere in the SOP (投訢 → 投訴), stands for it more weakly.
         """
         vocabulary = self.index.vocabulary
-        for run in CJK_RUN_RE.findall(query.folded):
+        for match in CJK_RUN_RE.finditer(query.folded):
+            run, offset = match.group(), match.start()
             for size in (4, 3, 2):
                 for start in range(len(run) - size + 1):
                     piece = run[start : start + size]
@@ -206,13 +233,14 @@ class Searcher:
                         continue
                     if piece in self.index.sound_alikes:
                         continue  # a real word that only sounds like an SOP word
+                    span = (offset + start, offset + start + size)
                     for term in self.index.pinyin_terms.get(
                         pinyin_key(piece, self.index.readings), ()
                     ):
-                        query.add(term, self.tuning.typo_weight)
-                    self.correct_one_stranger(query, piece)
+                        query.add(term, self.tuning.typo_weight, span)
+                    self.correct_one_stranger(query, piece, span)
 
-    def correct_one_stranger(self, query: Query, piece: str) -> None:
+    def correct_one_stranger(self, query: Query, piece: str, span: tuple[int, int]) -> None:
         """Read ``piece`` as the one SOP word it equals but for a character the SOP lacks."""
         strangers = [i for i, char in enumerate(piece) if char not in self.known_chars]
         if len(strangers) != 1:
@@ -226,7 +254,7 @@ class Searcher:
             and all(a == b for i, (a, b) in enumerate(zip(term, piece, strict=True)) if i != odd)
         ]
         if len(candidates) == 1:  # several would be a guess, not a correction
-            query.add(candidates[0], self.tuning.loose_typo_weight)
+            query.add(candidates[0], self.tuning.loose_typo_weight, span)
 
     def read_cues(self, query: Query) -> None:
         expanded = query.folded + " " + " ".join(query.words)
@@ -292,9 +320,13 @@ class Searcher:
             if query.docs:
                 score *= tuning.doc_boost if step.doc_no in query.docs else tuning.other_doc_penalty
             if step.section == "服務標準口訣":
-                score *= self.tuning.mnemonic_penalty
+                score *= tuning.mnemonic_penalty
+            elif step.section in OVERVIEW_SECTIONS:
+                # Overviews mention everything a role does, briefly; a step that
+                # says how to do the thing asked is the better answer when it matches.
+                score *= tuning.overview_penalty
             totals[step_no] = score
-        ranked = sorted(totals.items(), key=lambda item: -item[1])[:limit]
+        ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return [self.hit(query, step_no, score, passage_scores) for step_no, score in ranked]
 
     def hit(
@@ -333,24 +365,28 @@ class Searcher:
 
     # -- judging ---------------------------------------------------------------------
     def coverage(self, query: Query, hit: Hit) -> float:
-        """The share of the question's weight that the step accounts for."""
+        """The share of the question a step explains, by characters.
+
+        A character is explained when a term that came from it (the word itself, the
+        SOP word a synonym, gloss or typo stands for) occurs in the step; stop words
+        and punctuation need no explaining. An off-topic question that happens to
+        share one word with a step ("今天天氣" → 天天) stays mostly unexplained.
+        """
         step_no = self.index.steps.index(hit.step)
-        step_words = set()
+        step_words: set[str] = set()
+        step_grams: set[str] = set()
         for n in self.index.step_passages[step_no]:
             step_words.update(self.index.passages[n].words)
-        step_grams = set()
-        for n in self.index.step_passages[step_no]:
             step_grams.update(self.index.passages[n].grams)
-        idf = self.index.passage_words.idf
-        default_idf = max(idf.values(), default=1.0) * 0.6
-        total = matched = 0.0
-        for term, weight in query.words.items():
-            if weight < 1.0 and term not in step_words:
-                continue  # an expansion that does not fit is not held against the step
-            value = weight * idf.get(term, default_idf)
-            total += value
-            if term in step_words or (
-                len(term) >= 2 and all(g in step_grams for g in bigrams(term)) and bigrams(term)
-            ):
-                matched += value
-        return matched / total if total else 0.0
+        content = {
+            i for i, char in enumerate(query.folded) if char.isalnum() and i not in query.neutral
+        }
+        if not content:
+            return 0.0
+        explained: set[int] = set()
+        for term, spans in query.spans.items():
+            grams = bigrams(term)
+            if term in step_words or (grams and all(g in step_grams for g in grams)):
+                for start, end in spans:
+                    explained.update(range(start, end))
+        return len(explained & content) / len(content)

@@ -49,6 +49,14 @@ class Segmenter:
         """Content words of ``text`` for a query: no punctuation, spaces or stop words."""
         return self._content(self.tokenizer.lcut(text, HMM=True))
 
+    def tokens(self, text: str) -> list[tuple[str, int, int]]:
+        """Every word of ``text`` with its place, stop words included, no punctuation."""
+        return [
+            (word, start, end)
+            for word, start, end in self.tokenizer.tokenize(text, HMM=True)
+            if word.strip() and not PUNCTUATION_RE.match(word)
+        ]
+
     def index_words(self, text: str) -> list[str]:
         """Words of ``text`` for the index: also the shorter words inside compounds."""
         return self._content(self.tokenizer.lcut_for_search(text, HMM=True))

@@ -1,0 +1,192 @@
+"""How fast the bot answers many staff at once: the real Application, offline.
+
+Updates go into the Application's update queue as if polled, through PTB's concurrent
+dispatch and the real handlers (user bookkeeping in SQLite, search, rendering, keyboards)
+to an offline request layer, where the reply's sendMessage marks the question answered.
+Latency is from queueing the update to that sendMessage; Telegram's network and flood
+limits are not part of it. Two runs:
+
+- capacity: every user sends their next question as soon as the last is answered, so the
+  bot is saturated; answered/s is what it can do at most. (Latency there is only queueing:
+  with 50 questions always open it is 50 / capacity.)
+- paced: the users together send ``--rate`` questions a second, each user one every
+  users/rate seconds (never two open at once); this is the latency staff would see.
+
+    python benchmarks/bench_bot.py                      # 50 users × 20 questions, 200/s
+    python benchmarks/bench_bot.py --users 100 --rate 100 --no-thread
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.offline import ApiCall, OfflineRequest
+from bot.storage import Storage
+from knowledge import KnowledgeBase
+
+GOLDEN = Path(__file__).parents[1] / "tests" / "golden" / "questions.tsv"
+FALLBACK_QUESTIONS = [
+    "客人沒帶證件怎麼辦",
+    "客人投訴怎麼處理",
+    "遇到緊急情況怎麼辦",
+    "晨會要做什麼",
+    "营业款怎么上缴",
+    "VIP客戶來了怎麼接待",
+    "customer complaint, what should the duty manager do",
+    "早會幾點開",
+]
+
+
+def questions() -> list[str]:
+    """The golden questions (real staff wording in three scripts), else a built-in few."""
+    if not GOLDEN.exists():
+        return FALLBACK_QUESTIONS
+    lines = GOLDEN.read_text(encoding="utf-8").splitlines()
+    found = [line.split("\t")[0] for line in lines if line and not line.startswith("#")]
+    return found or FALLBACK_QUESTIONS
+
+
+def message_update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": f"Staff {user_id}"},
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": f"Staff {user_id}",
+                "language_code": "zh-hant",
+            },
+            "text": text,
+        },
+    }
+
+
+class Bench:
+    """The Application with an offline request layer, and users to drive it."""
+
+    def __init__(self, kb: KnowledgeBase, folder: Path, search_in_thread: bool) -> None:
+        self.waiting: dict[int, asyncio.Future[None]] = {}
+        self.update_ids = itertools.count(1)
+        self.pool = questions()
+        self.storage = Storage.open(folder / "bot.db")
+        settings = Settings(token="123456:BENCH", db_path=folder / "bot.db")
+        request = OfflineRequest(on_call=self.on_call)
+        self.app = build_application(settings, kb, self.storage, request=request)
+        self.app.bot_data.search_in_thread = search_in_thread
+
+    def on_call(self, call: ApiCall, result: Any) -> None:
+        if call.method == "sendMessage":
+            future = self.waiting.pop(int(call.params["chat_id"]), None)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    async def ask(self, user_id: int, text: str) -> float:
+        """Send one question; return the seconds until its reply was sent."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[user_id] = future
+        update = Update.de_json(message_update(next(self.update_ids), user_id, text), self.app.bot)
+        started = time.perf_counter()
+        await self.app.update_queue.put(update)
+        await asyncio.wait_for(future, timeout=60)
+        return time.perf_counter() - started
+
+    async def run(self, users: int, per_user: int, rate: float) -> dict[str, float]:
+        """``users`` each ask ``per_user`` questions; ``rate`` 0 means as fast as answered."""
+        loop = asyncio.get_running_loop()
+        latencies: list[float] = []
+        interval = users / rate if rate else 0.0
+        phases = random.Random(42)
+
+        async def staff(number: int) -> None:
+            user_id = 10_000 + number
+            due = loop.time() + phases.uniform(0, interval)
+            for turn in range(per_user):
+                if (wait := due - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+                text = self.pool[(number * per_user + turn) % len(self.pool)]
+                latencies.append(await self.ask(user_id, text))
+                due += interval
+
+        started = time.perf_counter()
+        await asyncio.gather(*(staff(n) for n in range(users)))
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        return {
+            "answered": len(latencies),
+            "seconds": elapsed,
+            "per_second": len(latencies) / elapsed,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+            "max_ms": latencies[-1] * 1000,
+        }
+
+
+async def bench(
+    users: int, per_user: int, rate: float, search_in_thread: bool
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(capacity run, paced run)."""
+    kb = KnowledgeBase.open()
+    with tempfile.TemporaryDirectory() as folder:
+        bench = Bench(kb, Path(folder), search_in_thread)
+        async with bench.app:
+            await bench.app.start()
+            for number in range(len(bench.pool)):  # load lazy dictionaries first
+                await bench.ask(1, bench.pool[number])
+            capacity = await bench.run(users, per_user, rate=0)
+            paced = await bench.run(users, per_user, rate=rate)
+            await bench.app.stop()
+        bench.storage.close()
+    return capacity, paced
+
+
+def report(name: str, result: dict[str, float]) -> str:
+    return (
+        f"{name}: answered {result['answered']:.0f} in {result['seconds']:.2f}s = "
+        f"{result['per_second']:.0f} messages/s; reply latency p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--questions", type=int, default=20, help="per user")
+    parser.add_argument("--rate", type=float, default=200, help="questions/s, paced run")
+    parser.add_argument(
+        "--no-thread",
+        action="store_true",
+        help="search on the event loop instead of in a worker thread",
+    )
+    args = parser.parse_args()
+    capacity, paced = asyncio.run(
+        bench(args.users, args.questions, args.rate, search_in_thread=not args.no_thread)
+    )
+    where = "on the event loop" if args.no_thread else "in a worker thread"
+    print(
+        f"{args.users} users × {args.questions} questions, search {where}, "
+        f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}"
+    )
+    print(report("capacity", capacity))
+    print(report(f"paced at {args.rate:g}/s", paced))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
