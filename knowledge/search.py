@@ -27,7 +27,9 @@ from knowledge.model import Hit
 from knowledge.normalize import fold
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams
 
-MAX_QUERY_CHARS = 300
+# A staff question is a sentence or two; past this the rest is not read (and the reply says
+# so), which also bounds the work a pasted essay can cause.
+MAX_QUERY_CHARS = 120
 OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 # rapidfuzz ratio at which a misspelt English word is read as a glossary word.
 ENGLISH_SPELLING_CUTOFF = 85
@@ -127,6 +129,12 @@ class Searcher:
             for char in set(term):
                 self.char_terms[char].append(term)
         self.known_chars = set(self.char_terms)
+        self.step_roles = [fold(step.role) for step in index.steps]
+        self.variant_rows: dict[str, list[int]] = defaultdict(list)
+        for row, synonym in enumerate(lexicon.synonyms):
+            for variant in synonym.variants:
+                self.variant_rows[variant].append(row)
+        self.longest_variant = max(map(len, self.variant_rows), default=1)
         self.glosses_by_first_word: dict[str, list[Gloss]] = defaultdict(list)
         for gloss in lexicon.glossary:  # the lexicon lists longest phrases first
             self.glosses_by_first_word[gloss.words[0]].append(gloss)
@@ -160,29 +168,32 @@ class Searcher:
         is, so what it adds counts for less: it is a hint, not a translation.
         """
         known = self.index.passage_words.idf
-        for synonym in self.lexicon.synonyms:
-            spans = [
-                span for variant in synonym.variants for span in self.occurrences(query, variant)
-            ]
-            if not spans:
-                continue
+        for row, spans in self.variant_spans(query).items():
             weight = self.tuning.synonym_weight
             if all(query.folded[a:b] in known for a, b in spans):
                 weight *= self.tuning.known_variant_factor
-            for term in synonym.terms:
+            for term in self.lexicon.synonyms[row].terms:
                 for span in spans:
                     query.add(term, weight, span)
 
-    @staticmethod
-    def occurrences(query: Query, variant: str) -> list[tuple[int, int]]:
-        """Where a lexicon variant stands in the question: anywhere for two
-        characters or more, only as a whole word for one."""
-        if len(variant) < 2:
-            return list(query.spans.get(variant, ()))
-        found, start = [], query.folded.find(variant)
-        while start != -1:
-            found.append((start, start + len(variant)))
-            start = query.folded.find(variant, start + 1)
+    def variant_spans(self, query: Query) -> dict[int, list[tuple[int, int]]]:
+        """Where each lexicon row's variants stand in the question, by row.
+
+        Variants of two characters or more count anywhere in the question; a single
+        character only as a whole word (客 inside 客戶 is not 客). Looking up every
+        piece of the question in one dict is far cheaper than searching for each of
+        the lexicon's thousands of variants.
+        """
+        found: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        text = query.folded
+        for start in range(len(text)):
+            for end in range(start + 2, min(start + self.longest_variant, len(text)) + 1):
+                for row in self.variant_rows.get(text[start:end], ()):
+                    found[row].append((start, end))
+        for word, spans in list(query.spans.items()):
+            if len(word) == 1:
+                for row in self.variant_rows.get(word, ()):
+                    found[row].extend(spans)
         return found
 
     def expand_english(self, query: Query) -> None:
@@ -224,13 +235,15 @@ class Searcher:
         nowhere in the SOP (投訢 → 投訴), stands for it more weakly.
         """
         vocabulary = self.index.vocabulary
+        seen: set[str] = set()
         for match in CJK_RUN_RE.finditer(query.folded):
             run, offset = match.group(), match.start()
             for size in (4, 3, 2):
                 for start in range(len(run) - size + 1):
                     piece = run[start : start + size]
-                    if piece in vocabulary or piece in query.words:
+                    if piece in vocabulary or piece in query.words or piece in seen:
                         continue
+                    seen.add(piece)
                     if piece in self.index.sound_alikes:
                         continue  # a real word that only sounds like an SOP word
                     span = (offset + start, offset + start + size)
@@ -312,7 +325,7 @@ class Searcher:
             score = best_passage.get(step_no, 0.0) + tuning.step_weight * step_scores.get(
                 step_no, 0.0
             )
-            step_role = fold(step.role)
+            step_role = self.step_roles[step_no]
             if step_role in query.roles:
                 score *= self.tuning.role_boost
             elif preferred_role and step_role == preferred_role:
