@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION_SETS = [
     ROOT / "tests" / "golden" / "questions.tsv",
+    ROOT / "tests" / "holdout" / "questions.tsv",
     ROOT.parent / "shared" / "eval" / "dev_questions.tsv",
 ]
 # VmHWM, not ru_maxrss: the latter carries the forking parent's peak across exec.

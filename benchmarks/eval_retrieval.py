@@ -14,6 +14,7 @@ from knowledge.evaluate import evaluate, read_questions
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = [
     ROOT / "tests" / "golden" / "questions.tsv",
+    ROOT / "tests" / "holdout" / "questions.tsv",
     ROOT.parent / "shared" / "eval" / "dev_questions.tsv",
 ]
 
