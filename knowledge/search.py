@@ -35,9 +35,10 @@ OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 ENGLISH_SPELLING_CUTOFF = 85
 
 NUMBER_QUESTION_RE = re.compile(
-    r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|"
-    r"how (?:many|much|long|far|often|soon)|what (?:percent|time|age|number)|"
-    r"percent|minutes?|meters?"
+    r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|比重|比例|"
+    r"什么时候|何时|电话|号码|年龄|岁|"
+    r"how (?:many|much|long|far|often|soon|old)|what (?:percent|time|age|number)|"
+    r"phone number|which number|percent|minutes?|meters?|metres?"
 )
 
 
