@@ -8,7 +8,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from knowledge.corpus import CORPUS_DIR, Catalog, load_catalog, parse_file, sop_files
+from knowledge.corpus import (
+    CORPUS_DIR,
+    Catalog,
+    attach_alternates,
+    load_catalog,
+    parse_file,
+    question_files,
+    read_alternates,
+    sop_files,
+)
 from knowledge.index import (
     Index,
     build_index,
@@ -61,17 +70,19 @@ class KnowledgeBase:
         sources: Sequence[Path] | None = None,
         lexicon_dir: Path = LEXICON_DIR,
         catalog: Catalog | None = None,
+        questions: Sequence[Path] | None = None,
     ) -> KnowledgeBase:
         """Load the index, building it first when the corpus or lexicon changed."""
         index_path = index_path or default_index_path()
         sources = list(sources) if sources is not None else sop_files(CORPUS_DIR)
         catalog = catalog or load_catalog()
+        questions = list(questions) if questions is not None else question_files()
         lexicon = load_lexicon(lexicon_dir)
         lexicon_files = sorted(p for p in lexicon_dir.glob("*") if p.is_file())
         # The index depends on the code that parses and segments too, not just data.
         code = [Path(__file__).with_name(name) for name in INDEX_CODE]
         stamp = fingerprint(
-            [p.name.encode() + p.read_bytes() for p in [*sources, *code]]
+            [p.name.encode() + p.read_bytes() for p in [*sources, *questions, *code]]
             + [p.name.encode() + p.read_bytes() for p in lexicon_files]
             + [repr(sorted(catalog.files.items())).encode(), repr(catalog.roles).encode()]
         )
@@ -79,6 +90,7 @@ class KnowledgeBase:
         if read_fingerprint(index_path) != stamp or not dictionary.exists():
             started = time.perf_counter()
             parsed = [parse_file(path, catalog) for path in sources]
+            parsed = attach_alternates(parsed, read_alternates(questions))
             extra_words = lexicon_words(lexicon)
             build_index(
                 index_path, parsed, Segmenter(lexicon), catalog.aliases(), stamp, extra_words

@@ -8,15 +8,16 @@ point at each role.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-from knowledge.model import ParsedSource
+from knowledge.model import Lint, ParsedSource, Step
 from knowledge.parse_markdown import parse_markdown
 from knowledge.parse_text import parse_text
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
+QUESTIONS_DIR = CORPUS_DIR / "questions"
 CATALOG = "catalog.json"
 SOP_SUFFIXES = {".txt", ".md", ".markdown"}
 
@@ -58,3 +59,50 @@ def parse_file(path: Path, catalog: Catalog | None = None) -> ParsedSource:
     if path.suffix.lower() in {".md", ".markdown"}:
         return parse_markdown(text, source=path.name)
     return parse_text(text, source=path.name, catalog=catalog.documents(path.name))
+
+
+def question_files(directory: Path = QUESTIONS_DIR) -> list[Path]:
+    return sorted(directory.glob("*.tsv")) if directory.is_dir() else []
+
+
+def read_alternates(paths: list[Path]) -> dict[tuple[int, str, str], list[str]]:
+    """Staff-style questions per step: ``doc_no<TAB>role<TAB>step label<TAB>question``.
+
+    They are indexed with their step (document expansion), so a question worded the
+    way staff talk meets a step worded the way the SOP is written.
+    """
+    found: dict[tuple[int, str, str], list[str]] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if len(fields) == 4 and fields[0].strip().isdigit() and fields[3].strip():
+                key = (int(fields[0]), fields[1].strip(), fields[2].strip())
+                found.setdefault(key, []).append(fields[3].strip())
+    return found
+
+
+def attach_alternates(
+    parsed: list[ParsedSource], alternates: dict[tuple[int, str, str], list[str]]
+) -> list[ParsedSource]:
+    """Give each step its alternate questions; report questions for steps that do not exist."""
+    used: set[tuple[int, str, str]] = set()
+    result = []
+    for source in parsed:
+        steps: list[Step] = []
+        for step in source.steps:
+            key = (step.doc_no, step.role, step.label)
+            if key in alternates:
+                used.add(key)
+                step = replace(step, alternates=step.alternates + tuple(alternates[key]))
+            steps.append(step)
+        result.append(replace(source, steps=tuple(steps)))
+    orphans = [key for key in alternates if key not in used]
+    if orphans and result:
+        lints = tuple(
+            Lint("questions", 0, f"alternate questions for a step that does not exist: {key}")
+            for key in orphans
+        )
+        result[0] = replace(result[0], lints=result[0].lints + lints)
+    return result

@@ -19,8 +19,12 @@ NOISE_RE = re.compile(r"[\W_]+")
 
 
 def squash(text: str) -> str:
-    """Text with no spaces or punctuation, in simplified characters."""
-    return NOISE_RE.sub("", to_simplified(text.lower()))
+    """Text with no spaces or punctuation, in simplified characters.
+
+    臵 is folded to 置 as the parser repairs it, so a snippet quoted from the raw seed
+    still meets the repaired step text.
+    """
+    return NOISE_RE.sub("", to_simplified(text.lower().replace("臵", "置")))
 
 
 @dataclass(frozen=True)

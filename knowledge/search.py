@@ -59,6 +59,7 @@ class Tuning:
     gram_weight: float = 0.3
     step_weight: float = 0.5
     title_weight: float = 1.0
+    alternate_weight: float = 1.0
     second_passage_weight: float = 0.3
     number_boost: float = 1.3
     role_boost: float = 1.35
@@ -308,7 +309,11 @@ class Searcher:
         per_step: dict[int, list[float]] = defaultdict(list)
         for passage_no, score in passage_scores.items():
             passage = self.index.passages[passage_no].passage
-            weight = self.tuning.title_weight if passage.kind == "title" else 1.0
+            weight = 1.0
+            if passage.kind == "title":
+                weight = self.tuning.title_weight
+            elif passage.kind == "alternate":
+                weight = self.tuning.alternate_weight
             per_step[passage.step_index].append(score * weight)
         best_passage: dict[int, float] = {}
         for step_no, scores in per_step.items():

@@ -108,3 +108,18 @@ def test_ask_rebuilds_the_index_only_when_inputs_change(index_path) -> None:
     second = KnowledgeBase.open(index_path=index_path)
     assert index_path.stat().st_mtime_ns == built
     assert [s.id for s in first.steps] == [s.id for s in second.steps]
+
+
+def test_ask_alternate_questions_find_their_step(tmp_path) -> None:
+    questions = tmp_path / "extra.tsv"
+    questions.write_text(
+        "# doc_no, role, step, question\n"
+        "3\t門市保全\t9、送別客戶\t阿伯要走啦我講咩好\n"
+        "3\t無此崗位\t1、晨會\t孤兒問題\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase.open(index_path=tmp_path / "index.db", questions=[questions])
+    step = kb.ask("阿伯要走啦我講咩好").hits[0].step
+    assert (step.role, step.label) == ("門市保全", "9、送別客戶")
+    assert "阿伯要走啦我講咩好" in step.alternates
+    assert any("does not exist" in lint.message for lint in kb.lints)
