@@ -160,18 +160,30 @@ def pinyin_key(word: str, table: dict[str, str]) -> str:
     return " ".join(table.get(char, char) for char in word)
 
 
-def homophones(vocabulary: Iterable[str], real: set[str], readings: dict[str, str]) -> set[str]:
-    """Real words that sound like an SOP word but are not one (只是 ~ 知識).
+def real_look_alikes(
+    vocabulary: Iterable[str], real: set[str], readings: dict[str, str]
+) -> set[str]:
+    """Real words the typo correction would misread as an SOP word, so must leave alone.
 
-    A question using one is not mistyped, so the typo correction leaves it alone.
+    Two kinds: words that sound like an SOP word (只是 ~ 知識), and words one character
+    away from one where that character is foreign to the SOP (幹嘛 ~ 乾淨).
     """
-    targets = {term for term in vocabulary if term in real and len(term) >= 2}
+    vocabulary = set(vocabulary)
+    targets = {term for term in vocabulary if term in real and 2 <= len(term) <= 4}
     keys = {pinyin_key(term, readings) for term in targets}
-    return {
-        word
-        for word in real
-        if 2 <= len(word) <= 4 and word not in targets and pinyin_key(word, readings) in keys
-    }
+    known_chars = {char for term in vocabulary for char in term}
+    frames = {(term[:i], term[i + 1 :]) for term in targets for i in range(len(term))}
+    found = set()
+    for word in real:
+        if not 2 <= len(word) <= 4 or word in vocabulary:
+            continue
+        if pinyin_key(word, readings) in keys:
+            found.add(word)
+            continue
+        strangers = [i for i, char in enumerate(word) if char not in known_chars]
+        if len(strangers) == 1 and (word[: strangers[0]], word[strangers[0] + 1 :]) in frames:
+            found.add(word)
+    return found
 
 
 def build_index(
@@ -250,7 +262,7 @@ def build_index(
         pk="term",
     )
     db["homophones"].insert_all(
-        ({"word": word} for word in homophones(vocabulary, real, readings)), pk="word"
+        ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
     )
     db["lints"].insert_all(
         (

@@ -89,6 +89,8 @@ class Query:
     # step explains; ``neutral`` marks stop words, which need no explaining.
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     neutral: set[int] = field(default_factory=set)
+    # Places between two words the search knows: no typo spans one (下午|值班 is not 午值).
+    firm_joints: set[int] = field(default_factory=set)
 
     def add(self, term: str, weight: float, span: tuple[int, int] | None = None) -> None:
         if span is not None:
@@ -146,7 +148,13 @@ class Searcher:
     def read(self, text: str) -> Query:
         folded = fold(text[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
         query = Query(text=text, folded=folded, gram_weight=self.tuning.gram_weight)
-        for word, start, end in self.segmenter.tokens(folded):
+        tokens = self.segmenter.tokens(folded)
+        known = self.index.passage_words.idf
+        for (left, _, joint), (right, _, _) in zip(tokens, tokens[1:], strict=False):
+            sure = [w in known or w in self.lexicon.stopwords for w in (left, right)]
+            if all(sure):
+                query.firm_joints.add(joint)
+        for word, start, end in tokens:
             if word in self.lexicon.stopwords:
                 query.neutral.update(range(start, end))
                 continue
@@ -243,11 +251,14 @@ class Searcher:
             for size in (4, 3, 2):
                 for start in range(len(run) - size + 1):
                     piece = run[start : start + size]
-                    if piece in vocabulary or piece in query.words or piece in seen:
+                    # A word jieba made of a typo (投素) is still a typo; a real word
+                    # that merely looks or sounds like an SOP word is not.
+                    if piece in vocabulary or piece in seen or piece in self.index.sound_alikes:
+                        continue
+                    here = offset + start
+                    if query.firm_joints.intersection(range(here + 1, here + size)):
                         continue
                     seen.add(piece)
-                    if piece in self.index.sound_alikes:
-                        continue  # a real word that only sounds like an SOP word
                     span = (offset + start, offset + start + size)
                     for term in self.index.pinyin_terms.get(
                         pinyin_key(piece, self.index.readings), ()
