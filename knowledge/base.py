@@ -98,7 +98,9 @@ class KnowledgeBase:
             log.info("built the index in %.1fs", time.perf_counter() - started)
         index = load_index(index_path)
         segmenter = Segmenter(lexicon, dictionary)
-        searcher = Searcher(index, lexicon, segmenter, catalog.aliases(), catalog.roles)
+        searcher = Searcher(
+            index, lexicon, segmenter, catalog.aliases(), catalog.roles, catalog.home_documents()
+        )
         return cls(index, searcher, sources, index_path)
 
     @property

@@ -30,6 +30,16 @@ class Catalog:
     def documents(self, filename: str) -> dict[str, dict]:
         return self.files.get(filename, {}).get("documents", {})
 
+    def home_documents(self) -> set[int]:
+        """The store's own SOP ("home": true): staff need not name it, so its names
+        (門市, store) pick nothing out and its roles are the ones questions name."""
+        return {
+            int(number)
+            for entry in self.files.values()
+            for number, doc in entry.get("documents", {}).items()
+            if doc.get("home")
+        }
+
     def aliases(self) -> dict[int, tuple[str, ...]]:
         """Names and aliases of every document, by 篇 number (across files)."""
         found: dict[int, tuple[str, ...]] = {}

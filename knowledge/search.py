@@ -115,8 +115,10 @@ class Searcher:
         segmenter: Segmenter,
         doc_aliases: dict[int, tuple[str, ...]],
         role_cues: dict[str, tuple[str, ...]],
+        home_docs: set[int] | None = None,
         tuning: Tuning | None = None,
     ) -> None:
+        self.home_docs = home_docs or set()
         self.tuning = tuning or Tuning()
         self.index = index
         self.lexicon = lexicon
@@ -283,23 +285,26 @@ class Searcher:
             query.add(candidates[0], self.tuning.loose_typo_weight, span)
 
     def read_cues(self, query: Query) -> None:
+        for doc, aliases in self.doc_aliases.items():
+            named = [alias for alias in aliases if alias in query.folded]
+            if doc not in self.home_docs and named:
+                query.docs.add(doc)
+                # A document's name picks the document; as a search term it would pull
+                # the one step that repeats it (a job posting's title).
+                for term in list(query.words):
+                    if any(term in alias for alias in named):
+                        query.words[term] = min(query.words[term], self.tuning.role_name_weight)
         expanded = query.folded + " " + " ".join(query.words)
-        for role, cues in self.role_cues.items():
-            if any(cue in expanded for cue in cues):
-                query.roles.add(role)
+        if not query.docs or query.docs & self.home_docs:
+            # Roles belong to the store's SOP: 主管 in "順豐點部主管" names no store role.
+            for role, cues in self.role_cues.items():
+                if any(cue in expanded for cue in cues):
+                    query.roles.add(role)
         # A role named in the question says whose step it is, not what it is about: the
         # role's description mentions its own name most and would win every time.
         for term in list(query.words):
             if term in self.role_cues:
                 query.words[term] = self.tuning.role_name_weight
-        for doc, aliases in self.doc_aliases.items():
-            named = [alias for alias in aliases if alias in query.folded]
-            if doc != 3 and named:
-                query.docs.add(doc)
-                # Likewise a document's name picks the document; its steps repeat it.
-                for term in list(query.words):
-                    if any(term in alias for alias in named):
-                        query.words[term] = min(query.words[term], self.tuning.role_name_weight)
         query.wants_number = bool(NUMBER_QUESTION_RE.search(query.folded))
 
     # -- ranking ---------------------------------------------------------------------
