@@ -96,23 +96,38 @@ def read_alternates(paths: list[Path]) -> dict[tuple[int, str, str], list[str]]:
 def attach_alternates(
     parsed: list[ParsedSource], alternates: dict[tuple[int, str, str], list[str]]
 ) -> list[ParsedSource]:
-    """Give each step its alternate questions; report questions for steps that do not exist."""
-    used: set[tuple[int, str, str]] = set()
+    """Give each step its alternate questions.
+
+    A step is named by its label (``1、晨會``), or by ``section › label`` where one
+    document repeats a label in two sections (duties 1… and requirements 1…); a bare
+    label that fits several steps attaches to none. Both, and questions for steps that
+    do not exist, are reported as lints.
+    """
+    steps_by_key: dict[tuple[int, str, str], list[Step]] = {}
+    for source in parsed:
+        for step in source.steps:
+            for label in (step.label, f"{step.section} › {step.label}"):
+                steps_by_key.setdefault((step.doc_no, step.role, label), []).append(step)
+    extra: dict[int, tuple[str, ...]] = {}
+    lints = []
+    for key, questions in alternates.items():
+        matches = steps_by_key.get(key, [])
+        if len(matches) == 1:
+            target = id(matches[0])
+            extra[target] = extra.get(target, ()) + tuple(questions)
+        elif matches:
+            lints.append(Lint("questions", 0, f"step {key} is ambiguous: name its section too"))
+        else:
+            lints.append(Lint("questions", 0, f"questions for a step that does not exist: {key}"))
     result = []
     for source in parsed:
-        steps: list[Step] = []
-        for step in source.steps:
-            key = (step.doc_no, step.role, step.label)
-            if key in alternates:
-                used.add(key)
-                step = replace(step, alternates=step.alternates + tuple(alternates[key]))
-            steps.append(step)
-        result.append(replace(source, steps=tuple(steps)))
-    orphans = [key for key in alternates if key not in used]
-    if orphans and result:
-        lints = tuple(
-            Lint("questions", 0, f"alternate questions for a step that does not exist: {key}")
-            for key in orphans
+        steps = tuple(
+            replace(step, alternates=step.alternates + extra[id(step)])
+            if id(step) in extra
+            else step
+            for step in source.steps
         )
-        result[0] = replace(result[0], lints=result[0].lints + lints)
+        result.append(replace(source, steps=steps))
+    if lints and result:
+        result[0] = replace(result[0], lints=result[0].lints + tuple(lints))
     return result

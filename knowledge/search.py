@@ -59,7 +59,7 @@ class Tuning:
     gram_weight: float = 0.3
     step_weight: float = 0.5
     title_weight: float = 1.0
-    alternate_weight: float = 1.0
+    alternate_weight: float = 0.75
     second_passage_weight: float = 0.3
     number_boost: float = 1.3
     role_boost: float = 1.35
@@ -69,8 +69,8 @@ class Tuning:
     mnemonic_penalty: float = 0.6
     overview_penalty: float = 0.85
     confident_coverage: float = 0.5
-    confident_score: float = 8.0
-    confident_margin: float = 1.1
+    confident_score: float = 16.0
+    confident_margin: float = 1.25
 
 
 @dataclass
