@@ -74,17 +74,23 @@ class Passage:
 
 @dataclass(frozen=True)
 class Hit:
-    """A step that answers a question, with the sentences that matched."""
+    """A step that answers a question, with the sentences that matched.
+
+    ``passage`` holds the matching body sentences (empty when a tip answers on its
+    own), ``tip_passage`` the matching sentences of the best tip; ``tips`` are the
+    step's whole tips, best-matching first.
+    """
 
     step: Step
     passage: str
     tips: tuple[str, ...]
     score: float
     matched_terms: tuple[str, ...] = ()
+    tip_passage: str = ""  # the sentences of the best tip that matched
 
     def as_dict(self) -> dict[str, object]:
         data = self.step.as_dict()
-        data["passage"] = self.passage
+        data["passage"] = self.passage or self.tip_passage
         data["tips"] = list(self.tips)
         data["score"] = round(self.score, 4)
         return {

@@ -30,6 +30,12 @@ from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams
 # A staff question is a sentence or two; past this the rest is not read (and the reply says
 # so), which also bounds the work a pasted essay can cause.
 MAX_QUERY_CHARS = 120
+# A tip that matches this much better than any body sentence is the answer on its own.
+TIP_OVER_BODY = 1.5
+# ... and one matching less than this share of the best body sentence is left out.
+TIP_RELEVANCE = 0.5
+# Past this many characters a card shows no second sentence.
+SHORT_PASSAGE = 100
 OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 # rapidfuzz ratio at which a misspelt English word is read as a glossary word.
 ENGLISH_SPELLING_CUTOFF = 85
@@ -136,6 +142,7 @@ class Searcher:
                 self.char_terms[char].append(term)
         self.known_chars = set(self.char_terms)
         self.step_roles = [fold(step.role) for step in index.steps]
+        self.step_numbers = {id(step): number for number, step in enumerate(index.steps)}
         self.variant_rows: dict[str, list[int]] = defaultdict(list)
         for row, synonym in enumerate(lexicon.synonyms):
             for variant in synonym.variants:
@@ -370,20 +377,19 @@ class Searcher:
         """The step with the sentences that matched, in reading order, and its tips."""
         step = self.index.steps[step_no]
         numbers = self.index.step_passages[step_no]
-        scored = [(passage_scores.get(n, 0.0), n) for n in numbers]
-        body = [(s, n) for s, n in scored if self.index.passages[n].passage.kind == "body"]
-        top = max((s for s, _ in body), default=0.0)
-        chosen = sorted(n for s, n in body if top > 0 and s >= 0.5 * top)[:3]
-        if not chosen and body:
-            chosen = [body[0][1]]
-        passage = "".join(self.index.passages[n].passage.text for n in chosen)
+        body = self.best_sentences(numbers, passage_scores, "body")
+        tip = self.best_sentences(numbers, passage_scores, "tip")
         tip_scores: dict[int, float] = defaultdict(float)
-        for s, n in scored:
+        for n in numbers:
             indexed = self.index.passages[n].passage
             if indexed.kind == "tip":
-                tip_scores[indexed.position] = max(tip_scores[indexed.position], s)
-        if top == 0 and tip_scores and max(tip_scores.values()) > 0:
-            passage = ""  # the tip is what answers; the body only gives context
+                tip_scores[indexed.position] = max(
+                    tip_scores[indexed.position], passage_scores.get(n, 0.0)
+                )
+        if tip[1] > TIP_OVER_BODY * body[1]:
+            body = ("", 0.0)  # the tip is what answers; the body would only crowd it
+        elif tip[1] < TIP_RELEVANCE * body[1]:
+            tip = ("", 0.0)  # a tip that barely matches is noise on a phone screen
         order = sorted(range(len(step.tips)), key=lambda i: (-tip_scores.get(i, 0.0), i))
         matched = tuple(
             term
@@ -392,11 +398,35 @@ class Searcher:
         )
         return Hit(
             step=step,
-            passage=passage or (step.body[0] if step.body and not step.tips else ""),
+            passage=body[0] or (step.body[0] if step.body and not tip[0] else ""),
             tips=tuple(step.tips[i] for i in order),
             score=score,
             matched_terms=matched,
+            tip_passage=tip[0],
         )
+
+    def best_sentences(
+        self, numbers: list[int], passage_scores: dict[int, float], kind: str, most: int = 2
+    ) -> tuple[str, float]:
+        """The best-matching sentences of one kind in a step, in reading order, and the
+        best one's score: the sentences within half of the best, at most ``most``."""
+        scored = [
+            (passage_scores.get(n, 0.0), n)
+            for n in numbers
+            if self.index.passages[n].passage.kind == kind
+        ]
+        top = max((score for score, _ in scored), default=0.0)
+        if top <= 0:
+            return "", 0.0
+        chosen: list[int] = []
+        length = 0
+        for score, n in sorted(scored, reverse=True)[:most]:
+            # A second sentence only if it matches nearly as well and the card stays short.
+            if chosen and (score < 0.5 * top or length > SHORT_PASSAGE):
+                break
+            chosen.append(n)
+            length += len(self.index.passages[n].passage.text)
+        return "".join(self.index.passages[n].passage.text for n in sorted(chosen)), top
 
     # -- judging ---------------------------------------------------------------------
     def coverage(self, query: Query, hit: Hit) -> float:
@@ -407,7 +437,7 @@ class Searcher:
         and punctuation need no explaining. An off-topic question that happens to
         share one word with a step ("今天天氣" → 天天) stays mostly unexplained.
         """
-        step_no = self.index.steps.index(hit.step)
+        step_no = self.step_numbers[id(hit.step)]
         step_words: set[str] = set()
         step_grams: set[str] = set()
         for n in self.index.step_passages[step_no]:
