@@ -25,7 +25,7 @@ from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
 from knowledge.lexicon import Gloss, Lexicon, stem
 from knowledge.model import Hit
 from knowledge.normalize import fold
-from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams
+from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams, normal_form
 
 # A staff question is a sentence or two; past this the rest is not read (and the reply says
 # so), which also bounds the work a pasted essay can cause.
@@ -169,7 +169,7 @@ class Searcher:
                 continue
             single_cjk = len(word) == 1 and CJK_RUN_RE.fullmatch(word)
             weight = self.tuning.single_char_weight if single_cjk else 1.0
-            query.add(word, weight, (start, end))
+            query.add(normal_form(word), weight, (start, end))
         for run in CJK_RUN_RE.findall(folded):
             for gram in bigrams(run):
                 if not all(char in self.lexicon.stopwords for char in gram):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jieba
 
-from knowledge.lexicon import Lexicon
+from knowledge.lexicon import Lexicon, stem
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -63,10 +63,15 @@ class Segmenter:
 
     def _content(self, words: Iterable[str]) -> list[str]:
         return [
-            word
+            normal_form(word)
             for word in (w.strip() for w in words)
             if word and not PUNCTUATION_RE.match(word) and word not in self.stopwords
         ]
+
+
+def normal_form(word: str) -> str:
+    """English words as stems ("forgot"/"forgets" meet in questions and in the index)."""
+    return stem(word) if word.isascii() and word.isalpha() else word
 
 
 def bigrams(text: str) -> list[str]:
