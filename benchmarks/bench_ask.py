@@ -65,7 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         index = Path(tmp) / "index.db"
         kb = KnowledgeBase.open(index_path=index)
-        sets = {path.name: read_questions(path) for path in QUESTION_SETS if path.exists()}
+        sets = {path.parent.name: read_questions(path) for path in QUESTION_SETS if path.exists()}
         questions = [q.query for qs in sets.values() for q in qs]
         latencies = []
         for _ in range(args.rounds):

@@ -237,6 +237,7 @@ def build_index(
                     "kind": passage.kind,
                     "position": passage.position,
                     "text": passage.text,
+                    "folded": folded,
                     "words": " ".join(words),
                 }
             )
@@ -322,7 +323,7 @@ def load_index(path: Path) -> Index:
         step_passages: list[list[int]] = [[] for _ in steps]
         for row in db.query("select * from passages order by id"):
             words = Counter(row["words"].split())
-            folded = fold(row["text"])
+            folded = row["folded"]
             passage = Passage(row["step"], row["kind"], row["position"], row["text"])
             step_passages[row["step"]].append(len(passages))
             passages.append(
