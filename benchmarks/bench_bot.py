@@ -34,6 +34,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.context import ANSWER_LIMIT
 from bot.offline import ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge import KnowledgeBase
@@ -149,10 +150,15 @@ async def bench(
             await bench.app.start()
             for text in bench.pool[:30]:  # load the lazy dictionaries first
                 await bench.ask(1, text)
+            started = time.perf_counter()
+            for text in bench.pool:
+                kb.ask(text, ANSWER_LIMIT, None, "zh-hant")
+            search_ms = (time.perf_counter() - started) * 1000 / len(bench.pool)
             capacity = await bench.run(users, per_user, rate=0)
             paced = await bench.run(users, per_user, rate=rate)
             await bench.app.stop()
         bench.storage.close()
+    capacity["search_ms"] = paced["search_ms"] = search_ms
     return capacity, paced
 
 
@@ -182,6 +188,11 @@ def main() -> int:
     print(
         f"{args.users} users × {args.questions} questions, search {where}, "
         f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}"
+    )
+    print(
+        f"search alone: {capacity['search_ms']:.1f} ms a question on average, so at most "
+        f"{1000 / capacity['search_ms']:.0f} questions/s on one core (PTB and the search "
+        "share one, under the GIL)"
     )
     print(report("capacity", capacity))
     print(report(f"paced at {args.rate:g}/s", paced))

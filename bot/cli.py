@@ -121,6 +121,64 @@ def chat(index: Path | None) -> None:
 
 
 @cli.command()
+def run() -> None:
+    """Start the Telegram bot: long polling, or a webhook if SOPBOT_WEBHOOK_URL is set.
+
+    Settings come from the environment and a .env file (see .env.example).
+    """
+    import os
+
+    from bot.config import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    # A service says what it does; PTB's HTTP client would log every request.
+    root = logging.getLogger()
+    root.setLevel(min(root.level, logging.INFO))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # PTB logs a failed start-up (bad token, no network) with its traceback, then raises it;
+    # the handlers below explain it in a sentence, so the log keeps only PTB's one line.
+    logging.getLogger("telegram.ext").addFilter(without_traceback_when_aborting)
+
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import run as run_bot
+    from bot.storage import Storage
+
+    kb = open_knowledge(settings.index_path)
+    logging.getLogger(__name__).info("loaded %d SOP steps", len(kb.steps))
+    try:
+        run_bot(settings, kb, Storage.open(settings.db_path))
+    except InvalidToken:
+        click.echo(
+            "Telegram refused TELEGRAM_BOT_TOKEN. Copy it again from @BotFather "
+            "(/mybots › your bot › API Token).",
+            err=True,
+        )
+        sys.exit(2)
+    except NetworkError as error:  # only at start-up: once running, PTB retries by itself
+        click.echo(
+            f"Could not reach the Telegram Bot API at {settings.api_url}: {error}\n"
+            "Check the network connection (and TELEGRAM_API_URL).",
+            err=True,
+        )
+        sys.exit(1)
+    except OSError as error:
+        if not settings.uses_webhook:
+            raise
+        click.echo(
+            f"Could not listen for the webhook on {settings.webhook_listen}:"
+            f"{settings.webhook_port}: {error}\n"
+            "Check SOPBOT_WEBHOOK_LISTEN and SOPBOT_WEBHOOK_PORT.",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@cli.command()
 @click.option("-n", "count", default=10, show_default=True, help="How many questions.")
 @click.option("--role", help="Only questions about this role (either script).")
 @click.option("--seed", type=int, help="The same seed gives the same questions.")
@@ -142,6 +200,13 @@ def quiz(count: int, role: str | None, seed: int | None, as_json: bool, index: P
             mark = "  ✓" if option_number == question.correct else ""
             click.echo(f"   {chr(ord('A') + option_number)}. {option}{mark}")
         click.echo(f"   → {question.explanation}\n")
+
+
+def without_traceback_when_aborting(record: logging.LogRecord) -> bool:
+    if "Aborting" in record.getMessage():  # PTB's network retry loop giving up
+        record.exc_info = None
+        record.exc_text = None
+    return True
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from knowledge.normalize import to_script, to_simplified
 SEPARATOR = " › "
 PASSAGE_LIMIT = 380
 TIP_LIMIT = 220
+DOUBT_LIMIT = 160
+SHORT_TIP = 90
 TELEGRAM_LIMIT = 4096
 SENTENCE_END_RE = re.compile(r"[。；;！？!?]")
 
@@ -33,6 +35,11 @@ def shorten(text: str, limit: int) -> str:
     if ends and ends[-1] >= limit * 0.5:
         return cut[: ends[-1]] + "…"
     return cut.rstrip() + "…"
+
+
+def first_sentence(text: str) -> str:
+    match = SENTENCE_END_RE.search(text)
+    return text[: match.end()] if match else text
 
 
 def highlight(text: str, terms: tuple[str, ...]) -> str:
@@ -89,20 +96,40 @@ def hit_card(hit: Hit, script: str) -> str:
         lines.append(
             to_script(highlight(shorten(passage, PASSAGE_LIMIT), hit.matched_terms), script)
         )
-    if hit.tips:
-        tip = to_script(highlight(shorten(hit.tips[0], TIP_LIMIT), hit.matched_terms), script)
+    if hit.tip_passage:
+        # A short tip is shown whole: its sentences make one point together.
+        best_tip = hit.tips[0]
+        shown = best_tip if len(best_tip) <= SHORT_TIP else hit.tip_passage
+        tip = to_script(highlight(shorten(shown, TIP_LIMIT), hit.matched_terms), script)
         lines.append(f"{html.escape(label(script, 'tip'))}：{tip}")
-        if len(hit.tips) > 1:
-            lines.append(f"<i>{html.escape(label(script, 'more_tips', n=len(hit.tips) - 1))}</i>")
+    hidden_tips = len(hit.tips) - (1 if hit.tip_passage else 0)
+    if hidden_tips:
+        lines.append(f"<i>{html.escape(label(script, 'more_tips', n=hidden_tips))}</i>")
     if not passage and not hit.tips:
         lines.append(html.escape(to_script(shorten(hit.step.text, PASSAGE_LIMIT), script)))
     return "\n\n".join(lines)
 
 
 def not_found(result: Answer, limit: int = 3) -> str:
+    """Say the SOP has no clear answer, then show the closest step and name the others.
+
+    The closest step is often right after all, so it is shown, briefly; but the
+    reply never presents it as the answer.
+    """
     script = result.script
-    lines = [html.escape(label(script, "not_found")), "", html.escape(label(script, "closest"))]
-    lines += [f"• {breadcrumb(hit.step, script)}" for hit in result.hits[:limit]]
+    closest, *others = result.hits[:limit]
+    lines = [
+        html.escape(label(script, "not_found") + label(script, "closest_is")),
+        "",
+        f"<b>{breadcrumb(closest.step, script)}</b>",
+    ]
+    passage = closest.passage or closest.tip_passage or closest.step.text
+    if passage:
+        short = shorten(passage, DOUBT_LIMIT)
+        lines.append(to_script(highlight(short, closest.matched_terms), script))
+    if others:
+        lines += ["", html.escape(label(script, "also_close"))]
+        lines += [f"• {breadcrumb(hit.step, script)}" for hit in others]
     return "\n".join(lines)
 
 
@@ -123,3 +150,78 @@ def step_full(step: Step, script: str) -> str:
 def plain(text: str) -> str:
     """Telegram HTML as a terminal shows it: tags dropped, entities unescaped."""
     return html.unescape(re.sub(r"</?(?:b|i|code|a)(?:\s[^>]*)?>", "", text))
+
+
+# -- Texts of the Telegram interface: /start, /help, browsing, /role, button captions. ------
+
+
+def step_caption(step: Step, script: str, limit: int = 32) -> str:
+    """A step as a button reads (plain text): its heading, or an untitled step's opening words."""
+    text = step.label if step.title else f"{step.label} {step.text}".strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return to_script(text, script)
+
+
+def step_card(step: Step, script: str) -> str:
+    """A step as a card when no question picked its sentences (browsing, suggestions)."""
+    return hit_card(Hit(step=step, passage=step.text, tips=step.tips, score=0.0), script)
+
+
+def asked(question: str, result: Answer) -> str:
+    """The reply to a question the user tapped rather than typed, so the chat shows it."""
+    return f"❓ <i>{html.escape(question)}</i>\n\n{answer(result)}"
+
+
+def welcome(script: str, name: str) -> str:
+    """The /start message; the example questions follow as buttons."""
+    return "\n\n".join(
+        [
+            html.escape(label(script, "welcome", name=name)),
+            html.escape(label(script, "try_examples")),
+        ]
+    )
+
+
+def help_text(script: str, bot_username: str) -> str:
+    return html.escape(label(script, "help", bot=bot_username))
+
+
+def documents_heading(script: str) -> str:
+    return f"<b>{html.escape(label(script, 'documents'))}</b>"
+
+
+def roles_heading(document: str, script: str) -> str:
+    heading = html.escape(to_script(document, script))
+    return f"<b>{heading}</b>\n{html.escape(label(script, 'choose_role'))}"
+
+
+def steps_heading(document: str, role: str, script: str) -> str:
+    title = SEPARATOR.join(part for part in (document, role) if part)
+    heading = html.escape(to_script(title, script))
+    return f"<b>{heading}</b>\n{html.escape(label(script, 'choose_step'))}"
+
+
+def role_prompt(script: str, current: str | None, unknown: str | None = None) -> str:
+    """/role: the choice of roles; ``unknown`` is a role name typed that matched none."""
+    role = to_script(current, script) if current else label(script, "role_none")
+    lines = [label(script, "role_unknown", role=unknown)] if unknown else []
+    lines += [label(script, "role_prompt"), label(script, "role_current", role=role)]
+    return "\n\n".join(html.escape(line) for line in lines)
+
+
+def role_chosen(script: str, role: str | None) -> str:
+    if role is None:
+        return html.escape(label(script, "role_cleared"))
+    return html.escape(label(script, "role_set", role=to_script(role, script)))
+
+
+def inline_title(step: Step, script: str) -> str:
+    """An inline result's title (plain text): the step under its role or document."""
+    return to_script(SEPARATOR.join(step.breadcrumb[-2:]), script)
+
+
+def inline_description(hit: Hit, script: str, limit: int = 120) -> str:
+    """An inline result's second line (plain text): the sentences that matched."""
+    text = hit.passage or hit.step.text
+    return to_script(shorten(text, limit), script)

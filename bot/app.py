@@ -1,0 +1,179 @@
+"""The Telegram application: every handler wired in one ordered block, and how the bot runs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import callbacks
+from bot.config import Settings
+from bot.contents import Contents
+from bot.context import CONTEXT_TYPES, BotData
+from bot.handlers import ask, browse, cards, errors, feedback, inline, role, start, users
+from bot.i18n import label
+from bot.storage import Storage
+from knowledge import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+BotApplication = Application[Any, Any, Any, Any, BotData, Any]
+
+# Handlers run concurrently (PTB's default cap is 256 at a time): one slow chat never holds
+# up the others. Nothing here depends on the order of updates across chats.
+CONCURRENT_UPDATES = True
+
+# Only what the handlers use, so Telegram sends nothing else.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
+
+# The command menu. Telegram picks a list by the user's two-letter language code, so one
+# Chinese list ("zh") serves both scripts: it is in traditional Chinese, the SOP's own script,
+# which simplified readers also read. Everyone else gets the default list, in English, the
+# most likely shared language of a store's non-Chinese-speaking staff.
+COMMAND_LANGUAGES = (("", "en"), ("zh", "hant"))
+COMMANDS = ("start", "help", "roles", "role")
+
+
+class ButtonHandler(CallbackQueryHandler[Any, Any]):
+    """A button handler that takes only data its pattern matches.
+
+    PTB's own lets a query with empty data through to every pattern (its game-query
+    branch), and a forged query may well have empty data.
+    """
+
+    def check_update(self, update: object) -> bool | object | None:
+        found = super().check_update(update)
+        return found if isinstance(found, re.Match) else False
+
+
+def build_application(
+    settings: Settings,
+    kb: KnowledgeBase,
+    storage: Storage,
+    *,
+    request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> BotApplication:
+    """The bot, ready to run: services on ``bot_data``, handlers in the order they match.
+
+    ``request`` replaces the HTTP layer (tests and benchmarks pass an offline one);
+    ``rate_limiter`` keeps the bot within Telegram's flood limits (``run`` passes one).
+    """
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .base_file_url(settings.base_file_url)
+        .context_types(CONTEXT_TYPES)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(register_commands)
+        .post_shutdown(close_storage)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    app: BotApplication = builder.build()
+
+    # The services, built once (the caller loaded the knowledge base and opened storage).
+    app.bot_data.settings = settings
+    app.bot_data.kb = kb
+    app.bot_data.storage = storage
+    app.bot_data.contents = Contents.from_steps(kb.steps)
+
+    # 1. Before anything else (group -1, which never stops the rest): note who wrote.
+    app.add_handler(TypeHandler(Update, users.remember_user), group=-1)
+
+    # 2. Commands, before the text handler that would take them for questions.
+    app.add_handler(CommandHandler("start", start.welcome))
+    app.add_handler(CommandHandler("help", start.show_help))
+    app.add_handler(CommandHandler("roles", browse.list_documents))
+    app.add_handler(CommandHandler("role", role.choose_role))
+
+    # 3. Buttons, each kind by its strict pattern (bot.callbacks).
+    app.add_handler(ButtonHandler(cards.show_full_step, pattern=callbacks.FULL))
+    app.add_handler(ButtonHandler(cards.show_other_answer, pattern=callbacks.MORE))
+    app.add_handler(ButtonHandler(cards.show_suggestion, pattern=callbacks.SEE))
+    app.add_handler(ButtonHandler(feedback.record_vote, pattern=callbacks.VOTE))
+    app.add_handler(ButtonHandler(ask.answer_example, pattern=callbacks.EXAMPLE))
+    app.add_handler(ButtonHandler(browse.show_documents, pattern=callbacks.DOCUMENTS))
+    app.add_handler(ButtonHandler(browse.show_document, pattern=callbacks.DOCUMENT))
+    app.add_handler(ButtonHandler(browse.show_section, pattern=callbacks.SECTION))
+    app.add_handler(ButtonHandler(browse.read_step, pattern=callbacks.READ))
+    app.add_handler(ButtonHandler(role.set_role, pattern=callbacks.ROLE))
+    # ... and any other data (an older version's, or forged) is answered "expired".
+    app.add_handler(CallbackQueryHandler(errors.expired_button))
+
+    # 4. Inline mode: share step cards in any chat.
+    app.add_handler(InlineQueryHandler(inline.share_steps))
+
+    # 5. Questions: text sent or edited (a fixed typo is asked again), in a private chat or
+    #    addressed to the bot in a group. Channel posts have no sender and are left alone.
+    from_users = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+    questions = filters.TEXT & ~filters.COMMAND & from_users & ask.AddressedToBot()
+    app.add_handler(MessageHandler(questions, ask.answer))
+
+    # 6. In private chats, unknown commands and anything but text get a friendly pointer.
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
+    not_text = ~filters.TEXT & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(private & not_text, ask.ask_for_text))
+
+    # 7. Errors: logged with their traceback; the user gets an apology.
+    app.add_error_handler(errors.report_error)
+    return app
+
+
+async def register_commands(app: BotApplication) -> None:
+    """Register the command menu in each language (run at start-up, in post_init)."""
+    for language_code, script in COMMAND_LANGUAGES:
+        menu = [BotCommand(name, label(script, f"cmd_{name}")) for name in COMMANDS]
+        await app.bot.set_my_commands(menu, language_code=language_code or None)
+
+
+async def close_storage(app: BotApplication) -> None:
+    app.bot_data.storage.close()
+
+
+def run(settings: Settings, kb: KnowledgeBase, storage: Storage) -> None:
+    """Run until SIGINT or SIGTERM: long polling, or a webhook when one is configured."""
+    # Replies to many users at once may burst past Telegram's limits (about 30 messages/s);
+    # the limiter spaces them and retries once Telegram says how long to wait.
+    app = build_application(settings, kb, storage, rate_limiter=AIORateLimiter(max_retries=2))
+    if settings.uses_webhook:
+        log.info("listening for updates at %s", settings.webhook_url)
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        log.info("polling %s for updates", settings.api_url)
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    log.info("stopped")

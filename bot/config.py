@@ -1,0 +1,144 @@
+"""The bot's settings: environment variables (and an optional ``.env`` file) in one frozen object.
+
+Every setting is documented in ``.env.example``. The environment wins over the file, so a
+deployment can override what a developer keeps in ``.env``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+DEFAULT_DB = Path("var/sopbot.db")
+DEFAULT_TIMEZONE = "Asia/Taipei"
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_WEBHOOK_PORT = 8443
+
+TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+# Telegram accepts only these characters in the secret it sends back with each webhook POST.
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+MISSING_TOKEN = """\
+TELEGRAM_BOT_TOKEN is not set.
+
+To get a token, open Telegram, talk to @BotFather and send /newbot; it answers with a token
+like 123456789:AAH… . Put it in the environment or in a .env file in this directory
+(copy .env.example to .env and fill it in), then run `sopbot run` again.
+
+To try the answers without Telegram, run `sopbot chat`."""
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    token: str
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = DEFAULT_DB
+    index_path: Path | None = None
+    admin_ids: frozenset[int] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    webhook_url: str = ""
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
+    webhook_secret: str = ""
+
+    @property
+    def base_file_url(self) -> str:
+        """Where files are downloaded from: ``…/bot`` becomes ``…/file/bot``, as on Telegram."""
+        head, _, last = self.api_url.rstrip("/").rpartition("/")
+        return f"{head}/file/{last}"
+
+    @property
+    def uses_webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the local web server answers on: the path of the public webhook URL.
+
+        A reverse proxy in front of the bot must forward that path unchanged.
+        """
+        return urlsplit(self.webhook_url).path.lstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
+        """Read the settings; raise :class:`ConfigError` saying what to fix."""
+        values = {
+            key: value
+            for key, value in (dotenv_values(env_file) if env_file else {}).items()
+            if value is not None
+        }
+        values.update({key: value for key, value in environ.items() if value != ""})
+
+        def get(key: str, default: str = "") -> str:
+            return values.get(key, default).strip()
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if not token:
+            raise ConfigError(MISSING_TOKEN)
+        if not TOKEN_RE.fullmatch(token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
+                "letters, e.g. 123456789:AAH…). Copy it again from @BotFather."
+            )
+        webhook_url = get("SOPBOT_WEBHOOK_URL")
+        if webhook_url and urlsplit(webhook_url).scheme not in ("http", "https"):
+            raise ConfigError(f"SOPBOT_WEBHOOK_URL must be an https:// URL, not {webhook_url!r}.")
+        # Without a configured secret a fresh one per start still keeps forged POSTs out:
+        # the bot registers it with setWebhook each time it starts.
+        secret = get("SOPBOT_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+        if not SECRET_RE.fullmatch(secret):
+            raise ConfigError(
+                "SOPBOT_WEBHOOK_SECRET may only hold letters, digits, '_' and '-' (1–256)."
+            )
+        index = get("SOPBOT_INDEX")
+        return cls(
+            token=token,
+            api_url=get("TELEGRAM_API_URL", DEFAULT_API_URL),
+            db_path=Path(get("SOPBOT_DB") or DEFAULT_DB),
+            index_path=Path(index) if index else None,
+            admin_ids=parse_ids(get("SOPBOT_ADMIN_IDS")),
+            timezone=parse_timezone(get("SOPBOT_TIMEZONE", DEFAULT_TIMEZONE)),
+            webhook_url=webhook_url,
+            webhook_listen=get("SOPBOT_WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
+            webhook_port=parse_port(get("SOPBOT_WEBHOOK_PORT", str(DEFAULT_WEBHOOK_PORT))),
+            webhook_secret=secret,
+        )
+
+
+def parse_ids(text: str) -> frozenset[int]:
+    """``"1, 2,3"`` → {1, 2, 3}."""
+    try:
+        return frozenset(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(
+            f"SOPBOT_ADMIN_IDS must be Telegram user ids separated by commas, not {text!r}."
+        ) from None
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"SOPBOT_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Taipei)."
+        ) from None
+
+
+def parse_port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"SOPBOT_WEBHOOK_PORT must be a port number, not {text!r}.")
+    return int(text)

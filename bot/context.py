@@ -1,0 +1,81 @@
+"""What handlers get in ``context``: services in ``bot_data``, recent answers in ``chat_data``.
+
+Following PTB's ``contexttypesbot`` example, ``bot_data`` and ``chat_data`` are classes
+rather than dicts of string keys, so a typo is an AttributeError and types are checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import Any
+
+from telegram import User
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from bot.config import Settings
+from bot.contents import Contents
+from bot.storage import Storage
+from knowledge import Answer, KnowledgeBase
+from knowledge.normalize import HANT, script_from_language
+
+# How many hits an answer keeps: the first is the answer, the rest are "other answers".
+ANSWER_LIMIT = 6
+# Telegram's own limit is 4096, but a forged update can carry more; the search reads far less.
+QUESTION_LIMIT = 20_000
+# Answers kept per chat for their buttons; older answers' buttons say "expired".
+RECENT_ANSWERS = 30
+
+
+class BotData:
+    """The services every handler uses, built once at start (see ``build_application``)."""
+
+    settings: Settings
+    kb: KnowledgeBase
+    storage: Storage
+    contents: Contents
+    # The search runs on the event loop. It is pure-Python CPU work (about 5 ms, at most
+    # ~30 ms for 4096 adversarial characters, Telegram's longest message), so under the GIL
+    # a worker thread only adds hand-offs and slows concurrent searches down. Measured with
+    # benchmarks/bench_bot.py on 2 CPUs: capacity 171 vs 166 messages/s, p99 at 100/s
+    # 69 vs 141 ms (a single search thread: 115/s; a pool of 2 processes: 179/s but p99
+    # 600 ms). The cost is that one search can hold other chats up for its few ms.
+    search_in_thread: bool = False
+
+    async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
+        """Search the SOP for a question."""
+        question = question[:QUESTION_LIMIT]
+        if self.search_in_thread:
+            return await asyncio.to_thread(self.kb.ask, question, ANSWER_LIMIT, role, hint)
+        return self.kb.ask(question, ANSWER_LIMIT, role, hint)
+
+
+class ChatData:
+    """The latest answers in a chat, by the id of the message showing them."""
+
+    def __init__(self) -> None:
+        self.answers: OrderedDict[int, Answer] = OrderedDict()
+
+    def remember(self, message_id: int, answer: Answer) -> None:
+        self.answers[message_id] = answer
+        while len(self.answers) > RECENT_ANSWERS:
+            self.answers.popitem(last=False)
+
+    def answer_on(self, message_id: int) -> Answer | None:
+        return self.answers.get(message_id)
+
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData, chat_data=ChatData)
+
+
+def interface_script(user: User | None, fallback: str = HANT) -> str:
+    """The script of button captions and messages for a user: from Telegram's language_code.
+
+    Languages other than Chinese and English get ``fallback`` (the script of the question
+    being answered, else traditional Chinese, the SOP's own script).
+    """
+    code = (user.language_code or "") if user else ""
+    if code[:2].lower() in ("zh", "en"):
+        return script_from_language(code)
+    return fallback

@@ -1,0 +1,173 @@
+"""Fixtures for the bot tests: the real Application with an offline request layer.
+
+Updates are built as Telegram sends them (JSON dicts), turned into real ``Update`` objects and
+routed by PTB itself; the test then reads the Bot API calls the bot made. After every test
+the calls are checked against Telegram's rules (HTML that parses, text within 4096
+characters, callback data of a known form within 64 bytes) and no handler may have raised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from bot.app import BotApplication, build_application
+from bot.config import Settings
+from bot.offline import BOT_USER, ApiCall, OfflineRequest
+from bot.storage import Storage
+from knowledge import KnowledgeBase
+from tests.bot.botcalls import check_call
+
+USER_ID = 777000111
+GROUP_ID = -100123456789
+TOKEN = "123456:TEST-TOKEN"
+
+
+@pytest.fixture(scope="session")
+def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """$SOPBOT_INDEX when set (a developer's warm index), else one built for this session."""
+    configured = os.environ.get("SOPBOT_INDEX")
+    return Path(configured) if configured else tmp_path_factory.mktemp("index") / "index.db"
+
+
+@pytest.fixture(scope="session")
+def kb(index_path: Path) -> KnowledgeBase:
+    return KnowledgeBase.open(index_path=index_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, index_path: Path) -> Settings:
+    return Settings(
+        token=TOKEN,
+        api_url="http://offline.invalid/bot",
+        db_path=tmp_path / "sopbot.db",
+        index_path=index_path,
+    )
+
+
+@pytest.fixture
+def storage(settings: Settings) -> Storage:
+    storage = Storage.open(settings.db_path)
+    yield storage
+    storage.close()
+
+
+class Chat:
+    """A user talking to the bot: builds their updates and runs them through the app."""
+
+    def __init__(self, app: BotApplication, request: OfflineRequest) -> None:
+        self.app = app
+        self.request = request
+        self.errors: list[object] = []
+        self.ids = itertools.count(1)
+
+    async def send(self, update: dict[str, Any]) -> list[ApiCall]:
+        """Process one update; return the Bot API calls it caused."""
+        before = len(self.request.calls)
+        update = {"update_id": next(self.ids), **update}
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return self.request.calls[before:]
+
+    async def say(self, text: str, **kwargs: Any) -> list[ApiCall]:
+        return await self.send(self.message(text, **kwargs))
+
+    async def press(self, data: str, **kwargs: Any) -> list[ApiCall]:
+        return await self.send(self.callback(data, **kwargs))
+
+    def user(self, user_id: int = USER_ID, language_code: str | None = "zh-hant") -> dict:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "小明"}
+        if language_code:
+            user["language_code"] = language_code
+        return user
+
+    def message(
+        self,
+        text: str | None = None,
+        *,
+        user_id: int = USER_ID,
+        language_code: str | None = "zh-hant",
+        chat_id: int | None = None,
+        kind: str = "message",
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """An update carrying a user's message (``kind="edited_message"`` for an edit)."""
+        chat_id = user_id if chat_id is None else chat_id
+        chat = {"id": chat_id, "type": "private", "first_name": "小明"}
+        if chat_id < 0:
+            chat = {"id": chat_id, "type": "supergroup", "title": "Store"}
+        message: dict[str, Any] = {
+            "message_id": next(self.ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.user(user_id, language_code),
+            **fields,
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if kind == "edited_message":
+            message["edit_date"] = message["date"]
+        return {kind: message}
+
+    def callback(
+        self,
+        data: str,
+        *,
+        message_id: int | None = None,
+        user_id: int = USER_ID,
+        language_code: str | None = "zh-hant",
+        chat_id: int | None = None,
+        inline_message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """An update for a button pressed on the bot's message (by default its latest)."""
+        query: dict[str, Any] = {
+            "id": str(next(self.ids)),
+            "from": self.user(user_id, language_code),
+            "chat_instance": "-42",
+            "data": data,
+        }
+        if inline_message_id:
+            query["inline_message_id"] = inline_message_id
+            return {"callback_query": query}
+        chat_id = user_id if chat_id is None else chat_id
+        if message_id is None:
+            message_id = max(mid for (cid, mid) in self.request.messages if cid == chat_id)
+        query["message"] = self.request.messages[(chat_id, message_id)]
+        return {"callback_query": query}
+
+    def inline(self, text: str, *, user_id: int = USER_ID, language_code: str = "zh-hant") -> dict:
+        return {
+            "inline_query": {
+                "id": str(next(self.ids)),
+                "from": self.user(user_id, language_code),
+                "query": text,
+                "offset": "",
+                "chat_type": "private",
+            }
+        }
+
+
+@pytest.fixture
+async def chat(settings: Settings, kb: KnowledgeBase, storage: Storage) -> AsyncIterator[Chat]:
+    request = OfflineRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])})
+    app = build_application(settings, kb, storage, request=request)
+    harness = Chat(app, request)
+
+    async def record_error(update: object, context: Any) -> None:
+        harness.errors.append(context.error)
+
+    app.add_error_handler(record_error)
+    async with app:
+        yield harness
+    assert harness.errors == [], f"a handler raised: {harness.errors!r}"
+    for call in request.calls:
+        check_call(call)

@@ -1,0 +1,48 @@
+"""Inline mode: ``@bot 沒帶證件`` in any chat offers step cards to share."""
+
+from __future__ import annotations
+
+from bot import render
+from bot.context import ANSWER_LIMIT
+from bot.i18n import label
+from bot.storage import Storage
+from knowledge import KnowledgeBase
+from tests.bot.botcalls import buttons, only
+from tests.bot.conftest import Chat
+
+
+async def test_inline_query_offers_step_cards(chat: Chat, kb: KnowledgeBase) -> None:
+    expected = kb.ask("沒帶證件", ANSWER_LIMIT, None, "zh-hant")
+    answer = only(await chat.send(chat.inline("沒帶證件")), "answerInlineQuery")
+    results = answer["results"]
+    assert [r["id"] for r in results] == [hit.step.id for hit in expected.hits]
+    first, hit = results[0], expected.hits[0]
+    assert first["type"] == "article"
+    assert first["title"] == render.inline_title(hit.step, "hant")
+    assert first["input_message_content"] == {
+        "message_text": render.hit_card(hit, "hant"),
+        "parse_mode": "HTML",
+    }
+    assert buttons(first) == [("📄 全文", f"full:{hit.step.id}")]
+    assert answer["is_personal"] is False
+
+
+async def test_an_empty_inline_query_offers_a_private_chat(chat: Chat) -> None:
+    answer = only(await chat.send(chat.inline("  ")), "answerInlineQuery")
+    assert answer["results"] == []
+    assert answer["button"] == {"text": label("hant", "inline_open"), "start_parameter": "inline"}
+
+
+async def test_inline_results_follow_the_askers_role(chat: Chat, storage: Storage) -> None:
+    storage.set_role(777000111, chat.app.bot_data.contents.roles[0])
+    answer = only(await chat.send(chat.inline("主動迎客")), "answerInlineQuery")
+    assert answer["is_personal"] is True
+
+
+async def test_full_button_on_a_shared_card_edits_it(chat: Chat, kb: KnowledgeBase) -> None:
+    step = kb.ask("沒帶證件", ANSWER_LIMIT, None, "zh-hant").hits[0].step
+    calls = await chat.press(f"full:{step.id}", inline_message_id="AAEAAQ")
+    edit = only(calls, "editMessageText")
+    assert edit["inline_message_id"] == "AAEAAQ"
+    assert edit["text"] == render.step_full(step, "hant")
+    assert "reply_markup" not in edit

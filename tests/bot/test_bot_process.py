@@ -1,0 +1,199 @@
+"""`sopbot run` as a real process against the fake Bot API, by long polling and by webhook."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import render
+from bot.context import ANSWER_LIMIT
+from bot.i18n import label
+from bot.storage import UP, Storage
+from knowledge import KnowledgeBase
+from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI
+
+STARTUP_TIMEOUT = 60  # the first start may have to build the index
+TIMEOUT = 10
+SECRET = "test-secret_1"
+QUESTION = "客人沒帶證件怎麼辦"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotProcess:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path, webhook_url: str) -> None:
+        self.process = process
+        self.log = log
+        self.webhook_url = webhook_url
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(params=["polling", "webhook"])
+def running_bot(
+    request: pytest.FixtureRequest, tmp_path: Path, index_path: Path, kb: KnowledgeBase
+) -> Iterator[tuple[FakeBotAPI, BotProcess]]:
+    """The bot running in a subprocess, talking to a fake Bot API, ready for updates."""
+    with FakeBotAPI() as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
+        env |= {
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "TELEGRAM_API_URL": api.base_url,
+            "SOPBOT_DB": str(tmp_path / "sopbot.db"),
+            "SOPBOT_INDEX": str(index_path),
+        }
+        webhook_url = ""
+        if request.param == "webhook":
+            port = free_port()
+            webhook_url = f"http://127.0.0.1:{port}/telegram/hook"
+            env |= {
+                "SOPBOT_WEBHOOK_URL": webhook_url,
+                "SOPBOT_WEBHOOK_LISTEN": "127.0.0.1",
+                "SOPBOT_WEBHOOK_PORT": str(port),
+                "SOPBOT_WEBHOOK_SECRET": SECRET,
+            }
+        log = tmp_path / "bot.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=tmp_path,  # no stray .env
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        bot = BotProcess(process, log, webhook_url)
+        try:
+            # post_init has run; updates pushed from now on are polled or POSTed as they come.
+            api.wait_for_call("setMyCommands", timeout=STARTUP_TIMEOUT)
+            if webhook_url:
+                api.wait_for_call("setWebhook", timeout=TIMEOUT)
+            yield api, bot
+        except TimeoutError as error:
+            pytest.fail(f"{error}\n--- bot output ---\n{bot.output()}")
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(TIMEOUT)
+
+
+def test_the_bot_answers_shows_shares_and_stops_cleanly(
+    running_bot: tuple[FakeBotAPI, BotProcess], kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    api, bot = running_bot
+    expected = kb.ask(QUESTION, ANSWER_LIMIT, None, "zh-hant")
+    step = expected.hits[0].step
+    try:
+        # A question in, the answer out.
+        api.push_update(api.text_message(QUESTION))
+        reply = api.wait_for_call("sendMessage", timeout=TIMEOUT)
+        assert reply["text"] == render.answer(expected)
+        assert reply["parse_mode"] == "HTML"
+
+        # 📄 on the answer: the callback is answered and the whole step shown.
+        since = len(api.calls)
+        api.push_update(api.callback_query(f"full:{step.id}"))
+        api.wait_for_call("answerCallbackQuery", since=since, timeout=TIMEOUT)
+        full = api.wait_for_call("editMessageText", since=since, timeout=TIMEOUT)
+        assert full["text"] == render.step_full(step, "hant")
+
+        # A forged button: a polite "expired", nothing else.
+        since = len(api.calls)
+        api.push_update(api.callback_query("full:<script>"))
+        expired = api.wait_for_call("answerCallbackQuery", since=since, timeout=TIMEOUT)
+        assert expired["text"] == label("hant", "expired")
+
+        # 👍 on the answer: stored.
+        since = len(api.calls)
+        api.push_update(api.callback_query(f"fb:+:{step.id}"))
+        thanks = api.wait_for_call("answerCallbackQuery", since=since, timeout=TIMEOUT)
+        assert thanks["text"] == label("hant", "thanks")
+
+        # Inline mode: step cards to share.
+        api.push_update(api.inline_query("沒帶證件"))
+        shared = api.wait_for_call("answerInlineQuery", timeout=TIMEOUT)
+        best = kb.ask("沒帶證件", ANSWER_LIMIT, None, "zh-hant").hits[0]
+        assert shared["results"][0]["id"] == best.step.id
+
+        api.wait_until_delivered(timeout=TIMEOUT)
+        assert api.failed_calls == []
+        assert api.my_commands(language_code="zh")[0]["command"] == "start"
+        if bot.webhook_url:
+            # PTB registers the webhook just before its server listens, so a first POST may
+            # be refused and retried; every POST the bot did receive must have been accepted.
+            answered = [a.status for a in api.webhook_attempts if a.status is not None]
+            assert answered and set(answered) == {200}, api.webhook_attempts
+            assert forged_webhook_post(bot.webhook_url) == 403
+    except (TimeoutError, AssertionError) as error:
+        pytest.fail(f"{error}\n--- bot output ---\n{bot.output()}")
+
+    bot.process.send_signal(signal.SIGTERM)
+    assert bot.process.wait(TIMEOUT) == 0, bot.output()
+    assert "Traceback" not in bot.output(), bot.output()
+
+    # What the bot stored outlives it.
+    storage = Storage.open(tmp_path / "sopbot.db")
+    assert storage.user(DEFAULT_USER_ID).language == "zh-hant"
+    assert [(v.query, v.step_id, v.vote) for v in storage.votes()] == [(QUESTION, step.id, UP)]
+
+
+def forged_webhook_post(url: str) -> int:
+    """POST an update to the bot's webhook without Telegram's secret; return the status."""
+    body = json.dumps(
+        {
+            "update_id": 1,
+            "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}},
+        }
+    ).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=TIMEOUT) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.parametrize(
+    ("problem", "exit_code", "advice"),
+    [("wrong token", 2, "@BotFather"), ("no Bot API", 1, "Could not reach")],
+)
+def test_start_up_failures_are_explained_without_a_traceback(
+    problem: str, exit_code: int, advice: str, tmp_path: Path, index_path: Path, kb: KnowledgeBase
+) -> None:
+    with FakeBotAPI() as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
+        env |= {
+            "TELEGRAM_BOT_TOKEN": "999:WRONG" if problem == "wrong token" else api.token,
+            "TELEGRAM_API_URL": api.base_url
+            if problem == "wrong token"
+            else f"http://127.0.0.1:{free_port()}/bot",
+            "SOPBOT_DB": str(tmp_path / "sopbot.db"),
+            "SOPBOT_INDEX": str(index_path),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_TIMEOUT,
+        )
+    assert done.returncode == exit_code, done.stderr
+    assert advice in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "999:WRONG" not in done.stderr  # a token is a secret, even a wrong one

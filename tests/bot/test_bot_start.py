@@ -1,0 +1,74 @@
+"""/start, /help, unknown commands and the command menu."""
+
+from __future__ import annotations
+
+import html
+
+from bot import render
+from bot.app import register_commands
+from bot.context import ANSWER_LIMIT
+from bot.i18n import label
+from knowledge import KnowledgeBase
+from tests.bot.botcalls import buttons, only, sent
+from tests.bot.conftest import Chat
+
+
+async def test_start_greets_and_offers_three_example_questions(chat: Chat) -> None:
+    reply = only(await chat.say("/start"), "sendMessage")
+    assert reply["text"] == render.welcome("hant", "小明")
+    assert buttons(reply) == [
+        (f"❓ {label('hant', f'example_{n}')}", f"ask:{n}") for n in (1, 2, 3)
+    ]
+
+
+async def test_start_speaks_the_users_language(chat: Chat) -> None:
+    reply = only(await chat.say("/start", language_code="en"), "sendMessage")
+    assert reply["text"].startswith("Hi 小明!")
+    assert buttons(reply)[0] == (f"❓ {label('en', 'example_1')}", "ask:1")
+
+
+async def test_start_escapes_the_users_name(chat: Chat) -> None:
+    update = chat.message("/start")
+    update["message"]["from"]["first_name"] = "<b>Ann</b> & co"
+    reply = only(await chat.send(update), "sendMessage")
+    assert html.escape("<b>Ann</b> & co") in reply["text"]
+
+
+async def test_example_button_asks_its_question(chat: Chat, kb: KnowledgeBase) -> None:
+    await chat.say("/start")
+    calls = await chat.press("ask:2")
+    assert [call.method for call in calls] == ["answerCallbackQuery", "sendMessage"]
+    question = label("hant", "example_2")
+    expected = kb.ask(question, ANSWER_LIMIT, None, "zh-hant")
+    reply = only(calls, "sendMessage")
+    assert reply["text"] == render.asked(question, expected)
+    if expected.confidence == "high":
+        assert ("➡️ 其他答案", "more:1") in buttons(reply)
+        paged = only(await chat.press("more:1"), "editMessageText")  # its answer is remembered
+        assert paged["text"] == render.hit_card(expected.hits[1], "hant")
+
+
+async def test_help_explains_buttons_browsing_and_sharing(chat: Chat) -> None:
+    reply = only(await chat.say("/help"), "sendMessage")
+    assert reply["text"] == render.help_text("hant", "sop_test_bot")
+    assert "/roles" in reply["text"] and "@sop_test_bot" in reply["text"]
+
+
+async def test_unknown_commands_point_to_help(chat: Chat) -> None:
+    reply = only(await chat.say("/frobnicate now"), "sendMessage")
+    assert reply["text"] == html.escape(label("hant", "unknown_command"))
+
+
+async def test_commands_for_other_bots_in_groups_are_ignored(chat: Chat) -> None:
+    assert sent(await chat.say("/frobnicate@other_bot", chat_id=-100777), "sendMessage") == []
+
+
+async def test_command_menu_is_registered_in_english_and_chinese(chat: Chat) -> None:
+    before = len(chat.request.calls)
+    await register_commands(chat.app)
+    calls = [call.params for call in chat.request.calls[before:] if call.method == "setMyCommands"]
+    by_language = {params.get("language_code", ""): params["commands"] for params in calls}
+    assert set(by_language) == {"", "zh"}
+    assert [c["command"] for c in by_language[""]] == ["start", "help", "roles", "role"]
+    assert by_language[""][0]["description"] == label("en", "cmd_start")
+    assert by_language["zh"][2]["description"] == label("hant", "cmd_roles")

@@ -1,0 +1,93 @@
+"""The bot's SQLite storage: versioned schema, users, votes."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from bot import storage as storage_module
+from bot.storage import DOWN, MIGRATIONS, UP, Storage
+
+
+def ticking_clock():
+    seconds = itertools.count()
+    return lambda: f"2026-01-01T00:00:{next(seconds):02d}+00:00"
+
+
+def test_a_new_database_gets_the_newest_schema(tmp_path: Path) -> None:
+    storage = Storage.open(tmp_path / "var" / "bot.db")
+    assert storage.version == len(MIGRATIONS)
+    assert {"users", "feedback"} <= set(storage.db.table_names())
+    assert storage.db.journal_mode == "wal"
+
+
+def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
+    Storage.open(tmp_path / "bot.db").seen(1, "Ann", None, "en")
+    again = Storage.open(tmp_path / "bot.db")
+    assert again.version == len(MIGRATIONS)
+    assert again.user(1).name == "Ann"
+
+
+def test_a_failing_migration_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(db: sqlite_utils.Database) -> None:
+        db["half_done"].create({"id": int}, pk="id")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(storage_module, "MIGRATIONS", [*MIGRATIONS, broken])
+    db = sqlite_utils.Database(memory=True)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        Storage(db)
+    assert "half_done" not in db.table_names()
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_a_database_from_a_newer_version_is_refused() -> None:
+    db = sqlite_utils.Database(memory=True)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="newer"):
+        Storage(db)
+
+
+def test_seen_keeps_the_first_visit_and_updates_the_rest() -> None:
+    storage = Storage(sqlite_utils.Database(memory=True), clock=ticking_clock())
+    storage.seen(7, "Ann", None, "zh-hant")
+    storage.seen(7, "Ann Lee", "annlee", "en")
+    user = storage.user(7)
+    assert (user.name, user.username, user.language) == ("Ann Lee", "annlee", "en")
+    assert (user.first_seen, user.last_seen) == (
+        "2026-01-01T00:00:00+00:00",
+        "2026-01-01T00:00:01+00:00",
+    )
+    assert storage.user(8) is None
+
+
+def test_role_is_set_cleared_and_survives_visits() -> None:
+    storage = Storage(sqlite_utils.Database(memory=True))
+    assert storage.role_of(7) is None
+    storage.set_role(7, "值班經理")  # before the user was ever seen
+    storage.seen(7, "Ann", None, "zh-hant")
+    assert storage.role_of(7) == "值班經理"
+    storage.set_role(7, None)
+    assert storage.role_of(7) is None
+
+
+def test_a_second_vote_on_the_same_answer_replaces_the_first() -> None:
+    storage = Storage(sqlite_utils.Database(memory=True), clock=ticking_clock())
+    storage.vote(7, "沒帶證件", "802c95ae0e", UP)
+    storage.vote(7, "沒帶證件", "802c95ae0e", DOWN)
+    storage.vote(7, "投訴", "802c95ae0e", UP)
+    storage.vote(8, "沒帶證件", "802c95ae0e", UP)
+    assert [(v.user_id, v.query, v.vote, v.at[-8:]) for v in storage.votes()] == [
+        (7, "沒帶證件", DOWN, "01+00:00"),
+        (7, "投訴", UP, "02+00:00"),
+        (8, "沒帶證件", UP, "03+00:00"),
+    ]
+
+
+def test_a_vote_is_up_or_down() -> None:
+    storage = Storage(sqlite_utils.Database(memory=True))
+    with pytest.raises(ValueError):
+        storage.vote(7, "q", "802c95ae0e", 5)
