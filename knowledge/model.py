@@ -62,6 +62,33 @@ class Step:
         }
 
 
+@dataclass
+class StepDraft:
+    """A step while a parser is still reading it; ``freeze`` makes the :class:`Step`."""
+
+    doc: str
+    doc_no: int
+    role: str
+    section: str
+    number: str
+    title: str
+    line: int = 0
+    body: list[str] = field(default_factory=list)
+    tips: list[str] = field(default_factory=list)
+
+    def freeze(self) -> Step:
+        return Step(
+            doc=self.doc,
+            doc_no=self.doc_no,
+            role=self.role,
+            section=self.section,
+            number=self.number,
+            title=self.title,
+            body=tuple(self.body),
+            tips=tuple(self.tips),
+        )
+
+
 @dataclass(frozen=True)
 class Passage:
     """A searchable unit inside a step: one body sentence or one tip sentence."""

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 
-from knowledge.model import Lint, ParsedSource, Step
+from knowledge.model import Lint, ParsedSource, StepDraft
 
 HEADING_RE = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
 NUMBERED_RE = re.compile(r"^(?P<num>\d{1,3}|[一二三四五六七八九十]+)\s*[、.．)）]\s*(?P<title>.+)$")
@@ -36,24 +35,12 @@ def document_number(title: str) -> int:
     return 1000 + int.from_bytes(hashlib.blake2s(title.encode(), digest_size=3).digest(), "big")
 
 
-@dataclass
-class _Draft:
-    doc: str
-    doc_no: int
-    role: str
-    section: str
-    number: str
-    title: str
-    body: list[str] = field(default_factory=list)
-    tips: list[str] = field(default_factory=list)
-
-
 def parse_markdown(text: str, source: str = "<markdown>") -> ParsedSource:
     lints: list[Lint] = []
-    drafts: list[_Draft] = []
+    drafts: list[StepDraft] = []
     title = doc = role = section = ""
     doc_no = 0
-    current: _Draft | None = None
+    current: StepDraft | None = None
     paragraph: list[str] = []
     paragraph_is_tip = False
 
@@ -71,7 +58,7 @@ def parse_markdown(text: str, source: str = "<markdown>") -> ParsedSource:
                 lints.append(Lint(source, line_no, "text before the first '# document' heading"))
             else:
                 lints.append(Lint(source, line_no, "text outside a step; kept as an untitled step"))
-            current = _Draft(doc or source, doc_no, role, section, "", "")
+            current = StepDraft(doc or source, doc_no, role, section, "", "", line_no)
             drafts.append(current)
         (current.tips if tip else current.body).append(content)
 
@@ -97,7 +84,9 @@ def parse_markdown(text: str, source: str = "<markdown>") -> ParsedSource:
                 number, step_title = (
                     (numbered["num"], numbered["title"]) if numbered else ("", heading_text)
                 )
-                current = _Draft(doc or source, doc_no, role, section, number, step_title.strip())
+                current = StepDraft(
+                    doc or source, doc_no, role, section, number, step_title.strip(), line_no
+                )
                 drafts.append(current)
             continue
         tip = TIP_RE.match(line)
@@ -114,9 +103,5 @@ def parse_markdown(text: str, source: str = "<markdown>") -> ParsedSource:
         paragraph.append(line)
     flush(len(text.splitlines()) + 1)
 
-    steps = tuple(
-        Step(d.doc, d.doc_no, d.role, d.section, d.number, d.title, tuple(d.body), tuple(d.tips))
-        for d in drafts
-        if d.body or d.tips or d.title
-    )
+    steps = tuple(d.freeze() for d in drafts if d.body or d.tips or d.title)
     return ParsedSource(source=source, title=title or source, steps=steps, lints=tuple(lints))

@@ -11,11 +11,10 @@ mess, so every repair is recorded as a :class:`Lint` and no text is ever dropped
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from knowledge.model import Lint, ParsedSource, Step
+from knowledge.model import Lint, ParsedSource, StepDraft
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 DESCRIPTION = "崗位職責說明"
@@ -42,32 +41,6 @@ SENTENCE_PUNCTUATION = re.compile(r"[，,。；;：:！!？?]")
 STRAY_MARKS_RE = re.compile(r"['`]")
 TERMINAL_PUNCTUATION = "。；;！!？?)）」”"
 HEADING_MAX_CHARS = 12
-
-
-@dataclass
-class _StepDraft:
-    doc: str
-    doc_no: int
-    role: str
-    section: str
-    number: str
-    title: str
-    line: int
-    body: list[str] = field(default_factory=list)
-    tips: list[str] = field(default_factory=list)
-    borrow_title: bool = False
-
-    def freeze(self) -> Step:
-        return Step(
-            doc=self.doc,
-            doc_no=self.doc_no,
-            role=self.role,
-            section=self.section,
-            number=self.number,
-            title=self.title,
-            body=tuple(self.body),
-            tips=tuple(self.tips),
-        )
 
 
 def clean_line(line: str) -> tuple[str, list[str]]:
@@ -116,13 +89,15 @@ class TextParser:
         self.source = source
         self.catalog = catalog or {}
         self.title = ""
-        self.steps: list[_StepDraft] = []
+        self.steps: list[StepDraft] = []
+        # Steps whose heading the source lost; titled after the most similar step at the end.
+        self.untitled: list[StepDraft] = []
         self.lints: list[Lint] = []
         self.doc = ""
         self.doc_no = 0
         self.role = ""
         self.section = ""
-        self.step: _StepDraft | None = None
+        self.step: StepDraft | None = None
         self.expect_mnemonic = False
 
     # -- helpers -------------------------------------------------------------------
@@ -130,7 +105,7 @@ class TextParser:
         self.lints.append(Lint(self.source, line, message))
 
     def start_step(self, line: int, number: str, title: str, section: str | None = None) -> None:
-        self.step = _StepDraft(
+        self.step = StepDraft(
             self.doc,
             self.doc_no,
             self.role,
@@ -141,7 +116,7 @@ class TextParser:
         )
         self.steps.append(self.step)
 
-    def current_step(self, line: int) -> _StepDraft:
+    def current_step(self, line: int) -> StepDraft:
         """The step a loose paragraph belongs to, opening an untitled one if needed."""
         if self.step is None:
             self.start_step(line, "", "" if self.section != DESCRIPTION else DESCRIPTION)
@@ -269,7 +244,7 @@ class TextParser:
             self.section = PROCEDURE
             self.start_step(no, "1", "")
             assert self.step is not None
-            self.step.borrow_title = True
+            self.untitled.append(self.step)
             self.add_paragraph(no, tail)
 
     def read_step(self, no: int, number: str, rest: str, line: str) -> None:
@@ -301,13 +276,13 @@ class TextParser:
 
     def finish(self) -> None:
         self.check_numbering()
+        for draft in self.untitled:
+            self.borrow_title(draft)
         for draft in self.steps:
-            if draft.borrow_title:
-                self.borrow_title(draft)
             if not draft.body and not draft.tips:
                 self.lint(draft.line, f"step '{draft.number}、{draft.title}' has no text")
 
-    def borrow_title(self, draft: _StepDraft) -> None:
+    def borrow_title(self, draft: StepDraft) -> None:
         """Title a step whose heading was lost after the most similar step elsewhere."""
         text = "".join(draft.body)[:60]
         candidates = [d for d in self.steps if d is not draft and d.title and d.body]
@@ -318,7 +293,7 @@ class TextParser:
         )
 
     def check_numbering(self) -> None:
-        groups: dict[tuple[int, str, str], list[_StepDraft]] = {}
+        groups: dict[tuple[int, str, str], list[StepDraft]] = {}
         for draft in self.steps:
             if draft.number.isdigit():
                 groups.setdefault((draft.doc_no, draft.role, draft.section), []).append(draft)
