@@ -22,11 +22,13 @@ run: $(STAMP)
 	fi
 
 test: $(STAMP)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check knowledge bot tests benchmarks
 	$(BIN)/ruff format --check knowledge bot tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ask.py

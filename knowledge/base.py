@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from knowledge.corpus import (
     CORPUS_DIR,
+    AlternateKey,
     Catalog,
     attach_alternates,
+    attach_extra_alternates,
     load_catalog,
     parse_file,
     question_files,
@@ -71,12 +73,18 @@ class KnowledgeBase:
         lexicon_dir: Path = LEXICON_DIR,
         catalog: Catalog | None = None,
         questions: Sequence[Path] | None = None,
+        extra_alternates: Mapping[AlternateKey, Sequence[str]] | None = None,
     ) -> KnowledgeBase:
-        """Load the index, building it first when the corpus or lexicon changed."""
+        """Load the index, building it first when the corpus or lexicon changed.
+
+        ``extra_alternates`` are staff questions taught since, by step id or by
+        (document number, role, step label); they are indexed with their steps.
+        """
         index_path = index_path or default_index_path()
         sources = list(sources) if sources is not None else sop_files(CORPUS_DIR)
         catalog = catalog or load_catalog()
         questions = list(questions) if questions is not None else question_files()
+        extra = {key: tuple(qs) for key, qs in (extra_alternates or {}).items() if qs}
         lexicon = load_lexicon(lexicon_dir)
         lexicon_files = sorted(p for p in lexicon_dir.glob("*") if p.is_file())
         # The index depends on the code that parses and segments too, not just data.
@@ -85,12 +93,15 @@ class KnowledgeBase:
             [p.name.encode() + p.read_bytes() for p in [*sources, *questions, *code]]
             + [p.name.encode() + p.read_bytes() for p in lexicon_files]
             + [repr(sorted(catalog.files.items())).encode(), repr(catalog.roles).encode()]
+            # Only when there are any, so an index built without them stays valid.
+            + ([repr(sorted(extra.items(), key=repr)).encode()] if extra else [])
         )
         dictionary = dictionary_path(index_path)
         if read_fingerprint(index_path) != stamp or not dictionary.exists():
             started = time.perf_counter()
             parsed = [parse_file(path, catalog) for path in sources]
             parsed = attach_alternates(parsed, read_alternates(questions))
+            parsed = attach_extra_alternates(parsed, extra)
             extra_words = lexicon_words(lexicon)
             build_index(
                 index_path, parsed, Segmenter(lexicon), catalog.aliases(), stamp, extra_words

@@ -8,6 +8,7 @@ point at each role.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -91,6 +92,37 @@ def read_alternates(paths: list[Path]) -> dict[tuple[int, str, str], list[str]]:
                 key = (int(fields[0]), fields[1].strip(), fields[2].strip())
                 found.setdefault(key, []).append(fields[3].strip())
     return found
+
+
+# Extra alternates name their step by id (a taught question, which survives re-parsing) or
+# like the question files do, by (document number, role, step label).
+AlternateKey = str | tuple[int, str, str]
+
+
+def attach_extra_alternates(
+    parsed: list[ParsedSource], extra: Mapping[AlternateKey, Sequence[str]]
+) -> list[ParsedSource]:
+    """Give steps the alternates taught since (see ``KnowledgeBase.open``).
+
+    Those for a step that no longer exists are left out quietly: a step an SOP update
+    removed takes what it was taught with it.
+    """
+    by_label = {key: list(qs) for key, qs in extra.items() if isinstance(key, tuple)}
+    if by_label:
+        parsed = attach_alternates(parsed, by_label)
+    by_id = {key: tuple(qs) for key, qs in extra.items() if isinstance(key, str)}
+    return [
+        replace(
+            source,
+            steps=tuple(
+                replace(step, alternates=step.alternates + by_id[step.id])
+                if step.id in by_id
+                else step
+                for step in source.steps
+            ),
+        )
+        for source in parsed
+    ]
 
 
 def attach_alternates(

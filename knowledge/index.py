@@ -16,7 +16,7 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,7 +190,7 @@ def build_index(
     path: Path,
     sources: Sequence[ParsedSource],
     segmenter: Segmenter,
-    aliases: dict[int, Sequence[str]],
+    aliases: Mapping[int, Sequence[str]],
     stamp: str,
     extra_words: Iterable[str] = (),
 ) -> None:
@@ -200,8 +200,12 @@ def build_index(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     db = sqlite_utils.Database(tmp)
+
+    def table(name: str) -> sqlite_utils.db.Table:
+        return db.table(name)
+
     steps = [step for source in sources for step in source.steps]
-    db["steps"].insert_all(
+    table("steps").insert_all(
         (
             {
                 "position": position,
@@ -241,15 +245,15 @@ def build_index(
                     "words": " ".join(words),
                 }
             )
-    db["passages"].insert_all(rows, pk="id")
-    db["passages"].enable_fts(["text", "words"], create_triggers=True)
+    table("passages").insert_all(rows, pk="id")
+    table("passages").enable_fts(["text", "words"], create_triggers=True)
     readings = pinyin_table()
-    db["pinyin"].insert_all(
+    table("pinyin").insert_all(
         ({"char": char, "reading": reading} for char, reading in readings.items()), pk="char"
     )
     # Typo targets are real words (jieba's or the lexicon's), not segmentation debris.
     real = {word for word, freq in segmenter.tokenizer.FREQ.items() if freq} | set(extra_words)
-    db["vocabulary"].insert_all(
+    table("vocabulary").insert_all(
         (
             {
                 "term": term,
@@ -262,19 +266,19 @@ def build_index(
         ),
         pk="term",
     )
-    db["homophones"].insert_all(
+    table("homophones").insert_all(
         ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
     )
-    db["lints"].insert_all(
+    table("lints").insert_all(
         (
             {"source": lint.source, "line": lint.line, "message": lint.message}
             for source in sources
             for lint in source.lints
         ),
     )
-    db["meta"].insert({"key": "fingerprint", "value": stamp}, pk="key")
+    table("meta").insert({"key": "fingerprint", "value": stamp}, pk="key")
     db.close()
-    texts = [row["text"] for row in rows] + [
+    texts = [str(row["text"]) for row in rows] + [
         fold(step_context(s, aliases.get(s.doc_no, ()))) for s in steps
     ]
     dictionary = dictionary_path(path)
@@ -319,16 +323,19 @@ def load_index(path: Path) -> Index:
                 )
             )
             contexts.append(Counter(row["context_words"].split()))
-        passages = []
+        passages: list[IndexedPassage] = []
         step_passages: list[list[int]] = [[] for _ in steps]
         for row in db.query("select * from passages order by id"):
-            words = Counter(row["words"].split())
+            passage_words = Counter(row["words"].split())
             folded = row["folded"]
             passage = Passage(row["step"], row["kind"], row["position"], row["text"])
             step_passages[row["step"]].append(len(passages))
             passages.append(
                 IndexedPassage(
-                    passage, words, Counter(bigrams(folded)), bool(DIGIT_RE.search(folded))
+                    passage,
+                    passage_words,
+                    Counter(bigrams(folded)),
+                    bool(DIGIT_RE.search(folded)),
                 )
             )
         vocabulary = {row["term"]: row["df"] for row in db.query("select term, df from vocabulary")}

@@ -186,7 +186,7 @@ def generate_questions(
     if aliases is None:
         aliases = load_catalog().roles
     frozen_aliases = tuple(sorted((name, tuple(words)) for name, words in aliases.items()))
-    material = _material(tuple(steps), frozen_aliases)
+    material: list[_Material] = list(_material(tuple(steps), frozen_aliases))
     if role is not None:
         roles = role_names(role, steps, aliases)
         material = [item for item in material if item.step.role in roles]
@@ -481,7 +481,7 @@ def nearby_values(quantity: Quantity) -> list[tuple[float, ...]]:
         # Nearest first: the options should be close calls, not absurd ones.
         raw = [value + step, value - step, value * 2, value / 2, value + 2 * step]
         raw += [value - 2 * step, value * 3, value + 3 * step, value * 5, value * 10]
-        candidates = [(v,) for v in raw]
+        candidates: list[tuple[float, ...]] = [(v,) for v in raw]
     else:
         low, high = quantity.values
         factors = (2, 1 / 3, 3, 2 / 3, 1 / 2, 3 / 2)

@@ -79,7 +79,7 @@ def bigrams(text: str) -> list[str]:
 
     They find a match where segmentation differs between question and document.
     """
-    pieces = []
+    pieces: list[str] = []
     for run in CJK_RUN_RE.findall(text):
         pieces.extend(run[i : i + 2] for i in range(len(run) - 1))
     return pieces

@@ -1,0 +1,250 @@
+"""SOP updates without downtime: a managed corpus directory with versions, and what changed.
+
+The managed corpus (``SOPBOT_CORPUS_DIR``) starts as a copy of the packaged corpus. Each
+import writes a new version directory (the current files plus the imported one) and
+points the ``current`` link at it; ``previous`` keeps the version before, so a rollback
+is one more switch of links. Links are replaced atomically (``os.replace``), so a reader
+sees either the old version or the new one, never half of each.
+
+    var/corpus/current  -> versions/0003
+    var/corpus/previous -> versions/0002
+    var/corpus/versions/0003/營業….txt, store.md, catalog.json, questions/*.tsv
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.base import KnowledgeBase
+from knowledge.corpus import (
+    CATALOG,
+    CORPUS_DIR,
+    SOP_SUFFIXES,
+    AlternateKey,
+    Catalog,
+    load_catalog,
+    parse_file,
+    question_files,
+    sop_files,
+)
+from knowledge.model import Lint, Step
+
+log = logging.getLogger(__name__)
+
+CURRENT, PREVIOUS, VERSIONS = "current", "previous", "versions"
+# An SOP is text: a few hundred KB at most. Anything bigger is not one.
+MAX_SOP_BYTES = 2_000_000
+NAME_RE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
+
+
+class UpdateError(ValueError):
+    """A file that cannot become part of the SOP; the message says why."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an update does to the steps, each named by its breadcrumb."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An SOP file read and compared with the current corpus, not yet applied."""
+
+    name: str
+    content: bytes
+    steps: int
+    changes: Changes
+    lints: tuple[Lint, ...]
+    replaces: bool  # a file of the same name is in the corpus already
+
+
+def compare(old: Sequence[Step], new: Sequence[Step]) -> Changes:
+    """Steps added, removed and changed (same step, other text or tips)."""
+    before = {step.id: step for step in old}
+    after = {step.id: step for step in new}
+
+    def crumb(step: Step) -> str:
+        return " › ".join(step.breadcrumb)
+
+    return Changes(
+        added=tuple(crumb(s) for i, s in after.items() if i not in before),
+        removed=tuple(crumb(s) for i, s in before.items() if i not in after),
+        changed=tuple(
+            crumb(s)
+            for i, s in after.items()
+            if i in before and (before[i].body, before[i].tips) != (s.body, s.tips)
+        ),
+    )
+
+
+def safe_name(name: str) -> str:
+    """A file name fit for the corpus directory: no folders, no hidden files."""
+    base = NAME_RE.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
+    if Path(base).suffix.lower() not in SOP_SUFFIXES or not Path(base).stem:
+        raise UpdateError(f"an SOP file is .txt, .md or .markdown, not {name!r}")
+    return base
+
+
+class ManagedCorpus:
+    """The SOP files the product serves once an update has been imported."""
+
+    def __init__(self, root: Path, packaged: Path = CORPUS_DIR) -> None:
+        self.root = Path(root)
+        self.packaged = packaged
+
+    @property
+    def exists(self) -> bool:
+        return (self.root / CURRENT).is_dir()
+
+    @property
+    def directory(self) -> Path:
+        """The current version's directory (the packaged corpus until the first import)."""
+        return (self.root / CURRENT).resolve() if self.exists else self.packaged
+
+    @property
+    def has_previous(self) -> bool:
+        return (self.root / PREVIOUS).is_dir()
+
+    def sources(self) -> list[Path]:
+        return sop_files(self.directory)
+
+    def catalog(self) -> Catalog:
+        return load_catalog(self.directory)
+
+    def questions(self) -> list[Path]:
+        return question_files(self.directory / "questions")
+
+    def steps(self) -> list[Step]:
+        catalog = self.catalog()
+        return [step for path in self.sources() for step in parse_file(path, catalog).steps]
+
+    def propose(self, name: str, content: bytes) -> Proposal:
+        """Read a file as the SOP would and say what importing it would change."""
+        name = safe_name(name)
+        if len(content) > MAX_SOP_BYTES:
+            raise UpdateError(f"{name} is over {MAX_SOP_BYTES // 1_000_000} MB: not an SOP")
+        try:
+            content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UpdateError(f"{name} is not UTF-8 text") from None
+        current = self.directory
+        catalog = self.catalog()
+        trial = self.root / ".trial"
+        shutil.rmtree(trial, ignore_errors=True)
+        trial.mkdir(parents=True)
+        try:
+            (trial / name).write_bytes(content)
+            parsed = parse_file(trial / name, catalog)
+        finally:
+            shutil.rmtree(trial, ignore_errors=True)
+        if not parsed.steps:
+            raise UpdateError(f"no steps found in {name}: see the SOP formats in the README")
+        old = self.steps()
+        kept = [
+            step
+            for path in self.sources()
+            if path.name != name
+            for step in parse_file(path, catalog).steps
+        ]
+        return Proposal(
+            name=name,
+            content=content,
+            steps=len(parsed.steps),
+            changes=compare(old, [*kept, *parsed.steps]),
+            lints=parsed.lints,
+            replaces=(current / name).exists(),
+        )
+
+    def seed(self) -> None:
+        """Start the managed corpus as a copy of the packaged one (first use only)."""
+        if self.exists:
+            return
+        version = self.new_version()
+        for path in [*sop_files(self.packaged), self.packaged / CATALOG]:
+            if path.exists():
+                shutil.copy2(path, version / path.name)
+        if (self.packaged / "questions").is_dir():
+            shutil.copytree(self.packaged / "questions", version / "questions")
+        self.point(CURRENT, version)
+        log.info("seeded the managed corpus %s from %s", self.root, self.packaged)
+
+    def apply(self, proposal: Proposal) -> Path:
+        """Make a new version with the proposed file; the current one becomes previous."""
+        self.seed()
+        current = self.directory
+        version = self.new_version()
+        shutil.copytree(current, version, dirs_exist_ok=True)
+        (version / proposal.name).write_bytes(proposal.content)
+        self.point(PREVIOUS, current)
+        self.point(CURRENT, version)
+        self.prune()
+        log.info("imported %s as %s", proposal.name, version.name)
+        return version
+
+    def rollback(self) -> Path:
+        """Go back to the previous version (and a second rollback comes forward again)."""
+        if not (self.exists and self.has_previous):
+            raise UpdateError("there is no previous SOP version to go back to")
+        current, previous = self.directory, (self.root / PREVIOUS).resolve()
+        self.point(PREVIOUS, current)
+        self.point(CURRENT, previous)
+        log.info("rolled the SOP back to %s", previous.name)
+        return previous
+
+    def new_version(self) -> Path:
+        versions = self.root / VERSIONS
+        versions.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name) for p in versions.iterdir() if p.name.isdigit()]
+        version = versions / f"{max(numbers, default=0) + 1:04d}"
+        version.mkdir()
+        return version
+
+    def point(self, link: str, version: Path) -> None:
+        """Point ``link`` at ``version`` atomically (a relative link, so the tree can move)."""
+        tmp = self.root / f".{link}.tmp"
+        tmp.unlink(missing_ok=True)
+        target = version.resolve().relative_to(self.root.resolve())
+        tmp.symlink_to(target, target_is_directory=True)
+        os.replace(tmp, self.root / link)
+
+    def prune(self) -> None:
+        """Keep only the current and previous versions."""
+        keep = {self.directory, (self.root / PREVIOUS).resolve()}
+        for version in (self.root / VERSIONS).iterdir():
+            if version.resolve() not in keep:
+                shutil.rmtree(version, ignore_errors=True)
+
+
+def open_knowledge(
+    index_path: Path | None,
+    corpus_root: Path | None,
+    extra_alternates: Mapping[AlternateKey, Sequence[str]] | None = None,
+) -> KnowledgeBase:
+    """The knowledge base the product serves: the managed corpus once there is one.
+
+    The bot, its rebuilds and the CLI all load through here.
+    """
+    managed = ManagedCorpus(corpus_root) if corpus_root else None
+    if managed is None or not managed.exists:
+        return KnowledgeBase.open(index_path=index_path, extra_alternates=extra_alternates)
+    return KnowledgeBase.open(
+        index_path=index_path,
+        sources=managed.sources(),
+        catalog=managed.catalog(),
+        questions=managed.questions(),
+        extra_alternates=extra_alternates,
+    )
