@@ -72,39 +72,41 @@ class IndexedPassage:
 
 @dataclass
 class Postings:
-    """An inverted index with BM25 statistics over one kind of unit."""
+    """An inverted index over one kind of unit, with each unit's BM25 share precomputed.
 
-    postings: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    lengths: list[int] = field(default_factory=list)
+    A term's postings hold (unit, idf × saturated tf) pairs, worked out once at load,
+    so scoring a question only multiplies by the query weight and adds.
+    """
+
+    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
-    average_length: float = 1.0
 
     @classmethod
-    def build(cls, units: Sequence[Counter[str]]) -> Postings:
-        index = cls()
+    def build(cls, units: Sequence[Counter[str]], k1: float = 1.2, b: float = 0.75) -> Postings:
+        raw: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        lengths = []
         for unit_no, counts in enumerate(units):
-            index.lengths.append(sum(counts.values()))
+            lengths.append(sum(counts.values()))
             for term, tf in counts.items():
-                index.postings[term].append((unit_no, tf))
+                raw[term].append((unit_no, tf))
         total = max(len(units), 1)
-        index.average_length = (sum(index.lengths) / total) or 1.0
-        for term, hits in index.postings.items():
-            df = len(hits)
-            index.idf[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        average = (sum(lengths) / total) or 1.0
+        index = cls()
+        for term, hits in raw.items():
+            idf = math.log(1 + (total - len(hits) + 0.5) / (len(hits) + 0.5))
+            index.idf[term] = idf
+            index.postings[term] = [
+                (unit, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[unit] / average)))
+                for unit, tf in hits
+            ]
         return index
 
-    def score(
-        self, weights: dict[str, float], k1: float = 1.2, b: float = 0.75
-    ) -> dict[int, float]:
+    def score(self, weights: dict[str, float]) -> dict[int, float]:
         """BM25 of every unit that holds one of the weighted query terms."""
         scores: dict[int, float] = defaultdict(float)
         for term, weight in weights.items():
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for unit_no, tf in self.postings[term]:
-                norm = k1 * (1 - b + b * self.lengths[unit_no] / self.average_length)
-                scores[unit_no] += weight * idf * tf * (k1 + 1) / (tf + norm)
+            for unit_no, share in self.postings.get(term, ()):
+                scores[unit_no] += weight * share
         return scores
 
 
@@ -120,6 +122,9 @@ class Index:
     step_words: Postings
     step_grams: Postings
     vocabulary: dict[str, int]
+    # Every word and character pair of each step, for judging what a step explains.
+    step_word_sets: list[frozenset[str]]
+    step_gram_sets: list[frozenset[str]]
     pinyin_terms: dict[str, list[str]]
     readings: dict[str, str]
     sound_alikes: set[str]
@@ -269,6 +274,8 @@ def build_index(
     table("homophones").insert_all(
         ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
     )
+    # Created even when empty: a clean SOP has no lints, and loading reads the table.
+    table("lints").create({"source": str, "line": int, "message": str})
     table("lints").insert_all(
         (
             {"source": lint.source, "line": lint.line, "message": lint.message}
@@ -361,6 +368,9 @@ def load_index(path: Path) -> Index:
             grams.update(passages[passage_no].grams)
         step_word_counts.append(words)
         step_gram_counts.append(grams)
+    passage_word_sets = [
+        frozenset(w for n in numbers for w in passages[n].words) for numbers in step_passages
+    ]
     return Index(
         steps=steps,
         passages=passages,
@@ -370,6 +380,8 @@ def load_index(path: Path) -> Index:
         step_words=Postings.build(step_word_counts),
         step_grams=Postings.build(step_gram_counts),
         vocabulary=vocabulary,
+        step_word_sets=passage_word_sets,
+        step_gram_sets=[frozenset(grams) for grams in step_gram_counts],
         pinyin_terms=dict(pinyin_terms),
         readings=readings,
         sound_alikes=sound_alikes,

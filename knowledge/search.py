@@ -63,6 +63,7 @@ class Tuning:
     loose_typo_weight: float = 0.5
     single_char_weight: float = 0.4
     gram_weight: float = 0.3
+    min_gram_idf: float = 3.0
     step_weight: float = 0.5
     title_weight: float = 1.0
     alternate_weight: float = 0.75
@@ -143,6 +144,7 @@ class Searcher:
         self.known_chars = set(self.char_terms)
         self.step_roles = [fold(step.role) for step in index.steps]
         self.step_numbers = {id(step): number for number, step in enumerate(index.steps)}
+        self.passage_places = [(p.passage.step_index, p.passage.kind) for p in index.passages]
         self.variant_rows: dict[str, list[int]] = defaultdict(list)
         for row, synonym in enumerate(lexicon.synonyms):
             for variant in synonym.variants:
@@ -317,7 +319,7 @@ class Searcher:
     # -- ranking ---------------------------------------------------------------------
     def passage_scores(self, query: Query) -> dict[int, float]:
         scores = self.index.passage_words.score(query.words)
-        for passage_no, score in self.index.passage_grams.score(query.grams).items():
+        for passage_no, score in self.index.passage_grams.score(self.telling_grams(query)).items():
             scores[passage_no] = scores.get(passage_no, 0.0) + score
         if query.wants_number:
             for passage_no in scores:
@@ -325,26 +327,36 @@ class Searcher:
                     scores[passage_no] *= self.tuning.number_boost
         return scores
 
+    def telling_grams(self, query: Query) -> dict[str, float]:
+        """The question's character pairs that tell sentences apart.
+
+        A pair found in most sentences (客戶, 業務) says nothing about which one is
+        meant, and scoring its thousands of postings costs more than all the rest.
+        """
+        idf = self.index.passage_grams.idf
+        floor = self.tuning.min_gram_idf
+        return {gram: w for gram, w in query.grams.items() if idf.get(gram, 0.0) >= floor}
+
     def rank(self, query: Query, limit: int = 5, role: str | None = None) -> list[Hit]:
         if query.is_empty:
             return []
         passage_scores = self.passage_scores(query)
-        per_step: dict[int, list[float]] = defaultdict(list)
+        kind_weight = {"title": self.tuning.title_weight, "alternate": self.tuning.alternate_weight}
+        best: dict[int, float] = defaultdict(float)
+        second: dict[int, float] = defaultdict(float)
         for passage_no, score in passage_scores.items():
-            passage = self.index.passages[passage_no].passage
-            weight = 1.0
-            if passage.kind == "title":
-                weight = self.tuning.title_weight
-            elif passage.kind == "alternate":
-                weight = self.tuning.alternate_weight
-            per_step[passage.step_index].append(score * weight)
-        best_passage: dict[int, float] = {}
-        for step_no, scores in per_step.items():
-            scores.sort(reverse=True)
-            second = scores[1] if len(scores) > 1 else 0.0
-            best_passage[step_no] = scores[0] + self.tuning.second_passage_weight * second
+            step_no, kind = self.passage_places[passage_no]
+            score *= kind_weight.get(kind, 1.0)
+            if score > best[step_no]:
+                best[step_no], second[step_no] = score, best[step_no]
+            elif score > second[step_no]:
+                second[step_no] = score
+        best_passage = {
+            step_no: top + self.tuning.second_passage_weight * second[step_no]
+            for step_no, top in best.items()
+        }
         step_scores = self.index.step_words.score(query.words)
-        for step_no, score in self.index.step_grams.score(query.grams).items():
+        for step_no, score in self.index.step_grams.score(self.telling_grams(query)).items():
             step_scores[step_no] = step_scores.get(step_no, 0.0) + score
         preferred_role = fold(role) if role else None
         tuning = self.tuning
@@ -391,10 +403,9 @@ class Searcher:
         elif tip[1] < TIP_RELEVANCE * body[1]:
             tip = ("", 0.0)  # a tip that barely matches is noise on a phone screen
         order = sorted(range(len(step.tips)), key=lambda i: (-tip_scores.get(i, 0.0), i))
+        step_words = self.index.step_word_sets[step_no]
         matched = tuple(
-            term
-            for term in sorted(query.words, key=len, reverse=True)
-            if any(term in self.index.passages[n].words for n in numbers)
+            term for term in sorted(query.words, key=len, reverse=True) if term in step_words
         )
         return Hit(
             step=step,
@@ -438,11 +449,8 @@ class Searcher:
         share one word with a step ("今天天氣" → 天天) stays mostly unexplained.
         """
         step_no = self.step_numbers[id(hit.step)]
-        step_words: set[str] = set()
-        step_grams: set[str] = set()
-        for n in self.index.step_passages[step_no]:
-            step_words.update(self.index.passages[n].words)
-            step_grams.update(self.index.passages[n].grams)
+        step_words = self.index.step_word_sets[step_no]
+        step_grams = self.index.step_gram_sets[step_no]
         content = {
             i for i, char in enumerate(query.folded) if char.isalnum() and i not in query.neutral
         }
