@@ -18,16 +18,33 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot import callbacks
+from bot import access, callbacks, learning
 from bot.config import Settings
 from bot.contents import Contents
 from bot.context import CONTEXT_TYPES, BotData
-from bot.handlers import ask, browse, cards, errors, feedback, inline, role, start, users
+from bot.handlers import (
+    admin,
+    ask,
+    briefings,
+    browse,
+    cards,
+    errors,
+    feedback,
+    gaps,
+    inline,
+    quiz,
+    role,
+    start,
+    stats,
+    updates,
+    users,
+)
 from bot.i18n import label
 from bot.storage import Storage
 from knowledge import KnowledgeBase
@@ -46,6 +63,7 @@ ALLOWED_UPDATES = [
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
+    Update.POLL_ANSWER,  # answers to quiz polls, scored (bot/handlers/quiz.py)
 ]
 
 # The command menu. Telegram picks a list by the user's two-letter language code, so one
@@ -53,7 +71,17 @@ ALLOWED_UPDATES = [
 # which simplified readers also read. Everyone else gets the default list, in English, the
 # most likely shared language of a store's non-Chinese-speaking staff.
 COMMAND_LANGUAGES = (("", "en"), ("zh", "hant"))
-COMMANDS = ("start", "help", "roles", "role")
+COMMANDS = (
+    "start",
+    "help",
+    "roles",
+    "role",
+    "practice",
+    "myscore",
+    "leaderboard",
+    "quiz",
+    "missed",
+)
 
 
 class ButtonHandler(CallbackQueryHandler[Any, Any]):
@@ -89,7 +117,8 @@ def build_application(
         .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .post_init(register_commands)
+        .post_init(start_up)
+        .post_stop(stop_background_work)
         .post_shutdown(close_storage)
     )
     if request is not None:
@@ -103,6 +132,13 @@ def build_application(
     app.bot_data.kb = kb
     app.bot_data.storage = storage
     app.bot_data.contents = Contents.from_steps(kb.steps)
+    briefings.install(app)  # briefings and the courier that delivers them
+
+    # 0. The gate (group -2, before everything): only registered, active people get past it;
+    #    strangers and revoked users get a refusal with their id, or join with an invite link.
+    #    Admins listed in SOPBOT_ADMIN_IDS are registered now (and again on a message).
+    access.register_admins(storage, settings.admin_ids)
+    app.add_handler(TypeHandler(Update, access.gate), group=-2)
 
     # 1. Before anything else (group -1, which never stops the rest): note who wrote.
     app.add_handler(TypeHandler(Update, users.remember_user), group=-1)
@@ -112,6 +148,25 @@ def build_application(
     app.add_handler(CommandHandler("help", start.show_help))
     app.add_handler(CommandHandler("roles", browse.list_documents))
     app.add_handler(CommandHandler("role", role.choose_role))
+    app.add_handler(CommandHandler("quiz", quiz.start_quiz))
+    app.add_handler(CommandHandler("practice", quiz.practice))
+    app.add_handler(CommandHandler("leaderboard", quiz.show_leaderboard))
+    app.add_handler(CommandHandler("myscore", quiz.show_my_score))
+    # Managers and admins, in private chats only (an invite link must not land in a group).
+    private_chat = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("invite", admin.invite, filters=private_chat))
+    app.add_handler(CommandHandler("users", admin.list_people, filters=private_chat))
+    app.add_handler(CommandHandler("grant", admin.grant, filters=private_chat))
+    app.add_handler(CommandHandler("revoke", admin.revoke, filters=private_chat))
+    # Knowledge gaps and teaching (trainers+), usage (managers+), SOP rollback (admins).
+    app.add_handler(CommandHandler("gaps", gaps.show_gaps))
+    app.add_handler(CommandHandler("teach", gaps.teach))
+    app.add_handler(CommandHandler("stats", stats.show_stats))
+    app.add_handler(CommandHandler("rollback", updates.roll_back, filters=private_chat))
+    # Briefings: managers /brief and /briefs (private chats); anyone catches up with /missed.
+    app.add_handler(CommandHandler("brief", briefings.start_briefing, filters=private_chat))
+    app.add_handler(CommandHandler("briefs", briefings.list_briefs, filters=private_chat))
+    app.add_handler(CommandHandler("missed", briefings.show_missed, filters=private_chat))
 
     # 3. Buttons, each kind by its strict pattern (bot.callbacks).
     app.add_handler(ButtonHandler(cards.show_full_step, pattern=callbacks.FULL))
@@ -124,11 +179,39 @@ def build_application(
     app.add_handler(ButtonHandler(browse.show_section, pattern=callbacks.SECTION))
     app.add_handler(ButtonHandler(browse.read_step, pattern=callbacks.READ))
     app.add_handler(ButtonHandler(role.set_role, pattern=callbacks.ROLE))
+    app.add_handler(ButtonHandler(admin.settle, pattern=callbacks.CONFIRM))
+    app.add_handler(ButtonHandler(admin.withdraw_invite, pattern=callbacks.WITHDRAW))
+    app.add_handler(ButtonHandler(gaps.teach_gap, pattern=callbacks.TEACH_GAP))
+    app.add_handler(ButtonHandler(gaps.teach_step, pattern=callbacks.TEACH_STEP))
+    app.add_handler(ButtonHandler(gaps.browse_for_step, pattern=callbacks.TEACH_BROWSE))
+    app.add_handler(ButtonHandler(gaps.stop_teaching, pattern=callbacks.TEACH_CANCEL))
+    app.add_handler(ButtonHandler(updates.settle_sop_file, pattern=callbacks.SOP_UPDATE))
+    app.add_handler(ButtonHandler(briefings.mark_read, pattern=callbacks.BRIEF_READ))
+    app.add_handler(ButtonHandler(briefings.choose_audience, pattern=callbacks.BRIEF_AUDIENCE))
+    app.add_handler(ButtonHandler(briefings.send_now, pattern=callbacks.BRIEF_SEND))
+    app.add_handler(ButtonHandler(briefings.ask_time, pattern=callbacks.BRIEF_SCHEDULE))
+    app.add_handler(ButtonHandler(briefings.cancel_draft, pattern=callbacks.BRIEF_CANCEL))
+    app.add_handler(ButtonHandler(briefings.resend_unread, pattern=callbacks.BRIEF_RESEND))
+    app.add_handler(ButtonHandler(briefings.cancel_schedule, pattern=callbacks.BRIEF_UNSCHEDULE))
     # ... and any other data (an older version's, or forged) is answered "expired".
     app.add_handler(CallbackQueryHandler(errors.expired_button))
 
     # 4. Inline mode: share step cards in any chat.
     app.add_handler(InlineQueryHandler(inline.share_steps))
+
+    # 4b. Answers to the bot's quiz polls (trainer quizzes and practice), scored.
+    app.add_handler(PollAnswerHandler(quiz.record_answer))
+
+    # 4c. After /brief (or 🕗), the author's next private message is the note (text, photo,
+    #     document) or the time, not a question.
+    awaiting = briefings.AwaitingBriefing(storage) & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(awaiting, briefings.take_note))
+
+    # 4c. While a trainer is teaching (/teach, 🎓 in /gaps), their private text searches for
+    #     the step to teach instead of being a question.
+    teaching = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    teaching = teaching & filters.UpdateType.MESSAGE & learning.IsTeaching(app.user_data)
+    app.add_handler(MessageHandler(teaching, gaps.find_step))
 
     # 5. Questions: text sent or edited (a fixed typo is asked again), in a private chat or
     #    addressed to the bot in a group. Channel posts have no sender and are left alone.
@@ -139,12 +222,24 @@ def build_application(
     # 6. In private chats, unknown commands and anything but text get a friendly pointer.
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
+    # An SOP file (.txt, .md) from an admin proposes an SOP update (others are refused).
+    app.add_handler(MessageHandler(private & filters.Document.ALL, updates.receive_sop_file))
     not_text = ~filters.TEXT & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(private & not_text, ask.ask_for_text))
 
     # 7. Errors: logged with their traceback; the user gets an apology.
     app.add_error_handler(errors.report_error)
+
+    # 8. Jobs: forget questions past SOPBOT_LOG_DAYS daily; pick up SOP versions the CLI changed.
+    learning.schedule_jobs(app)
     return app
+
+
+async def start_up(app: BotApplication) -> None:
+    """What runs once the bot is initialised (post_init): menus, then stored schedules."""
+    await register_commands(app)
+    await quiz.schedule_reminders(app)
+    await briefings.resume(app)  # interrupted broadcasts, schedules, reminders
 
 
 async def register_commands(app: BotApplication) -> None:
@@ -152,6 +247,13 @@ async def register_commands(app: BotApplication) -> None:
     for language_code, script in COMMAND_LANGUAGES:
         menu = [BotCommand(name, label(script, f"cmd_{name}")) for name in COMMANDS]
         await app.bot.set_my_commands(menu, language_code=language_code or None)
+    # Managers and admins also get /invite, /users, /grant, /revoke, in their own chat's menu.
+    await admin.set_manager_menus(app.bot, app.bot_data.storage, COMMANDS)
+
+
+async def stop_background_work(app: BotApplication) -> None:
+    """At shutdown (post_stop): briefing sends in flight finish; the rest resume at start."""
+    await briefings.stop(app)
 
 
 async def close_storage(app: BotApplication) -> None:

@@ -26,8 +26,38 @@ DOCUMENT = re.compile(rf"doc:{NUMBER}:{NUMBER}\Z")  # a document's roles: docume
 SECTION = re.compile(rf"sec:{NUMBER}:{NUMBER}:{NUMBER}\Z")  # steps: document, role, page
 READ = re.compile(rf"read:{STEP_ID}\Z")  # one step, opened while browsing
 ROLE = re.compile(rf"role:(?:{NUMBER}|(-))\Z")  # /role: choose role n, or "-" for none
+ROW_ID = r"([0-9]{1,12})"
+CONFIRM = re.compile(rf"adm:(ok|no):{ROW_ID}\Z")  # ✅ / ✖ on a /grant or /revoke: its row
+WITHDRAW = re.compile(rf"inv:x:{ROW_ID}\Z")  # 🚫 on an /invite link: withdraw invite n
 
 PATTERNS = (FULL, MORE, VOTE, SEE, EXAMPLE, DOCUMENTS, DOCUMENT, SECTION, READ, ROLE)
+PATTERNS += (CONFIRM, WITHDRAW)  # people and invites (bot/handlers/admin.py)
+# Briefings (bot/handlers/briefings.py): n is a briefing's (or a schedule's) row id.
+BRIEF_ID = r"([0-9]{1,9})"
+BRIEF_READ = re.compile(rf"brf:ok:{BRIEF_ID}\Z")  # ✅ 已讀 under a delivered note
+BRIEF_AUDIENCE = re.compile(rf"brf:to:{BRIEF_ID}:([0-9]{{1,2}})\Z")  # draft n: audience choice
+BRIEF_SEND = re.compile(rf"brf:go:{BRIEF_ID}\Z")  # ✅ 發送 a draft now
+BRIEF_SCHEDULE = re.compile(rf"brf:at:{BRIEF_ID}\Z")  # 🕗 排程: ask for the time
+BRIEF_CANCEL = re.compile(rf"brf:x:{BRIEF_ID}\Z")  # ✖ 取消 a draft
+BRIEF_RESEND = re.compile(rf"brf:re:{BRIEF_ID}\Z")  # 🔁 send again to the unread
+BRIEF_UNSCHEDULE = re.compile(rf"brf:xs:{BRIEF_ID}\Z")  # ✖ a schedule
+PATTERNS += (
+    BRIEF_READ,
+    BRIEF_AUDIENCE,
+    BRIEF_SEND,
+    BRIEF_SCHEDULE,
+    BRIEF_CANCEL,
+    BRIEF_RESEND,
+    BRIEF_UNSCHEDULE,
+)
+
+# Knowledge gaps and SOP updates (bot/handlers/gaps.py, updates.py).
+TEACH_GAP = re.compile(rf"tch:g:{NUMBER}\Z")  # 🎓 under gap group n of the user's last /gaps
+TEACH_STEP = re.compile(rf"tch:s:{STEP_ID}\Z")  # teach the wording being taught to this step
+TEACH_BROWSE = re.compile(r"tch:b\Z")  # 📚 browse the SOP for the step
+TEACH_CANCEL = re.compile(r"tch:x\Z")  # ✖️ stop teaching
+SOP_UPDATE = re.compile(r"sop:(ok|no):([0-9a-f]{8})\Z")  # ✅ / ✖️ on a proposed SOP file
+PATTERNS += (TEACH_GAP, TEACH_STEP, TEACH_BROWSE, TEACH_CANCEL, SOP_UPDATE)
 
 
 def checked(data: str) -> str:
@@ -75,6 +105,39 @@ def read(step_id: str) -> str:
 
 def role(index: int | None) -> str:
     return checked(f"role:{'-' if index is None else index}")
+
+
+def confirm(yes: bool, confirmation_id: int) -> str:
+    return checked(f"adm:{'ok' if yes else 'no'}:{confirmation_id}")
+
+
+def withdraw(invite_id: int) -> str:
+    return checked(f"inv:x:{invite_id}")
+
+
+def briefing(action: str, briefing_id: int, choice: int | None = None) -> str:
+    """Briefing buttons: ``action`` is ok, to (with ``choice``), go, at, x, re or xs."""
+    return checked(f"brf:{action}:{briefing_id}" + ("" if choice is None else f":{choice}"))
+
+
+def teach_gap(number: int) -> str:
+    return checked(f"tch:g:{number}")
+
+
+def teach_step(step_id: str) -> str:
+    return checked(f"tch:s:{step_id}")
+
+
+def teach_browse() -> str:
+    return checked("tch:b")
+
+
+def teach_cancel() -> str:
+    return checked("tch:x")
+
+
+def sop_update(apply: bool, token: str) -> str:
+    return checked(f"sop:{'ok' if apply else 'no'}:{token}")
 
 
 def is_known(data: str) -> bool:

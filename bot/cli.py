@@ -19,10 +19,25 @@ from bot import render
 INPUT_LIMIT = 20_000
 
 
-def open_knowledge(index: Path | None):
-    from knowledge import KnowledgeBase
+def open_knowledge(index: Path | None, corpus_dir: Path | None = None, db: Path | None = None):
+    """The knowledge base the bot serves: the managed corpus once an SOP was imported, with
+    the questions trainers taught (read from the bot's database, never created here)."""
+    from bot.storage import Storage
+    from knowledge.updates import open_knowledge as open_served
 
-    return KnowledgeBase.open(index_path=index)
+    corpus_dir = corpus_dir or setting_path("SOPBOT_CORPUS_DIR", "var/corpus")
+    db = db or setting_path("SOPBOT_DB", "var/sopbot.db")
+    return open_served(index, corpus_dir, Storage.read_taught(db))
+
+
+def setting_path(name: str, default: str) -> Path:
+    """A path setting from the environment or .env, as `sopbot run` reads it."""
+    import os
+
+    from dotenv import dotenv_values
+
+    value = os.environ.get(name) or dotenv_values(".env").get(name) or default
+    return Path(value.strip())
 
 
 def answer_record(kb, question: str) -> dict[str, object]:
@@ -45,10 +60,10 @@ def emit(record: dict[str, object]) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
 def cli(verbose: bool) -> None:
     """sopbot: the store's SOPs in every frontline worker's pocket."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.ops import configure_logging
+
+    # Time, level, logger, message: one line per event, tracebacks included.
+    configure_logging(logging.INFO if verbose else logging.WARNING)
 
 
 INDEX_OPTION = click.option(
@@ -139,6 +154,7 @@ def run() -> None:
     root = logging.getLogger()
     root.setLevel(min(root.level, logging.INFO))
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "Adding job tentatively…"
     # PTB logs a failed start-up (bad token, no network) with its traceback, then raises it;
     # the handlers below explain it in a sentence, so the log keeps only PTB's one line.
     logging.getLogger("telegram.ext").addFilter(without_traceback_when_aborting)
@@ -148,7 +164,7 @@ def run() -> None:
     from bot.app import run as run_bot
     from bot.storage import Storage
 
-    kb = open_knowledge(settings.index_path)
+    kb = open_knowledge(settings.index_path, settings.corpus_dir, settings.db_path)
     logging.getLogger(__name__).info("loaded %d SOP steps", len(kb.steps))
     try:
         run_bot(settings, kb, Storage.open(settings.db_path))
@@ -200,6 +216,111 @@ def quiz(count: int, role: str | None, seed: int | None, as_json: bool, index: P
             mark = "  ✓" if option_number == question.correct else ""
             click.echo(f"   {chr(ord('A') + option_number)}. {option}{mark}")
         click.echo(f"   → {question.explanation}\n")
+
+
+@cli.command()
+@click.argument("dest", required=False, type=click.Path(path_type=Path))
+def backup(dest: Path | None) -> None:
+    """Copy the bot's database to DEST while the bot runs (default: a timestamped file
+    in backups/ beside the database; DEST may be a folder)."""
+    import os
+    import sqlite3
+
+    from bot.ops import backup_database, read_settings
+
+    settings, _ = read_settings(os.environ, Path(".env"))
+    try:
+        made = backup_database(settings.db_path, dest)
+    except (OSError, sqlite3.Error) as error:
+        raise click.ClickException(f"backup failed: {error}") from None
+    click.echo(f"{made.path} ({made.size:,} bytes, schema version {made.schema_version})")
+
+
+@cli.command()
+@click.option("--quick", is_flag=True, help="Skip the network (getMe); for health checks.")
+def doctor(quick: bool) -> None:
+    """Check the settings, Telegram, the database and the index; exit 1 if any fails."""
+    import os
+
+    from bot.ops import doctor as run_checks
+
+    checks = run_checks(os.environ, Path(".env"), quick=quick)
+    for check in checks:
+        click.echo(check.line())
+    if not all(check.ok for check in checks):
+        sys.exit(1)
+
+
+@cli.command()
+@INDEX_OPTION
+def index(index: Path | None) -> None:
+    """Build the search index (and jieba's dictionary cache) now, if out of date."""
+    import time
+
+    started = time.perf_counter()
+    kb = open_knowledge(index)
+    seconds = time.perf_counter() - started
+    click.echo(f"{kb.index_path}: {len(kb.steps)} steps, ready in {seconds:.1f}s")
+
+
+CORPUS_OPTION = click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SOPBOT_CORPUS_DIR",
+    help="The managed SOP directory (default var/corpus). [env: SOPBOT_CORPUS_DIR]",
+)
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@CORPUS_OPTION
+@INDEX_OPTION
+def import_sop(file: Path, yes: bool, corpus_dir: Path | None, index: Path | None) -> None:
+    """Import an SOP FILE (seed text or Markdown): show the lint and what changes, apply it.
+
+    The file joins the managed SOP directory (a file of the same name is replaced) as a
+    new version; the previous version is kept for `sopbot rollback`. A running bot picks
+    the new version up within a minute.
+    """
+    from knowledge.updates import ManagedCorpus, UpdateError
+
+    corpus = ManagedCorpus(corpus_dir or setting_path("SOPBOT_CORPUS_DIR", "var/corpus"))
+    try:
+        proposal = corpus.propose(file.name, file.read_bytes())
+    except UpdateError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{proposal.name}: {proposal.steps} steps")
+    for lint in proposal.lints:
+        click.echo(f"  lint {lint}")
+    changes = proposal.changes
+    for sign, items in (("+", changes.added), ("-", changes.removed), ("~", changes.changed)):
+        for item in items:
+            click.echo(f"  {sign} {item}")
+    if not changes.any:
+        click.echo("  no step changes")
+    if not yes:
+        click.confirm("Apply this update?", abort=True)
+    corpus.apply(proposal)
+    kb = open_knowledge(index, corpus.root)
+    click.echo(f"imported {proposal.name}: {len(kb.steps)} steps served from {corpus.directory}")
+
+
+@cli.command()
+@CORPUS_OPTION
+@INDEX_OPTION
+def rollback(corpus_dir: Path | None, index: Path | None) -> None:
+    """Go back to the SOP version before the last import (again: forward)."""
+    from knowledge.updates import ManagedCorpus, UpdateError
+
+    corpus = ManagedCorpus(corpus_dir or setting_path("SOPBOT_CORPUS_DIR", "var/corpus"))
+    try:
+        corpus.rollback()
+    except UpdateError as error:
+        raise click.ClickException(str(error)) from None
+    kb = open_knowledge(index, corpus.root)
+    click.echo(f"rolled back: {len(kb.steps)} steps served from {corpus.directory}")
 
 
 def without_traceback_when_aborting(record: logging.LogRecord) -> bool:

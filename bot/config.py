@@ -21,6 +21,10 @@ DEFAULT_DB = Path("var/sopbot.db")
 DEFAULT_TIMEZONE = "Asia/Taipei"
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_BRIEF_REMINDER_HOURS = 4.0
+DEFAULT_INVITE_HOURS = 72
+DEFAULT_CORPUS_DIR = Path("var/corpus")
+DEFAULT_LOG_DAYS = 90
 
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 # Telegram accepts only these characters in the secret it sends back with each webhook POST.
@@ -49,11 +53,15 @@ class Settings:
     db_path: Path = DEFAULT_DB
     index_path: Path | None = None
     admin_ids: frozenset[int] = frozenset()
+    invite_hours: int = DEFAULT_INVITE_HOURS
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     webhook_url: str = ""
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
     webhook_secret: str = ""
+    brief_reminder_hours: float = DEFAULT_BRIEF_REMINDER_HOURS
+    corpus_dir: Path = DEFAULT_CORPUS_DIR
+    log_days: int = DEFAULT_LOG_DAYS
 
     @property
     def base_file_url(self) -> str:
@@ -111,11 +119,17 @@ class Settings:
             db_path=Path(get("SOPBOT_DB") or DEFAULT_DB),
             index_path=Path(index) if index else None,
             admin_ids=parse_ids(get("SOPBOT_ADMIN_IDS")),
+            invite_hours=parse_hours(get("SOPBOT_INVITE_HOURS", str(DEFAULT_INVITE_HOURS))),
             timezone=parse_timezone(get("SOPBOT_TIMEZONE", DEFAULT_TIMEZONE)),
             webhook_url=webhook_url,
             webhook_listen=get("SOPBOT_WEBHOOK_LISTEN", DEFAULT_WEBHOOK_LISTEN),
             webhook_port=parse_port(get("SOPBOT_WEBHOOK_PORT", str(DEFAULT_WEBHOOK_PORT))),
             webhook_secret=secret,
+            brief_reminder_hours=parse_reminder_hours(
+                get("SOPBOT_BRIEF_REMINDER_HOURS", str(DEFAULT_BRIEF_REMINDER_HOURS))
+            ),
+            corpus_dir=Path(get("SOPBOT_CORPUS_DIR") or DEFAULT_CORPUS_DIR),
+            log_days=parse_log_days(get("SOPBOT_LOG_DAYS", str(DEFAULT_LOG_DAYS))),
         )
 
 
@@ -129,6 +143,13 @@ def parse_ids(text: str) -> frozenset[int]:
         ) from None
 
 
+def parse_hours(text: str) -> int:
+    """How long an invite link stays valid: a whole number of hours, at most a year."""
+    if not text.isdigit() or not 0 < int(text) <= 24 * 366:
+        raise ConfigError(f"SOPBOT_INVITE_HOURS must be a number of hours (e.g. 72), not {text!r}.")
+    return int(text)
+
+
 def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -136,6 +157,27 @@ def parse_timezone(name: str) -> ZoneInfo:
         raise ConfigError(
             f"SOPBOT_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Taipei)."
         ) from None
+
+
+def parse_reminder_hours(text: str) -> float:
+    """Hours after a briefing before the unread are reminded; 0 for no reminder."""
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1.0
+    if not 0 <= hours <= 24 * 7:
+        raise ConfigError(
+            f"SOPBOT_BRIEF_REMINDER_HOURS must be a number of hours (e.g. 4, 0 for none), "
+            f"not {text!r}."
+        )
+    return hours
+
+
+def parse_log_days(text: str) -> int:
+    """How many days asked questions are kept (at least 1)."""
+    if not text.isdigit() or not 0 < int(text) <= 3650:
+        raise ConfigError(f"SOPBOT_LOG_DAYS must be a number of days (e.g. 90), not {text!r}.")
+    return int(text)
 
 
 def parse_port(text: str) -> int:

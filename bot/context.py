@@ -13,6 +13,7 @@ from typing import Any
 from telegram import User
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.briefings import Briefings, Courier
 from bot.config import Settings
 from bot.contents import Contents
 from bot.storage import Storage
@@ -34,6 +35,8 @@ class BotData:
     kb: KnowledgeBase
     storage: Storage
     contents: Contents
+    briefings: Briefings  # briefings, deliveries, schedules (bot/briefings.py)
+    courier: Courier  # delivers queued briefings in the background
     # The search runs on the event loop. It is pure-Python CPU work (about 5 ms, at most
     # ~30 ms for 4096 adversarial characters, Telegram's longest message), so under the GIL
     # a worker thread only adds hand-offs and slows concurrent searches down. Measured with

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import briefings as brief
 from bot import callbacks, render
 from bot.contents import Contents
 from bot.i18n import label
@@ -155,10 +156,15 @@ def steps_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-def step_read_keyboard(doc: int, role: int, position: int, ui: str) -> InlineKeyboardMarkup:
-    """Under a step opened while browsing: back to its list."""
+def step_read_keyboard(
+    doc: int, role: int, position: int, ui: str, teach: str | None = None
+) -> InlineKeyboardMarkup:
+    """Under a step opened while browsing: back to its list (and 🎓 while teaching it)."""
     back = callbacks.section(doc, role, position // PAGE_SIZE)
-    return InlineKeyboardMarkup.from_button(Button(label(ui, "back"), callback_data=back))
+    rows = [[Button(label(ui, "back"), callback_data=back)]]
+    if teach:
+        rows.insert(0, [Button(label(ui, "teach_here"), callback_data=callbacks.teach_step(teach))])
+    return InlineKeyboardMarkup(rows)
 
 
 def role_choice_keyboard(
@@ -192,3 +198,74 @@ def pager(page: int, count: int, data: Callable[[int], str], ui: str) -> Rows:
     if (page + 1) * PAGE_SIZE < count:
         row.append(Button(label(ui, "page_next"), callback_data=data(page + 1)))
     return [row] if row else []
+
+
+# -- briefings ----------------------------------------------------------------------------------
+
+
+def briefing_read_keyboard(briefing_id: int, ui: str) -> InlineKeyboardMarkup:
+    """✅ 已讀 under a delivered note (and its reminder)."""
+    return InlineKeyboardMarkup.from_button(
+        Button(label(ui, "brief_read_button"), callback_data=callbacks.briefing("ok", briefing_id))
+    )
+
+
+def audience_keyboard(
+    briefing_id: int, choices: Sequence[brief.Audience], ui: str
+) -> InlineKeyboardMarkup:
+    """The audiences an author may pick, then ✖ 取消."""
+    buttons = [
+        Button(
+            render.audience_name(audience, ui),
+            callback_data=callbacks.briefing("to", briefing_id, n),
+        )
+        for n, audience in enumerate(choices)
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [Button(label(ui, "brief_cancel"), callback_data=callbacks.briefing("x", briefing_id))]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def briefing_send_keyboard(briefing_id: int, ui: str) -> InlineKeyboardMarkup:
+    """✅ 發送 now, 🕗 排程, ✖ 取消."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                Button(
+                    label(ui, "brief_send"), callback_data=callbacks.briefing("go", briefing_id)
+                ),
+                Button(
+                    label(ui, "brief_schedule"), callback_data=callbacks.briefing("at", briefing_id)
+                ),
+            ],
+            [Button(label(ui, "brief_cancel"), callback_data=callbacks.briefing("x", briefing_id))],
+        ]
+    )
+
+
+def briefs_keyboard(
+    receipts: Sequence[brief.Receipt], schedules: Sequence[brief.Schedule], ui: str
+) -> InlineKeyboardMarkup | None:
+    """/briefs: 🔁 resend to the unread of each note, ✖ each schedule."""
+    rows = [
+        [
+            Button(
+                label(ui, "brief_resend_button", id=receipt.briefing.id),
+                callback_data=callbacks.briefing("re", receipt.briefing.id),
+            )
+        ]
+        for receipt in receipts
+        if receipt.unread
+    ]
+    rows += [
+        [
+            Button(
+                label(ui, "brief_unschedule_button", id=schedule.id),
+                callback_data=callbacks.briefing("xs", schedule.id),
+            )
+        ]
+        for schedule in schedules
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None

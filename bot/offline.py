@@ -55,6 +55,7 @@ class OfflineRequest(BaseRequest):
         # Messages as Telegram stores them, so a test can press their buttons.
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.message_ids = itertools.count(1_000_001)
+        self.poll_ids = itertools.count(5_000_000_001)
 
     async def initialize(self) -> None:
         pass
@@ -90,8 +91,12 @@ class OfflineRequest(BaseRequest):
             return self.bot_user
         if call.method == "getUpdates":
             return []
-        if call.method == "sendMessage":
+        if call.method in ("sendMessage", "sendPhoto", "sendDocument"):
             return self.store(self.new_message(params))
+        if call.method == "sendPoll":
+            message = self.new_message(params)
+            message.pop("text")
+            return self.store({**message, "poll": self.poll(params)})
         if call.method == "editMessageText":
             if "inline_message_id" in params:
                 return True
@@ -115,6 +120,33 @@ class OfflineRequest(BaseRequest):
             "from": self.bot_user,
             **self.content(params),
         }
+
+    def poll(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A new poll as Telegram returns it; its id is what the poll's answers name."""
+        options = [
+            {
+                "text": option["text"] if isinstance(option, dict) else option,
+                "voter_count": 0,
+                "persistent_id": str(number),
+            }
+            for number, option in enumerate(params.get("options", []))
+        ]
+        poll: dict[str, Any] = {
+            "id": str(next(self.poll_ids)),
+            "question": params.get("question", ""),
+            "options": options,
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers")),
+            "allows_revoting": bool(params.get("allows_revoting")),
+            "members_only": bool(params.get("members_only")),
+        }
+        for key in ("correct_option_ids", "explanation", "open_period"):
+            if key in params:
+                poll[key] = params[key]
+        return poll
 
     @staticmethod
     def content(params: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import filters
 
-from bot import render
+from bot import learning, render
 from bot.context import Context, interface_script
 from bot.handlers.common import answer_expired
 from bot.i18n import label
@@ -45,7 +45,11 @@ async def search(update: Update, context: Context, question: str) -> Answer:
     """Ask the SOP, ranking the user's own role first."""
     user = update.effective_user
     role = context.bot_data.storage.role_of(user.id) if user else None
-    return await context.bot_data.ask(question, role, user.language_code if user else None)
+    result = await context.bot_data.ask(question, role, user.language_code if user else None)
+    if user:
+        # Kept for /gaps and /stats (bot/learning.py), pruned after SOPBOT_LOG_DAYS.
+        learning.log_question(context.bot_data.storage, user.id, result)
+    return result
 
 
 async def answer(update: Update, context: Context) -> None:

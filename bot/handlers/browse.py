@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import render
+from bot import learning, render
 from bot.context import Context, interface_script
 from bot.handlers.common import answer_expired, edit
 from bot.keyboards import documents_keyboard, roles_keyboard, step_read_keyboard, steps_keyboard
@@ -76,4 +76,6 @@ async def read_step(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     await query.answer()
-    await edit(query, render.step_full(step, ui), step_read_keyboard(*place, ui))
+    # A trainer browsing for the step to teach (/teach) gets a 🎓 button on it.
+    teach = step_id if learning.teaching_of(context.user_data) else None
+    await edit(query, render.step_full(step, ui), step_read_keyboard(*place, ui, teach))

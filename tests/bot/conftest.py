@@ -28,6 +28,7 @@ from tests.bot.botcalls import check_call
 USER_ID = 777000111
 GROUP_ID = -100123456789
 TOKEN = "123456:TEST-TOKEN"
+STORE = "台北站前店"
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +56,8 @@ def settings(tmp_path: Path, index_path: Path) -> Settings:
 @pytest.fixture
 def storage(settings: Settings) -> Storage:
     storage = Storage.open(settings.db_path)
+    # Only registered people get past the gate (bot/access.py): the test user is staff.
+    storage.add_person(USER_ID, "小明", "staff", [STORE])
     yield storage
     storage.close()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import render
+from bot import render, render_access
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
 from bot.storage import UP, Storage
@@ -26,6 +26,7 @@ STARTUP_TIMEOUT = 60  # the first start may have to build the index
 TIMEOUT = 10
 SECRET = "test-secret_1"
 QUESTION = "客人沒帶證件怎麼辦"
+STRANGER = 424242
 
 
 def free_port() -> int:
@@ -56,6 +57,8 @@ def running_bot(
             "TELEGRAM_API_URL": api.base_url,
             "SOPBOT_DB": str(tmp_path / "sopbot.db"),
             "SOPBOT_INDEX": str(index_path),
+            # Only registered people get answers: the fake's default user is an admin.
+            "SOPBOT_ADMIN_IDS": str(DEFAULT_USER_ID),
         }
         webhook_url = ""
         if request.param == "webhook":
@@ -129,6 +132,13 @@ def test_the_bot_answers_shows_shares_and_stops_cleanly(
         best = kb.ask("沒帶證件", ANSWER_LIMIT, None, "zh-hant").hits[0]
         assert shared["results"][0]["id"] == best.step.id
 
+        # A stranger: the refusal with their id, and no SOP text.
+        since = len(api.calls)
+        api.push_update(api.text_message(QUESTION, user_id=STRANGER))
+        refusal = api.wait_for_call("sendMessage", since=since, timeout=TIMEOUT)
+        assert refusal["chat_id"] == STRANGER
+        assert refusal["text"] == render_access.not_member("hant", STRANGER)
+
         api.wait_until_delivered(timeout=TIMEOUT)
         assert api.failed_calls == []
         assert api.my_commands(language_code="zh")[0]["command"] == "start"
@@ -148,6 +158,8 @@ def test_the_bot_answers_shows_shares_and_stops_cleanly(
     # What the bot stored outlives it.
     storage = Storage.open(tmp_path / "sopbot.db")
     assert storage.user(DEFAULT_USER_ID).language == "zh-hant"
+    assert storage.person(DEFAULT_USER_ID).access == "admin"
+    assert storage.person(STRANGER) is None
     assert [(v.query, v.step_id, v.vote) for v in storage.votes()] == [(QUESTION, step.id, UP)]
 
 

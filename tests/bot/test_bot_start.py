@@ -69,6 +69,6 @@ async def test_command_menu_is_registered_in_english_and_chinese(chat: Chat) -> 
     calls = [call.params for call in chat.request.calls[before:] if call.method == "setMyCommands"]
     by_language = {params.get("language_code", ""): params["commands"] for params in calls}
     assert set(by_language) == {"", "zh"}
-    assert [c["command"] for c in by_language[""]] == ["start", "help", "roles", "role"]
+    assert [c["command"] for c in by_language[""]][:4] == ["start", "help", "roles", "role"]
     assert by_language[""][0]["description"] == label("en", "cmd_start")
     assert by_language["zh"][2]["description"] == label("hant", "cmd_roles")

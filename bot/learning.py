@@ -1,0 +1,168 @@
+"""How the bot gets better every week: the question log, teaching, and live SOP updates.
+
+The knowledge base is loaded through :func:`load_knowledge` everywhere (start-up, the CLI,
+rebuilds after teaching or an SOP update), so every path serves the same corpus (the
+managed one once there is one) with the same taught questions. A rebuild runs in a
+worker thread and the new knowledge base replaces the old one on ``bot_data`` in one
+assignment: questions asked meanwhile are answered by the old one, never by half of each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram import Message, User
+from telegram.ext import filters
+
+from bot.contents import Contents
+from bot.context import BotData, Context
+from bot.storage import Storage
+from knowledge import Answer, KnowledgeBase
+from knowledge.updates import ManagedCorpus, open_knowledge
+
+log = logging.getLogger(__name__)
+
+PRUNE_JOB = "prune_question_log"
+SOP_WATCH_JOB = "watch_sop_version"
+SOP_WATCH_SECONDS = 60
+PRUNE_AT = datetime.time(4, 0)  # in the store's time zone (the application's default)
+TEACHING = "teaching"  # user_data key of what a trainer is teaching
+TEACH_SECONDS = 15 * 60  # a forgotten teaching session stops taking questions after this
+QUERY_KEPT = 500  # as a vote keeps it, so the two join
+TAUGHT_LIMIT = 200  # characters of one taught wording
+
+_rebuild_locks: weakref.WeakKeyDictionary[BotData, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+# -- who may ---------------------------------------------------------------------------------
+
+
+def may(context: Context, user: User | None, access: str) -> bool:
+    """Whether the user is registered at ``access`` or above (or a configured admin)."""
+    if user is None:
+        return False
+    data = context.bot_data
+    if user.id in data.settings.admin_ids:
+        return True
+    person = data.storage.person(user.id)
+    return person is not None and person.at_least(access)
+
+
+# -- the question log ------------------------------------------------------------------------
+
+
+def log_question(storage: Storage, user_id: int, result: Answer) -> int:
+    """Keep a question with the step it got, its confidence and how long it took."""
+    person = storage.person(user_id)
+    store = person.stores[0] if person and person.stores else None
+    best = result.best
+    return storage.log_question(
+        user_id,
+        store,
+        result.query[:QUERY_KEPT],
+        best.step.id if best else None,
+        result.confidence,
+        result.problem,
+        round(result.elapsed_ms, 3),
+    )
+
+
+async def prune_question_log(context: Context) -> None:
+    """Forget questions older than SOPBOT_LOG_DAYS (a daily job)."""
+    days = context.bot_data.settings.log_days
+    removed = context.bot_data.storage.prune_questions(days)
+    log.info("pruned %d questions older than %d days", removed, days)
+
+
+# -- loading and swapping the knowledge base ---------------------------------------------------
+
+
+async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
+    """Rebuild the index from the current corpus and taught questions, then swap it in."""
+    lock = _rebuild_locks.setdefault(data, asyncio.Lock())
+    async with lock:
+        taught = data.storage.taught()
+        settings = data.settings
+        started = time.perf_counter()
+        kb = await asyncio.to_thread(
+            open_knowledge, settings.index_path, settings.corpus_dir, taught
+        )
+        data.contents = Contents.from_steps(kb.steps)
+        data.kb = kb
+        log.info("swapped in %d steps (%.1fs)", len(kb.steps), time.perf_counter() - started)
+        return kb
+
+
+def serves_current_sop(data: BotData) -> bool:
+    """Whether the live knowledge base was loaded from the corpus version now current."""
+    managed = ManagedCorpus(data.settings.corpus_dir)
+    if not managed.exists or not data.kb.sources:
+        return True
+    return Path(data.kb.sources[0]).resolve().parent == managed.directory
+
+
+async def watch_sop_version(context: Context) -> None:
+    """Pick up an SOP imported or rolled back with the CLI (a job, every minute)."""
+    if not serves_current_sop(context.bot_data):
+        log.info("the SOP changed on disk; reloading")
+        await rebuild_knowledge(context.bot_data)
+
+
+# -- teaching --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Teaching:
+    """Staff wordings a trainer is finding the right step for."""
+
+    wordings: tuple[str, ...]
+    started: float
+
+    @property
+    def live(self) -> bool:
+        return time.monotonic() - self.started < TEACH_SECONDS
+
+
+def start_teaching(user_data: dict[Any, Any], wordings: tuple[str, ...]) -> Teaching:
+    teaching = Teaching(tuple(w[:TAUGHT_LIMIT] for w in wordings if w.strip()), time.monotonic())
+    user_data[TEACHING] = teaching
+    return teaching
+
+
+def teaching_of(user_data: dict[Any, Any] | None) -> Teaching | None:
+    teaching = (user_data or {}).get(TEACHING)
+    return teaching if isinstance(teaching, Teaching) and teaching.live else None
+
+
+def stop_teaching(user_data: dict[Any, Any] | None) -> None:
+    if user_data is not None:
+        user_data.pop(TEACHING, None)
+
+
+class IsTeaching(filters.MessageFilter):
+    """Messages from someone in the middle of teaching: their text searches for the step.
+
+    Reads the application's ``user_data`` (a live view), since filters get no context.
+    """
+
+    def __init__(self, user_data: Any) -> None:
+        super().__init__(name="IsTeaching")
+        self.user_data = user_data
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        return user is not None and teaching_of(self.user_data.get(user.id)) is not None
+
+
+def schedule_jobs(app: Any) -> None:
+    """The daily prune of the question log, and the watch for SOP versions changed by the CLI."""
+    jobs = app.job_queue
+    jobs.run_daily(prune_question_log, time=PRUNE_AT, name=PRUNE_JOB)
+    jobs.run_repeating(watch_sop_version, interval=SOP_WATCH_SECONDS, name=SOP_WATCH_JOB)

@@ -1,0 +1,148 @@
+"""The texts of access control: refusals, invites, the staff directory and confirmations.
+
+Pure functions returning Telegram HTML, like ``bot.render`` (kept apart so the people
+feature does not crowd the answer texts). Names and stores come from users and are escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import label
+
+# A directory longer than this is cut, with "…and n more" (Telegram's limit is 4096).
+DIRECTORY_LIMIT = 3800
+
+
+def fill(script: str, key: str, **values: str | int) -> str:
+    """A label as HTML, with values that are already HTML put into its placeholders."""
+    return html.escape(label(script, key)).format(**values)
+
+
+def code(value: str | int) -> str:
+    return f"<code>{html.escape(str(value))}</code>"
+
+
+def access_name(script: str, access: str) -> str:
+    return label(script, f"access_{access}")
+
+
+def not_member(script: str, user_id: int) -> str:
+    """The refusal a stranger gets: their id, and whom to ask. Nothing else."""
+    return fill(script, "not_member", user_id=code(user_id))
+
+
+def not_member_short(script: str, user_id: int) -> str:
+    """The same refusal as plain text, for a button's pop-up (at most 200 characters)."""
+    return label(script, "not_member_short", user_id=user_id)
+
+
+def join_help(script: str, user_id: int) -> str:
+    """/start and /help for a stranger: how to join."""
+    return fill(script, "join_help", user_id=code(user_id))
+
+
+def invite_refused(script: str, outcome: str, user_id: int) -> str:
+    """Why an invite link did not work (unknown, used, expired, withdrawn) and what to do."""
+    return "\n".join(
+        [
+            html.escape(label(script, f"invite_{outcome}")),
+            fill(script, "invite_ask_again", user_id=code(user_id)),
+        ]
+    )
+
+
+def joined(script: str, access: str, store: str) -> str:
+    return fill(
+        script,
+        "joined",
+        access=html.escape(access_name(script, access)),
+        store=html.escape(store),
+    )
+
+
+def invite_made(script: str, access: str, store: str, uses: int, hours: int, link: str) -> str:
+    return fill(
+        script,
+        "invite_made",
+        access=html.escape(access_name(script, access)),
+        store=html.escape(store),
+        uses=uses,
+        hours=hours,
+        link=code(link),
+    )
+
+
+def notice(script: str, key: str, **values: str | int) -> str:
+    """A one-line message (a usage line, a refusal) with plain values, escaped."""
+    return html.escape(label(script, key, **values))
+
+
+def confirm_grant(script: str, name: str, user_id: int, access: str, store: str) -> str:
+    return fill(
+        script,
+        "confirm_grant",
+        name=f"<b>{html.escape(name)}</b>",
+        user_id=code(user_id),
+        access=html.escape(access_name(script, access)),
+        store=html.escape(store or label(script, "no_store")),
+    )
+
+
+def confirm_revoke(script: str, name: str, user_id: int) -> str:
+    return fill(script, "confirm_revoke", name=f"<b>{html.escape(name)}</b>", user_id=code(user_id))
+
+
+def granted(script: str, name: str, access: str, store: str) -> str:
+    return fill(
+        script,
+        "granted",
+        name=html.escape(name),
+        access=html.escape(access_name(script, access)),
+        store=html.escape(store or label(script, "no_store")),
+    )
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One person in /users."""
+
+    user_id: int
+    name: str
+    username: str | None
+    access: str
+    last_seen: str | None  # ISO 8601 UTC, from the users table
+
+
+def when(iso: str | None, timezone: ZoneInfo, script: str) -> str:
+    if not iso:
+        return label(script, "never_seen")
+    return datetime.fromisoformat(iso).astimezone(timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def directory(script: str, stores: dict[str, list[DirectoryEntry]], timezone: ZoneInfo) -> str:
+    """/users: per store (``""`` for none), each person's name, level and last activity."""
+    if not any(stores.values()):
+        return html.escape(label(script, "no_people"))
+    lines = [f"<b>{html.escape(label(script, 'people_title'))}</b>"]
+    total = sum(len(entries) for entries in stores.values())
+    shown = 0
+    for store in sorted(stores, key=lambda name: (name == "", name)):
+        heading = store or label(script, "no_store")
+        block = [f"\n<b>{html.escape(heading)}</b>"]
+        for entry in stores[store]:
+            handle = f" @{html.escape(entry.username)}" if entry.username else ""
+            block.append(
+                f"• {html.escape(entry.name)}{handle} {code(entry.user_id)} — "
+                f"{html.escape(access_name(script, entry.access))} · "
+                f"{html.escape(when(entry.last_seen, timezone, script))}"
+            )
+        if len("\n".join(lines + block)) > DIRECTORY_LIMIT:
+            lines.append(html.escape(label(script, "and_more", n=total - shown)))
+            break
+        lines += block
+        shown += len(stores[store])
+    return "\n".join(lines)

@@ -1,0 +1,267 @@
+"""Briefings through the real application, offline: /brief, ✅ 已讀, /briefs, /missed, schedules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot import briefings as brief
+from bot import render
+from bot.handlers import briefings as handlers
+from bot.i18n import label
+from bot.storage import Storage
+from tests.bot.botcalls import buttons, only, sent
+from tests.bot.conftest import STORE, USER_ID, Chat
+
+MANAGER = USER_ID
+STAFF = (501, 502, 503)
+ELSEWHERE = 601  # staff of another store
+
+
+def register(storage: Storage) -> None:
+    storage.add_person(MANAGER, "王經理", "manager", [STORE])
+    for n, user_id in enumerate(STAFF, start=1):
+        storage.add_person(user_id, f"店員{n}", "staff", [STORE])
+    storage.add_person(ELSEWHERE, "別店", "staff", ["板橋店"])
+
+
+def sends_to(calls: list, user_id: int, method: str = "sendMessage") -> list[dict]:
+    return [params for params in sent(calls, method) if int(params["chat_id"]) == user_id]
+
+
+async def compose(chat: Chat, text: str = "今天早會重點：\n1. 新門號方案\n2. <VIP> 接待") -> int:
+    """/brief with a text, then the first audience (all my staff); the draft's id."""
+    calls = await chat.say(f"/brief {text}")
+    preview = only(calls, "sendMessage")
+    assert label("hant", "brief_choose_audience") in preview["text"]
+    assert "&lt;VIP&gt;" in preview["text"]  # the author's text is escaped
+    data = dict((caption, data) for caption, data in buttons(preview))
+    return int(data[label("hant", "brief_audience_all")].split(":")[2])
+
+
+async def send_to_all(chat: Chat) -> int:
+    briefing_id = await compose(chat)
+    calls = await chat.press(f"brf:to:{briefing_id}:0")
+    edited = only(calls, "editMessageText")
+    assert "（3 人）" in edited["text"]
+    assert [data for _, data in buttons(edited)] == [
+        f"brf:go:{briefing_id}",
+        f"brf:at:{briefing_id}",
+        f"brf:x:{briefing_id}",
+    ]
+    await chat.press(f"brf:go:{briefing_id}")
+    await chat.app.bot_data.courier.drain()
+    return briefing_id
+
+
+async def test_brief_previews_asks_the_audience_and_sends_to_my_staff(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    before = len(chat.request.calls)
+    briefing_id = await send_to_all(chat)
+    calls = chat.request.calls[before:]
+    for user_id in STAFF:
+        (note,) = sends_to(calls, user_id)
+        assert note["text"].startswith("📋 <b>簡報</b> · 王經理")
+        assert buttons(note) == [(label("hant", "brief_read_button"), f"brf:ok:{briefing_id}")]
+    assert sends_to(calls, ELSEWHERE) == []  # another store's staff
+    # The author hears how it went once every delivery has settled.
+    report = sends_to(calls, MANAGER)[-1]
+    assert report["text"] == render.briefing_done(briefing_id, {"sent": 3}, "hant")
+    states = {d.user_id: d.state for d in chat.app.bot_data.briefings.deliveries(briefing_id)}
+    assert states == dict.fromkeys(STAFF, brief.DELIVERED)
+
+
+async def test_brief_alone_takes_the_next_message_a_photo(chat: Chat, storage: Storage) -> None:
+    register(storage)
+    calls = await chat.say("/brief")
+    assert only(calls, "sendMessage")["text"] == label("hant", "brief_ask_note")
+    photo = [{"file_id": "PHOTO-1", "file_unique_id": "u1", "width": 90, "height": 90}]
+    calls = await chat.send(chat.message(None, photo=photo, caption="新海報貼在櫃台"))
+    preview = only(calls, "sendMessage")
+    assert label("hant", "brief_photo") in preview["text"]
+    briefing_id = int(buttons(preview)[0][1].split(":")[2])
+    await chat.press(f"brf:to:{briefing_id}:0")
+    before = len(chat.request.calls)
+    await chat.press(f"brf:go:{briefing_id}")
+    await chat.app.bot_data.courier.drain()
+    photos = sent(chat.request.calls[before:], "sendPhoto")
+    assert sorted(int(p["chat_id"]) for p in photos) == list(STAFF)
+    assert all(p["photo"] == "PHOTO-1" and "新海報貼在櫃台" in p["caption"] for p in photos)
+    # The draft is done: the next text is a question again, not a note.
+    calls = await chat.say("客人沒帶證件怎麼辦")
+    assert label("hant", "brief_choose_audience") not in only(calls, "sendMessage")["text"]
+
+
+async def test_only_managers_and_admins_may_brief(chat: Chat, storage: Storage) -> None:
+    register(storage)
+    for command in ("/brief 明天放假", "/briefs"):
+        calls = await chat.say(command, user_id=STAFF[0])
+        assert only(calls, "sendMessage")["text"] == label("hant", "brief_refused")
+    # A staff member's forged buttons on a manager's draft do nothing but say "expired".
+    briefing_id = await compose(chat)
+    for data in (f"brf:to:{briefing_id}:0", f"brf:go:{briefing_id}", f"brf:x:{briefing_id}"):
+        calls = await chat.press(data, user_id=STAFF[0], chat_id=MANAGER)
+        assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    assert chat.app.bot_data.briefings.deliveries(briefing_id) == []
+    # Out-of-range audiences and a second ✅ 發送 are stale too.
+    calls = await chat.press(f"brf:to:{briefing_id}:99")
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    await chat.press(f"brf:to:{briefing_id}:0")
+    await chat.press(f"brf:go:{briefing_id}")
+    calls = await chat.press(f"brf:go:{briefing_id}")
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    await chat.app.bot_data.courier.drain()
+    assert len(chat.app.bot_data.briefings.deliveries(briefing_id)) == 3
+
+
+async def test_a_store_and_a_level_are_audiences_too(chat: Chat, storage: Storage) -> None:
+    register(storage)
+    storage.add_person(MANAGER, "王經理", "manager", [STORE, "板橋店"])
+    storage.add_person(504, "培訓員", "trainer", [STORE])
+    choices = brief.audience_choices(storage.person(MANAGER), ["板橋店", STORE, "別的店"])
+    assert [c.key for c in choices] == [
+        "all",
+        f"store:{STORE}",  # 台北站前店 sorts before 板橋店
+        "store:板橋店",
+        "level:staff",
+        "level:trainer",
+        "level:manager",
+    ]
+    manager = storage.person(MANAGER)
+    reach = {
+        key: sorted(p.user_id for p in brief.recipients(storage, MANAGER, manager, audience))
+        for audience in choices
+        if (key := audience.key)
+    }
+    assert reach["all"] == [*STAFF, 504, ELSEWHERE]
+    assert reach["store:板橋店"] == [ELSEWHERE]
+    assert reach["level:trainer"] == [504]
+    assert reach["level:manager"] == []
+    # A store the manager is not in reaches nobody, even if forged.
+    assert brief.recipients(storage, MANAGER, manager, brief.Audience("store", "別的店")) == []
+
+
+async def test_read_receipts_briefs_counts_and_resend_to_the_unread(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    briefing_id = await send_to_all(chat)
+    # Two of three tap ✅ 已讀 on their note.
+    for user_id in STAFF[:2]:
+        calls = await chat.press(f"brf:ok:{briefing_id}", user_id=user_id)
+        assert only(calls, "answerCallbackQuery")["text"] == label("hant", "brief_read")
+        assert only(calls, "editMessageReplyMarkup")["chat_id"] == user_id
+    # Someone who never got it cannot acknowledge it.
+    calls = await chat.press(f"brf:ok:{briefing_id}", user_id=MANAGER)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+
+    calls = await chat.say("/briefs")
+    overview = only(calls, "sendMessage")
+    assert "已讀 2/3" in overview["text"]
+    assert "未讀：店員3" in overview["text"]
+    resend = f"brf:re:{briefing_id}"
+    assert (label("hant", "brief_resend_button", id=briefing_id), resend) in buttons(overview)
+
+    before = len(chat.request.calls)
+    calls = await chat.press(resend)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "brief_resent", count=1)
+    await chat.app.bot_data.courier.drain()
+    again = [int(p["chat_id"]) for p in sent(chat.request.calls[before:], "sendMessage")]
+    assert again.count(STAFF[2]) == 1 and STAFF[0] not in again and STAFF[1] not in again
+
+
+async def test_missed_lists_every_unread_note_oldest_first_after_days_away(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    ids = [await send_to_all(chat) for _ in range(3)]
+    away = STAFF[2]
+    await chat.press(f"brf:ok:{ids[1]}", user_id=away)  # read one of them on the way
+    calls = await chat.say("/missed", user_id=away)
+    messages = sent(calls, "sendMessage")
+    assert messages[0]["text"] == render.missed_intro(2, "hant")
+    assert [buttons(m)[0][1] for m in messages[1:]] == [f"brf:ok:{ids[0]}", f"brf:ok:{ids[2]}"]
+    for briefing_id in (ids[0], ids[2]):
+        await chat.press(f"brf:ok:{briefing_id}", user_id=away)
+    calls = await chat.say("/missed", user_id=away)
+    assert only(calls, "sendMessage")["text"] == render.missed_intro(0, "hant")
+
+
+async def test_schedule_daily_fires_once_a_day_and_survives_a_restart(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    briefing_id = await compose(chat)
+    await chat.press(f"brf:to:{briefing_id}:0")
+    calls = await chat.press(f"brf:at:{briefing_id}")
+    assert only(calls, "sendMessage")["text"].startswith(label("hant", "brief_ask_time", zone="Asia/Taipei")[:6])
+    calls = await chat.say("明天幾點？")  # not a time: asked again, not taken as a question
+    assert only(calls, "sendMessage")["text"] == label("hant", "brief_bad_time")
+    calls = await chat.say("每天 08:30")
+    assert "每天 08:30" in only(calls, "sendMessage")["text"]
+    (job,) = chat.app.job_queue.get_jobs_by_name("briefing-schedule-1")
+
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    await job.run(chat.app)  # the same day again (a restart at 08:30): nothing more
+    await chat.app.bot_data.courier.drain()
+    notes = [p for p in sent(chat.request.calls[before:], "sendMessage") if "簡報</b>" in p["text"]]
+    assert sorted(int(p["chat_id"]) for p in notes) == list(STAFF)
+
+    # /briefs shows the schedule with its ✖; a restart registers it again (post_init).
+    calls = await chat.say("/briefs")
+    assert ("✖ 取消排程 #1", "brf:xs:1") in buttons(only(calls, "sendMessage"))
+    for old in chat.app.job_queue.jobs():
+        old.schedule_removal()
+    await handlers.resume(chat.app)
+    assert len(chat.app.job_queue.get_jobs_by_name("briefing-schedule-1")) == 1
+    calls = await chat.press("brf:xs:1")
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "brief_unscheduled", id=1)
+    assert not chat.app.bot_data.briefings.schedules()
+
+
+async def test_a_once_schedule_missed_while_down_goes_out_at_start(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    briefings = chat.app.bot_data.briefings
+    draft = briefings.create(MANAGER, "王經理", brief.Note(brief.TEXT, "盤點"))
+    briefings.set_audience(draft.id, brief.Audience(brief.ALL))
+    yesterday = datetime.now(chat.app.bot_data.settings.timezone) - timedelta(days=1)
+    when = brief.When(brief.ONCE, yesterday.time().replace(microsecond=0), yesterday.date())
+    schedule = briefings.add_schedule(draft.id, MANAGER, when)
+    await handlers.resume(chat.app)
+    (job,) = chat.app.job_queue.get_jobs_by_name(f"briefing-schedule-{schedule.id}")
+    await job.run(chat.app)
+    await chat.app.bot_data.courier.drain()
+    assert not briefings.schedule(schedule.id).active  # once: done
+    (sent_briefing,) = briefings.recent(None)
+    assert sent_briefing.total == 3
+
+
+async def test_reminder_goes_once_to_those_who_have_not_read(chat: Chat, storage: Storage) -> None:
+    register(storage)
+    briefing_id = await send_to_all(chat)
+    await chat.press(f"brf:ok:{briefing_id}", user_id=STAFF[0])
+    (job,) = chat.app.job_queue.get_jobs_by_name(f"briefing-reminder-{briefing_id}")
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    await job.run(chat.app)  # never twice
+    reminders = sent(chat.request.calls[before:], "sendMessage")
+    assert sorted(int(p["chat_id"]) for p in reminders) == list(STAFF[1:])
+    assert all(p["text"].startswith("⏰") for p in reminders)
+    assert all(buttons(p)[0][1] == f"brf:ok:{briefing_id}" for p in reminders)
+
+
+async def test_odd_input_never_raises(chat: Chat, storage: Storage) -> None:
+    register(storage)
+    calls = await chat.say("/brief " + "長" * 5000)
+    assert only(calls, "sendMessage")["text"] == label("hant", "brief_too_long", limit=3800)
+    calls = await chat.say("/brief <b>粗體</b> & <script>")
+    assert "&lt;script&gt;" in only(calls, "sendMessage")["text"]
+    for data in ("brf:ok:999999", "brf:re:999999", "brf:xs:999999", "brf:to:999999:0"):
+        calls = await chat.press(data)
+        assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    calls = await chat.say("/missed")
+    assert only(calls, "sendMessage")["text"] == render.missed_intro(0, "hant")

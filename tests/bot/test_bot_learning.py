@@ -1,0 +1,432 @@
+"""Issue 7: the question log, /gaps, /teach, /stats, SOP updates and rollback.
+
+These run the real application on a small Markdown SOP in a managed corpus of their own
+(so rebuilding the index after teaching or an import takes seconds, not the full SOP's
+minute), with people registered at each access level.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bot import callbacks
+from bot.app import build_application
+from bot.cli import cli
+from bot.config import Settings
+from bot.learning import PRUNE_JOB
+from bot.offline import BOT_USER, ApiCall, OfflineRequest
+from bot.storage import Storage
+from knowledge.gaps import DOWNVOTED, UNANSWERED, GapQuestion, group_gaps
+from knowledge.index import dictionary_path
+from knowledge.model import Step
+from knowledge.updates import ManagedCorpus, UpdateError, compare, open_knowledge
+from tests.bot.botcalls import buttons, check_call, only, sent
+from tests.bot.conftest import TOKEN, USER_ID, Chat
+
+STAFF, TRAINER, MANAGER, ADMIN = USER_ID, 555001, 555002, 555003
+STORE = "台北站前店"
+SOP = """\
+# 門市規範
+## 店員
+#### 1、開門準備
+每天早上九點前打開收銀機，檢查零錢是否足夠。
+> 溫馨提示：零錢不足時先找值班經理換零。
+#### 2、處理投訴
+客戶投訴時先道歉，記下問題，再請值班經理處理。
+#### 3、冷氣保養
+每月清洗冷氣濾網一次，由店長安排。
+"""
+# Step 2 reworded, step 3 gone, step 4 new.
+SOP_V2 = """\
+# 門市規範
+## 店員
+#### 1、開門準備
+每天早上九點前打開收銀機，檢查零錢是否足夠。
+> 溫馨提示：零錢不足時先找值班經理換零。
+#### 2、處理投訴
+客戶投訴時先聆聽並道歉，填寫投訴單，當天回報店長。
+#### 4、盤點庫存
+每週日晚上盤點庫存，把缺貨商品記在補貨單上。
+"""
+MISSED = "機器嗶嗶叫怎麼辦"
+
+
+# -- fixtures: a small SOP, its index built once, a managed corpus per test -------------------
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(packaged corpus, index built from it): built once, copied by each test."""
+    base = tmp_path_factory.mktemp("small")
+    packaged = base / "packaged"
+    packaged.mkdir()
+    (packaged / "store.md").write_text(SOP, encoding="utf-8")
+    root = base / "seed-corpus"
+    ManagedCorpus(root, packaged=packaged).seed()
+    index = base / "index.db"
+    open_knowledge(index, root, {})
+    return packaged, index
+
+
+@pytest.fixture
+def learning_settings(tmp_path: Path, small_index: tuple[Path, Path]) -> Settings:
+    packaged, built = small_index
+    corpus = tmp_path / "corpus"
+    ManagedCorpus(corpus, packaged=packaged).seed()
+    index = tmp_path / "index.db"
+    shutil.copy(built, index)
+    shutil.copy(dictionary_path(built), dictionary_path(index))
+    return Settings(
+        token=TOKEN,
+        api_url="http://offline.invalid/bot",
+        db_path=tmp_path / "sopbot.db",
+        index_path=index,
+        corpus_dir=corpus,
+        log_days=30,
+    )
+
+
+@pytest.fixture
+def people(learning_settings: Settings) -> Storage:
+    storage = Storage.open(learning_settings.db_path)
+    storage.add_person(STAFF, "小明", "staff", [STORE])
+    storage.add_person(TRAINER, "阿芳", "trainer", [STORE])
+    storage.add_person(MANAGER, "王店長", "manager", [STORE])
+    storage.add_person(ADMIN, "管理員", "admin")
+    yield storage
+    storage.close()
+
+
+class FileRequest(OfflineRequest):
+    """The offline layer, plus Telegram's file storage: getFile and downloads."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.files: dict[str, bytes] = {}
+
+    def result_of(self, call: ApiCall) -> Any:
+        if call.method == "getFile":
+            file_id = call.params["file_id"]
+            return {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
+        return super().result_of(call)
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        if "/file/" in url:
+            return 200, self.files[url.rsplit("/", 1)[-1]]
+        return await super().do_request(url, method, *args, **kwargs)
+
+
+@pytest.fixture
+async def bot(learning_settings: Settings, people: Storage) -> AsyncIterator[Chat]:
+    kb = open_knowledge(learning_settings.index_path, learning_settings.corpus_dir, {})
+    request = FileRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])})
+    app = build_application(learning_settings, kb, people, request=request)
+    harness = Chat(app, request)
+
+    async def record_error(update: object, context: Any) -> None:
+        harness.errors.append(context.error)
+
+    app.add_error_handler(record_error)
+    async with app:
+        yield harness
+    assert harness.errors == [], f"a handler raised: {harness.errors!r}"
+    for call in request.calls:
+        check_call(call)
+
+
+def texts(calls: list[ApiCall]) -> str:
+    return "\n".join(
+        str(c.params.get("text") or c.params.get("caption") or "") for c in calls
+    ) + "".join(str(c.params.get("text", "")) for c in calls if c.method == "answerCallbackQuery")
+
+
+def step_named(bot: Chat, number: str) -> Step:
+    return next(s for s in bot.app.bot_data.kb.steps if s.number == number)
+
+
+async def upload(bot: Chat, name: str, content: str, user_id: int = ADMIN) -> list[ApiCall]:
+    file_id = f"f{len(bot.request.files)}"
+    bot.request.files[file_id] = content.encode()
+    document = {
+        "file_id": file_id,
+        "file_unique_id": file_id,
+        "file_name": name,
+        "file_size": len(content.encode()),
+    }
+    return await bot.send(bot.message(None, user_id=user_id, document=document))
+
+
+# -- the core: grouping gaps, comparing SOP versions ----------------------------------------------
+
+
+def test_group_gaps_puts_alike_wordings_together() -> None:
+    questions = [
+        GapQuestion("客人沒帶證件怎麼辦", UNANSWERED),
+        GapQuestion("客戶沒帶證件怎麼辦？", UNANSWERED),
+        GapQuestion("客人沒帶證件怎麼辦", DOWNVOTED, "abc"),
+        GapQuestion("冷氣壞了找誰", UNANSWERED),
+        GapQuestion("   ", UNANSWERED),
+    ]
+    groups = group_gaps(questions)
+    assert [group.count for group in groups] == [3, 1]
+    assert groups[0].wordings[0] == "客人沒帶證件怎麼辦"
+    assert groups[0].downvoted == 1
+    assert groups[1].wordings == ("冷氣壞了找誰",)
+
+
+def test_group_gaps_reads_english_and_chinese_alike() -> None:
+    groups = group_gaps(
+        [
+            GapQuestion("How do I open the till?", UNANSWERED),
+            GapQuestion("how to open till", UNANSWERED),
+        ]
+    )
+    assert len(groups) == 1
+
+
+def test_compare_names_steps_added_removed_and_changed(tmp_path: Path) -> None:
+    corpus = ManagedCorpus(tmp_path / "corpus", packaged=tmp_path)
+    (tmp_path / "store.md").write_text(SOP, encoding="utf-8")
+    proposal = corpus.propose("store.md", SOP_V2.encode())
+    assert proposal.replaces and proposal.steps == 3
+    assert proposal.changes.added == ("門市規範 › 店員 › 4、盤點庫存",)
+    assert proposal.changes.removed == ("門市規範 › 店員 › 3、冷氣保養",)
+    assert proposal.changes.changed == ("門市規範 › 店員 › 2、處理投訴",)
+    assert compare([], []).any is False
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("../../etc/passwd", b"x"), ("sop.exe", b"x"), ("bad.md", b"\xff\xfe\x00"), ("e.md", b"")],
+)
+def test_propose_refuses_what_is_not_an_sop(tmp_path: Path, name: str, content: bytes) -> None:
+    (tmp_path / "store.md").write_text(SOP, encoding="utf-8")
+    with pytest.raises(UpdateError):
+        ManagedCorpus(tmp_path / "corpus", packaged=tmp_path).propose(name, content)
+
+
+# -- the question log ----------------------------------------------------------------------------
+
+
+async def test_every_question_is_logged_with_step_confidence_and_latency(
+    bot: Chat, people: Storage
+) -> None:
+    await bot.say("收銀機幾點要打開")
+    await bot.say(MISSED)
+    rows = people.db.execute(
+        "SELECT user_id, store, query, step_id, confidence, latency_ms FROM questions ORDER BY id"
+    ).fetchall()
+    assert [row[:3] for row in rows] == [
+        (STAFF, STORE, "收銀機幾點要打開"),
+        (STAFF, STORE, MISSED),
+    ]
+    assert rows[0][3] == step_named(bot, "1").id
+    assert rows[1][3] is None and rows[1][4] == "none"
+    assert all(row[5] >= 0 for row in rows)
+
+
+async def test_prune_job_forgets_questions_past_the_retention(bot: Chat, people: Storage) -> None:
+    people.clock = lambda: "2026-01-01T08:00:00+00:00"
+    await bot.say(MISSED)
+    people.clock = lambda: "2026-03-01T08:00:00+00:00"  # 59 days later; retention is 30
+    await bot.say("收銀機幾點要打開")
+    (job,) = bot.app.job_queue.get_jobs_by_name(PRUNE_JOB)
+    await job.run(bot.app)
+    assert [q for (q,) in people.db.execute("SELECT query FROM questions")] == ["收銀機幾點要打開"]
+
+
+def test_storage_links_votes_to_logged_questions(people: Storage) -> None:
+    people.log_question(STAFF, STORE, "早會幾點", "abc", "high", "", 4.0)
+    people.vote(STAFF, "早會幾點", "abc", -1)
+    people.vote(TRAINER, "not asked here", "abc", 1)
+    assert people.question_votes(7) == (0, 1)
+    assert ("早會幾點", DOWNVOTED, "abc") in people.gap_questions(7)
+
+
+# -- /gaps and /teach ------------------------------------------------------------------------------
+
+
+async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> None:
+    first = await bot.say(MISSED)
+    assert "找不到" in only(first, "sendMessage")["text"]
+    await bot.say("機器嗶嗶叫要怎麼處理")
+
+    gaps = only(await bot.say("/gaps", user_id=TRAINER), "sendMessage")
+    assert MISSED in gaps["text"] and "問了 2 次" in gaps["text"]
+    assert buttons(gaps)[0][1] == callbacks.teach_gap(1)
+
+    prompt = only(await bot.press(callbacks.teach_gap(1), user_id=TRAINER), "sendMessage")
+    assert MISSED in prompt["text"]
+    # Typed words search for the step instead of being asked as a question.
+    found = only(await bot.say("收銀機", user_id=TRAINER), "sendMessage")
+    target = step_named(bot, "1")
+    assert (f"🎓 {target.label}", callbacks.teach_step(target.id)) in buttons(found)
+
+    done = await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
+    assert "學會了" in only(done, "editMessageText")["text"]
+    assert MISSED in bot.app.bot_data.kb.step(target.id).alternates
+
+    again = only(await bot.say(MISSED), "sendMessage")
+    assert "開門準備" in again["text"]
+    assert bot.app.bot_data.kb.ask(MISSED).best.step.id == target.id
+    # Typed text is a question again once taught.
+    assert not any("選擇正確的步驟" in c.params.get("text", "") for c in await bot.say("收銀機"))
+
+
+async def test_teach_by_browsing_the_sop(bot: Chat) -> None:
+    only(await bot.say(f"/teach {MISSED}", user_id=MANAGER), "sendMessage")
+    documents = only(await bot.press(callbacks.teach_browse(), user_id=MANAGER), "editMessageText")
+    assert buttons(documents)[0][1] == callbacks.document(0, 0)
+    target = step_named(bot, "3")
+    card = only(await bot.press(callbacks.read(target.id), user_id=MANAGER), "editMessageText")
+    assert callbacks.teach_step(target.id) in [data for _, data in buttons(card)]
+    await bot.press(callbacks.teach_step(target.id), user_id=MANAGER)
+    assert bot.app.bot_data.storage.taught() == {target.id: [MISSED]}
+    # Staff browsing the same step see no 🎓.
+    await bot.say("/roles")
+    card = only(await bot.press(callbacks.read(target.id)), "editMessageText")
+    assert callbacks.teach_step(target.id) not in [data for _, data in buttons(card)]
+
+
+async def test_teach_cancel_and_stale_buttons(bot: Chat) -> None:
+    await bot.say(f"/teach {MISSED}", user_id=TRAINER)
+    cancelled = await bot.press(callbacks.teach_cancel(), user_id=TRAINER)
+    assert "已取消" in only(cancelled, "editMessageText")["text"]
+    step = step_named(bot, "1")
+    stale = await bot.press(callbacks.teach_step(step.id), user_id=TRAINER)
+    assert "過期" in only(stale, "answerCallbackQuery")["text"]
+    gap = await bot.press(callbacks.teach_gap(9), user_id=TRAINER)
+    assert "過期" in only(gap, "answerCallbackQuery")["text"]
+    assert bot.app.bot_data.storage.taught() == {}
+
+
+async def test_gaps_and_teach_are_refused_to_staff(bot: Chat) -> None:
+    for command in ("/gaps", f"/teach {MISSED}"):
+        reply = only(await bot.say(command), "sendMessage")
+        assert "只有培訓員" in reply["text"]
+    step = step_named(bot, "1")
+    for data in (callbacks.teach_gap(1), callbacks.teach_step(step.id)):
+        refused = only(await bot.press(data), "answerCallbackQuery")
+        assert "只有培訓員" in refused["text"]
+    assert bot.app.bot_data.storage.taught() == {}
+
+
+async def test_gaps_with_nothing_to_show(bot: Chat) -> None:
+    reply = only(await bot.say("/gaps 3", user_id=MANAGER), "sendMessage")
+    assert "最近 3 天沒有" in reply["text"]
+
+
+# -- /stats ----------------------------------------------------------------------------------------
+
+
+async def test_stats_sends_a_chart_with_stores_topics_and_rates(bot: Chat) -> None:
+    await bot.say("收銀機幾點要打開")
+    await bot.say(MISSED)
+    reply = await bot.say("/stats 7", user_id=MANAGER)
+    photo = only(reply, "sendPhoto")
+    caption = photo["caption"]
+    assert "提問 2 次" in caption and STORE in caption
+    assert "簡報已讀" in caption and "測驗答對" in caption  # those tables exist
+
+
+def test_stats_chart_is_a_png(people: Storage, bot: Chat) -> None:
+    from bot import stats
+
+    usage = stats.usage(people, bot.app.bot_data.kb, 7, bot.app.bot_data.settings.timezone)
+    assert stats.chart(usage).startswith(b"\x89PNG")
+
+
+async def test_stats_are_refused_below_manager(bot: Chat) -> None:
+    for user_id in (STAFF, TRAINER):
+        reply = await bot.say("/stats", user_id=user_id)
+        assert "只有店長" in only(reply, "sendMessage")["text"]
+        assert not sent(reply, "sendPhoto")
+
+
+# -- SOP updates ---------------------------------------------------------------------------
+
+
+async def test_sop_file_import_then_rollback_round_trip(bot: Chat) -> None:
+    taught = step_named(bot, "1")
+    bot.app.bot_data.storage.teach(taught.id, [MISSED], ADMIN)
+
+    summary = only(await upload(bot, "store.md", SOP_V2), "sendMessage")
+    assert "新增 1 個步驟" in summary["text"] and "4、盤點庫存" in summary["text"]
+    assert "刪除 1 個步驟" in summary["text"] and "3、冷氣保養" in summary["text"]
+    assert "修改 1 個步驟" in summary["text"]
+    apply = buttons(summary)[0][1]
+    assert callbacks.SOP_UPDATE.match(apply)
+    assert len(bot.app.bot_data.kb.steps) == 3 and step_named(bot, "3")  # nothing yet
+
+    done = only(await bot.press(apply, user_id=ADMIN), "editMessageText")
+    assert "SOP 已更新" in done["text"]
+    numbers = [s.number for s in bot.app.bot_data.kb.steps]
+    assert numbers == ["1", "2", "4"]
+    assert "盤點庫存" in only(await bot.say("什麼時候盤點庫存"), "sendMessage")["text"]
+    # What was taught to a step that still exists carries over.
+    assert MISSED in bot.app.bot_data.kb.step(taught.id).alternates
+    again = await bot.press(apply, user_id=ADMIN)
+    assert "過期" in only(again, "answerCallbackQuery")["text"]
+
+    back = only(await bot.say("/rollback", user_id=ADMIN), "sendMessage")
+    assert "上一版" in back["text"]
+    assert [s.number for s in bot.app.bot_data.kb.steps] == ["1", "2", "3"]
+    assert "客戶投訴時先道歉" in step_named(bot, "2").text
+
+
+async def test_sop_file_discarded_changes_nothing(bot: Chat) -> None:
+    summary = only(await upload(bot, "store.md", SOP_V2), "sendMessage")
+    discard = buttons(summary)[1][1]
+    assert "已放棄" in only(await bot.press(discard, user_id=ADMIN), "editMessageText")["text"]
+    assert [s.number for s in bot.app.bot_data.kb.steps] == ["1", "2", "3"]
+
+
+async def test_sop_updates_are_refused_below_admin(bot: Chat) -> None:
+    reply = await upload(bot, "store.md", SOP_V2, user_id=MANAGER)
+    assert "只有管理員" in only(reply, "sendMessage")["text"]
+    assert not sent(reply, "getFile")
+    assert "只有管理員" in only(await bot.say("/rollback", user_id=MANAGER), "sendMessage")["text"]
+    await bot.say("/help")
+    forged = await bot.press(callbacks.sop_update(True, "0badc0de"), user_id=STAFF)
+    assert "只有管理員" in only(forged, "answerCallbackQuery")["text"]
+    assert [s.number for s in bot.app.bot_data.kb.steps] == ["1", "2", "3"]
+
+
+async def test_sop_file_that_is_not_an_sop_is_refused(bot: Chat) -> None:
+    reply = only(await upload(bot, "photo.jpg", "not text"), "sendMessage")
+    assert "無法匯入" in reply["text"]
+    nothing = only(await bot.say("/rollback", user_id=ADMIN), "sendMessage")
+    assert "沒有上一版" in nothing["text"]
+
+
+def test_cli_import_and_rollback(learning_settings: Settings, tmp_path: Path) -> None:
+    new = tmp_path / "store.md"
+    new.write_text(SOP_V2, encoding="utf-8")
+    options = [
+        "--corpus",
+        str(learning_settings.corpus_dir),
+        "--index",
+        str(learning_settings.index_path),
+    ]
+    runner = CliRunner(env={"SOPBOT_DB": str(learning_settings.db_path)})
+    refused = runner.invoke(cli, ["import", str(new), *options], input="n\n")
+    assert refused.exit_code == 1 and "+ 門市規範 › 店員 › 4、盤點庫存" in refused.output
+    done = runner.invoke(cli, ["import", str(new), "--yes", *options])
+    assert done.exit_code == 0, done.output
+    assert "3 steps" in done.output
+    corpus = ManagedCorpus(learning_settings.corpus_dir)
+    assert "盤點庫存" in (corpus.directory / "store.md").read_text(encoding="utf-8")
+    back = runner.invoke(cli, ["rollback", *options])
+    assert back.exit_code == 0, back.output
+    assert "冷氣保養" in (corpus.directory / "store.md").read_text(encoding="utf-8")
