@@ -271,7 +271,7 @@ def build_index(
                 "pinyin": pinyin_key(term, readings),
                 "is_word": term in real,
             }
-            for term, df in vocabulary.items()
+            for term, df in sorted(vocabulary.items())  # sorted: the same file every build
             if re.search(r"[\u3400-\u9fff]", term) and len(term) >= 2
         ),
         pk="term",

@@ -131,15 +131,15 @@ class Searcher:
         self.lexicon = lexicon
         self.segmenter = segmenter
         self.doc_aliases = {
-            doc: tuple({fold(a) for a in aliases if len(fold(a)) >= 2})
+            doc: tuple(sorted({fold(a) for a in aliases if len(fold(a)) >= 2}))
             for doc, aliases in doc_aliases.items()
         }
         self.role_cues = {
-            fold(role): tuple({fold(c) for c in cues}) for role, cues in role_cues.items()
+            fold(role): tuple(sorted({fold(c) for c in cues})) for role, cues in role_cues.items()
         }
         self.char_terms: dict[str, list[str]] = defaultdict(list)
         for term in index.vocabulary:
-            for char in set(term):
+            for char in sorted(set(term)):
                 self.char_terms[char].append(term)
         self.known_chars = set(self.char_terms)
         self.step_roles = [fold(step.role) for step in index.steps]
