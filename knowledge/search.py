@@ -299,9 +299,10 @@ class Searcher:
             if doc not in self.home_docs and named:
                 query.docs.add(doc)
                 # A document's name picks the document; as a search term it would pull
-                # the one step that repeats it (a job posting's title).
+                # the one step that repeats it (a job posting's title). So do the words
+                # read out of the name (電信 → 電信業務).
                 for term in list(query.words):
-                    if any(term in alias for alias in named):
+                    if any(term in alias for alias in named) or self.within(query, term, named):
                         query.words[term] = min(query.words[term], self.tuning.role_name_weight)
         expanded = query.folded + " " + " ".join(query.words)
         if not query.docs or query.docs & self.home_docs:
@@ -315,6 +316,20 @@ class Searcher:
             if term in self.role_cues:
                 query.words[term] = self.tuning.role_name_weight
         query.wants_number = bool(NUMBER_QUESTION_RE.search(query.folded))
+
+    @staticmethod
+    def within(query: Query, term: str, names: list[str]) -> bool:
+        """Whether every place ``term`` came from lies inside one of ``names`` in the question."""
+        places = [
+            (start, start + len(name))
+            for name in names
+            for start in range(len(query.folded))
+            if query.folded.startswith(name, start)
+        ]
+        spans = query.spans.get(term, ())
+        return bool(spans) and all(
+            any(a <= start and end <= b for a, b in places) for start, end in spans
+        )
 
     # -- ranking ---------------------------------------------------------------------
     def passage_scores(self, query: Query) -> dict[int, float]:
