@@ -250,13 +250,13 @@ def recipients(
     A manager reaches the people of their stores; an admin (``author`` None, from
     SOPBOT_ADMIN_IDS, or access "admin") reaches everyone.
     """
-    everyone = author is None or author.access == "admin"
+    stores = None if author is None or author.access == "admin" else author.stores
     if audience.kind == STORE:
-        if not everyone and author is not None and audience.value not in author.stores:
+        if stores is not None and audience.value not in stores:
             return []
         found = storage.people(stores=[audience.value])
     else:
-        found = storage.people() if everyone else storage.people(stores=author.stores)
+        found = storage.people(stores=stores)
         if audience.kind == LEVEL:
             found = [person for person in found if person.access == audience.value]
     return [person for person in found if person.user_id != author_id]
@@ -376,7 +376,7 @@ class Briefings:
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (author, author_name, note.kind, note.text, note.file_id, status, iso(self.now())),
             )
-            briefing_id = cursor.lastrowid
+            briefing_id = int(cursor.lastrowid or 0)
         found = self.get(briefing_id)
         assert found is not None
         return found
@@ -649,7 +649,7 @@ class Briefings:
                     iso(self.now()),
                 ),
             )
-            schedule_id = cursor.lastrowid
+            schedule_id = int(cursor.lastrowid or 0)
         found = self.schedule(schedule_id)
         assert found is not None
         return found
@@ -735,7 +735,7 @@ class Briefings:
                     template_id,
                 ),
             )
-            briefing_id = cursor.lastrowid
+            briefing_id = int(cursor.lastrowid or 0)
             self._insert_deliveries(briefing_id, people, iso(now))
         return self.get(briefing_id)
 

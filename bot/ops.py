@@ -11,7 +11,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from dotenv import dotenv_values
 from bot.config import DEFAULT_API_URL, DEFAULT_CORPUS_DIR, DEFAULT_DB, ConfigError, Settings
 from bot.storage import MIGRATIONS, Storage
 from knowledge import KnowledgeBase
+from knowledge.corpus import AlternateKey
 from knowledge.updates import open_knowledge
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def prepare_index(settings: Settings) -> tuple[KnowledgeBase, float]:
     The Docker image runs this at build time so a container starts in about a second.
     """
     started = time.perf_counter()
-    taught = Storage.read_taught(settings.db_path)
+    taught: dict[AlternateKey, Sequence[str]] = dict(Storage.read_taught(settings.db_path).items())
     kb = open_knowledge(settings.index_path, settings.corpus_dir, taught)
     return kb, time.perf_counter() - started
 

@@ -244,18 +244,18 @@ async def settle(update: Update, context: Context) -> None:
     target = storage.person(asked.target)
     found = find_user(storage, str(asked.target))
     name = found[1] if found else str(asked.target)
-    if (reason := recheck(asked, actor, target, context.bot_data.settings.admin_ids)) or not actor:
-        # Rights may have changed since the question was asked.
+    # Rights may have changed since the question was asked.
+    reason = recheck(asked, actor, target, context.bot_data.settings.admin_ids)
+    if reason is not None or actor is None:
         await query.answer()
-        values = refusal_values(reason, actor, name) if actor else {}
+        values = refusal_values(reason, actor, name) if reason and actor else {}
         await edit(query, render_access.notice(ui, reason or "managers_only", **values), None)
         return
-    if asked.action == GRANT and asked.access:
-        stores = [asked.store] if asked.store else []
-        storage.add_person(asked.target, name, asked.access, stores)
-        detail = f"{asked.access} {asked.store or ''}".strip()
-        storage.log_action(actor.user_id, GRANT, str(asked.target), detail)
-        text = render_access.granted(ui, name, asked.access, asked.store or "")
+    if asked.action == GRANT:
+        level, store = asked.access or "staff", asked.store or ""
+        storage.add_person(asked.target, name, level, [store] if store else [])
+        storage.log_action(actor.user_id, GRANT, str(asked.target), f"{level} {store}".strip())
+        text = render_access.granted(ui, name, level, store)
     else:
         storage.deactivate(asked.target)
         storage.log_action(actor.user_id, REVOKE, str(asked.target))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import access, render, render_access
-from bot.app import register_commands
+from bot.app import COMMANDS, register_commands
 from bot.config import ConfigError, Settings
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
@@ -140,7 +140,14 @@ async def test_gate_ignores_a_strangers_group_chatter_but_refuses_a_mention(chat
 
 
 async def test_gate_ignores_a_strangers_poll_answer(chat: Chat) -> None:
-    update = {"poll_answer": {"poll_id": "1", "user": chat.user(STRANGER), "option_ids": [0]}}
+    update = {
+        "poll_answer": {
+            "poll_id": "1",
+            "user": chat.user(STRANGER),
+            "option_ids": [0],
+            "option_persistent_ids": ["0"],
+        }
+    }
     assert await chat.send(update) == []
 
 
@@ -482,8 +489,8 @@ async def test_command_menu_of_managers_and_admins_adds_their_commands(
         if call.method == "setMyCommands" and "scope" in call.params
     }
     assert set(scoped) == {ADMIN, MANAGER}  # not the staff member
-    assert scoped[MANAGER][-4:] == ["invite", "users", "grant", "revoke"]
-    assert scoped[MANAGER][:2] == ["start", "help"]
+    assert {"invite", "users", "grant", "revoke"} <= set(scoped[MANAGER])
+    assert scoped[MANAGER][: len(COMMANDS)] == list(COMMANDS)  # the public menu, then theirs
 
 
 # -- settings and the pure rules ---------------------------------------------------------------
@@ -503,3 +510,29 @@ def test_codes_are_long_random_and_fit_a_start_parameter() -> None:
     for code in codes:
         assert access.CODE_RE.match(code) and len(code) <= 64
         assert access.CODE_BYTES * 8 >= 128
+
+
+async def test_command_menu_follows_a_grant_and_a_revocation(chat: Chat) -> None:
+    await chat.say(f"/grant {USER_ID} manager", user_id=ADMIN)
+    granted = only(await chat.press("adm:ok:1", user_id=ADMIN), "setMyCommands")
+    assert granted["scope"] == {"type": "chat", "chat_id": USER_ID}
+    assert "invite" in [command["command"] for command in granted["commands"]]
+    await chat.say(f"/revoke {USER_ID}", user_id=ADMIN)
+    revoked = only(await chat.press("adm:ok:2", user_id=ADMIN), "deleteMyCommands")
+    assert revoked["scope"] == {"type": "chat", "chat_id": USER_ID}
+
+
+def test_invites_and_confirmations_survive_a_restart(tmp_path: Path) -> None:
+    storage = Storage.open(tmp_path / "bot.db")
+    code = access.new_code()
+    storage.create_invite(access.code_hash(code), "staff", STORE, MANAGER, 72, 1)
+    asked = storage.propose(ADMIN, "revoke", USER_ID, None, None)
+    storage.close()
+
+    again = Storage.open(tmp_path / "bot.db")
+    assert again.redeem_invite(access.code_hash(code), NEWCOMER, "Lee").outcome == "joined"
+    assert again.person(NEWCOMER).stores == (STORE,)
+    assert again.settle(asked.id, actor=USER_ID) is None  # not theirs
+    assert again.settle(asked.id, actor=ADMIN).target == USER_ID
+    assert again.settle(asked.id, actor=ADMIN) is None  # once only
+    again.close()

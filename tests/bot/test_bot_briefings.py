@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot import briefings as brief
 from bot import render
@@ -195,7 +198,8 @@ async def test_schedule_daily_fires_once_a_day_and_survives_a_restart(
     briefing_id = await compose(chat)
     await chat.press(f"brf:to:{briefing_id}:0")
     calls = await chat.press(f"brf:at:{briefing_id}")
-    assert only(calls, "sendMessage")["text"].startswith(label("hant", "brief_ask_time", zone="Asia/Taipei")[:6])
+    asked = label("hant", "brief_ask_time", zone="Asia/Taipei")
+    assert only(calls, "sendMessage")["text"] == asked
     calls = await chat.say("明天幾點？")  # not a time: asked again, not taken as a question
     assert only(calls, "sendMessage")["text"] == label("hant", "brief_bad_time")
     calls = await chat.say("每天 08:30")
@@ -265,3 +269,33 @@ async def test_odd_input_never_raises(chat: Chat, storage: Storage) -> None:
         assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
     calls = await chat.say("/missed")
     assert only(calls, "sendMessage")["text"] == render.missed_intro(0, "hant")
+
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+NOW = datetime(2026, 5, 1, 10, 0, tzinfo=TAIPEI)  # a Friday morning
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("08:30", brief.When(brief.ONCE, time(8, 30), date(2026, 5, 2))),  # passed: tomorrow
+        ("14:05", brief.When(brief.ONCE, time(14, 5), date(2026, 5, 1))),
+        ("明天 9:00", brief.When(brief.ONCE, time(9, 0), date(2026, 5, 2))),
+        ("tomorrow 09:00", brief.When(brief.ONCE, time(9, 0), date(2026, 5, 2))),
+        ("2026-05-04 09:00", brief.When(brief.ONCE, time(9, 0), date(2026, 5, 4))),
+        ("5/4 09：00", brief.When(brief.ONCE, time(9, 0), date(2026, 5, 4))),
+        ("1/5 08:00", brief.When(brief.ONCE, time(8, 0), date(2027, 1, 5))),  # next January
+        ("每天 08:30", brief.When(brief.DAILY, time(8, 30))),
+        ("daily 8:30", brief.When(brief.DAILY, time(8, 30))),
+        ("平日 08:30", brief.When(brief.WEEKDAYS, time(8, 30))),
+        ("weekdays 07:45", brief.When(brief.WEEKDAYS, time(7, 45))),
+        ("明天", None),
+        ("25:00", None),
+        ("2026-02-30 09:00", None),
+        ("2026-04-30 09:00", None),  # already past
+        ("", None),
+        ("9" * 10_000, None),
+    ],
+)
+def test_parse_when_reads_what_managers_type(text: str, expected: brief.When | None) -> None:
+    assert brief.parse_when(text, NOW) == expected
