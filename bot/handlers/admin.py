@@ -36,7 +36,13 @@ STORE_LIMIT = 60  # characters of a store's name
 USER_ID_RE = re.compile(r"[0-9]{1,15}\Z")
 USERNAME_RE = re.compile(r"@?([A-Za-z0-9_]{3,32})\Z")
 # Added to the command menu of managers and admins (a menu for their chat only).
-MANAGER_COMMANDS = ("invite", "users", "grant", "revoke")
+# What managers and admins see beyond the public menu: their people, their notes, and
+# what staff asked that the SOP answered badly.
+MANAGER_COMMANDS = (
+    *("invite", "users", "grant", "revoke"),
+    *("brief", "briefs"),
+    *("gaps", "teach", "stats"),
+)
 
 
 async def manager_of(update: Update, context: Context) -> Person | None:
@@ -280,7 +286,7 @@ def recheck(
 async def set_menu(
     bot: Bot, storage: Storage, person: Person | None, public: Sequence[str] = ()
 ) -> None:
-    """Show /invite, /users, /grant and /revoke in a manager's or admin's own command menu.
+    """Show the manager commands (MANAGER_COMMANDS) in a manager's or admin's own menu.
 
     The menu is for their private chat only (BotCommandScopeChat), in their language.
     """
