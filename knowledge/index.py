@@ -14,13 +14,12 @@ import json
 import math
 import os
 import re
+import sqlite3
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlite_utils
 
 from knowledge.model import Lint, ParsedSource, Passage, Step
 from knowledge.normalize import fold
@@ -91,14 +90,13 @@ class Postings:
                 raw[term].append((unit_no, tf))
         total = max(len(units), 1)
         average = (sum(lengths) / total) or 1.0
+        norms = [k1 * (1 - b + b * length / average) for length in lengths]
         index = cls()
         for term, hits in raw.items():
             idf = math.log(1 + (total - len(hits) + 0.5) / (len(hits) + 0.5))
             index.idf[term] = idf
-            index.postings[term] = [
-                (unit, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[unit] / average)))
-                for unit, tf in hits
-            ]
+            top = idf * (k1 + 1)
+            index.postings[term] = [(unit, top * tf / (tf + norms[unit])) for unit, tf in hits]
         return index
 
     def score(self, weights: dict[str, float]) -> dict[int, float]:
@@ -205,6 +203,8 @@ def build_index(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
+    import sqlite_utils  # building only: reading needs no more than sqlite3
+
     db = sqlite_utils.Database(tmp)
     # A scratch file until os.replace publishes it: durability is the rename's job, so
     # skip the journal and the per-insert syncs that made building take ~20 s.
@@ -300,27 +300,34 @@ def build_index(
     os.replace(tmp, path)
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """Open a built index for reading; rows behave like dicts."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    return db
+
+
 def read_fingerprint(path: Path) -> str | None:
     if not path.exists():
         return None
     try:
-        db = sqlite_utils.Database(path)
+        db = connect(path)
         try:
             row = db.execute("select value from meta where key = 'fingerprint'").fetchone()
         finally:
             db.close()
-    except Exception:  # a damaged or foreign file: rebuild rather than fail
+    except sqlite3.Error:  # a damaged or foreign file: rebuild rather than fail
         return None
     return row[0] if row else None
 
 
 def load_index(path: Path) -> Index:
     """Read a built index back into memory."""
-    db = sqlite_utils.Database(path)
+    db = connect(path)
     try:
         steps = []
         contexts: list[Counter[str]] = []
-        for row in db.query("select * from steps order by position"):
+        for row in db.execute("select * from steps order by position"):
             steps.append(
                 Step(
                     doc=row["doc"],
@@ -337,7 +344,7 @@ def load_index(path: Path) -> Index:
             contexts.append(Counter(row["context_words"].split()))
         passages: list[IndexedPassage] = []
         step_passages: list[list[int]] = [[] for _ in steps]
-        for row in db.query("select * from passages order by id"):
+        for row in db.execute("select * from passages order by id"):
             passage_words = Counter(row["words"].split())
             folded = row["folded"]
             passage = Passage(row["step"], row["kind"], row["position"], row["text"])
@@ -350,14 +357,14 @@ def load_index(path: Path) -> Index:
                     bool(DIGIT_RE.search(folded)),
                 )
             )
-        vocabulary = {row["term"]: row["df"] for row in db.query("select term, df from vocabulary")}
+        vocabulary = dict(db.execute("select term, df from vocabulary").fetchall())
         pinyin_terms: dict[str, list[str]] = defaultdict(list)
-        for row in db.query("select term, pinyin from vocabulary where is_word"):
+        for row in db.execute("select term, pinyin from vocabulary where is_word"):
             pinyin_terms[row["pinyin"]].append(row["term"])
         readings = dict(db.execute("select char, reading from pinyin").fetchall())
         sound_alikes = {row[0] for row in db.execute("select word from homophones")}
         lints = [
-            Lint(r["source"], r["line"], r["message"]) for r in db.query("select * from lints")
+            Lint(r["source"], r["line"], r["message"]) for r in db.execute("select * from lints")
         ]
         stamp = db.execute("select value from meta where key = 'fingerprint'").fetchone()[0]
     finally:
