@@ -145,6 +145,14 @@ class Searcher:
         self.step_roles = [fold(step.role) for step in index.steps]
         self.step_numbers = {id(step): number for number, step in enumerate(index.steps)}
         self.passage_places = [(p.passage.step_index, p.passage.kind) for p in index.passages]
+        # Each step's body and tip sentences (not its title or alternate questions).
+        self.step_sentences = [
+            tuple(
+                [n for n in numbers if index.passages[n].passage.kind == kind]
+                for kind in ("body", "tip")
+            )
+            for numbers in index.step_passages
+        ]
         self.variant_rows: dict[str, list[int]] = defaultdict(list)
         for row, synonym in enumerate(lexicon.synonyms):
             for variant in synonym.variants:
@@ -403,16 +411,13 @@ class Searcher:
     ) -> Hit:
         """The step with the sentences that matched, in reading order, and its tips."""
         step = self.index.steps[step_no]
-        numbers = self.index.step_passages[step_no]
-        body = self.best_sentences(numbers, passage_scores, "body")
-        tip = self.best_sentences(numbers, passage_scores, "tip")
+        body_numbers, tip_numbers = self.step_sentences[step_no]
+        body = self.best_sentences(body_numbers, passage_scores)
+        tip = self.best_sentences(tip_numbers, passage_scores)
         tip_scores: dict[int, float] = defaultdict(float)
-        for n in numbers:
-            indexed = self.index.passages[n].passage
-            if indexed.kind == "tip":
-                tip_scores[indexed.position] = max(
-                    tip_scores[indexed.position], passage_scores.get(n, 0.0)
-                )
+        for n in tip_numbers:
+            position = self.index.passages[n].passage.position
+            tip_scores[position] = max(tip_scores[position], passage_scores.get(n, 0.0))
         if tip[1] > TIP_OVER_BODY * body[1]:
             body = ("", 0.0)  # the tip is what answers; the body would only crowd it
         elif tip[1] < TIP_RELEVANCE * body[1]:
@@ -432,15 +437,11 @@ class Searcher:
         )
 
     def best_sentences(
-        self, numbers: list[int], passage_scores: dict[int, float], kind: str, most: int = 2
+        self, numbers: list[int], passage_scores: dict[int, float], most: int = 2
     ) -> tuple[str, float]:
-        """The best-matching sentences of one kind in a step, in reading order, and the
-        best one's score: the sentences within half of the best, at most ``most``."""
-        scored = [
-            (passage_scores.get(n, 0.0), n)
-            for n in numbers
-            if self.index.passages[n].passage.kind == kind
-        ]
+        """The best-matching of some sentences, in reading order, and the best one's
+        score: the sentences within half of the best, at most ``most``."""
+        scored = [(passage_scores.get(n, 0.0), n) for n in numbers]
         top = max((score for score, _ in scored), default=0.0)
         if top <= 0:
             return "", 0.0
