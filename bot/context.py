@@ -45,6 +45,11 @@ class BotData:
     # 600 ms). The cost is that one search can hold other chats up for its few ms.
     search_in_thread: bool = False
 
+    def __init__(self) -> None:
+        # Senders recorded lately (when, and their name, username, language): recording
+        # someone again within a minute, unchanged, is a write per message for nothing.
+        self.recently_seen: dict[int, tuple[float, tuple[str, str | None, str | None]]] = {}
+
     async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
         """Search the SOP for a question."""
         question = question[:QUESTION_LIMIT]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from telegram import Update
 
 from bot.context import Context
+
+# How stale "last seen" may be: /users shows activity by the day, not the second.
+SEEN_INTERVAL = 60.0
 
 
 async def remember_user(update: Update, context: Context) -> None:
@@ -12,4 +17,10 @@ async def remember_user(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    context.bot_data.storage.seen(user.id, user.full_name, user.username, user.language_code)
+    details = (user.full_name, user.username, user.language_code)
+    now = time.monotonic()
+    recent = context.bot_data.recently_seen.get(user.id)
+    if recent and recent[1] == details and now - recent[0] < SEEN_INTERVAL:
+        return
+    context.bot_data.storage.seen(user.id, *details)
+    context.bot_data.recently_seen[user.id] = (now, details)
