@@ -111,7 +111,13 @@ class KnowledgeBase:
         index = load_index(index_path)
         segmenter = Segmenter(lexicon, dictionary)
         searcher = Searcher(
-            index, lexicon, segmenter, catalog.aliases(), catalog.roles, catalog.home_documents()
+            index,
+            lexicon,
+            segmenter,
+            catalog.aliases(),
+            catalog.roles,
+            catalog.home_documents(),
+            catalog.specialists,
         )
         # The index is a few million long-lived objects; left to the garbage collector,
         # every full collection walks them all and stalls answers for 100 ms or more.

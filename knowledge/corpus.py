@@ -27,6 +27,9 @@ SOP_SUFFIXES = {".txt", ".md", ".markdown"}
 class Catalog:
     files: dict[str, dict]
     roles: dict[str, tuple[str, ...]]
+    # Roles that serve only some customers (VIPs, demos): their copy of a rule shared
+    # with the counter answers only a question that is about them.
+    specialists: tuple[str, ...] = ()
 
     def documents(self, filename: str) -> dict[str, dict]:
         return self.files.get(filename, {}).get("documents", {})
@@ -56,7 +59,8 @@ def load_catalog(directory: Path = CORPUS_DIR) -> Catalog:
     path = directory / CATALOG
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     roles = {role: tuple(words) for role, words in data.pop("_roles", {}).items()}
-    return Catalog(files=data, roles=roles)
+    specialists = tuple(data.pop("_specialist_roles", ()))
+    return Catalog(files=data, roles=roles, specialists=specialists)
 
 
 def sop_files(directory: Path = CORPUS_DIR) -> list[Path]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -75,6 +76,7 @@ class Tuning:
     other_doc_penalty: float = 0.75
     mnemonic_penalty: float = 0.6
     overview_penalty: float = 0.85
+    specialist_penalty: float = 0.85
     confident_coverage: float = 0.5
     confident_score: float = 16.0
     confident_margin: float = 1.25
@@ -123,9 +125,11 @@ class Searcher:
         doc_aliases: dict[int, tuple[str, ...]],
         role_cues: dict[str, tuple[str, ...]],
         home_docs: set[int] | None = None,
+        specialists: Sequence[str] = (),
         tuning: Tuning | None = None,
     ) -> None:
         self.home_docs = home_docs or set()
+        self.specialists = {fold(role) for role in specialists}
         self.tuning = tuning or Tuning()
         self.index = index
         self.lexicon = lexicon
@@ -394,6 +398,8 @@ class Searcher:
                 score *= self.tuning.role_boost
             elif preferred_role and step_role == preferred_role:
                 score *= 1.1
+            elif step_role in self.specialists:
+                score *= tuning.specialist_penalty
             if query.docs:
                 score *= tuning.doc_boost if step.doc_no in query.docs else tuning.other_doc_penalty
             if step.section == "服務標準口訣":
