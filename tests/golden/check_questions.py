@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DEFAULT_QUESTIONS = HERE / "questions.tsv"
 DEFAULT_SOP = ROOT / "knowledge" / "corpus" / "營業主管崗位職責.txt"
-DEFAULT_DEV = Path("/work/shared/eval/dev_questions.tsv")
+DEFAULT_DEV = ROOT.parent / "shared" / "eval" / "dev_questions.tsv"  # beside the checkout
 
 LANGS = {"hant", "hans", "en"}
 KINDS = {"numeric", "colloquial", "typo", "scenario", "keyword", "role", "english"}
