@@ -189,14 +189,24 @@ def own_draft(context: Context, briefing_id: int, user_id: int) -> brief.Briefin
     return draft
 
 
+async def tapped_draft(
+    update: Update, context: Context, needs_audience: bool = True
+) -> brief.Briefing | None:
+    """The author's draft a button under its preview names; None (answered 已過期) if gone."""
+    query = update.callback_query
+    (briefing_id,) = (int(group) for group in context.matches[0].groups())
+    draft = own_draft(context, briefing_id, query.from_user.id)
+    if draft is None or (needs_audience and draft.audience is None):
+        await answer_expired(query)
+        return None
+    return draft
+
+
 async def send_now(update: Update, context: Context) -> None:
     """✅ 發送: queue a delivery per person, then deliver them in the background."""
     query = update.callback_query
     ui = interface_script(query.from_user)
-    (briefing_id,) = (int(group) for group in context.matches[0].groups())
-    draft = own_draft(context, briefing_id, query.from_user.id)
-    if draft is None or draft.audience is None:
-        await answer_expired(query)
+    if (draft := await tapped_draft(update, context)) is None:
         return
     people = audience_of(context, draft)
     context.bot_data.briefings.queue(draft.id, people, reminder_delay(context))
@@ -211,10 +221,7 @@ async def ask_time(update: Update, context: Context) -> None:
     """🕗 排程: ask for the time; the author's next message is read as one."""
     query = update.callback_query
     ui = interface_script(query.from_user)
-    (briefing_id,) = (int(group) for group in context.matches[0].groups())
-    draft = own_draft(context, briefing_id, query.from_user.id)
-    if draft is None or draft.audience is None:
-        await answer_expired(query)
+    if (draft := await tapped_draft(update, context)) is None:
         return
     context.bot_data.briefings.set_status(draft.id, brief.TIMING)
     await query.answer()
@@ -239,10 +246,7 @@ async def cancel_draft(update: Update, context: Context) -> None:
     """✖ 取消: drop the draft."""
     query = update.callback_query
     ui = interface_script(query.from_user)
-    (briefing_id,) = (int(group) for group in context.matches[0].groups())
-    draft = own_draft(context, briefing_id, query.from_user.id)
-    if draft is None:
-        await answer_expired(query)
+    if (draft := await tapped_draft(update, context, needs_audience=False)) is None:
         return
     context.bot_data.briefings.set_status(draft.id, brief.CANCELLED)
     await query.answer()
