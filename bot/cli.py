@@ -131,7 +131,9 @@ def chat(index: Path | None) -> None:
             break
         if not line.strip():
             continue
-        click.echo(render.plain(render.answer(kb.ask(line.strip()[:INPUT_LIMIT]))) + "\n")
+        # A terminal has no 📄 全文 button, so the card does not point at one.
+        reply = render.answer(kb.ask(line.strip()[:INPUT_LIMIT]), buttons=False)
+        click.echo(render.plain(reply) + "\n")
         sys.stdout.flush()
 
 

@@ -77,8 +77,8 @@ def highlight(text: str, terms: tuple[str, ...]) -> str:
     return "".join(out)
 
 
-def answer(result: Answer) -> str:
-    """The reply to a staff question."""
+def answer(result: Answer, buttons: bool = True) -> str:
+    """The reply to a staff question (``buttons``: shown under it, as in Telegram)."""
     script = result.script
     if not result.hits:
         return html.escape(
@@ -93,10 +93,10 @@ def answer(result: Answer) -> str:
     )
     if result.confidence != "high":
         return note + not_found(result)
-    return note + hit_card(result.hits[0], script)
+    return note + hit_card(result.hits[0], script, buttons)
 
 
-def hit_card(hit: Hit, script: str) -> str:
+def hit_card(hit: Hit, script: str, buttons: bool = True) -> str:
     """One step as a short card: breadcrumb, matching sentences, the best tip."""
     lines = [f"<b>{breadcrumb(hit.step, script)}</b>"]
     passage = hit.passage if hit.passage else ""
@@ -111,7 +111,7 @@ def hit_card(hit: Hit, script: str) -> str:
         tip = to_script(highlight(shorten(shown, TIP_LIMIT), hit.matched_terms), script)
         lines.append(f"{html.escape(label(script, 'tip'))}：{tip}")
     hidden_tips = len(hit.tips) - (1 if hit.tip_passage else 0)
-    if hidden_tips:
+    if hidden_tips and buttons:  # the hint points at the 📄 全文 button
         lines.append(f"<i>{html.escape(label(script, 'more_tips', n=hidden_tips))}</i>")
     if not passage and not hit.tips:
         lines.append(html.escape(to_script(shorten(hit.step.text, PASSAGE_LIMIT), script)))

@@ -90,3 +90,9 @@ def test_cli_ask_streams_answers_as_lines_arrive(kb) -> None:
         second = json.loads(process.stdout.readline())
         assert process.wait(timeout=30) == 0
     assert (first["query"], second["query"]) == ("打架", "早會")
+
+
+def test_cli_chat_does_not_point_at_buttons_a_terminal_lacks(run) -> None:
+    output = run("chat", input="客人沒帶證件怎麼辦\n")
+    assert "流動諮詢" in output
+    assert "全文" not in output
