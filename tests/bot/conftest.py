@@ -159,9 +159,15 @@ class Chat:
         }
 
 
-@pytest.fixture
-async def chat(settings: Settings, kb: KnowledgeBase, storage: Storage) -> AsyncIterator[Chat]:
-    request = OfflineRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])})
+async def run_chat(
+    settings: Settings,
+    kb: KnowledgeBase,
+    storage: Storage,
+    request_type: type[OfflineRequest] = OfflineRequest,
+) -> AsyncIterator[Chat]:
+    """A running application over an offline request layer; afterwards, no handler may
+    have raised and every outgoing call must be one Telegram would accept."""
+    request = request_type(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])})
     app = build_application(settings, kb, storage, request=request)
     harness = Chat(app, request)
 
@@ -174,3 +180,9 @@ async def chat(settings: Settings, kb: KnowledgeBase, storage: Storage) -> Async
     assert harness.errors == [], f"a handler raised: {harness.errors!r}"
     for call in request.calls:
         check_call(call)
+
+
+@pytest.fixture
+async def chat(settings: Settings, kb: KnowledgeBase, storage: Storage) -> AsyncIterator[Chat]:
+    async for harness in run_chat(settings, kb, storage):
+        yield harness

@@ -16,18 +16,17 @@ import pytest
 from click.testing import CliRunner
 
 from bot import callbacks
-from bot.app import build_application
 from bot.cli import cli
 from bot.config import Settings
 from bot.learning import PRUNE_JOB
-from bot.offline import BOT_USER, ApiCall, OfflineRequest
+from bot.offline import ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge.gaps import DOWNVOTED, UNANSWERED, GapQuestion, group_gaps
 from knowledge.index import dictionary_path
 from knowledge.model import Step
 from knowledge.updates import ManagedCorpus, UpdateError, compare, open_knowledge
-from tests.bot.botcalls import buttons, check_call, only, sent
-from tests.bot.conftest import TOKEN, USER_ID, Chat
+from tests.bot.botcalls import buttons, only, sent
+from tests.bot.conftest import TOKEN, USER_ID, Chat, run_chat
 
 STAFF, TRAINER, MANAGER, ADMIN = USER_ID, 555001, 555002, 555003
 STORE = "台北站前店"
@@ -130,19 +129,8 @@ class FileRequest(OfflineRequest):
 @pytest.fixture
 async def bot(learning_settings: Settings, people: Storage) -> AsyncIterator[Chat]:
     kb = open_knowledge(learning_settings.index_path, learning_settings.corpus_dir, {})
-    request = FileRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])})
-    app = build_application(learning_settings, kb, people, request=request)
-    harness = Chat(app, request)
-
-    async def record_error(update: object, context: Any) -> None:
-        harness.errors.append(context.error)
-
-    app.add_error_handler(record_error)
-    async with app:
+    async for harness in run_chat(learning_settings, kb, people, FileRequest):
         yield harness
-    assert harness.errors == [], f"a handler raised: {harness.errors!r}"
-    for call in request.calls:
-        check_call(call)
 
 
 def texts(calls: list[ApiCall]) -> str:
