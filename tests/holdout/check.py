@@ -8,6 +8,7 @@ and also after whitespace/punctuation is removed from both sides.
 
 Usage: python3 tests/holdout/check.py     (exit status 1 on any failure)
 """
+
 import collections
 import re
 import sys
@@ -26,10 +27,7 @@ PIAN = re.compile(r"營業主管崗位職責 篇(\d+)")
 
 def norm(text):
     """Drop whitespace, punctuation, symbols and control characters; casefold."""
-    return "".join(
-        ch for ch in text.casefold()
-        if unicodedata.category(ch)[0] not in "PZSC"
-    )
+    return "".join(ch for ch in text.casefold() if unicodedata.category(ch)[0] not in "PZSC")
 
 
 def load_sop():
@@ -105,8 +103,14 @@ def main():
     print(f"  of which hant with Cantonese wording: {canto}")
     print("kind: " + ", ".join(f"{k} {v}" for k, v in kinds.most_common()))
     p3 = pians.get("篇3", 0)
-    print(f"篇3: {p3} ({p3 / max(total, 1):.0%}); other 篇: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(pians.items(), key=lambda kv: int(kv[0][1:])) if k != "篇3"))
+    print(
+        f"篇3: {p3} ({p3 / max(total, 1):.0%}); other 篇: "
+        + ", ".join(
+            f"{k} {v}"
+            for k, v in sorted(pians.items(), key=lambda kv: int(kv[0][1:]))
+            if k != "篇3"
+        )
+    )
     if errors:
         print(f"\n{len(errors)} problem(s):")
         for e in errors:
