@@ -60,7 +60,7 @@ def emit(record: dict[str, object]) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
 def cli(verbose: bool) -> None:
     """sopbot: the store's SOPs in every frontline worker's pocket."""
-    from bot.ops import configure_logging
+    from bot.logs import configure_logging
 
     # Time, level, logger, message: one line per event, tracebacks included.
     configure_logging(logging.INFO if verbose else logging.WARNING)

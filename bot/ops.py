@@ -26,28 +26,9 @@ from knowledge.updates import open_knowledge
 
 log = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # getMe should answer in well under a second; a health check must not hang on a dead network.
 NETWORK_TIMEOUT = 5.0
 BACKUP_DIR = "backups"
-
-
-# -- logs ----------------------------------------------------------------------------------
-
-
-class OneLineFormatter(logging.Formatter):
-    """One event per line, tracebacks included, so `docker logs | grep` and log shippers
-    never split an error from its traceback. Newlines are written as a literal ``\\n``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace("\r", "").replace("\n", "\\n")
-
-
-def configure_logging(level: int) -> None:
-    """Log to stderr: time, level, logger, message; one line per event."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
-    logging.basicConfig(level=level, handlers=[handler])
 
 
 # -- backup --------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.ops import OneLineFormatter, backup_database, backup_name, doctor
+from bot.logs import OneLineFormatter
+from bot.ops import backup_database, backup_name, doctor
 from bot.storage import MIGRATIONS, UP, Storage
 from tests.fakebotapi import FakeBotAPI
 
