@@ -46,6 +46,7 @@ from bot.handlers import (
     users,
 )
 from bot.i18n import label
+from bot.search_worker import SearchWorker
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 
@@ -132,6 +133,8 @@ def build_application(
     app.bot_data.kb = kb
     app.bot_data.storage = storage
     app.bot_data.contents = Contents.from_steps(kb.steps)
+    if settings.search_worker:
+        app.bot_data.search_worker = SearchWorker()  # started in post_init
     briefings.install(app)  # briefings and the courier that delivers them
 
     # 0. The gate (group -2, before everything): only registered, active people get past it;
@@ -236,7 +239,9 @@ def build_application(
 
 
 async def start_up(app: BotApplication) -> None:
-    """What runs once the bot is initialised (post_init): menus, then stored schedules."""
+    """What runs once the bot is initialised (post_init): the search worker, menus, then
+    stored schedules."""
+    learning.start_search_worker(app.bot_data)
     await register_commands(app)
     await quiz.schedule_reminders(app)
     await briefings.resume(app)  # interrupted broadcasts, schedules, reminders
@@ -254,6 +259,8 @@ async def register_commands(app: BotApplication) -> None:
 async def stop_background_work(app: BotApplication) -> None:
     """At shutdown (post_stop): briefing sends in flight finish; the rest resume at start."""
     await briefings.stop(app)
+    if app.bot_data.search_worker is not None:
+        await app.bot_data.search_worker.stop()
 
 
 async def close_storage(app: BotApplication) -> None:

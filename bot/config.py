@@ -6,6 +6,7 @@ deployment can override what a developer keeps in ``.env``.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -62,6 +63,8 @@ class Settings:
     brief_reminder_hours: float = DEFAULT_BRIEF_REMINDER_HOURS
     corpus_dir: Path = DEFAULT_CORPUS_DIR
     log_days: int = DEFAULT_LOG_DAYS
+    # Search in a child process (bot/search_worker.py); from_env turns it on with 2+ CPUs.
+    search_worker: bool = False
 
     @property
     def base_file_url(self) -> str:
@@ -130,6 +133,7 @@ class Settings:
             ),
             corpus_dir=Path(get("SOPBOT_CORPUS_DIR") or DEFAULT_CORPUS_DIR),
             log_days=parse_log_days(get("SOPBOT_LOG_DAYS", str(DEFAULT_LOG_DAYS))),
+            search_worker=parse_search_worker(get("SOPBOT_SEARCH_WORKER", "auto")),
         )
 
 
@@ -178,6 +182,19 @@ def parse_log_days(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) <= 3650:
         raise ConfigError(f"SOPBOT_LOG_DAYS must be a number of days (e.g. 90), not {text!r}.")
     return int(text)
+
+
+def parse_search_worker(text: str, cpus: int | None = None) -> bool:
+    """Whether to search in a child process: ``auto`` (when there are two CPUs or more),
+    ``on`` or ``off``."""
+    value = text.lower()
+    if value == "auto":
+        return (cpus if cpus is not None else os.cpu_count() or 1) >= 2
+    if value in ("1", "on", "yes", "true"):
+        return True
+    if value in ("0", "off", "no", "false"):
+        return False
+    raise ConfigError(f"SOPBOT_SEARCH_WORKER must be auto, on or off, not {text!r}.")
 
 
 def parse_port(text: str) -> int:

@@ -6,7 +6,6 @@ rather than dicts of string keys, so a typo is an AttributeError and types are c
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from typing import Any
 
@@ -16,6 +15,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 from bot.briefings import Briefings, Courier
 from bot.config import Settings
 from bot.contents import Contents
+from bot.search_worker import SearchWorker
 from bot.storage import Storage
 from knowledge import Answer, KnowledgeBase
 from knowledge.normalize import HANT, script_from_language
@@ -37,13 +37,10 @@ class BotData:
     contents: Contents
     briefings: Briefings  # briefings, deliveries, schedules (bot/briefings.py)
     courier: Courier  # delivers queued briefings in the background
-    # The search runs on the event loop. It is pure-Python CPU work (about 5 ms, at most
-    # ~30 ms for 4096 adversarial characters, Telegram's longest message), so under the GIL
-    # a worker thread only adds hand-offs and slows concurrent searches down. Measured with
-    # benchmarks/bench_bot.py on 2 CPUs: capacity 171 vs 166 messages/s, p99 at 100/s
-    # 69 vs 141 ms (a single search thread: 115/s; a pool of 2 processes: 179/s but p99
-    # 600 ms). The cost is that one search can hold other chats up for its few ms.
-    search_in_thread: bool = False
+    # Questions are searched in a child process when there is one (SOPBOT_SEARCH_WORKER,
+    # bot/search_worker.py), else on the event loop: a worker thread would only add
+    # hand-offs, since the search is pure-Python work under the GIL.
+    search_worker: SearchWorker | None = None
 
     def __init__(self) -> None:
         # Senders recorded lately (when, and their name, username, language): recording
@@ -53,8 +50,11 @@ class BotData:
     async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
         """Search the SOP for a question."""
         question = question[:QUESTION_LIMIT]
-        if self.search_in_thread:
-            return await asyncio.to_thread(self.kb.ask, question, ANSWER_LIMIT, role, hint)
+        if self.search_worker is not None:
+            kb = self.kb
+            answer = await self.search_worker.ask(kb, question, ANSWER_LIMIT, role, hint)
+            if answer is not None:
+                return answer
         return self.kb.ask(question, ANSWER_LIMIT, role, hint)
 
 

@@ -23,6 +23,7 @@ from telegram.ext import filters
 
 from bot.contents import Contents
 from bot.context import BotData, Context
+from bot.search_worker import Recipe
 from bot.storage import Storage
 from knowledge import Answer, KnowledgeBase
 from knowledge.updates import ManagedCorpus, open_knowledge
@@ -96,8 +97,18 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
         )
         data.contents = Contents.from_steps(kb.steps)
         data.kb = kb
+        start_search_worker(data, taught)  # the old one's answers no longer fit
         log.info("swapped in %d steps (%.1fs)", len(kb.steps), time.perf_counter() - started)
         return kb
+
+
+def start_search_worker(data: BotData, taught: dict[str, list[str]] | None = None) -> None:
+    """(Re)start the search worker on the knowledge base now served, if there is one."""
+    if data.search_worker is None:
+        return
+    taught = data.storage.taught() if taught is None else taught
+    recipe = Recipe(data.kb.index_path, data.settings.corpus_dir, taught)
+    data.search_worker.start(recipe)
 
 
 def serves_current_sop(data: BotData) -> bool:

@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 
 EMPTY, NO_WORDS, TOO_LONG = "empty", "no_words", "too_long"
 HIGH, LOW, NONE = "high", "low", "none"
+
+
+class StaleIndexError(RuntimeError):
+    """The index on disk was not built from these sources, and building was not allowed."""
+
+
 INDEX_CODE = (
     "parse_text.py",
     "parse_markdown.py",
@@ -75,11 +81,14 @@ class KnowledgeBase:
         catalog: Catalog | None = None,
         questions: Sequence[Path] | None = None,
         extra_alternates: Mapping[AlternateKey, Sequence[str]] | None = None,
+        build: bool = True,
     ) -> KnowledgeBase:
         """Load the index, building it first when the corpus or lexicon changed.
 
         ``extra_alternates`` are staff questions taught since, by step id or by
         (document number, role, step label); they are indexed with their steps.
+        With ``build=False`` a stale index raises :class:`StaleIndexError` instead: a
+        second process loading what the first built must not rebuild it behind its back.
         """
         index_path = index_path or default_index_path()
         sources = list(sources) if sources is not None else sop_files(CORPUS_DIR)
@@ -99,6 +108,8 @@ class KnowledgeBase:
         )
         dictionary = dictionary_path(index_path)
         if read_fingerprint(index_path) != stamp or not dictionary.exists():
+            if not build:
+                raise StaleIndexError(f"{index_path} was built from other sources")
             started = time.perf_counter()
             parsed = [parse_file(path, catalog) for path in sources]
             parsed = attach_alternates(parsed, read_alternates(questions))
@@ -139,6 +150,16 @@ class KnowledgeBase:
 
     def step(self, step_id: str) -> Step | None:
         return self.index.by_id.get(step_id)
+
+    def step_number(self, step: Step) -> int:
+        """Where one of this knowledge base's own steps stands in ``steps``."""
+        return self.searcher.step_numbers[id(step)]
+
+    @property
+    def fingerprint(self) -> str:
+        """What the index was built from: two knowledge bases with the same fingerprint
+        hold the same steps in the same order."""
+        return self.index.fingerprint
 
     def ask(
         self, question: str, limit: int = 5, role: str | None = None, hint: str | None = None

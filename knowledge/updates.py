@@ -233,18 +233,23 @@ def open_knowledge(
     index_path: Path | None,
     corpus_root: Path | None,
     extra_alternates: Mapping[AlternateKey, Sequence[str]] | None = None,
+    build: bool = True,
 ) -> KnowledgeBase:
     """The knowledge base the product serves: the managed corpus once there is one.
 
-    The bot, its rebuilds and the CLI all load through here.
+    The bot, its rebuilds, its search worker (``build=False``) and the CLI all load
+    through here.
     """
     managed = ManagedCorpus(corpus_root) if corpus_root else None
     if managed is None or not managed.exists:
-        return KnowledgeBase.open(index_path=index_path, extra_alternates=extra_alternates)
+        return KnowledgeBase.open(
+            index_path=index_path, extra_alternates=extra_alternates, build=build
+        )
     return KnowledgeBase.open(
         index_path=index_path,
         sources=managed.sources(),
         catalog=managed.catalog(),
         questions=managed.questions(),
         extra_alternates=extra_alternates,
+        build=build,
     )

@@ -8,10 +8,11 @@ characters, callback data of a known form within 64 bytes) and no handler may ha
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,16 @@ async def run_chat(
     assert harness.errors == [], f"a handler raised: {harness.errors!r}"
     for call in request.calls:
         check_call(call)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    """Wait for something a background task or a child process does (a search worker
+    loading); polling, because there is nothing to await."""
+    for _ in range(int(timeout * 20)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("condition not met")
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ async def test_bench_bot_answers_every_question(index_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("bench_bot", BENCH)
     bench_bot = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench_bot)
-    capacity, paced = await bench_bot.bench(
-        3, 2, rate=500, search_in_thread=False, index=index_path
-    )
+    capacity, paced = await bench_bot.bench(3, 2, rate=500, search_worker=True, index=index_path)
     assert capacity["answered"] == paced["answered"] == 6
     assert "messages/s" in bench_bot.report("capacity", capacity)

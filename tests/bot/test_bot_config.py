@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, parse_search_worker
 
 TOKEN = "123456:ABC-def_1"
 
@@ -85,11 +85,24 @@ def test_settings_are_frozen() -> None:
         ("SOPBOT_WEBHOOK_PORT", "70000", "port number"),
         ("SOPBOT_WEBHOOK_SECRET", "has spaces!", "SOPBOT_WEBHOOK_SECRET"),
         ("SOPBOT_WEBHOOK_URL", "bot.example.com/hook", "https://"),
+        ("SOPBOT_SEARCH_WORKER", "maybe", "auto, on or off"),
     ],
 )
 def test_bad_settings_say_what_to_fix(variable: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, variable: value}, env_file=None)
+
+
+def test_search_worker_is_automatic_with_two_cpus_or_more() -> None:
+    assert parse_search_worker("auto", cpus=2) and parse_search_worker("AUTO", cpus=8)
+    assert not parse_search_worker("auto", cpus=1)
+    assert parse_search_worker("on", cpus=1) and parse_search_worker("1", cpus=1)
+    assert not parse_search_worker("off", cpus=8) and not parse_search_worker("0", cpus=8)
+    for value, expected in (("on", True), ("off", False)):
+        environ = {"TELEGRAM_BOT_TOKEN": TOKEN, "SOPBOT_SEARCH_WORKER": value}
+        assert Settings.from_env(environ, env_file=None).search_worker is expected
+    # Built in code (tests, embedding), the bot searches in its own process.
+    assert not Settings(token=TOKEN).search_worker
 
 
 def test_missing_token_says_how_to_get_one() -> None:

@@ -7,6 +7,7 @@ minute), with people registered at each access level.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 from bot import callbacks
 from bot.cli import cli
 from bot.config import Settings
-from bot.learning import PRUNE_JOB
+from bot.learning import PRUNE_JOB, start_search_worker
 from bot.offline import ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge.gaps import DOWNVOTED, UNANSWERED, GapQuestion, group_gaps
@@ -26,7 +27,7 @@ from knowledge.index import dictionary_path
 from knowledge.model import Step
 from knowledge.updates import ManagedCorpus, UpdateError, compare, open_knowledge
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import TOKEN, USER_ID, Chat, run_chat
+from tests.bot.conftest import TOKEN, USER_ID, Chat, run_chat, until
 
 STAFF, TRAINER, MANAGER, ADMIN = USER_ID, 555001, 555002, 555003
 STORE = "台北站前店"
@@ -270,6 +271,37 @@ async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> 
     assert bot.app.bot_data.kb.ask(MISSED).best.step.id == target.id
     # Typed text is a question again once taught.
     assert not any("選擇正確的步驟" in c.params.get("text", "") for c in await bot.say("收銀機"))
+
+
+@pytest.fixture
+async def bot_with_worker(learning_settings: Settings, people: Storage) -> AsyncIterator[Chat]:
+    """The bot with a search worker, loaded (``sopbot run`` starts it in post_init)."""
+    settings = dataclasses.replace(learning_settings, search_worker=True)
+    kb = open_knowledge(settings.index_path, settings.corpus_dir, {})
+    async for harness in run_chat(settings, kb, people, FileRequest):
+        worker = harness.app.bot_data.search_worker
+        assert worker is not None
+        start_search_worker(harness.app.bot_data)
+        await until(lambda: worker.ready)  # noqa: B023 (the loop runs once)
+        yield harness
+        await worker.stop()
+
+
+async def test_teaching_replaces_the_search_worker_with_one_on_the_new_index(
+    bot_with_worker: Chat,
+) -> None:
+    bot, data = bot_with_worker, bot_with_worker.app.bot_data
+    worker = data.search_worker
+    assert worker is not None
+    target = step_named(bot, "1")
+    await bot.say(f"/teach {MISSED}", user_id=TRAINER)
+    await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
+
+    await until(lambda: worker.ready and worker.fingerprint == data.kb.fingerprint)
+    answer = await worker.ask(data.kb, MISSED, 6, None, None)
+    assert answer is not None and answer.best is not None
+    assert answer.best.step.id == target.id
+    assert "開門準備" in only(await bot.say(MISSED), "sendMessage")["text"]
 
 
 async def test_teach_by_browsing_the_sop(bot: Chat) -> None:

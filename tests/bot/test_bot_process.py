@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -44,6 +46,29 @@ class BotProcess:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def search_worker_pid(self, timeout: float) -> int:
+        """The search worker's process id, once it has loaded the index."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if found := re.search(r"search worker ready \(pid (\d+)\)", self.output()):
+                return int(found.group(1))
+            time.sleep(0.05)
+        raise TimeoutError("the search worker did not start")
+
+
+def gone(pid: int, timeout: float) -> bool:
+    """Whether a process has exited (a zombie awaiting its parent counts as exited)."""
+    deadline = time.monotonic() + timeout
+    stat = Path(f"/proc/{pid}/stat")
+    while time.monotonic() < deadline:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.05)
+    return False
+
 
 @pytest.fixture(params=["polling", "webhook"])
 def running_bot(
@@ -59,6 +84,7 @@ def running_bot(
             "SOPBOT_INDEX": str(index_path),
             # Only registered people get answers: the fake's default user is an admin.
             "SOPBOT_ADMIN_IDS": str(DEFAULT_USER_ID),
+            "SOPBOT_SEARCH_WORKER": "on",
         }
         webhook_url = ""
         if request.param == "webhook":
@@ -78,6 +104,7 @@ def running_bot(
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # a process group of its own, as in a terminal
             )
         bot = BotProcess(process, log, webhook_url)
         try:
@@ -101,6 +128,9 @@ def test_the_bot_answers_shows_shares_and_stops_cleanly(
     expected = kb.ask(QUESTION, ANSWER_LIMIT, None, "zh-hant")
     step = expected.hits[0].step
     try:
+        # Questions go to the search worker once it has loaded (until then, the bot
+        # searches itself; either way the answer is the same).
+        worker = bot.search_worker_pid(timeout=STARTUP_TIMEOUT)
         # A question in, the answer out.
         api.push_update(api.text_message(QUESTION))
         reply = api.wait_for_call("sendMessage", timeout=TIMEOUT)
@@ -151,9 +181,13 @@ def test_the_bot_answers_shows_shares_and_stops_cleanly(
     except (TimeoutError, AssertionError) as error:
         pytest.fail(f"{error}\n--- bot output ---\n{bot.output()}")
 
-    bot.process.send_signal(signal.SIGTERM)
+    # SIGTERM to the whole group, as Ctrl-C in a terminal or a service manager does: the
+    # bot stops its search worker itself, and nothing is restarted on the way out.
+    os.killpg(bot.process.pid, signal.SIGTERM)
     assert bot.process.wait(TIMEOUT) == 0, bot.output()
     assert "Traceback" not in bot.output(), bot.output()
+    assert gone(worker, TIMEOUT), "the search worker outlived the bot"
+    assert "search worker stopped" not in bot.output(), bot.output()
 
     # What the bot stored outlives it.
     storage = Storage.open(tmp_path / "sopbot.db")
