@@ -244,6 +244,7 @@ async def start_up(app: BotApplication) -> None:
     learning.start_search_worker(app.bot_data)
     await register_commands(app)
     await quiz.schedule_reminders(app)
+    await quiz.resume_group_quizzes(app)
     await briefings.resume(app)  # interrupted broadcasts, schedules, reminders
 
 

@@ -932,6 +932,18 @@ class Storage:
             ).fetchone()
         return QuizRun(*row) if row else None
 
+    def running_group_quizzes(self) -> list[tuple[QuizRun, str | None]]:
+        """Quizzes still running in groups, each with when its current question was sent
+        (None if the bot stopped before sending it)."""
+        columns = ", ".join(f"q.{name.strip()}" for name in QUIZ_COLUMNS.split(","))
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT {columns}, p.sent_at FROM quizzes q LEFT JOIN polls p "
+                "ON p.quiz_id = q.id AND p.position = q.position "
+                "WHERE q.ended_at IS NULL AND q.chat_id < 0 ORDER BY q.id"
+            ).fetchall()
+        return [(QuizRun(*row[:-1]), row[-1]) for row in rows]
+
     def advance_quiz(self, quiz_id: int, position: int) -> bool:
         """Move a running quiz past question ``position``; False if it already moved on."""
         with self.transaction():

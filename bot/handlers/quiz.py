@@ -3,8 +3,8 @@
 Pacing: in a private chat the next question follows the answer. In a group the number of
 people who will answer is unknown, so each poll is open for ``QUESTION_SECONDS``
 (Telegram closes it and shows the answer) and a named job posts the next one when it has
-closed; the summary follows the last. Quiz state is in SQLite, so answers keep counting
-after a restart; a group quiz's pending job does not survive one (``/quiz stop`` ends it).
+closed; the summary follows the last. Quiz state is in SQLite, so a restart loses nothing:
+answers keep counting, and a group quiz goes on where it was (``resume_group_quizzes``).
 
 Every answer arrives as a PollAnswer update and is scored against the stored poll; an
 answer to a poll this bot did not send, or naming an option the poll lacks, is ignored.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import logging
 import secrets
+from datetime import datetime, timedelta
 from datetime import time as day_time
 from typing import Any, cast
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 QUESTION_SECONDS = 30  # a group poll's open_period
 # The next group question waits until the previous poll has surely closed.
 CLOSE_GRACE_SECONDS = 2
+# A group quiz the bot was down for longer than this is summed up rather than carried on:
+# the group has moved on.
+STALE_QUIZ = timedelta(hours=1)
 STOP = "stop"
 
 
@@ -187,6 +191,49 @@ async def send_next_question(context: Context) -> None:
     assert context.job is not None
     quiz_id, position = cast(tuple[int, int], context.job.data)
     await advance(context, quiz_id, position)
+
+
+async def send_current_question(context: Context) -> None:
+    """Job: ask the question a restart interrupted before it was sent."""
+    assert context.job is not None
+    quiz_id, _ = cast(tuple[int, int], context.job.data)
+    await send_quiz_question(context, quiz_id)
+
+
+async def finish_stale_quiz(context: Context) -> None:
+    """Job: sum up a group quiz the bot was down for too long to carry on."""
+    assert context.job is not None
+    quiz_id, _ = cast(tuple[int, int], context.job.data)
+    await finish_quiz(context, quiz_id)
+
+
+async def resume_group_quizzes(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Carry on the group quizzes a restart interrupted (run at start-up, in post_init).
+
+    The current poll closes on Telegram's clock whether the bot runs or not, so the next
+    question follows on time; one the bot never got to send is sent now; a quiz left for
+    longer than ``STALE_QUIZ`` gets its summary instead.
+    """
+    storage = app.bot_data.storage
+    job_queue = app.job_queue
+    assert job_queue is not None, "install python-telegram-bot[job-queue]"
+    now = datetime.fromisoformat(storage.clock())
+    closes = timedelta(seconds=QUESTION_SECONDS + CLOSE_GRACE_SECONDS)
+    for run, sent_at in storage.running_group_quizzes():
+        sent = datetime.fromisoformat(sent_at) if sent_at else None
+        if now - (sent or datetime.fromisoformat(run.started_at)) > STALE_QUIZ:
+            callback, due = finish_stale_quiz, 0.0
+        elif sent is None:
+            callback, due = send_current_question, 0.0
+        else:
+            callback, due = send_next_question, max(0.0, (sent + closes - now).total_seconds())
+        job_queue.run_once(
+            callback,
+            when=due,
+            data=(run.id, run.position),
+            chat_id=run.chat_id,
+            name=quiz_job_name(run.id),
+        )
 
 
 async def advance(context: Context, quiz_id: int, position: int) -> None:

@@ -182,6 +182,69 @@ async def test_quiz_stop_ends_it_early_with_a_summary(chat: Chat) -> None:
     )
 
 
+def restart_jobs(chat: Chat) -> list[Any]:
+    """What a restart leaves: no jobs in memory, then the start-up's resumed ones."""
+    for job in chat.app.job_queue.jobs():
+        job.schedule_removal()
+    return [job for job in chat.app.job_queue.jobs() if not job.removed]
+
+
+async def test_a_group_quiz_goes_on_after_a_restart(chat: Chat, clock: Clock) -> None:
+    first = only(await chat.say("/quiz 2", user_id=TRAINER, chat_id=GROUP_ID), "sendPoll")
+    await answer(chat, last_poll_id(chat, GROUP_ID), correct_of(first), STAFF_A)
+    clock.advance(seconds=10)
+    assert restart_jobs(chat) == []
+    await start_up(chat.app)
+
+    # The open poll closes on Telegram's clock; the next question follows it on time.
+    [job] = chat.app.job_queue.get_jobs_by_name("quiz:1")
+    assert job.data == (1, 0)
+    assert job.job.trigger.run_date.timestamp() == pytest.approx(
+        datetime.now(UTC).timestamp() + quiz.QUESTION_SECONDS + quiz.CLOSE_GRACE_SECONDS - 10,
+        abs=2,
+    )
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    second = only(chat.request.calls[before:], "sendPoll")
+    await answer(chat, last_poll_id(chat, GROUP_ID), correct_of(second), STAFF_A)
+
+    # The answer before the restart still counts in the summary.
+    [job] = [j for j in chat.app.job_queue.get_jobs_by_name("quiz:1") if j.data == (1, 1)]
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    assert "阿美：<b>2</b>/2" in only(chat.request.calls[before:], "sendMessage")["text"]
+
+
+async def test_a_group_question_a_restart_kept_from_being_sent_is_sent_at_start(
+    chat: Chat,
+) -> None:
+    await chat.say("/quiz 2", user_id=TRAINER, chat_id=GROUP_ID)
+    storage = chat.app.bot_data.storage
+    assert storage.advance_quiz(1, 0)  # moved on, then stopped before sending the poll
+    restart_jobs(chat)
+    await start_up(chat.app)
+    [job] = chat.app.job_queue.get_jobs_by_name("quiz:1")
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    check_quiz_poll(only(chat.request.calls[before:], "sendPoll"))
+    assert storage.running_group_quizzes()[0][1] is not None  # now sent, at position 1
+
+
+async def test_a_group_quiz_left_for_hours_is_summed_up_at_start(chat: Chat, clock: Clock) -> None:
+    first = only(await chat.say("/quiz 3", user_id=TRAINER, chat_id=GROUP_ID), "sendPoll")
+    await answer(chat, last_poll_id(chat, GROUP_ID), correct_of(first), STAFF_A)
+    clock.advance(hours=2)
+    restart_jobs(chat)
+    await start_up(chat.app)
+    [job] = chat.app.job_queue.get_jobs_by_name("quiz:1")
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    calls = chat.request.calls[before:]
+    assert polls(calls) == []
+    assert "阿美：<b>1</b>/1" in only(calls, "sendMessage")["text"]  # of those asked
+    assert chat.app.bot_data.storage.running_group_quizzes() == []
+
+
 async def test_quiz_about_a_role_named_in_simplified_chinese(chat: Chat) -> None:
     calls = await chat.say("/quiz 值班经理 2", user_id=TRAINER)
     assert "值班經理" in only(calls, "sendMessage")["text"]
