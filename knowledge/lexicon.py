@@ -41,6 +41,8 @@ class Lexicon:
     stopwords: frozenset[str] = frozenset()
     user_words: tuple[tuple[str, int], ...] = ()
     english_stopwords: frozenset[str] = field(default=frozenset())
+    # Chat shorthand → the word it stands for (mgr → manager), read before stemming.
+    english_shorthand: dict[str, str] = field(default_factory=dict)
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -98,7 +100,13 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     english_stopwords = frozenset(
         stem(word) for word in stopwords if WORD_RE.fullmatch(word) and not word.isdigit()
     )
+    shorthand = {
+        row[0].strip(): row[1].strip()
+        for row in _rows(directory / "shorthand_en.tsv")
+        if len(row) == 2 and row[0].strip() and row[1].strip()
+    }
     return Lexicon(
+        english_shorthand=shorthand,
         synonyms=tuple(synonyms),
         glossary=tuple(sorted(glossary, key=lambda g: -len(g.words))),
         stopwords=stopwords,

@@ -236,7 +236,8 @@ class Searcher:
         and a shorter one still counts if it adds a word the longer did not cover.
         """
         found = list(ENGLISH_WORD_RE.finditer(query.folded))
-        words = [self.spell(stem(match.group())) for match in found]
+        shorthand = self.lexicon.english_shorthand
+        words = [self.spell(stem(shorthand.get(m.group(), m.group()))) for m in found]
         for match, word in zip(found, words, strict=True):
             if word in self.lexicon.english_stopwords:
                 query.neutral.update(range(match.start(), match.end()))

@@ -179,3 +179,22 @@ def test_chinese_is_written_in_traditional_characters():
             if found:
                 offenders.append((name, number, "".join(found)))
     assert not offenders, f"simplified characters found: {offenders}"
+
+
+def test_shorthand_maps_one_word_to_one_other_word():
+    glossary_phrases = {p for _, ps, _ in _glossary_rows() for p in ps}
+    seen = set()
+    for number, line in enumerate(_lines("shorthand_en.tsv"), 1):
+        short, _, word = line.partition("\t")
+        assert short.isascii() and short == short.lower() and short.isalnum(), (
+            f"shorthand_en.tsv:{number}: {short!r} is not one lower-case ASCII word"
+        )
+        assert word.isascii() and word.isalpha() and word == word.lower(), (
+            f"shorthand_en.tsv:{number}: {word!r} must be one lower-case English word"
+        )
+        assert short != word, f"shorthand_en.tsv:{number}: {short!r} maps to itself"
+        assert short not in seen, f"shorthand_en.tsv:{number}: {short!r} listed twice"
+        assert short not in glossary_phrases, (
+            f"shorthand_en.tsv:{number}: {short!r} is already a glossary phrase"
+        )
+        seen.add(short)
