@@ -79,7 +79,10 @@ def to_json(question: QuizQuestion) -> str:
 
 def from_json(text: str) -> QuizQuestion:
     data = json.loads(text)
-    return QuizQuestion(**{**data, "options": tuple(data["options"])})
+    # Questions stored before English wordings existed lack those fields: the defaults hold.
+    data["options"] = tuple(data["options"])
+    data["options_en"] = tuple(data.get("options_en", ()))
+    return QuizQuestion(**data)
 
 
 def list_to_json(questions: Sequence[QuizQuestion]) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot import briefings as brief
 from bot.i18n import label
 from knowledge.model import Answer, Hit, Step
-from knowledge.normalize import to_script, to_simplified
+from knowledge.normalize import EN, to_script, to_simplified
 
 if TYPE_CHECKING:  # only read here; importing them at run time would slow `sopbot ask`
     from bot.quizzes import MyScore, QuizSummary, Score
@@ -245,12 +245,21 @@ POLL_EXPLANATION_LIMIT = 200
 
 def poll(question: QuizQuestion, script: str, review: bool = False) -> tuple[str, list[str], str]:
     """A question as a quiz poll shows it (plain text): question, options, explanation."""
-    text = to_script(question.question, script)
+    text, options, explanation = worded(question, script)
+    text = to_script(text, script)
     if review:
         text = f"{label(script, 'practice_again')}\n{text}"
-    options = [shorten(to_script(option, script), POLL_OPTION_LIMIT) for option in question.options]
-    explanation = shorten(to_script(question.explanation, script), POLL_EXPLANATION_LIMIT)
-    return shorten(text, POLL_QUESTION_LIMIT), options, explanation
+    shown = [shorten(to_script(option, script), POLL_OPTION_LIMIT) for option in options]
+    explanation = shorten(to_script(explanation, script), POLL_EXPLANATION_LIMIT)
+    return shorten(text, POLL_QUESTION_LIMIT), shown, explanation
+
+
+def worded(question: QuizQuestion, script: str) -> tuple[str, tuple[str, ...], str]:
+    """(question, options, explanation) in the reader's language: English readers get the
+    English wording around the SOP's own text."""
+    if script == EN:
+        return question.in_english()
+    return question.question, question.options, question.explanation
 
 
 def quiz_started(script: str, size: int, role: str | None, seconds: int | None) -> str:
@@ -283,11 +292,12 @@ def quiz_summary(summary: QuizSummary, script: str) -> str:
         lines += ["", f"<b>{html.escape(label(script, 'quiz_most_missed'))}</b>"]
     for missed in summary.missed:
         question = missed.question
+        text, options, _ = worded(question, script)
         count = label(script, "quiz_wrong_count", wrong=missed.wrong, answered=missed.answered)
-        answer = label(script, "quiz_answer", answer=to_script(question.answer, script))
+        answer = label(script, "quiz_answer", answer=to_script(options[question.correct], script))
         lines += [
             "",
-            f"❓ {html.escape(shorten(to_script(question.question, script), DOUBT_LIMIT))}",
+            f"❓ {html.escape(shorten(to_script(text, script), DOUBT_LIMIT))}",
             f"<i>{html.escape(count)}</i>",
             html.escape(answer),
             f"📍 {html.escape(to_script(question.breadcrumb, script))}",

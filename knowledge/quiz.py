@@ -46,6 +46,7 @@ MAX_OPTIONS = 10
 CHOICES = 4  # options of a multiple-choice question: the answer and three distractors
 
 TRUE_FALSE_OPTIONS = ("對", "錯")
+TRUE_FALSE_OPTIONS_EN = ("True", "False")
 BLANK = "＿＿"
 ELLIPSIS = "…"
 SEPARATOR = " › "
@@ -143,6 +144,19 @@ class QuizQuestion:
     source: str
     breadcrumb: str
     step_id: str
+    # The same question for English readers: the wording in English around the SOP's own
+    # (Chinese) text, which stays as written. Empty where the English would not fit.
+    question_en: str = ""
+    explanation_en: str = ""
+    options_en: tuple[str, ...] = ()  # only where the options are words, not SOP text
+
+    def in_english(self) -> tuple[str, tuple[str, ...], str]:
+        """(question, options, explanation) for an English reader."""
+        return (
+            self.question_en or self.question,
+            self.options_en or self.options,
+            self.explanation_en or self.explanation,
+        )
 
     @property
     def answer(self) -> str:
@@ -376,13 +390,18 @@ def _question(
     explanation: str,
     rng: random.Random,
     source: str | None = None,
+    english: tuple[str, str] = ("", ""),
 ) -> QuizQuestion | None:
-    """Shuffle the options in and check Telegram's limits; ``None`` when they fail."""
+    """Shuffle the options in and check Telegram's limits; ``None`` when they fail.
+
+    ``english`` is the (question, explanation) for English readers.
+    """
     options, correct = _shuffled(answer, distractors, rng)
     if len(set(options)) != len(options) or not 2 <= len(options) <= MAX_OPTIONS:
         return None
     if len(question) > MAX_QUESTION or any(len(o) > MAX_OPTION or not o for o in options):
         return None
+    question_en, explanation_en = english
     return QuizQuestion(
         kind=item.kind,
         question=question,
@@ -392,6 +411,8 @@ def _question(
         source=item.source if source is None else source,
         breadcrumb=_breadcrumb(item.step),
         step_id=item.step.id,
+        question_en=question_en if len(question_en) <= MAX_QUESTION else "",
+        explanation_en=shorten(explanation_en, MAX_EXPLANATION) if explanation_en else "",
     )
 
 
@@ -530,7 +551,13 @@ class _NumberBlank(_Material):
         context = f"{self.before}{BLANK}{after}"
         question = f"【{_where(self.step)}】\n「{context}」\n{BLANK}處應填入什麼？"
         explanation = f"{_where(self.step)}：{self.before}{self.answer.text}{after}"
-        return _question(self, question, self.answer.text, distractors, explanation, rng)
+        english = (
+            f"【{_where(self.step)}】\n「{context}」\nWhat goes in the blank {BLANK}?",
+            f"The SOP, {_where(self.step)}: {self.before}{self.answer.text}{after}",
+        )
+        return _question(
+            self, question, self.answer.text, distractors, explanation, rng, english=english
+        )
 
 
 def _plausible(values: tuple[float, ...], answer: Quantity) -> bool:
@@ -582,7 +609,13 @@ class _RoleQuote(_Material):
         distractors = rng.sample(others, min(CHOICES - 1, len(others)))
         question = f"《{self.step.doc}》中，「{self.quote}」是哪個崗位的規範？"
         explanation = f"{_where(self.step)}：{self.source.rstrip(TRAILING)}"
-        return _question(self, question, self.step.role, distractors, explanation, rng)
+        english = (
+            f"《{self.step.doc}》: whose rule is this? 「{self.quote}」",
+            f"The SOP, {_where(self.step)}: {self.source.rstrip(TRAILING)}",
+        )
+        return _question(
+            self, question, self.step.role, distractors, explanation, rng, english=english
+        )
 
 
 def _role_material(corpus: _Corpus) -> list[_Material]:
@@ -695,28 +728,45 @@ class _StepOrder(_Material):
     def build(self, rng: random.Random) -> QuizQuestion | None:
         step, group = self.step, self.group
         where = f"《{step.doc}》「{step.role}」的{step.section}"
+        where_en = f"《{step.doc}》「{step.role}」 {step.section}"
         if self.variant == "member":
             distractors = rng.sample(self.pool, min(CHOICES - 1, len(self.pool)))
             question = f"{where}包含以下哪一步？"
             explanation = f"{step.label}是「{step.role}」的一步。"
-            return _question(self, question, step.title, distractors, explanation, rng)
+            english = (
+                f"{where_en}: which of these is one of its steps?",
+                f"{step.label} is a step of 「{step.role}」.",
+            )
+            return _question(
+                self, question, step.title, distractors, explanation, rng, english=english
+            )
         index = group.index(step)
         if self.variant == "first":
             later = rng.sample(group[index + 1 :], CHOICES - 1)
             shown = sorted([step, *later], key=group.index)
             distractors = [other.title for other in later]
             question = f"{where}中，以下哪一步排在最前面？"
-            explanation = "順序：" + " → ".join(other.label for other in shown)
+            order = " → ".join(other.label for other in shown)
+            explanation = "順序：" + order
             source = "\n".join(other.label for other in shown)  # the four headings asked about
-            return _question(self, question, step.title, distractors, explanation, rng, source)
+            english = (f"{where_en}: which of these steps comes first?", f"Order: {order}")
+            return _question(
+                self, question, step.title, distractors, explanation, rng, source, english
+            )
         anchor = group[index + 1] if self.variant == "before" else group[index - 1]
         pair = sorted([step, anchor], key=group.index)
         others = [other.title for other in group if other not in pair]
         distractors = rng.sample(others, min(CHOICES - 1, len(others)))
         side = "之前" if self.variant == "before" else "之後"
         question = f"{where}中，緊接在「{anchor.title}」{side}的是哪一步？"
-        explanation = "順序：" + " → ".join(other.label for other in pair)
-        return _question(self, question, step.title, distractors, explanation, rng)
+        order = " → ".join(other.label for other in pair)
+        explanation = "順序：" + order
+        side_en = "before" if self.variant == "before" else "after"
+        english = (
+            f"{where_en}: which step comes right {side_en} 「{anchor.title}」?",
+            f"Order: {order}",
+        )
+        return _question(self, question, step.title, distractors, explanation, rng, english=english)
 
 
 def _numbered_groups(corpus: _Corpus) -> list[tuple[Step, ...]]:
@@ -796,7 +846,12 @@ class _MnemonicBlank(_Material):
         owner = self.step.role or self.step.doc
         question = f"「{owner}」的{self.step.section}填空：\n{'，'.join(shown)}\n空格處是哪一句？"
         explanation = f"{owner}{self.step.section}：{'，'.join(self.phrases)}"
-        return _question(self, question, answer, distractors, explanation, rng)
+        english = (
+            f"「{owner}」 {self.step.section}, fill in the blank:\n{'，'.join(shown)}\n"
+            "Which phrase is missing?",
+            f"The SOP, {owner} {self.step.section}: {'，'.join(self.phrases)}",
+        )
+        return _question(self, question, answer, distractors, explanation, rng, english=english)
 
 
 def mnemonic_phrases(text: str, headings: Iterable[str] = (PROCEDURE,)) -> tuple[str, ...]:
@@ -862,6 +917,11 @@ class _RuleStatement(_Material):
         question = f"【{_where(self.step)}】\n判斷對錯：「{shown}」"
         verdict = "對" if true else f"錯，SOP 說的是「{self.word}」而不是「{FLIPS[self.word]}」"
         explanation = f"{verdict}。原文：{self.statement}"
+        question_en = f"【{_where(self.step)}】\nTrue or false? 「{shown}」"
+        verdict_en = (
+            "True" if true else f"False: the SOP says 「{self.word}」, not 「{FLIPS[self.word]}」"
+        )
+        explanation_en = f"{verdict_en}. The SOP: {self.statement}"
         options = TRUE_FALSE_OPTIONS
         if len(question) > MAX_QUESTION:
             return None
@@ -874,6 +934,9 @@ class _RuleStatement(_Material):
             source=self.source,
             breadcrumb=_breadcrumb(self.step),
             step_id=self.step.id,
+            question_en=question_en if len(question_en) <= MAX_QUESTION else "",
+            explanation_en=shorten(explanation_en, MAX_EXPLANATION),
+            options_en=TRUE_FALSE_OPTIONS_EN,
         )
 
 

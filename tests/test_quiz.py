@@ -104,6 +104,26 @@ def test_quiz_questions_hold_telegram_limits(asked: dict[str, list[QuizQuestion]
         assert question.source and question.step_id and " › " in question.breadcrumb
 
 
+def test_quiz_questions_have_an_english_wording_around_the_same_sop_text(
+    asked: dict[str, list[QuizQuestion]],
+) -> None:
+    for kind in KINDS:
+        worded = [q for q in asked[kind] if q.question_en]
+        # Nearly all fit Telegram's limit in English too; the rest fall back to Chinese.
+        assert len(worded) >= 0.9 * len(asked[kind]), kind
+        for question in worded:
+            text, options, explanation = question.in_english()
+            assert 0 < len(text) <= 300 and 0 < len(explanation) <= 200, question
+            assert re.search(r"[A-Za-z]{3}", text) and re.search(r"[A-Za-z]{3}", explanation)
+            # The SOP's own words stay as written: whatever the Chinese question quotes.
+            assert all(quote in text for quote in re.findall(r"「([^」]+)」", question.question))
+            if kind == "truefalse":
+                assert options == ("True", "False")
+                assert explanation.startswith("True" if question.correct == 0 else "False")
+            else:
+                assert options == question.options  # SOP text, in the SOP's words
+
+
 def test_quiz_number_answer_is_in_the_source_and_distractors_differ(
     asked: dict[str, list[QuizQuestion]],
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -302,6 +303,28 @@ async def test_someone_else_cannot_answer_your_practice_question(chat: Chat) -> 
     assert await answer(chat, poll_id, 0, STAFF_A) == []
     assert chat.app.bot_data.storage.cards(STAFF_A) == []
     assert chat.app.bot_data.storage.cards(USER_ID) == []
+
+
+async def test_english_readers_get_quiz_polls_worded_in_english(chat: Chat) -> None:
+    poll = only(await chat.say("/practice", language_code="en"), "sendPoll")
+    stored = chat.app.bot_data.storage.poll(last_poll_id(chat, USER_ID))
+    assert stored is not None
+    question = quizzes.from_json(stored.question)
+    text, options, explanation = question.in_english()
+    assert poll["question"] == text and re.search(r"[A-Za-z]{3}", text)
+    assert [o["text"] for o in poll["options"]] == list(options)
+    assert poll["explanation"] == explanation
+
+
+def test_questions_stored_before_english_wordings_still_load() -> None:
+    question = QuizQuestion(
+        "truefalse", "判斷對錯：「x」", ("對", "錯"), 0, "對。", "x", "a › b", "s1"
+    )
+    stored = json.loads(quizzes.to_json(question))
+    for field in ("question_en", "explanation_en", "options_en"):
+        del stored[field]
+    loaded = quizzes.from_json(json.dumps(stored, ensure_ascii=False))
+    assert loaded == question and loaded.in_english()[0] == question.question
 
 
 # -- /leaderboard and /myscore --------------------------------------------------------------
