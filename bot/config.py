@@ -27,6 +27,9 @@ DEFAULT_INVITE_HOURS = 72
 DEFAULT_CORPUS_DIR = Path("var/corpus")
 DEFAULT_LOG_DAYS = 90
 
+SEARCH_WORKER_ON = ("1", "on", "yes", "true")
+SEARCH_WORKER_OFF = ("0", "off", "no", "false")
+
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 # Telegram accepts only these characters in the secret it sends back with each webhook POST.
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -190,9 +193,9 @@ def parse_search_worker(text: str, cpus: int | None = None) -> bool:
     value = text.lower()
     if value == "auto":
         return (cpus if cpus is not None else os.cpu_count() or 1) >= 2
-    if value in ("1", "on", "yes", "true"):
+    if value in SEARCH_WORKER_ON:
         return True
-    if value in ("0", "off", "no", "false"):
+    if value in SEARCH_WORKER_OFF:
         return False
     raise ConfigError(f"SOPBOT_SEARCH_WORKER must be auto, on or off, not {text!r}.")
 

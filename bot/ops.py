@@ -18,7 +18,15 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.config import DEFAULT_API_URL, DEFAULT_CORPUS_DIR, DEFAULT_DB, ConfigError, Settings
+from bot.config import (
+    DEFAULT_API_URL,
+    DEFAULT_CORPUS_DIR,
+    DEFAULT_DB,
+    ConfigError,
+    Settings,
+    parse_search_worker,
+)
+from bot.search_worker import Recipe, SearchWorker
 from bot.storage import MIGRATIONS, Storage
 from knowledge import KnowledgeBase
 from knowledge.corpus import AlternateKey
@@ -28,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # getMe should answer in well under a second; a health check must not hang on a dead network.
 NETWORK_TIMEOUT = 5.0
+# Loading the index in a second process takes about a second; a minute means it is stuck.
+WORKER_START_TIMEOUT = 60.0
 BACKUP_DIR = "backups"
 
 
@@ -134,8 +144,18 @@ def read_settings(environ: Mapping[str, str], env_file: Path | None) -> tuple[Se
             db_path=Path(values.get("SOPBOT_DB", "").strip() or DEFAULT_DB),
             corpus_dir=Path(values.get("SOPBOT_CORPUS_DIR", "").strip() or DEFAULT_CORPUS_DIR),
             index_path=Path(index) if index else None,
+            search_worker=search_worker_or_off(values.get("SOPBOT_SEARCH_WORKER", "auto")),
         )
         return fallback, str(error).splitlines()[0]
+
+
+def search_worker_or_off(text: str) -> bool:
+    """SOPBOT_SEARCH_WORKER as the bot would read it; off when it is invalid (and the
+    settings check says so)."""
+    try:
+        return parse_search_worker(text)
+    except ConfigError:
+        return False
 
 
 def check_settings(problem: str) -> Check:
@@ -230,6 +250,37 @@ def check_index(settings: Settings) -> tuple[Check, KnowledgeBase | None]:
     )
 
 
+def check_search_worker(
+    settings: Settings, kb: KnowledgeBase, timeout: float = WORKER_START_TIMEOUT
+) -> Check:
+    """A search worker starts, loads the index the bot serves and answers like the bot."""
+    name = "search worker"
+    if not settings.search_worker:
+        return Check(name, True, "off: questions are searched in the bot's own process")
+
+    async def probe() -> Check:
+        worker = SearchWorker()
+        taught = Storage.read_taught(settings.db_path)
+        worker.start(Recipe(kb.index_path, settings.corpus_dir, taught))
+        try:
+            started = time.perf_counter()
+            while not worker.ready:
+                if time.perf_counter() - started > timeout:
+                    return Check(name, False, f"did not load the index within {timeout:.0f} s")
+                await asyncio.sleep(0.05)
+            seconds = time.perf_counter() - started
+            question = kb.steps[0].title or kb.steps[0].text[:30]
+            answer = await worker.ask(kb, question, 5, None, None)
+            expected = kb.ask(question, 5)
+            if answer is None or answer.hits != expected.hits:
+                return Check(name, False, "answered differently from the bot's own search")
+            return Check(name, True, f"loaded the index in {seconds:.1f}s and answers like the bot")
+        finally:
+            await worker.stop()
+
+    return asyncio.run(probe())
+
+
 def check_corpus(kb: KnowledgeBase) -> Check:
     """How many repairs the parser made: informational (`sopbot kb --lint` lists them)."""
     files = len(kb.sources)
@@ -251,4 +302,6 @@ def doctor(environ: Mapping[str, str], env_file: Path | None, quick: bool) -> li
     checks.append(index)
     if kb is not None:
         checks.append(check_corpus(kb))
+        if not quick:
+            checks.append(check_search_worker(settings, kb))
     return checks

@@ -125,6 +125,22 @@ def test_doctor_asks_telegram_who_the_bot_is(tmp_path: Path, index_path: Path) -
         assert not refused.ok and "@BotFather" in refused.detail
 
 
+def test_doctor_starts_a_search_worker_and_compares_its_answer(
+    tmp_path: Path, index_path: Path
+) -> None:
+    with FakeBotAPI(token=TOKEN) as api:
+        on = environment(
+            tmp_path, index_path, TELEGRAM_API_URL=api.base_url, SOPBOT_SEARCH_WORKER="on"
+        )
+        (worker,) = [c for c in doctor(on, None, quick=False) if c.name == "search worker"]
+        assert worker.ok and "answers like the bot" in worker.detail
+        off = environment(
+            tmp_path, index_path, TELEGRAM_API_URL=api.base_url, SOPBOT_SEARCH_WORKER="off"
+        )
+        (worker,) = [c for c in doctor(off, None, quick=False) if c.name == "search worker"]
+        assert worker.ok and worker.detail.startswith("off")
+
+
 def test_doctor_says_when_telegram_is_unreachable(tmp_path: Path, index_path: Path) -> None:
     with socket_nobody_listens_on() as port:
         env = environment(tmp_path, index_path, TELEGRAM_API_URL=f"http://127.0.0.1:{port}/bot")
