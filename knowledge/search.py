@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from knowledge.index import Index, pinyin_key
@@ -40,6 +42,8 @@ SHORT_PASSAGE = 100
 OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 # rapidfuzz ratio at which a misspelt English word is read as a glossary word.
 ENGLISH_SPELLING_CUTOFF = 85
+# How many spelled words are remembered.
+SPELLING_CACHE = 10_000
 
 NUMBER_QUESTION_RE = re.compile(
     r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|比重|比例|"
@@ -148,7 +152,7 @@ class Searcher:
         self.known_chars = set(self.char_terms)
         self.step_roles = [fold(step.role) for step in index.steps]
         self.step_numbers = {id(step): number for number, step in enumerate(index.steps)}
-        self.passage_places = [(p.passage.step_index, p.passage.kind) for p in index.passages]
+        self.prepare_ranking()
         # Each step's body and tip sentences (not its title or alternate questions).
         self.step_sentences = [
             tuple(
@@ -161,11 +165,60 @@ class Searcher:
         for row, synonym in enumerate(lexicon.synonyms):
             for variant in synonym.variants:
                 self.variant_rows[variant].append(row)
-        self.longest_variant = max(map(len, self.variant_rows), default=1)
+        # The longest variant starting with each character: most characters of a question
+        # (and every one of an English question but a few) start none.
+        self.longest_variant_from: dict[str, int] = {}
+        for variant in self.variant_rows:
+            first = variant[0]
+            self.longest_variant_from[first] = max(
+                self.longest_variant_from.get(first, 0), len(variant)
+            )
+        self.spelled: dict[str, str] = {}  # spell()'s answers: words repeat across questions
         self.glosses_by_first_word: dict[str, list[Gloss]] = defaultdict(list)
         for gloss in lexicon.glossary:  # the lexicon lists longest phrases first
             self.glosses_by_first_word[gloss.words[0]].append(gloss)
         self.english_vocabulary = sorted({word for g in lexicon.glossary for word in g.words})
+        self.known_english = frozenset(self.english_vocabulary)
+
+    def prepare_ranking(self) -> None:
+        """Per-passage and per-step arrays, so ranking is a few vectorised operations.
+
+        A question scores thousands of passages (the SOP's sentences and the staff
+        questions indexed with each step); looping over them in Python was most of a
+        search's time.
+        """
+        index, tuning = self.index, self.tuning
+        kind_weight = {"title": tuning.title_weight, "alternate": tuning.alternate_weight}
+        places = [p.passage for p in index.passages]
+        self.passage_weights = np.array([kind_weight.get(p.kind, 1.0) for p in places])
+        self.passage_has_number = np.array([p.has_number for p in index.passages], dtype=bool)
+        # Passages grouped by step (reduceat needs each group contiguous and non-empty).
+        passage_steps = np.array([p.step_index for p in places], dtype=np.intp)
+        self.passage_order = np.argsort(passage_steps, kind="stable")
+        grouped = passage_steps[self.passage_order]
+        self.grouped_steps, self.group_starts, self.group_sizes = np.unique(
+            grouped, return_index=True, return_counts=True
+        )
+        steps = index.steps
+        self.step_count = len(steps)
+        self.role_masks = {
+            role: np.array([r == role for r in self.step_roles], dtype=bool)
+            for role in set(self.step_roles)
+        }
+        self.specialist_mask = np.array([r in self.specialists for r in self.step_roles])
+        self.step_docs = np.array([step.doc_no for step in steps], dtype=np.intp)
+        self.section_factors = np.array(
+            [
+                tuning.mnemonic_penalty
+                if step.section == "服務標準口訣"
+                # Overviews mention everything a role does, briefly; a step that says
+                # how to do the thing asked is the better answer when it matches.
+                else tuning.overview_penalty
+                if step.section in OVERVIEW_SECTIONS
+                else 1.0
+                for step in steps
+            ]
+        )
 
     # -- reading and expanding -------------------------------------------------------
     def read(self, text: str) -> Query:
@@ -219,8 +272,11 @@ class Searcher:
         """
         found: dict[int, list[tuple[int, int]]] = defaultdict(list)
         text = query.folded
-        for start in range(len(text)):
-            for end in range(start + 2, min(start + self.longest_variant, len(text)) + 1):
+        longest = self.longest_variant_from
+        for start, char in enumerate(text):
+            if char not in longest:
+                continue
+            for end in range(start + 2, min(start + longest[char], len(text)) + 1):
                 for row in self.variant_rows.get(text[start:end], ()):
                     found[row].append((start, end))
         for word, spans in list(query.spans.items()):
@@ -253,12 +309,19 @@ class Searcher:
 
     def spell(self, word: str) -> str:
         """The glossary word a misspelt English word meant ("extinguiser")."""
-        if word in self.english_vocabulary or len(word) < 5 or not word.isalpha():
+        if word in self.known_english or len(word) < 5 or not word.isalpha():
             return word
-        match = process.extractOne(
-            word, self.english_vocabulary, scorer=fuzz.ratio, score_cutoff=ENGLISH_SPELLING_CUTOFF
-        )
-        return match[0] if match else word
+        if word not in self.spelled:
+            if len(self.spelled) >= SPELLING_CACHE:
+                self.spelled.clear()  # odd words without end (a pasted essay) stay bounded
+            match = process.extractOne(
+                word,
+                self.english_vocabulary,
+                scorer=fuzz.ratio,
+                score_cutoff=ENGLISH_SPELLING_CUTOFF,
+            )
+            self.spelled[word] = match[0] if match else word
+        return self.spelled[word]
 
     def correct_typos(self, query: Query) -> None:
         """Find the SOP word a mistyped piece of the question meant.
@@ -345,14 +408,12 @@ class Searcher:
         )
 
     # -- ranking ---------------------------------------------------------------------
-    def passage_scores(self, query: Query) -> dict[int, float]:
+    def passage_scores(self, query: Query) -> npt.NDArray[np.float64]:
+        """Every passage's score (0 where nothing matched)."""
         scores = self.index.passage_words.score(query.words)
-        for passage_no, score in self.index.passage_grams.score(self.telling_grams(query)).items():
-            scores[passage_no] = scores.get(passage_no, 0.0) + score
+        scores += self.index.passage_grams.score(self.telling_grams(query))
         if query.wants_number:
-            for passage_no in scores:
-                if self.index.passages[passage_no].has_number:
-                    scores[passage_no] *= self.tuning.number_boost
+            scores[self.passage_has_number] *= self.tuning.number_boost
         return scores
 
     def telling_grams(self, query: Query) -> dict[str, float]:
@@ -365,56 +426,64 @@ class Searcher:
         floor = self.tuning.min_gram_idf
         return {gram: w for gram, w in query.grams.items() if idf.get(gram, 0.0) >= floor}
 
+    def best_two_passages(
+        self, weighted: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Each step's best passage score and its second best (equal to the best on a tie)."""
+        values = weighted[self.passage_order]
+        starts = self.group_starts
+        top = np.maximum.reduceat(values, starts)
+        is_top = values == np.repeat(top, self.group_sizes)
+        tops = np.add.reduceat(is_top, starts)
+        runner_up = np.maximum.reduceat(np.where(is_top, 0.0, values), starts)
+        best = np.zeros(self.step_count)
+        second = np.zeros(self.step_count)
+        best[self.grouped_steps] = top
+        second[self.grouped_steps] = np.where(tops > 1, top, runner_up)
+        return best, second
+
     def rank(self, query: Query, limit: int = 5, role: str | None = None) -> list[Hit]:
         if query.is_empty:
             return []
-        passage_scores = self.passage_scores(query)
-        kind_weight = {"title": self.tuning.title_weight, "alternate": self.tuning.alternate_weight}
-        best: dict[int, float] = defaultdict(float)
-        second: dict[int, float] = defaultdict(float)
-        for passage_no, score in passage_scores.items():
-            step_no, kind = self.passage_places[passage_no]
-            score *= kind_weight.get(kind, 1.0)
-            if score > best[step_no]:
-                best[step_no], second[step_no] = score, best[step_no]
-            elif score > second[step_no]:
-                second[step_no] = score
-        best_passage = {
-            step_no: top + self.tuning.second_passage_weight * second[step_no]
-            for step_no, top in best.items()
-        }
-        step_scores = self.index.step_words.score(query.words)
-        for step_no, score in self.index.step_grams.score(self.telling_grams(query)).items():
-            step_scores[step_no] = step_scores.get(step_no, 0.0) + score
-        preferred_role = fold(role) if role else None
         tuning = self.tuning
-        totals: dict[int, float] = {}
-        for step_no in set(best_passage) | set(step_scores):
-            step = self.index.steps[step_no]
-            score = best_passage.get(step_no, 0.0) + tuning.step_weight * step_scores.get(
-                step_no, 0.0
-            )
-            step_role = self.step_roles[step_no]
-            if step_role in query.roles:
-                score *= self.tuning.role_boost
-            elif preferred_role and step_role == preferred_role:
-                score *= 1.1
-            elif step_role in self.specialists:
-                score *= tuning.specialist_penalty
-            if query.docs:
-                score *= tuning.doc_boost if step.doc_no in query.docs else tuning.other_doc_penalty
-            if step.section == "服務標準口訣":
-                score *= tuning.mnemonic_penalty
-            elif step.section in OVERVIEW_SECTIONS:
-                # Overviews mention everything a role does, briefly; a step that
-                # says how to do the thing asked is the better answer when it matches.
-                score *= tuning.overview_penalty
-            totals[step_no] = score
-        ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        return [self.hit(query, step_no, score, passage_scores) for step_no, score in ranked]
+        passage_scores = self.passage_scores(query)
+        best, second = self.best_two_passages(passage_scores * self.passage_weights)
+        step_scores = self.index.step_words.score(query.words)
+        step_scores += self.index.step_grams.score(self.telling_grams(query))
+        scores = (best + tuning.second_passage_weight * second) + tuning.step_weight * step_scores
+        candidates = (best > 0) | (step_scores > 0)
+        # A role the question names counts most, then the asker's own role; specialists'
+        # steps (a VIP desk's) only when asked for.
+        named = np.zeros(self.step_count, dtype=bool)
+        for name in query.roles:
+            if name in self.role_masks:
+                named |= self.role_masks[name]
+        preferred_role = fold(role) if role else None
+        preferred = self.role_masks.get(preferred_role, named) if preferred_role else named
+        role_factors = np.where(
+            named,
+            tuning.role_boost,
+            np.where(
+                preferred & ~named,
+                1.1,
+                np.where(self.specialist_mask, tuning.specialist_penalty, 1.0),
+            ),
+        )
+        scores = scores * role_factors
+        if query.docs:
+            in_docs = np.isin(self.step_docs, list(query.docs))
+            scores = scores * np.where(in_docs, tuning.doc_boost, tuning.other_doc_penalty)
+        scores = scores * self.section_factors
+        found = np.flatnonzero(candidates)
+        # Best first; equal scores in step order, so answers never depend on chance.
+        ranked = found[np.lexsort((found, -scores[found]))][:limit]
+        return [
+            self.hit(query, int(step_no), float(scores[step_no]), passage_scores)
+            for step_no in ranked
+        ]
 
     def hit(
-        self, query: Query, step_no: int, score: float, passage_scores: dict[int, float]
+        self, query: Query, step_no: int, score: float, passage_scores: npt.NDArray[np.float64]
     ) -> Hit:
         """The step with the sentences that matched, in reading order, and its tips."""
         step = self.index.steps[step_no]
@@ -424,7 +493,7 @@ class Searcher:
         tip_scores: dict[int, float] = defaultdict(float)
         for n in tip_numbers:
             position = self.index.passages[n].passage.position
-            tip_scores[position] = max(tip_scores[position], passage_scores.get(n, 0.0))
+            tip_scores[position] = max(tip_scores[position], float(passage_scores[n]))
         if tip[1] > TIP_OVER_BODY * body[1]:
             body = ("", 0.0)  # the tip is what answers; the body would only crowd it
         elif tip[1] < TIP_RELEVANCE * body[1]:
@@ -444,11 +513,11 @@ class Searcher:
         )
 
     def best_sentences(
-        self, numbers: list[int], passage_scores: dict[int, float], most: int = 2
+        self, numbers: list[int], passage_scores: npt.NDArray[np.float64], most: int = 2
     ) -> tuple[str, float]:
         """The best-matching of some sentences, in reading order, and the best one's
         score: the sentences within half of the best, at most ``most``."""
-        scored = [(passage_scores.get(n, 0.0), n) for n in numbers]
+        scored = [(float(passage_scores[n]), n) for n in numbers]
         top = max((score for score, _ in scored), default=0.0)
         if top <= 0:
             return "", 0.0
