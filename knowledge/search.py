@@ -40,6 +40,8 @@ TIP_RELEVANCE = 0.5
 # Past this many characters a card shows no second sentence.
 SHORT_PASSAGE = 100
 OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
+MNEMONIC_SECTION = "服務標準口訣"
+MNEMONIC_WORD = fold("口訣")
 # rapidfuzz ratio at which a misspelt English word is read as a glossary word.
 ENGLISH_SPELLING_CUTOFF = 85
 # How many spelled words are remembered.
@@ -79,6 +81,7 @@ class Tuning:
     doc_boost: float = 1.6
     other_doc_penalty: float = 0.75
     mnemonic_penalty: float = 0.6
+    mnemonic_boost: float = 1.3  # instead of the penalty, when the question asks for a 口訣
     overview_penalty: float = 0.85
     specialist_penalty: float = 0.85
     confident_coverage: float = 0.5
@@ -98,6 +101,7 @@ class Query:
     roles: set[str] = field(default_factory=set)
     docs: set[int] = field(default_factory=set)
     wants_number: bool = False
+    wants_mnemonic: bool = False  # it asks for a role's 服務標準口訣 (rhyme)
     # Where in ``folded`` each term came from, to tell how much of the question a
     # step explains; ``neutral`` marks stop words, which need no explaining.
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -207,18 +211,15 @@ class Searcher:
         }
         self.specialist_mask = np.array([r in self.specialists for r in self.step_roles])
         self.step_docs = np.array([step.doc_no for step in steps], dtype=np.intp)
-        self.section_factors = np.array(
-            [
-                tuning.mnemonic_penalty
-                if step.section == "服務標準口訣"
-                # Overviews mention everything a role does, briefly; a step that says
-                # how to do the thing asked is the better answer when it matches.
-                else tuning.overview_penalty
-                if step.section in OVERVIEW_SECTIONS
-                else 1.0
-                for step in steps
-            ]
-        )
+        # A role's 服務標準口訣 (rhyme) repeats its steps in seven characters a line, so it
+        # matches many questions a step answers better: it only wins when asked for.
+        mnemonics = np.array([step.section == MNEMONIC_SECTION for step in steps], dtype=bool)
+        # Overviews mention everything a role does, briefly; a step that says how to do
+        # the thing asked is the better answer when it matches.
+        overviews = np.array([step.section in OVERVIEW_SECTIONS for step in steps], dtype=bool)
+        others = np.where(overviews, tuning.overview_penalty, 1.0)
+        self.section_factors = np.where(mnemonics, tuning.mnemonic_penalty, others)
+        self.mnemonic_factors = np.where(mnemonics, tuning.mnemonic_boost, others)
 
     # -- reading and expanding -------------------------------------------------------
     def read(self, text: str) -> Query:
@@ -228,7 +229,9 @@ class Searcher:
         known = self.index.passage_words.idf
         for (left, _, joint), (right, _, _) in zip(tokens, tokens[1:], strict=False):
             sure = [w in known or w in self.lexicon.stopwords for w in (left, right)]
-            if all(sure):
+            # Two lone characters are what jieba leaves of a word it does not know, such
+            # as a typo (過其 for 過期): that joint may still hide one.
+            if all(sure) and not (len(left) == 1 and len(right) == 1):
                 query.firm_joints.add(joint)
         for word, start, end in tokens:
             if word in self.lexicon.stopwords:
@@ -392,6 +395,7 @@ class Searcher:
             if term in self.role_cues:
                 query.words[term] = self.tuning.role_name_weight
         query.wants_number = bool(NUMBER_QUESTION_RE.search(query.folded))
+        query.wants_mnemonic = any(MNEMONIC_WORD in term for term in query.words)
 
     @staticmethod
     def within(query: Query, term: str, names: list[str]) -> bool:
@@ -473,7 +477,7 @@ class Searcher:
         if query.docs:
             in_docs = np.isin(self.step_docs, list(query.docs))
             scores = scores * np.where(in_docs, tuning.doc_boost, tuning.other_doc_penalty)
-        scores = scores * self.section_factors
+        scores = scores * (self.mnemonic_factors if query.wants_mnemonic else self.section_factors)
         found = np.flatnonzero(candidates)
         # Best first; equal scores in step order, so answers never depend on chance.
         ranked = found[np.lexsort((found, -scores[found]))][:limit]
