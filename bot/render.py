@@ -118,6 +118,11 @@ def hit_card(hit: Hit, script: str, buttons: bool = True) -> str:
     return "\n\n".join(lines)
 
 
+def sentences(script: str, *parts: str) -> str:
+    """Sentences one after another: Chinese runs them together, English needs a space."""
+    return (" " if script == EN else "").join(parts)
+
+
 def not_found(result: Answer, limit: int = 3) -> str:
     """Say the SOP has no clear answer, then show the closest step and name the others.
 
@@ -127,7 +132,7 @@ def not_found(result: Answer, limit: int = 3) -> str:
     script = result.script
     closest, *others = result.hits[:limit]
     lines = [
-        html.escape(label(script, "not_found") + label(script, "closest_is")),
+        html.escape(sentences(script, label(script, "not_found"), label(script, "closest_is"))),
         "",
         f"<b>{breadcrumb(closest.step, script)}</b>",
     ]

@@ -81,6 +81,12 @@ async def test_low_confidence_offers_did_you_mean_buttons(chat: Chat, kb: Knowle
     ]
 
 
+async def test_an_english_not_found_reads_as_two_sentences(chat: Chat, kb: KnowledgeBase) -> None:
+    reply = only(await chat.say("what is the wifi password", language_code="en"), "sendMessage")
+    first_line = reply["text"].splitlines()[0]
+    assert first_line == f"{label('en', 'not_found')} {label('en', 'closest_is')}"
+
+
 async def test_did_you_mean_button_shows_that_steps_card(chat: Chat, kb: KnowledgeBase) -> None:
     question = pick(kb, UNSURE, "low")
     hit = ask(kb, question).hits[1]
