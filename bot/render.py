@@ -16,6 +16,7 @@ from bot import briefings as brief
 from bot.i18n import label
 from knowledge.model import Answer, Hit, Step
 from knowledge.normalize import EN, to_script, to_simplified
+from knowledge.smalltalk import KINDS as SMALL_TALK
 
 if TYPE_CHECKING:  # only read here; importing them at run time would slow `sopbot ask`
     from bot.quizzes import MyScore, QuizSummary, Score
@@ -81,6 +82,8 @@ def answer(result: Answer, buttons: bool = True) -> str:
     """The reply to a staff question (``buttons``: shown under it, as in Telegram)."""
     script = result.script
     if not result.hits:
+        if result.problem in SMALL_TALK:
+            return html.escape(label(script, f"talk_{result.problem}"))
         return html.escape(
             label(script, result.problem or "no_words")
             if result.problem

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.storage import Storage
 from knowledge import KnowledgeBase, Step
+from knowledge.base import NOT_QUESTIONS
 
 HIGH = "high"
-NOT_QUESTIONS = ("empty", "no_words")
 TOP_STEPS = 5
 TOP_STORES = 8
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from knowledge.base import NOT_QUESTIONS
+
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
@@ -257,7 +259,7 @@ def create_question_log_and_taught(db: sqlite_utils.Database) -> None:
             "query": str,  # cut to 500 characters, like a vote's; votes join on (user, query)
             "step_id": str,  # the top step, NULL when there was none
             "confidence": str,  # high, low or none
-            "problem": str,  # empty, no_words, too_long or ""
+            "problem": str,  # empty, no_words, too_long, small talk (greeting...) or ""
             "latency_ms": float,
         },
         pk="id",
@@ -610,15 +612,16 @@ class Storage:
     def gap_questions(self, days: float) -> list[tuple[str, str, str | None]]:
         """(question, "unanswered" or "downvoted", step id) of the last ``days``.
 
-        Unanswered: the answer was not confident (empty and word-less messages are not
-        questions). Downvoted: a 👎 on an answer.
+        Unanswered: the answer was not confident (empty and word-less messages, greetings
+        and thanks are not questions). Downvoted: a 👎 on an answer.
         """
         since = self.cutoff(days)
+        skipped = sorted(NOT_QUESTIONS)
         with self.lock:
             unanswered = self.db.execute(
                 "SELECT query, step_id FROM questions WHERE at >= ? AND confidence != 'high' "
-                "AND coalesce(problem, '') NOT IN ('empty', 'no_words') ORDER BY id",
-                (since,),
+                f"AND coalesce(problem, '') NOT IN ({', '.join('?' * len(skipped))}) ORDER BY id",
+                (since, *skipped),
             ).fetchall()
             downvoted = self.db.execute(
                 "SELECT query, step_id FROM feedback WHERE at >= ? AND vote = ? AND query != '' "

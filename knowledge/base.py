@@ -34,10 +34,14 @@ from knowledge.model import Answer, Hit, Lint, ParsedSource, Step
 from knowledge.normalize import CJK_RE, LATIN_RE, clean, detect_script
 from knowledge.search import MAX_QUERY_CHARS, Query, Searcher
 from knowledge.segment import Segmenter, cache_dir
+from knowledge.smalltalk import KINDS as SMALL_TALK_KINDS
+from knowledge.smalltalk import small_talk
 
 log = logging.getLogger(__name__)
 
 EMPTY, NO_WORDS, TOO_LONG = "empty", "no_words", "too_long"
+# Problems that mean the message was not a question at all (kept out of /gaps and /stats).
+NOT_QUESTIONS = frozenset({EMPTY, NO_WORDS, *SMALL_TALK_KINDS})
 HIGH, LOW, NONE = "high", "low", "none"
 
 
@@ -173,6 +177,8 @@ class KnowledgeBase:
             return Answer(question, script, NONE, problem=EMPTY)
         if not (CJK_RE.search(text) or LATIN_RE.search(text) or any(c.isdigit() for c in text)):
             return Answer(question, script, NONE, problem=NO_WORDS)
+        if talk := small_talk(text, self.lexicon.small_talk):
+            return Answer(question, script, NONE, problem=talk)
         if len(text) > MAX_QUERY_CHARS:
             problem = TOO_LONG
         query = self.searcher.read(text)

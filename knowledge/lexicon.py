@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from knowledge.normalize import fold, fold_all
+from knowledge.smalltalk import read_phrases
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 WORD_RE = re.compile(r"[a-z0-9%]+")
@@ -43,6 +44,8 @@ class Lexicon:
     english_stopwords: frozenset[str] = field(default=frozenset())
     # Chat shorthand → the word it stands for (mgr → manager), read before stemming.
     english_shorthand: dict[str, str] = field(default_factory=dict)
+    # Greetings, thanks, goodbyes, "ok" (knowledge/smalltalk.py): folded phrase → kind.
+    small_talk: dict[str, str] = field(default_factory=dict)
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -106,6 +109,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         if len(row) == 2 and row[0].strip() and row[1].strip()
     }
     return Lexicon(
+        small_talk=read_phrases(directory / "smalltalk.tsv"),
         english_shorthand=shorthand,
         synonyms=tuple(synonyms),
         glossary=tuple(sorted(glossary, key=lambda g: -len(g.words))),
