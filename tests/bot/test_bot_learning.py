@@ -8,6 +8,7 @@ minute), with people registered at each access level.
 from __future__ import annotations
 
 import dataclasses
+import html
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from bot import callbacks
 from bot.cli import cli
 from bot.config import Settings
+from bot.i18n import label
 from bot.learning import PRUNE_JOB, start_search_worker
 from bot.offline import ApiCall, OfflineRequest
 from bot.storage import Storage
@@ -343,6 +345,15 @@ async def test_gaps_and_teach_are_refused_to_staff(bot: Chat) -> None:
 
 
 async def test_gaps_with_nothing_to_show(bot: Chat) -> None:
+    reply = only(await bot.say("/gaps 3", user_id=MANAGER), "sendMessage")
+    assert "最近 3 天沒有" in reply["text"]
+
+
+async def test_small_talk_gets_a_friendly_line_and_is_no_gap(bot: Chat) -> None:
+    thanks = only(await bot.say("謝謝啦 🙏"), "sendMessage")
+    assert thanks["text"] == label("hant", "talk_thanks") and "reply_markup" not in thanks
+    hello = only(await bot.say("hi", language_code="en"), "sendMessage")
+    assert hello["text"] == html.escape(label("en", "talk_greeting"))
     reply = only(await bot.say("/gaps 3", user_id=MANAGER), "sendMessage")
     assert "最近 3 天沒有" in reply["text"]
 
