@@ -173,7 +173,7 @@ def role_choice_keyboard(
     """/role: every role, two per row, the current one ticked, then "no role"."""
     buttons = [
         Button(
-            ("✅ " if role == current else "") + to_script(role, ui),
+            ("✅ " if role == current else "") + render.name_in(role, ui),
             callback_data=callbacks.role(index),
         )
         for index, role in enumerate(roles)

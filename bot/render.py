@@ -9,11 +9,13 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import briefings as brief
 from bot.i18n import label
+from knowledge.corpus import load_catalog
 from knowledge.model import Answer, Hit, Step
 from knowledge.normalize import EN, to_script, to_simplified
 from knowledge.smalltalk import KINDS as SMALL_TALK
@@ -32,7 +34,24 @@ SENTENCE_END_RE = re.compile(r"[。；;！？!?]")
 
 
 def breadcrumb(step: Step, script: str) -> str:
-    return html.escape(to_script(SEPARATOR.join(step.breadcrumb), script))
+    """Document › role › step: names in English for English readers; the step's own
+    heading stays as the SOP writes it."""
+    *names, heading = step.breadcrumb
+    parts = [name_in(name, script) for name in names] + [to_script(heading, script)]
+    return html.escape(SEPARATOR.join(parts))
+
+
+def name_in(name: str, script: str) -> str:
+    """A document's or role's name for the reader: its English name from the catalog for
+    English readers (the Chinese one when it has none), else in the reader's script."""
+    if script == EN:
+        return english_names().get(name, name)
+    return to_script(name, script)
+
+
+@cache
+def english_names() -> dict[str, str]:
+    return load_catalog().english_names()
 
 
 def shorten(text: str, limit: int) -> str:
@@ -220,7 +239,7 @@ def steps_heading(document: str, role: str, script: str) -> str:
 
 def role_prompt(script: str, current: str | None, unknown: str | None = None) -> str:
     """/role: the choice of roles; ``unknown`` is a role name typed that matched none."""
-    role = to_script(current, script) if current else label(script, "role_none")
+    role = name_in(current, script) if current else label(script, "role_none")
     lines = [label(script, "role_unknown", role=unknown)] if unknown else []
     lines += [label(script, "role_prompt"), label(script, "role_current", role=role)]
     return "\n\n".join(html.escape(line) for line in lines)
@@ -229,7 +248,7 @@ def role_prompt(script: str, current: str | None, unknown: str | None = None) ->
 def role_chosen(script: str, role: str | None) -> str:
     if role is None:
         return html.escape(label(script, "role_cleared"))
-    return html.escape(label(script, "role_set", role=to_script(role, script)))
+    return html.escape(label(script, "role_set", role=name_in(role, script)))
 
 
 def inline_title(step: Step, script: str) -> str:
@@ -274,14 +293,14 @@ def quiz_started(script: str, size: int, role: str | None, seconds: int | None) 
     """The message before a quiz's first poll: how many questions, about what, how paced."""
     title = label(script, "quiz_start", n=size)
     if role:
-        title += f"（{to_script(role, script)}）" if script != "en" else f" ({role})"
+        title += f"（{to_script(role, script)}）" if script != EN else f" ({name_in(role, script)})"
     pace = label(script, "quiz_pace_group", seconds=seconds) if seconds else None
     pace = pace or label(script, "quiz_pace_private")
     return f"<b>{html.escape(title)}</b>\n{html.escape(pace)}"
 
 
 def unknown_quiz_role(script: str, role: str, roles: tuple[str, ...]) -> str:
-    names = "、".join(to_script(name, script) for name in roles)
+    names = ("、" if script != EN else ", ").join(name_in(name, script) for name in roles)
     return html.escape(label(script, "quiz_unknown_role", role=role, roles=names))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +30,17 @@ class Catalog:
     # Roles that serve only some customers (VIPs, demos): their copy of a rule shared
     # with the counter answers only a question that is about them.
     specialists: tuple[str, ...] = ()
+    # English names of roles, for English readers (documents carry their own "en").
+    english: dict[str, str] = field(default_factory=dict)
+
+    def english_names(self) -> dict[str, str]:
+        """Chinese name → English name, for every document and role that has one."""
+        names = dict(self.english)
+        for entry in self.files.values():
+            for doc in entry.get("documents", {}).values():
+                if doc.get("name") and doc.get("en"):
+                    names[doc["name"]] = doc["en"]
+        return names
 
     def documents(self, filename: str) -> dict[str, dict]:
         return self.files.get(filename, {}).get("documents", {})
@@ -60,7 +71,8 @@ def load_catalog(directory: Path = CORPUS_DIR) -> Catalog:
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     roles = {role: tuple(words) for role, words in data.pop("_roles", {}).items()}
     specialists = tuple(data.pop("_specialist_roles", ()))
-    return Catalog(files=data, roles=roles, specialists=specialists)
+    english = dict(data.pop("_english", {}))
+    return Catalog(files=data, roles=roles, specialists=specialists, english=english)
 
 
 def sop_files(directory: Path = CORPUS_DIR) -> list[Path]:

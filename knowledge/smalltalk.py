@@ -23,7 +23,22 @@ MAX_SMALL_TALK_CHARS = 30
 # What is dropped before comparing: punctuation, symbols and emoji, spaces, and the
 # particles and names people add ("謝謝啦", "thanks bot", "hi 小幫手").
 NOISE_RE = re.compile(r"[^\w]|_")
-TRAILING = ("啦", "呀", "啊", "喔", "哦", "噢", "囉", "咯", "嘅", "哈", "lah", "la", "bot", "小幫手")
+TRAILING = (
+    "啦",
+    "呀",
+    "啊",
+    "喔",
+    "哦",
+    "噢",
+    "囉",
+    "咯",
+    "嘅",
+    "哈",
+    "lah",
+    "la",
+    "bot",
+    "小幫手",
+)
 TRAILING_RE = re.compile(f"({'|'.join(re.escape(fold(word)) for word in TRAILING)})+$")
 
 

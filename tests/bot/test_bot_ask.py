@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 
 import pytest
 
@@ -58,6 +59,17 @@ async def test_answer_labels_follow_the_users_language(chat: Chat, kb: Knowledge
     reply = only(await chat.say(question, language_code="en"), "sendMessage")
     assert reply["text"] == render.answer(ask(kb, question, hint="en"))  # Chinese, as asked
     assert [caption for caption, _ in buttons(reply)][:2] == ["📄 Full step", "➡️ Other answers"]
+
+
+async def test_english_readers_see_where_a_step_is_in_english(chat: Chat) -> None:
+    reply = only(await chat.say("customer forgot his ID", language_code="en"), "sendMessage")
+    heading = reply["text"].splitlines()[0]
+    assert heading.startswith("<b>Telecom store service SOP › ")
+    assert heading.split(" › ")[1] in {"Greeter", "Counter", "Duty manager", "Security guard"}
+    # The step's own heading stays as the SOP writes it.
+    assert re.search(r"› \d+、\w+</b>$", heading)
+    chinese = only(await chat.say("客人沒帶證件怎麼辦"), "sendMessage")
+    assert chinese["text"].startswith("<b>電信門市服務規範 › ")
 
 
 async def test_answer_is_written_in_the_script_of_the_question(
