@@ -12,7 +12,6 @@ from bot import callbacks, render
 from bot.contents import Contents
 from bot.i18n import label
 from knowledge import Answer
-from knowledge.normalize import to_script
 
 HIGH = "high"
 SUGGESTIONS = 3
@@ -108,7 +107,7 @@ def documents_keyboard(contents: Contents, page: int, ui: str) -> InlineKeyboard
     indexed = list(enumerate(contents.documents))
     shown, page = page_of(indexed, page)
     rows = [
-        [Button(to_script(doc.name, ui), callback_data=callbacks.document(d, 0))]
+        [Button(render.name_in(doc.name, ui), callback_data=callbacks.document(d, 0))]
         for d, doc in shown
     ]
     rows += pager(page, len(indexed), callbacks.documents, ui)
@@ -123,7 +122,7 @@ def roles_keyboard(contents: Contents, doc: int, page: int, ui: str) -> InlineKe
     rows = [
         [
             Button(
-                to_script(section.name, ui) if section.name else label(ui, "general"),
+                render.name_in(section.name, ui) if section.name else label(ui, "general"),
                 callback_data=callbacks.section(doc, r, 0),
             )
         ]

@@ -34,11 +34,14 @@ SENTENCE_END_RE = re.compile(r"[。；;！？!?]")
 
 
 def breadcrumb(step: Step, script: str) -> str:
-    """Document › role › step: names in English for English readers; the step's own
-    heading stays as the SOP writes it."""
-    *names, heading = step.breadcrumb
-    parts = [name_in(name, script) for name in names] + [to_script(heading, script)]
-    return html.escape(SEPARATOR.join(parts))
+    return html.escape(breadcrumb_text(step, script))
+
+
+def breadcrumb_text(step: Step, script: str, levels: int = 3) -> str:
+    """Document › role › step (plain text; the last ``levels``): names in English for
+    English readers; the step's own heading stays as the SOP writes it."""
+    *names, heading = step.breadcrumb[-levels:]
+    return SEPARATOR.join([*(name_in(name, script) for name in names), to_script(heading, script)])
 
 
 def name_in(name: str, script: str) -> str:
@@ -227,13 +230,13 @@ def documents_heading(script: str) -> str:
 
 
 def roles_heading(document: str, script: str) -> str:
-    heading = html.escape(to_script(document, script))
+    heading = html.escape(name_in(document, script))
     return f"<b>{heading}</b>\n{html.escape(label(script, 'choose_role'))}"
 
 
 def steps_heading(document: str, role: str, script: str) -> str:
-    title = SEPARATOR.join(part for part in (document, role) if part)
-    heading = html.escape(to_script(title, script))
+    title = SEPARATOR.join(name_in(part, script) for part in (document, role) if part)
+    heading = html.escape(title)
     return f"<b>{heading}</b>\n{html.escape(label(script, 'choose_step'))}"
 
 
@@ -253,7 +256,7 @@ def role_chosen(script: str, role: str | None) -> str:
 
 def inline_title(step: Step, script: str) -> str:
     """An inline result's title (plain text): the step under its role or document."""
-    return to_script(SEPARATOR.join(step.breadcrumb[-2:]), script)
+    return breadcrumb_text(step, script, levels=2)
 
 
 def inline_description(hit: Hit, script: str, limit: int = 120) -> str:
@@ -364,7 +367,7 @@ def my_score(score: MyScore, script: str, days: int) -> str:
         if spots:
             lines += ["", f"<b>{html.escape(label(script, key))}</b>"]
             lines += [
-                f"• {html.escape(to_script(spot.name, script))}：{spot.wrong}/{spot.answered} ✗"
+                f"• {html.escape(name_in(spot.name, script))}：{spot.wrong}/{spot.answered} ✗"
                 for spot in spots
             ]
     cards = label(

@@ -17,7 +17,6 @@ from bot.i18n import label
 from bot.stats import Usage
 from knowledge import Step
 from knowledge.gaps import GapGroup
-from knowledge.normalize import to_script
 from knowledge.updates import Proposal
 
 GAPS_SHOWN = 10
@@ -90,7 +89,7 @@ def teach_results(steps: Sequence[Step], ui: str) -> tuple[str, InlineKeyboardMa
 
 def taught(wordings: Sequence[str], step: Step, ui: str) -> str:
     question = " / ".join(render.shorten(w, 40) for w in wordings[:WORDINGS_SHOWN])
-    crumb = " › ".join(to_script(part, ui) for part in step.breadcrumb)
+    crumb = render.breadcrumb_text(step, ui)
     return text(ui, "teach_done", question=question, step=crumb)
 
 

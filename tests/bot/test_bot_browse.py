@@ -21,6 +21,16 @@ async def test_roles_lists_the_documents_a_page_at_a_time(chat: Chat) -> None:
         assert ("◀️ 上一頁", "docs:0") in buttons(second)
 
 
+async def test_english_readers_browse_by_english_names(chat: Chat) -> None:
+    reply = only(await chat.say("/roles", language_code="en"), "sendMessage")
+    assert "Telecom store service SOP" in [caption for caption, _ in buttons(reply)]
+    store = next(data for caption, data in buttons(reply) if caption == "Telecom store service SOP")
+    roles = only(await chat.press(store, language_code="en"), "editMessageText")
+    captions = [caption for caption, _ in buttons(roles)]
+    assert {"Duty manager", "Greeter", "Counter", "Security guard"} <= set(captions)
+    assert roles["text"].startswith("<b>Telecom store service SOP</b>")
+
+
 async def test_document_role_step_and_back(chat: Chat) -> None:
     contents = chat.app.bot_data.contents
     doc = next(d for d, document in enumerate(contents.documents) if len(document.roles) > 1)
