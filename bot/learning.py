@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import logging
+import sys
 import time
 import weakref
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ TEACHING = "teaching"  # user_data key of what a trainer is teaching
 TEACH_SECONDS = 15 * 60  # a forgotten teaching session stops taking questions after this
 QUERY_KEPT = 500  # as a vote keeps it, so the two join
 TAUGHT_LIMIT = 200  # characters of one taught wording
+# A build takes seconds; one taking this long is stuck, and the bot builds it itself.
+REBUILD_TIMEOUT = 600
 
 _rebuild_locks: weakref.WeakKeyDictionary[BotData, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -92,14 +96,54 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
         taught = data.storage.taught()
         settings = data.settings
         started = time.perf_counter()
+        await build_in_child(data.kb.index_path, settings.corpus_dir, taught)
+        # Built now, so this only loads it (about a second); had the child failed, it builds.
         kb = await asyncio.to_thread(
-            open_knowledge, settings.index_path, settings.corpus_dir, taught
+            open_knowledge, data.kb.index_path, settings.corpus_dir, taught
         )
         data.contents = Contents.from_steps(kb.steps)
         data.kb = kb
         start_search_worker(data, taught)  # the old one's answers no longer fit
         log.info("swapped in %d steps (%.1fs)", len(kb.steps), time.perf_counter() - started)
         return kb
+
+
+async def build_in_child(
+    index_path: Path, corpus_dir: Path | None, taught: dict[str, list[str]]
+) -> None:
+    """Build the index in a child process (knowledge/rebuild.py), off the bot's GIL.
+
+    A failure is only logged: the caller's own load then builds it, as before.
+    """
+    recipe: dict[str, object] = {
+        "index": str(index_path),
+        "corpus": str(corpus_dir) if corpus_dir else None,
+        "taught": taught,
+    }
+    try:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "knowledge.rebuild",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as error:
+        log.warning("could not build the index in a child process: %s", error)
+        return
+    try:
+        _, errors = await asyncio.wait_for(
+            child.communicate(json.dumps(recipe, ensure_ascii=False).encode()), REBUILD_TIMEOUT
+        )
+    except TimeoutError:
+        child.kill()  # two builds of one file at once would race for it
+        await child.wait()
+        log.warning("building the index in a child process took over %d s", REBUILD_TIMEOUT)
+        return
+    if child.returncode != 0:
+        last = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        log.warning("building the index in a child process failed: %s", last[0])
 
 
 def start_search_worker(data: BotData, taught: dict[str, list[str]] | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -304,6 +305,20 @@ async def test_teaching_replaces_the_search_worker_with_one_on_the_new_index(
     assert answer is not None and answer.best is not None
     assert answer.best.step.id == target.id
     assert "開門準備" in only(await bot.say(MISSED), "sendMessage")["text"]
+
+
+async def test_teaching_builds_the_index_in_a_child_process(
+    bot: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The build's CPU stays off the bot's GIL: the bot process only loads the result."""
+    caplog.set_level(logging.INFO)
+    target = step_named(bot, "3")
+    await bot.say(f"/teach {MISSED}", user_id=TRAINER)
+    await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
+    assert MISSED in bot.app.bot_data.kb.step(target.id).alternates
+    assert "swapped in" in caplog.text
+    assert "built the index" not in caplog.text  # logged by whoever builds it
+    assert "child process" not in caplog.text  # no failure, no fallback
 
 
 async def test_teach_by_browsing_the_sop(bot: Chat) -> None:
