@@ -307,8 +307,11 @@ class Searcher:
                 if tuple(words[start:end]) == gloss.words and not all(used[start:end]):
                     used[start:end] = [True] * len(gloss.words)
                     span = (found[start].start(), found[end - 1].end())
+                    # A phrase standing for several SOP words shares its weight among them, so a
+                    # long line of the glossary does not outweigh the rest of the question.
+                    weight = self.tuning.gloss_weight / len(gloss.terms) ** 0.5
                     for term in gloss.terms:
-                        query.add(term, self.tuning.gloss_weight, span)
+                        query.add(term, weight, span)
 
     def spell(self, word: str) -> str:
         """The glossary word a misspelt English word meant ("extinguiser")."""
