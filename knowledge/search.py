@@ -42,6 +42,8 @@ SHORT_PASSAGE = 100
 OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 MNEMONIC_SECTION = "服務標準口訣"
 MNEMONIC_WORD = fold("口訣")
+# How many of the best-scored steps are ranked again by how much of the question they explain.
+RERANKED = 10
 # rapidfuzz ratio at which a misspelt English word is read as a glossary word.
 ENGLISH_SPELLING_CUTOFF = 85
 # How many spelled words are remembered.
@@ -84,9 +86,10 @@ class Tuning:
     mnemonic_boost: float = 1.3  # instead of the penalty, when the question asks for a 口訣
     overview_penalty: float = 0.85
     specialist_penalty: float = 0.85
+    coverage_weight: float = 0.6  # how much the share of the question explained reranks
     confident_coverage: float = 0.5
-    confident_score: float = 16.0
-    confident_margin: float = 1.25
+    confident_score: float = 17.0
+    confident_margin: float = 1.35
 
 
 @dataclass
@@ -483,11 +486,19 @@ class Searcher:
         scores = scores * (self.mnemonic_factors if query.wants_mnemonic else self.section_factors)
         found = np.flatnonzero(candidates)
         # Best first; equal scores in step order, so answers never depend on chance.
-        ranked = found[np.lexsort((found, -scores[found]))][:limit]
-        return [
-            self.hit(query, int(step_no), float(scores[step_no]), passage_scores)
+        ranked = found[np.lexsort((found, -scores[found]))][: max(limit, RERANKED)]
+        # Then the leaders again, by how much of the question each explains: a step that
+        # matches one word many times loses to one that accounts for the whole question.
+        share = tuning.coverage_weight
+        final = sorted(
+            (
+                float(scores[step_no]) * (1 - share + share * self.step_coverage(query, step_no)),
+                int(step_no),
+            )
             for step_no in ranked
-        ]
+        )
+        final.sort(key=lambda pair: (-pair[0], pair[1]))
+        return [self.hit(query, step_no, score, passage_scores) for score, step_no in final[:limit]]
 
     def hit(
         self, query: Query, step_no: int, score: float, passage_scores: npt.NDArray[np.float64]
@@ -547,7 +558,10 @@ class Searcher:
         and punctuation need no explaining. An off-topic question that happens to
         share one word with a step ("今天天氣" → 天天) stays mostly unexplained.
         """
-        step_no = self.step_numbers[id(hit.step)]
+        return self.step_coverage(query, self.step_numbers[id(hit.step)])
+
+    def step_coverage(self, query: Query, step_no: int) -> float:
+        """:meth:`coverage` of the step numbered ``step_no``."""
         step_words = self.index.step_word_sets[step_no]
         step_grams = self.index.step_gram_sets[step_no]
         content = {
