@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import logging
 import sys
 import time
@@ -25,10 +24,9 @@ from telegram.ext import filters
 
 from bot.contents import Contents
 from bot.context import BotData, Context
-from bot.search_worker import Recipe
 from bot.storage import Storage
 from knowledge import Answer, KnowledgeBase
-from knowledge.updates import ManagedCorpus, open_knowledge
+from knowledge.updates import ManagedCorpus, Recipe
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +94,10 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
         taught = data.storage.taught()
         settings = data.settings
         started = time.perf_counter()
-        await build_in_child(data.kb.index_path, settings.corpus_dir, taught)
+        recipe = Recipe(data.kb.index_path, settings.corpus_dir, taught)
+        await build_in_child(recipe)
         # Built now, so this only loads it (about a second); had the child failed, it builds.
-        kb = await asyncio.to_thread(
-            open_knowledge, data.kb.index_path, settings.corpus_dir, taught
-        )
+        kb = await asyncio.to_thread(recipe.open)
         data.contents = Contents.from_steps(kb.steps)
         data.kb = kb
         start_search_worker(data, taught)  # the old one's answers no longer fit
@@ -108,18 +105,11 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
         return kb
 
 
-async def build_in_child(
-    index_path: Path, corpus_dir: Path | None, taught: dict[str, list[str]]
-) -> None:
+async def build_in_child(recipe: Recipe) -> None:
     """Build the index in a child process (knowledge/rebuild.py), off the bot's GIL.
 
     A failure is only logged: the caller's own load then builds it, as before.
     """
-    recipe: dict[str, object] = {
-        "index": str(index_path),
-        "corpus": str(corpus_dir) if corpus_dir else None,
-        "taught": taught,
-    }
     try:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -134,7 +124,7 @@ async def build_in_child(
         return
     try:
         _, errors = await asyncio.wait_for(
-            child.communicate(json.dumps(recipe, ensure_ascii=False).encode()), REBUILD_TIMEOUT
+            child.communicate(recipe.to_json().encode()), REBUILD_TIMEOUT
         )
     except TimeoutError:
         child.kill()  # two builds of one file at once would race for it

@@ -26,11 +26,11 @@ from bot.config import (
     Settings,
     parse_search_worker,
 )
-from bot.search_worker import Recipe, SearchWorker
+from bot.search_worker import SearchWorker
 from bot.storage import MIGRATIONS, Storage
 from knowledge import KnowledgeBase
 from knowledge.corpus import AlternateKey
-from knowledge.updates import open_knowledge
+from knowledge.updates import Recipe, open_knowledge
 
 log = logging.getLogger(__name__)
 

@@ -28,12 +28,10 @@ import pickle
 import signal
 import struct
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from knowledge import Answer, Hit, KnowledgeBase
+from knowledge.updates import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +50,6 @@ MAX_PENDING = 32
 
 # One hit as it crosses the pipe: (step number, passage, tips, score, matched terms, tip passage).
 PackedHit = tuple[int, str, tuple[str, ...], float, tuple[str, ...], str]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to load the knowledge base the bot serves (see knowledge.updates.open_knowledge)."""
-
-    index_path: Path
-    corpus_dir: Path | None
-    taught: Mapping[str, Sequence[str]] = field(default_factory=dict)
-
-    def as_tuple(self) -> tuple[str, str | None, dict[str, list[str]]]:
-        """Plain values for the pipe: the worker runs this module as ``__main__``, where
-        this class is another class, so an instance would not unpickle as itself."""
-        corpus = str(self.corpus_dir) if self.corpus_dir is not None else None
-        return str(self.index_path), corpus, {k: list(v) for k, v in self.taught.items()}
 
 
 # -- both ends ---------------------------------------------------------------------------------
@@ -248,7 +231,7 @@ class SearchWorker:
         assert process.stdin is not None and process.stdout is not None
         served = False
         try:
-            process.stdin.write(frame(recipe.as_tuple()))
+            process.stdin.write(frame(recipe.to_json()))
             ready = await asyncio.wait_for(read_frame(process.stdout), START_TIMEOUT)
             if not isinstance(ready, str):
                 log.warning("the search worker could not load the index: %s", ready)
@@ -305,16 +288,12 @@ def read_frame_blocking(stream: BinaryIO) -> Any:
 def serve_forever(requests: BinaryIO, replies: BinaryIO) -> int:
     """Load the index the recipe names, say which it is, then answer until input ends."""
     from knowledge.base import StaleIndexError
-    from knowledge.updates import open_knowledge
 
     recipe = read_frame_blocking(requests)
     if recipe is None:
         return 0
-    index_path, corpus_dir, taught = recipe
     try:
-        kb = open_knowledge(
-            Path(index_path), Path(corpus_dir) if corpus_dir else None, taught, build=False
-        )
+        kb = Recipe.from_json(recipe).open(build=False)
     except (StaleIndexError, OSError, ValueError) as error:
         replies.write(frame(("not loaded", str(error))))
         replies.flush()

@@ -1,25 +1,21 @@
 """Build the index in a process of its own.
 
-``python -m knowledge.rebuild`` reads what to build as JSON on stdin (the index path, the
-managed corpus directory, the taught questions) and builds it if it is out of date,
-exactly as ``knowledge.updates.open_knowledge`` would. The bot runs it after /teach or an
+``python -m knowledge.rebuild`` reads what to build on stdin (a ``knowledge.updates.Recipe``
+as JSON: the index path, the managed corpus directory, the taught questions) and builds
+it if it is out of date, exactly as the bot's own load would. The bot runs it after /teach or an
 SOP update: the build is ten seconds or so of pure-Python work, which in a thread of the
 bot would hold the GIL its event loop needs to answer everyone else.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
-from knowledge.updates import open_knowledge
+from knowledge.updates import Recipe
 
 
 def main() -> int:
-    recipe = json.loads(sys.stdin.read())
-    corpus = recipe.get("corpus")
-    open_knowledge(Path(recipe["index"]), Path(corpus) if corpus else None, recipe["taught"])
+    Recipe.from_json(sys.stdin.read()).open()
     return 0
 
 

@@ -13,12 +13,13 @@ sees either the old version or the new one, never half of each.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.base import KnowledgeBase
@@ -227,6 +228,37 @@ class ManagedCorpus:
         for version in (self.root / VERSIONS).iterdir():
             if version.resolve() not in keep:
                 shutil.rmtree(version, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What ``open_knowledge`` needs to load one knowledge base, as plain data, so another
+    process (the bot's search worker, an index build) can load or build the same one."""
+
+    index_path: Path
+    corpus_dir: Path | None
+    taught: Mapping[str, Sequence[str]] = field(default_factory=dict)  # by step id
+
+    def open(self, build: bool = True) -> KnowledgeBase:
+        taught: dict[AlternateKey, Sequence[str]] = dict(self.taught.items())
+        return open_knowledge(self.index_path, self.corpus_dir, taught, build=build)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "index": str(self.index_path),
+                "corpus": str(self.corpus_dir) if self.corpus_dir is not None else None,
+                "taught": {key: list(questions) for key, questions in self.taught.items()},
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Recipe:
+        data = json.loads(text)
+        corpus = data.get("corpus")
+        taught = {str(key): tuple(questions) for key, questions in data["taught"].items()}
+        return cls(Path(data["index"]), Path(corpus) if corpus else None, taught)
 
 
 def open_knowledge(

@@ -15,9 +15,10 @@ import pytest
 from bot import learning, render, search_worker
 from bot.config import Settings
 from bot.context import ANSWER_LIMIT
-from bot.search_worker import Recipe, SearchWorker
+from bot.search_worker import SearchWorker
 from bot.storage import Storage
 from knowledge import Answer, KnowledgeBase
+from knowledge.updates import Recipe
 from tests.bot.botcalls import only
 from tests.bot.conftest import Chat, run_chat, until
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from knowledge import KnowledgeBase
+from knowledge.base import StaleIndexError
 from knowledge.evaluate import confident_share, read_lines
+from knowledge.updates import Recipe
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 
@@ -123,3 +125,17 @@ def test_ask_alternate_questions_find_their_step(tmp_path) -> None:
     assert (step.role, step.label) == ("門市保全", "9、送別客戶")
     assert "阿伯要走啦我講咩好" in step.alternates
     assert any("does not exist" in lint.message for lint in kb.lints)
+
+
+def test_a_recipe_reopens_the_same_knowledge_base_from_plain_data(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    """The search worker and the index build load the bot's knowledge base from a recipe
+    sent as JSON; it must name the very same index, and never rebuild when told not to."""
+    recipe = Recipe(kb.index_path, tmp_path / "no-corpus-yet")
+    again = Recipe.from_json(recipe.to_json())
+    assert again == recipe
+    assert again.open(build=False).fingerprint == kb.fingerprint
+    taught = Recipe(kb.index_path, None, {kb.steps[0].id: ["一句沒教過的問題"]})
+    with pytest.raises(StaleIndexError):
+        Recipe.from_json(taught.to_json()).open(build=False)
