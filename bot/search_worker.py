@@ -14,7 +14,10 @@ fingerprint. Whenever the worker is not there (still loading, crashed, being rep
 after an SOP update, slow to answer) the bot searches on its event loop as before, so a
 worker problem costs speed, never an answer.
 
-Frames on the pipes are a 4-byte length and a pickle; both ends are this module.
+The pipes are asyncio's own, so a reply is read on the event loop itself; the standard
+library's ProcessPoolExecutor hands results back through a helper thread, which under the
+GIL waits for the busy loop. Frames are a 4-byte length and a pickle; both ends are this
+module.
 """
 
 from __future__ import annotations
