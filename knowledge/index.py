@@ -76,15 +76,15 @@ class IndexedPassage:
 class Postings:
     """An inverted index over one kind of unit, with each unit's BM25 share precomputed.
 
-    A term's postings hold its units and their idf × saturated tf, worked out once at load
-    as numpy arrays, so scoring a question is one vectorised multiply-add per term instead
-    of a Python loop over thousands of (unit, share) pairs.
+    Every term's postings sit in two flat numpy arrays (its units, and their idf ×
+    saturated tf), one run of them per term, worked out at load in a few vectorised
+    operations; scoring a question is one multiply-add per query term on its run.
     """
 
     units: int = 0
-    postings: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]] = field(
-        default_factory=dict
-    )
+    unit_numbers: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    shares: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    runs: dict[str, tuple[int, int]] = field(default_factory=dict)  # term → [start, end)
     idf: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -97,26 +97,32 @@ class Postings:
                 raw[term].append((unit_no, tf))
         total = max(len(units), 1)
         average = (sum(lengths) / total) or 1.0
-        norms = [k1 * (1 - b + b * length / average) for length in lengths]
-        index = cls(units=len(units))
-        for term, hits in raw.items():
-            idf = math.log(1 + (total - len(hits) + 0.5) / (len(hits) + 0.5))
-            index.idf[term] = idf
-            top = idf * (k1 + 1)
-            index.postings[term] = (
-                np.array([unit for unit, _ in hits], dtype=np.intp),
-                np.array([top * tf / (tf + norms[unit]) for unit, tf in hits], dtype=np.float64),
-            )
-        return index
+        norms = np.array([k1 * (1 - b + b * length / average) for length in lengths])
+        sizes = [len(hits) for hits in raw.values()]
+        idfs = [math.log(1 + (total - n + 0.5) / (n + 0.5)) for n in sizes]
+        unit_numbers = np.array([u for hits in raw.values() for u, _ in hits], dtype=np.intp)
+        tfs = np.array([tf for hits in raw.values() for _, tf in hits], dtype=np.float64)
+        tops = np.repeat(np.array(idfs) * (k1 + 1), sizes)
+        ends = np.cumsum(sizes).tolist()
+        return cls(
+            units=len(units),
+            unit_numbers=unit_numbers,
+            shares=tops * tfs / (tfs + norms[unit_numbers]),
+            runs={
+                term: (end - size, end) for term, size, end in zip(raw, sizes, ends, strict=True)
+            },
+            idf=dict(zip(raw, idfs, strict=True)),
+        )
 
     def score(self, weights: Mapping[str, float]) -> npt.NDArray[np.float64]:
         """BM25 of every unit for the weighted query terms (0 where none occurs)."""
         scores = np.zeros(self.units, dtype=np.float64)
         for term, weight in weights.items():
-            found = self.postings.get(term)
-            if found is not None:
-                units, shares = found
-                scores[units] += weight * shares  # a term's units are distinct
+            run = self.runs.get(term)
+            if run is not None:
+                start, end = run
+                # A term's units are distinct, so fancy-index addition is safe.
+                scores[self.unit_numbers[start:end]] += weight * self.shares[start:end]
         return scores
 
 
