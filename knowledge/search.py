@@ -490,15 +490,17 @@ class Searcher:
         # Then the leaders again, by how much of the question each explains: a step that
         # matches one word many times loses to one that accounts for the whole question.
         share = tuning.coverage_weight
-        final = sorted(
+        reranked = [
             (
                 float(scores[step_no]) * (1 - share + share * self.step_coverage(query, step_no)),
                 int(step_no),
             )
             for step_no in ranked
-        )
-        final.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [self.hit(query, step_no, score, passage_scores) for score, step_no in final[:limit]]
+        ]
+        reranked.sort(key=lambda pair: (-pair[0], pair[1]))  # ties in step order, as above
+        return [
+            self.hit(query, step_no, score, passage_scores) for score, step_no in reranked[:limit]
+        ]
 
     def hit(
         self, query: Query, step_no: int, score: float, passage_scores: npt.NDArray[np.float64]
