@@ -192,12 +192,19 @@ def parse_search_worker(text: str, cpus: int | None = None) -> bool:
     ``on`` or ``off``."""
     value = text.lower()
     if value == "auto":
-        return (cpus if cpus is not None else os.cpu_count() or 1) >= 2
+        return (cpus if cpus is not None else usable_cpus()) >= 2
     if value in SEARCH_WORKER_ON:
         return True
     if value in SEARCH_WORKER_OFF:
         return False
     raise ConfigError(f"SOPBOT_SEARCH_WORKER must be auto, on or off, not {text!r}.")
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def parse_port(text: str) -> int:
