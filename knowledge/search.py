@@ -18,6 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -123,6 +124,20 @@ class Query:
     @property
     def is_empty(self) -> bool:
         return not self.words and not self.grams
+
+    @cached_property
+    def content(self) -> frozenset[int]:
+        """Where the question has something to explain: letters and digits, not stop words.
+
+        Read once the question is fully read (coverage asks for it per candidate step)."""
+        return frozenset(
+            i for i, char in enumerate(self.folded) if char.isalnum() and i not in self.neutral
+        )
+
+    @cached_property
+    def sources(self) -> tuple[tuple[str, tuple[str, ...], list[tuple[int, int]]], ...]:
+        """Each term with its character pairs and the places it came from."""
+        return tuple((term, tuple(bigrams(term)), spans) for term, spans in self.spans.items())
 
 
 class Searcher:
@@ -566,14 +581,11 @@ class Searcher:
         """:meth:`coverage` of the step numbered ``step_no``."""
         step_words = self.index.step_word_sets[step_no]
         step_grams = self.index.step_gram_sets[step_no]
-        content = {
-            i for i, char in enumerate(query.folded) if char.isalnum() and i not in query.neutral
-        }
+        content = query.content
         if not content:
             return 0.0
         explained: set[int] = set()
-        for term, spans in query.spans.items():
-            grams = bigrams(term)
+        for term, grams, spans in query.sources:
             if term in step_words or (grams and all(g in step_grams for g in grams)):
                 for start, end in spans:
                     explained.update(range(start, end))
