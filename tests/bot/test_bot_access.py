@@ -6,6 +6,7 @@ SOP text. The default test user (conftest) is staff in STORE; ADMIN is in SOPBOT
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -33,15 +34,9 @@ LINK_RE = re.compile(r"https://t\.me/sop_test_bot\?start=([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
-def settings(tmp_path: Path, index_path: Path) -> Settings:
+def settings(settings: Settings) -> Settings:
     """The conftest settings, with an admin configured."""
-    return Settings(
-        token=TOKEN,
-        api_url="http://offline.invalid/bot",
-        db_path=tmp_path / "sopbot.db",
-        index_path=index_path,
-        admin_ids=frozenset({ADMIN}),
-    )
+    return dataclasses.replace(settings, admin_ids=frozenset({ADMIN}))
 
 
 @pytest.fixture
