@@ -100,7 +100,7 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
         kb = await asyncio.to_thread(recipe.open)
         data.contents = Contents.from_steps(kb.steps)
         data.kb = kb
-        start_search_worker(data, taught)  # the old one's answers no longer fit
+        start_search_worker(data, recipe)  # the old one's answers no longer fit
         log.info("swapped in %d steps (%.1fs)", len(kb.steps), time.perf_counter() - started)
         return kb
 
@@ -136,12 +136,13 @@ async def build_in_child(recipe: Recipe) -> None:
         log.warning("building the index in a child process failed: %s", last[0])
 
 
-def start_search_worker(data: BotData, taught: dict[str, list[str]] | None = None) -> None:
-    """(Re)start the search worker on the knowledge base now served, if there is one."""
+def start_search_worker(data: BotData, recipe: Recipe | None = None) -> None:
+    """(Re)start the search worker on the knowledge base now served (``recipe``: how it
+    was loaded, when the caller has it at hand), if there is a worker."""
     if data.search_worker is None:
         return
-    taught = data.storage.taught() if taught is None else taught
-    recipe = Recipe(data.kb.index_path, data.settings.corpus_dir, taught)
+    if recipe is None:
+        recipe = Recipe(data.kb.index_path, data.settings.corpus_dir, data.storage.taught())
     data.search_worker.start(recipe)
 
 
