@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot import briefings as brief
 from bot.i18n import label
 from knowledge.corpus import load_catalog
-from knowledge.model import Answer, Hit, Step
+from knowledge.model import SHORT_TIP, Answer, Hit, Step
 from knowledge.normalize import EN, to_script, to_simplified
 from knowledge.smalltalk import KINDS as SMALL_TALK
 
@@ -28,7 +28,6 @@ SEPARATOR = " › "
 PASSAGE_LIMIT = 380
 TIP_LIMIT = 220
 DOUBT_LIMIT = 160
-SHORT_TIP = 90
 TELEGRAM_LIMIT = 4096
 SENTENCE_END_RE = re.compile(r"[。；;！？!?]")
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.model import Hit
+from knowledge.model import SHORT_TIP, Hit
 from knowledge.normalize import to_simplified
 
 NOISE_RE = re.compile(r"[\W_]+")
@@ -45,22 +45,49 @@ def read_questions(path: Path) -> list[Question]:
     return questions
 
 
+OFF_TOPIC = "NONE"
+
+
 def answers(hit: Hit, question: Question) -> bool:
     haystack = squash(hit.step.text + hit.passage + "".join(hit.step.tips))
     return any(squash(snippet) in haystack for snippet in question.snippets)
 
 
+def shown(hit: Hit) -> str:
+    """What the first reply shows of a hit: the step's heading, the matching sentences and
+    the best tip (bot/render.py's card, before shortening)."""
+    tip = ""
+    if hit.tip_passage:
+        tip = hit.tips[0] if hit.tips and len(hit.tips[0]) <= SHORT_TIP else hit.tip_passage
+    return hit.step.title + hit.passage + tip
+
+
+def answers_in_reply(hit: Hit, question: Question) -> bool:
+    """Whether the answering sentence or tip is in the first reply itself."""
+    haystack = squash(shown(hit))
+    return any(squash(snippet) in haystack for snippet in question.snippets)
+
+
 @dataclass
 class Report:
+    """How the search did on a question set; off-topic questions (``NONE``) apart."""
+
     total: int = 0
     top1: int = 0
     top3: int = 0
+    reply1: int = 0  # right first, and the answering text in the first reply
     by_lang: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     misses: list[tuple[Question, list[Hit]]] = field(default_factory=list)
     confident_right: int = 0
     confident_wrong: int = 0
+    off_topic: int = 0
+    off_topic_confident: int = 0
 
     def add(self, question: Question, hits: list[Hit], confident: bool = False) -> None:
+        if question.snippets == (OFF_TOPIC,):
+            self.off_topic += 1
+            self.off_topic_confident += confident
+            return
         rank = next((i for i, hit in enumerate(hits) if answers(hit, question)), None)
         self.total += 1
         if confident:
@@ -73,28 +100,70 @@ class Report:
         if rank == 0:
             self.top1 += 1
             counts[1] += 1
+            self.reply1 += answers_in_reply(hits[0], question)
         if rank is not None and rank < 3:
             self.top3 += 1
             counts[2] += 1
         if rank != 0:
             self.misses.append((question, hits))
 
+    @staticmethod
+    def share(part: int, whole: int) -> float:
+        return part / whole if whole else 0.0
+
     @property
     def top1_rate(self) -> float:
-        return self.top1 / self.total if self.total else 0.0
+        return self.share(self.top1, self.total)
 
     @property
     def top3_rate(self) -> float:
-        return self.top3 / self.total if self.total else 0.0
+        return self.share(self.top3, self.total)
+
+    @property
+    def reply1_rate(self) -> float:
+        return self.share(self.reply1, self.total)
+
+    def lang_top1(self, lang: str) -> float:
+        n, one, _ = self.by_lang.get(lang, (0, 0, 0))
+        return self.share(one, n)
+
+    @property
+    def confident_right_rate(self) -> float:
+        """The share of right answers given with confidence."""
+        return self.share(self.confident_right, self.top1)
+
+    @property
+    def confident_wrong_rate(self) -> float:
+        """The share of wrong answers given with confidence."""
+        return self.share(self.confident_wrong, self.total - self.top1)
+
+    @property
+    def off_topic_rate(self) -> float:
+        """The share of off-topic questions answered with confidence."""
+        return self.share(self.off_topic_confident, self.off_topic)
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "n": self.total,
+            "top1": self.top1_rate,
+            "top3": self.top3_rate,
+            "en_top1": self.lang_top1("en"),
+            "reply1": self.reply1_rate,
+            "conf_right": self.confident_right_rate,
+            "conf_wrong": self.confident_wrong_rate,
+            "off_topic": self.off_topic_rate,
+        }
 
     def summary(self) -> str:
         parts = [f"top-1 {self.top1_rate:.1%} top-3 {self.top3_rate:.1%} (n={self.total})"]
+        parts.append(f"reply@1 {self.reply1_rate:.1%}")
         if self.top1:
-            wrong = self.total - self.top1
             parts.append(
-                f"confident: {self.confident_right / self.top1:.0%} of right answers, "
-                f"{self.confident_wrong / wrong if wrong else 0:.0%} of wrong ones"
+                f"confident: {self.confident_right_rate:.0%} of right answers, "
+                f"{self.confident_wrong_rate:.0%} of wrong ones"
             )
+        if self.off_topic:
+            parts.append(f"off-topic confident {self.off_topic_rate:.0%} of {self.off_topic}")
         for lang, (n, one, three) in sorted(self.by_lang.items()):
             parts.append(f"{lang}: {one / n:.0%}/{three / n:.0%} of {n}")
         return "; ".join(parts)

@@ -99,6 +99,10 @@ class Passage:
     text: str
 
 
+# A tip this short is shown whole in the first reply; a longer one by its matching sentences.
+SHORT_TIP = 90
+
+
 @dataclass(frozen=True)
 class Hit:
     """A step that answers a question, with the sentences that matched.
