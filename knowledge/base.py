@@ -134,6 +134,7 @@ class KnowledgeBase:
             catalog.roles,
             catalog.home_documents(),
             catalog.specialists,
+            scope=frozenset(catalog.files),
         )
         # The index is a few million long-lived objects; left to the garbage collector,
         # every full collection walks them all and stalls answers for 100 ms or more.
@@ -220,7 +221,9 @@ class KnowledgeBase:
 
 def lexicon_words(lexicon: Lexicon) -> list[str]:
     """Words the lexicon knows, so questions using them segment well."""
-    words = [word for word, _ in lexicon.user_words]
+    # Stop words too: a question's 多久 or 怎麼辦 must stay one (neutral) word, not
+    # become characters that look like content.
+    words = [word for word, _ in lexicon.user_words] + sorted(lexicon.stopwords)
     for synonym in lexicon.synonyms:
         words += [*synonym.terms, *synonym.variants]
     for gloss in lexicon.glossary:

@@ -31,6 +31,7 @@ from knowledge.segment import Segmenter, bigrams, discover_words, write_dictiona
 
 INDEX_VERSION = "2"
 SENTENCE_RE = re.compile(r"[^。；;！!？?]+[。；;！!？?]?")
+CJK_CHAR_RE = re.compile(r"[\u3400-\u9fff]")
 DIGIT_RE = re.compile(r"\d|[一二三兩两五十百]+(?:米|分鐘|分钟|張|张|天|小時|小时|次|人)")
 
 
@@ -315,7 +316,7 @@ def build_index(
         ),
         pk="term",
     )
-    words = set(vocabulary)
+    words = resources.CorpusWords(vocabulary, corpus_text)
     general = resources.expansions(words)
     table("expansions").create({"variant": str, "term": str, "weight": float, "kind": str})
     table("expansions").insert_all(
@@ -404,7 +405,8 @@ def load_index(path: Path) -> Index:
                 IndexedPassage(
                     passage,
                     passage_words,
-                    Counter(bigrams(folded)),
+                    # Character pairs, and single characters for words that share one.
+                    Counter(bigrams(folded)) + Counter(CJK_CHAR_RE.findall(folded)),
                     bool(DIGIT_RE.search(folded)),
                 )
             )

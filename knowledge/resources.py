@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,6 +44,7 @@ LARGEST_GROUP = 16
 # English definitions longer than this are explanations, not translations.
 LONGEST_DEFINITION = 4
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
+CJK_RE_RUN = re.compile(r"[\u3400-\u9fff]+")
 PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 DEFINITION_NOISE_RE = re.compile(
     r"^(?:cl:|variant of|old variant|see |surname |abbr\.|lit\.|fig\.|also written|used in|"
@@ -172,12 +173,12 @@ def cantonese_characters(directory: Path = GENERAL_DIR) -> frozenset[str]:
     return frozenset(c for c in spoken - written if CJK_RE.match(c))
 
 
-def expansions(vocabulary: set[str], directory: Path = GENERAL_DIR) -> list[Expansion]:
+def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> list[Expansion]:
     """Every general staff word → corpus word pair this corpus can use.
 
-    ``vocabulary`` is the corpus's index words (folded). A pair is kept only when its
-    target is one of them, and a staff word that is itself a corpus word counts less
-    toward another (it already matches as it is).
+    ``vocabulary`` holds what the corpus has (folded): its index words, and the pieces of
+    its text a word can match through its character pairs. A pair is kept only when its
+    target is there.
     """
     best: dict[tuple[str, str], Expansion] = {}
 
@@ -206,7 +207,9 @@ def expansions(vocabulary: set[str], directory: Path = GENERAL_DIR) -> list[Expa
     return sorted(best.values(), key=lambda e: (e.variant, e.term))
 
 
-def english_senses(vocabulary: set[str], directory: Path = GENERAL_DIR) -> list[EnglishSense]:
+def english_senses(
+    vocabulary: Container[str], directory: Path = GENERAL_DIR
+) -> list[EnglishSense]:
     """English phrase → corpus word, from CC-CEDICT and the general supplement.
 
     A phrase that stands for several corpus words shares its weight among them, so a
@@ -231,6 +234,25 @@ def english_senses(vocabulary: set[str], directory: Path = GENERAL_DIR) -> list[
     return senses
 
 
-def words_to_keep(found: Iterable[Expansion]) -> list[str]:
-    """Staff words the segmenter must keep whole so a question can name them."""
-    return sorted({e.variant for e in found if len(e.variant) >= 2})
+def words_to_keep(found: Iterable[Expansion], directory: Path = GENERAL_DIR) -> list[str]:
+    """Staff words the segmenter must keep whole so a question can name them: those that
+    lead somewhere in this corpus, and every word of the hand tables."""
+    table = {w for variant, words, _ in hand_tables(directory) for w in (variant, *words)}
+    return sorted({e.variant for e in found} | set(fold_all(sorted(table))))
+
+
+class CorpusWords(Container[str]):
+    """What a corpus has for an expansion to lead to: its index words, and any run of two
+    to six characters of its text (a word the segmenter did not cut out alone, such as 收據
+    inside 收據打印, still matches through its character pairs)."""
+
+    def __init__(self, words: Iterable[str], texts: Iterable[str]) -> None:
+        self.words = set(words)
+        self.pieces: set[str] = set()
+        for text in texts:
+            for run in CJK_RE_RUN.findall(text):
+                for size in range(2, 7):
+                    self.pieces.update(run[i : i + size] for i in range(len(run) - size + 1))
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.words or word in self.pieces

@@ -74,6 +74,8 @@ class Tuning:
     loose_typo_weight: float = 0.5
     single_char_weight: float = 0.4
     gram_weight: float = 0.3
+    # Single characters: 錄影 and 錄製, 斷掉 and 中斷 share one; worth a little on their own.
+    char_weight: float = 0.2
     min_gram_idf: float = 3.0
     step_weight: float = 0.5
     title_weight: float = 1.0
@@ -352,6 +354,9 @@ class Searcher:
             single_cjk = len(word) == 1 and CJK_RUN_RE.fullmatch(word)
             weight = self.tuning.single_char_weight if single_cjk else 1.0
             query.add(normal_form(word), weight, (start, end))
+        for char in folded:
+            if CJK_RUN_RE.fullmatch(char) and char not in self.lexicon.stopwords:
+                query.grams[char] = max(query.grams.get(char, 0.0), self.tuning.char_weight)
         for run in CJK_RUN_RE.findall(folded):
             for gram in bigrams(run):
                 if not all(char in self.lexicon.stopwords for char in gram):

@@ -116,6 +116,8 @@ MIN_WORD_COUNT = 3
 MIN_COHESION = 30.0
 MIN_FREEDOM = 0.9
 LONGEST_NEW_WORD = 6
+# jieba's dictionary words this frequent are kept for questions (about 46,000 of them).
+COMMON_WORD_FREQ = 50
 
 
 def _entropy(counts: Counter[str]) -> float:
@@ -202,7 +204,10 @@ def write_dictionary(
         for raw in full:
             word, freq, *tag = raw.decode("utf-8").split()
             total += int(freq)
-            if word in pieces:
+            # Common words too, though the corpus lacks them: a question's 一半 or 斷掉
+            # is then one word the corpus does not have, not characters that look like
+            # content (一, 半) and match anything.
+            if word in pieces or (len(word) >= 2 and int(freq) >= COMMON_WORD_FREQ):
                 kept.append((word, int(freq), tag[0] if tag else ""))
     known = {word for word, _, _ in kept}
     kept += [(word, freq, "") for word, freq in (new_words or {}).items() if word not in known]
