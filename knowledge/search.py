@@ -249,6 +249,11 @@ class Searcher:
             else np.zeros(0, dtype=bool)
         )
         self.step_numbers = {id(step): number for number, step in enumerate(index.steps)}
+        # Words of the SOPs' own text (not of indexed staff questions): a staff word one of
+        # them uses already matches as it is, so what it stands for counts less.
+        self.sop_words = frozenset(
+            word for p in index.passages if p.passage.kind != "alternate" for word in p.words
+        )
         self.prepare_ranking()
         # Each step's body and tip sentences (not its title or alternate questions).
         self.step_sentences = [
@@ -374,7 +379,7 @@ class Searcher:
         A variant the SOP itself also uses (總結 for 總結撰寫) already matches as it
         is, so what it adds counts for less: it is a hint, not a translation.
         """
-        known = self.index.passage_words.idf
+        known = self.sop_words
         for row, spans in self.variant_spans(query).items():
             weight = self.tuning.synonym_weight
             if all(query.folded[a:b] in known for a, b in spans):
@@ -390,7 +395,7 @@ class Searcher:
         question; the thesaurus's only as whole words, since its words are common ones
         that also occur inside others. A variant the corpus itself uses counts less.
         """
-        known = self.index.passage_words.idf
+        known = self.sop_words
         text = query.folded
         found: dict[str, list[tuple[int, int]]] = defaultdict(list)
         longest = self.longest_general_from
@@ -612,6 +617,10 @@ class Searcher:
         for name in query.roles:
             if name in self.role_masks:
                 named |= self.role_masks[name]
+        if named.any() and self.partial_scope:
+            # Role cues belong to the catalog's document: they pick a role there, and
+            # leave the documents beside it where they stand.
+            named |= ~self.scope_mask
         preferred_role = fold(role) if role else None
         preferred = self.role_masks.get(preferred_role, named) if preferred_role else named
         role_factors = np.where(
