@@ -30,7 +30,7 @@ ROW_ID = r"([0-9]{1,12})"
 CONFIRM = re.compile(rf"adm:(ok|no):{ROW_ID}\Z")  # ✅ / ✖ on a /grant or /revoke: its row
 WITHDRAW = re.compile(rf"inv:x:{ROW_ID}\Z")  # 🚫 on an /invite link: withdraw invite n
 
-PATTERNS = (FULL, MORE, VOTE, SEE, EXAMPLE, DOCUMENTS, DOCUMENT, SECTION, READ, ROLE)
+PATTERNS: tuple[re.Pattern[str], ...] = (FULL, MORE, VOTE, SEE, EXAMPLE, DOCUMENTS, DOCUMENT, SECTION, READ, ROLE)
 PATTERNS += (CONFIRM, WITHDRAW)  # people and invites (bot/handlers/admin.py)
 # Briefings (bot/handlers/briefings.py): n is a briefing's (or a schedule's) row id.
 BRIEF_ID = r"([0-9]{1,9})"

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from bot import render
+from bot.config import Settings
 
 # A question longer than this is cut before it is read at all (the search reads less).
 INPUT_LIMIT = 20_000
@@ -25,19 +26,17 @@ def open_knowledge(index: Path | None, corpus_dir: Path | None = None, db: Path 
     from bot.storage import Storage
     from knowledge.updates import open_knowledge as open_served
 
-    corpus_dir = corpus_dir or setting_path("SOPBOT_CORPUS_DIR", "var/corpus")
-    db = db or setting_path("SOPBOT_DB", "var/sopbot.db")
-    return open_served(index, corpus_dir, Storage.read_taught(db))
+    corpus_dir = corpus_dir or paths().corpus_dir
+    db = db or paths().db_path
+    return open_served(index, corpus_dir, dict(Storage.read_taught(db).items()))
 
 
-def setting_path(name: str, default: str) -> Path:
-    """A path setting from the environment or .env, as `sopbot run` reads it."""
+def paths() -> Settings:
+    """Where the database and the SOPs are, as `sopbot run` reads it (the environment,
+    then .env), even when other settings are invalid."""
     import os
 
-    from dotenv import dotenv_values
-
-    value = os.environ.get(name) or dotenv_values(".env").get(name) or default
-    return Path(value.strip())
+    return Settings.paths_from_env(os.environ)
 
 
 def answer_record(kb, question: str) -> dict[str, object]:
@@ -145,7 +144,7 @@ def run() -> None:
     """
     import os
 
-    from bot.config import ConfigError, Settings
+    from bot.config import ConfigError
 
     try:
         settings = Settings.from_env(os.environ)
@@ -288,7 +287,7 @@ def import_sop(file: Path, yes: bool, corpus_dir: Path | None, index: Path | Non
     """
     from knowledge.updates import ManagedCorpus, UpdateError
 
-    corpus = ManagedCorpus(corpus_dir or setting_path("SOPBOT_CORPUS_DIR", "var/corpus"))
+    corpus = ManagedCorpus(corpus_dir or paths().corpus_dir)
     try:
         proposal = corpus.propose(file.name, file.read_bytes())
     except UpdateError as error:
@@ -316,7 +315,7 @@ def rollback(corpus_dir: Path | None, index: Path | None) -> None:
     """Go back to the SOP version before the last import (again: forward)."""
     from knowledge.updates import ManagedCorpus, UpdateError
 
-    corpus = ManagedCorpus(corpus_dir or setting_path("SOPBOT_CORPUS_DIR", "var/corpus"))
+    corpus = ManagedCorpus(corpus_dir or paths().corpus_dir)
     try:
         corpus.rollback()
     except UpdateError as error:

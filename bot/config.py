@@ -52,7 +52,8 @@ class ConfigError(ValueError):
 class Settings:
     """Everything the bot reads from its environment."""
 
-    token: str
+    # Secrets stay out of repr(), so a logged or printed Settings leaks neither.
+    token: str = field(repr=False)
     api_url: str = DEFAULT_API_URL
     db_path: Path = DEFAULT_DB
     index_path: Path | None = None
@@ -62,7 +63,7 @@ class Settings:
     webhook_url: str = ""
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
-    webhook_secret: str = ""
+    webhook_secret: str = field(default="", repr=False)
     brief_reminder_hours: float = DEFAULT_BRIEF_REMINDER_HOURS
     corpus_dir: Path = DEFAULT_CORPUS_DIR
     log_days: int = DEFAULT_LOG_DAYS
@@ -90,12 +91,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> Settings:
         """Read the settings; raise :class:`ConfigError` saying what to fix."""
-        values = {
-            key: value
-            for key, value in (dotenv_values(env_file) if env_file else {}).items()
-            if value is not None
-        }
-        values.update({key: value for key, value in environ.items() if value != ""})
+        values = read_values(environ, env_file)
 
         def get(key: str, default: str = "") -> str:
             return values.get(key, default).strip()
@@ -138,6 +134,43 @@ class Settings:
             log_days=parse_log_days(get("SOPBOT_LOG_DAYS", str(DEFAULT_LOG_DAYS))),
             search_worker=parse_search_worker(get("SOPBOT_SEARCH_WORKER", "auto")),
         )
+
+
+    @classmethod
+    def paths_from_env(
+        cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Where things are, even when the settings are invalid (no token, say): for the
+        commands that work without Telegram (doctor, backup, import, rollback)."""
+        values = read_values(environ, env_file)
+
+        def get(key: str, default: str = "") -> str:
+            return values.get(key, "").strip() or default
+
+        index = get("SOPBOT_INDEX")
+        try:
+            search_worker = parse_search_worker(get("SOPBOT_SEARCH_WORKER", "auto"))
+        except ConfigError:  # the settings check reports it
+            search_worker = False
+        return cls(
+            token="",
+            api_url=get("TELEGRAM_API_URL", DEFAULT_API_URL),
+            db_path=Path(get("SOPBOT_DB") or DEFAULT_DB),
+            corpus_dir=Path(get("SOPBOT_CORPUS_DIR") or DEFAULT_CORPUS_DIR),
+            index_path=Path(index) if index else None,
+            search_worker=search_worker,
+        )
+
+
+def read_values(environ: Mapping[str, str], env_file: Path | None) -> dict[str, str]:
+    """The settings as text: the ``.env`` file's, overridden by the environment's non-empty ones."""
+    values = {
+        key: value
+        for key, value in (dotenv_values(env_file) if env_file else {}).items()
+        if value is not None
+    }
+    values.update({key: value for key, value in environ.items() if value != ""})
+    return values
 
 
 def parse_ids(text: str) -> frozenset[int]:

@@ -16,16 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dotenv import dotenv_values
-
-from bot.config import (
-    DEFAULT_API_URL,
-    DEFAULT_CORPUS_DIR,
-    DEFAULT_DB,
-    ConfigError,
-    Settings,
-    parse_search_worker,
-)
+from bot.config import ConfigError, Settings
 from bot.search_worker import SearchWorker
 from bot.storage import MIGRATIONS, Storage
 from knowledge import KnowledgeBase
@@ -131,31 +122,7 @@ def read_settings(environ: Mapping[str, str], env_file: Path | None) -> tuple[Se
     try:
         return Settings.from_env(environ, env_file), ""
     except ConfigError as error:
-        values = {
-            key: value
-            for key, value in (dotenv_values(env_file) if env_file else {}).items()
-            if value
-        }
-        values.update({key: value for key, value in environ.items() if value})
-        index = values.get("SOPBOT_INDEX", "").strip()
-        fallback = Settings(
-            token="",
-            api_url=values.get("TELEGRAM_API_URL", DEFAULT_API_URL).strip(),
-            db_path=Path(values.get("SOPBOT_DB", "").strip() or DEFAULT_DB),
-            corpus_dir=Path(values.get("SOPBOT_CORPUS_DIR", "").strip() or DEFAULT_CORPUS_DIR),
-            index_path=Path(index) if index else None,
-            search_worker=search_worker_or_off(values.get("SOPBOT_SEARCH_WORKER", "auto")),
-        )
-        return fallback, str(error).splitlines()[0]
-
-
-def search_worker_or_off(text: str) -> bool:
-    """SOPBOT_SEARCH_WORKER as the bot would read it; off when it is invalid (and the
-    settings check says so)."""
-    try:
-        return parse_search_worker(text)
-    except ConfigError:
-        return False
+        return Settings.paths_from_env(environ, env_file), str(error).splitlines()[0]
 
 
 def check_settings(problem: str) -> Check:

@@ -36,7 +36,7 @@ def usage(storage: Storage, kb: KnowledgeBase, days: int, zone: ZoneInfo) -> Usa
     today = datetime.fromisoformat(storage.clock()).astimezone(zone).date()
     per_day = Counter(datetime.fromisoformat(at).astimezone(zone).date() for at, *_ in rows)
     stores = Counter(store for _, store, *_ in rows)
-    steps = Counter(step_id for _, _, step_id, confidence, _ in rows if confidence == HIGH)
+    steps = Counter(step_id for _, _, step_id, confidence, _ in rows if confidence == HIGH and step_id)
     top = [(kb.step(step_id), n) for step_id, n in steps.most_common()]
     return Usage(
         days=days,

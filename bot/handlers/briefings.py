@@ -226,7 +226,8 @@ async def ask_time(update: Update, context: Context) -> None:
     context.bot_data.briefings.set_status(draft.id, brief.TIMING)
     await query.answer()
     zone = context.bot_data.settings.timezone.key
-    await query.message.reply_html(label(ui, "brief_ask_time", zone=zone))
+    # The draft's message may be too old for Telegram to hand back: send, do not reply.
+    await context.bot.send_message(query.message.chat.id, label(ui, "brief_ask_time", zone=zone))
 
 
 async def schedule_draft(update: Update, context: Context, draft: brief.Briefing) -> None:
@@ -300,16 +301,27 @@ async def send_note(
     """A note as staff get it, with its ✅ 已讀 button."""
     text = render.briefing_note(briefing, ui)
     markup = keyboards.briefing_read_keyboard(briefing.id, ui)
-    timeouts = {"read_timeout": timeout, "write_timeout": timeout}
     if briefing.note.kind == brief.PHOTO:
         return await bot.send_photo(
-            chat_id, briefing.note.file_id, caption=text, reply_markup=markup, **timeouts
+            chat_id,
+            briefing.note.file_id,
+            caption=text,
+            reply_markup=markup,
+            read_timeout=timeout,
+            write_timeout=timeout,
         )
     if briefing.note.kind == brief.DOCUMENT:
         return await bot.send_document(
-            chat_id, briefing.note.file_id, caption=text, reply_markup=markup, **timeouts
+            chat_id,
+            briefing.note.file_id,
+            caption=text,
+            reply_markup=markup,
+            read_timeout=timeout,
+            write_timeout=timeout,
         )
-    return await bot.send_message(chat_id, text, reply_markup=markup, **timeouts)
+    return await bot.send_message(
+        chat_id, text, reply_markup=markup, read_timeout=timeout, write_timeout=timeout
+    )
 
 
 # -- managing: /briefs, 🔁, ✖ schedule --------------------------------------------------

@@ -154,7 +154,8 @@ async def send_poll(
         [InputPollOption(option, text_parse_mode=None) for option in options],
         is_anonymous=False,
         type=Poll.QUIZ,
-        correct_option_ids=[question.correct],
+        # PTB types an option's index as a Literal of 0–11; a question has at most four.
+        correct_option_ids=[question.correct],  # type: ignore[list-item]
         explanation=explanation,
         open_period=open_period,
         question_parse_mode=None,
@@ -254,8 +255,9 @@ async def finish_quiz(context: Context, quiz_id: int) -> None:
     storage = context.bot_data.storage
     if not storage.end_quiz(quiz_id):
         return
-    if context.job_queue is not None:
-        for job in context.job_queue.get_jobs_by_name(quiz_job_name(quiz_id)):
+    job_queue = context.job_queue
+    if job_queue is not None:
+        for job in job_queue.get_jobs_by_name(quiz_job_name(quiz_id)):
             job.schedule_removal()
     quiz = storage.quiz(quiz_id)
     assert quiz is not None

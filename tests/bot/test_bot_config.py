@@ -154,3 +154,20 @@ def test_env_example_documents_every_setting() -> None:
     config_source = (Path(__file__).parents[2] / "bot" / "config.py").read_text(encoding="utf-8")
     assert all(f'"{name}"' in config_source for name in names)
     assert {name for name in names if f"{name}=" in example} == names
+
+
+def test_settings_keep_their_secrets_out_of_repr() -> None:
+    settings = Settings.from_env(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "SOPBOT_WEBHOOK_SECRET": "s3cret-_"}, env_file=None
+    )
+    shown = repr(settings)
+    assert TOKEN not in shown and "s3cret-_" not in shown
+    assert "db_path" in shown
+
+
+def test_paths_are_read_even_when_the_settings_are_invalid(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("SOPBOT_DB=/data/bot.db\nSOPBOT_SEARCH_WORKER=maybe\n", encoding="utf-8")
+    paths = Settings.paths_from_env({"SOPBOT_CORPUS_DIR": " /data/corpus "}, env_file)
+    assert (paths.db_path, paths.corpus_dir) == (Path("/data/bot.db"), Path("/data/corpus"))
+    assert paths.token == "" and not paths.search_worker
