@@ -27,6 +27,9 @@ class Step:
     body: tuple[str, ...]
     tips: tuple[str, ...] = ()
     alternates: tuple[str, ...] = ()
+    # Pictures the step shows, as the SOP file names them (a path beside the file, or the
+    # name of a picture embedded in a Word file); not part of the id.
+    pictures: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -52,7 +55,7 @@ class Step:
         return tuple(part for part in (self.doc, self.role, self.label) if part)
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "doc": self.doc,
             "role": self.role,
             "section": self.section,
@@ -60,6 +63,9 @@ class Step:
             "text": self.text,
             "tips": list(self.tips),
         }
+        if self.pictures:  # only then: the keys of a step without pictures stay as they were
+            data["pictures"] = list(self.pictures)
+        return data
 
 
 @dataclass
@@ -75,6 +81,8 @@ class StepDraft:
     line: int = 0
     body: list[str] = field(default_factory=list)
     tips: list[str] = field(default_factory=list)
+    pictures: list[str] = field(default_factory=list)
+    alternates: list[str] = field(default_factory=list)
 
     def freeze(self) -> Step:
         return Step(
@@ -86,6 +94,8 @@ class StepDraft:
             title=self.title,
             body=tuple(self.body),
             tips=tuple(self.tips),
+            alternates=tuple(self.alternates),
+            pictures=tuple(dict.fromkeys(self.pictures)),
         )
 
 
@@ -154,14 +164,24 @@ class Answer:
 
 @dataclass(frozen=True)
 class Lint:
-    """Something the parser had to guess or repair, with where it happened."""
+    """Something the parser had to guess or repair, with where it happened.
+
+    ``message`` is English for logs and the CLI; ``code`` and ``params`` let a reader's
+    language be used instead (``knowledge.messages.render_lint``). Older lints have no code.
+    """
 
     source: str
     line: int
     message: str
+    code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.message}"
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return dict(self.params)
 
 
 @dataclass(frozen=True)

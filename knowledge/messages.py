@@ -1,0 +1,182 @@
+"""What the readers of SOP files say, in each reader's language.
+
+A :class:`~knowledge.model.Lint` or a :class:`~knowledge.reading.SopFileError` carries a
+``code`` and ``params``; this module turns them into a sentence in traditional Chinese
+(``hant``), simplified Chinese (``hans``) or English (``en``). The English text is also
+the lint's ``message``, so logs and the CLI read the same without a catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from knowledge.model import Lint
+
+# code → (English, traditional, simplified); {name} fields come from the params.
+TEXTS: dict[str, tuple[str, str, str]] = {
+    # Guesses made while reading a file's structure.
+    "no_document_heading": (
+        "no '# document' heading: the document is named '{name}' after the {origin}",
+        "沒有「# 文件」標題：文件依{origin}命名為「{name}」",
+        "没有“# 文件”标题：文件依{origin}命名为“{name}”",
+    ),
+    "outside_step": (
+        "text outside a step; kept as a step of its own",
+        "步驟以外的文字，另成一個步驟",
+        "步骤以外的文字，另成一个步骤",
+    ),
+    "blocks_as_steps": (
+        "{count} list items, table rows and paragraphs read as steps (no step headings)",
+        "沒有步驟標題：{count} 個清單項目、表格列和段落當作步驟",
+        "没有步骤标题：{count} 个列表项、表格行和段落当作步骤",
+    ),
+    "titles_guessed": (
+        "{count} step titles taken from the step's first words",
+        "{count} 個步驟標題取自步驟的開頭文字",
+        "{count} 个步骤标题取自步骤的开头文字",
+    ),
+    "note_as_step": (
+        "a note or box with no step before it; kept as a step of its own",
+        "提示框前面沒有步驟，另成一個步驟",
+        "提示框前面没有步骤，另成一个步骤",
+    ),
+    "navigation_list": (
+        "a list of links to other pages kept as one step",
+        "連到其他頁面的連結清單，合成一個步驟",
+        "链接到其他页面的链接列表，合成一个步骤",
+    ),
+    "empty_heading": (
+        "an empty heading; ignored",
+        "空白標題，已略過",
+        "空白标题，已略过",
+    ),
+    "numbering_gap": (
+        "numbering jumps from {before} to {after}",
+        "編號由 {before} 跳到 {after}",
+        "编号由 {before} 跳到 {after}",
+    ),
+    "empty_step": (
+        "step '{label}' has no text",
+        "步驟「{label}」沒有內容",
+        "步骤“{label}”没有内容",
+    ),
+    "headings_by_size": (
+        "headings guessed from font size ({count} headings)",
+        "依字體大小判斷標題（{count} 個）",
+        "依字体大小判断标题（{count} 个）",
+    ),
+    "picture_missing": (
+        "picture '{picture}' is not beside the file; not kept",
+        "圖片「{picture}」不在檔案旁邊，未保留",
+        "图片“{picture}”不在文件旁边，未保留",
+    ),
+    "picture_outside": (
+        "picture '{picture}' points outside the SOP's folder; not kept",
+        "圖片「{picture}」指向 SOP 資料夾以外，未保留",
+        "图片“{picture}”指向 SOP 文件夹以外，未保留",
+    ),
+    "sheet_no_answer": (
+        "row {row} has a question but no answer; left out",
+        "第 {row} 列有問題沒有答案，未收錄",
+        "第 {row} 行有问题没有答案，未收录",
+    ),
+    "sheet_columns": (
+        "questions from column '{question}', answers from column '{answer}'",
+        "問題取自「{question}」欄，答案取自「{answer}」欄",
+        "问题取自“{question}”列，答案取自“{answer}”列",
+    ),
+    # Files that cannot be read at all (SopFileError).
+    "too_large": (
+        "{name} is {size} MB; an SOP file may be at most {limit} MB",
+        "{name} 有 {size} MB，SOP 檔案最多 {limit} MB",
+        "{name} 有 {size} MB，SOP 文件最多 {limit} MB",
+    ),
+    "not_utf8": (
+        "{name} is not UTF-8 text (line {line}); save it as UTF-8",
+        "{name} 不是 UTF-8 文字（第 {line} 行），請另存為 UTF-8",
+        "{name} 不是 UTF-8 文本（第 {line} 行），请另存为 UTF-8",
+    ),
+    "zip_bomb": (
+        "{name} unpacks to more than {limit} MB; it is not an ordinary document",
+        "{name} 解壓後超過 {limit} MB，不是一般文件",
+        "{name} 解压后超过 {limit} MB，不是一般文件",
+    ),
+    "broken_file": (
+        "{name} cannot be opened as {kind}: {detail}",
+        "{name} 無法當作 {kind} 開啟：{detail}",
+        "{name} 无法当作 {kind} 打开：{detail}",
+    ),
+    "encrypted_pdf": (
+        "{name} is protected by a password; save it without one and send it again",
+        "{name} 有密碼保護，請取消密碼後再傳一次",
+        "{name} 有密码保护，请取消密码后再发一次",
+    ),
+    "pdf_no_text": (
+        "{name} has no text (a scanned PDF?); export it as text or Word",
+        "{name} 沒有文字（掃描的 PDF？），請匯出成文字檔或 Word",
+        "{name} 没有文字（扫描的 PDF？），请导出成文本或 Word",
+    ),
+    "too_many": (
+        "{name} has more than {limit} {what}; split it into smaller files",
+        "{name} 的{what}超過 {limit} 個，請分成較小的檔案",
+        "{name} 的{what}超过 {limit} 个，请分成较小的文件",
+    ),
+    "picture_too_large": (
+        "picture '{picture}' in {name} is {size} MB; a picture may be at most {limit} MB",
+        "{name} 的圖片「{picture}」有 {size} MB，圖片最多 {limit} MB",
+        "{name} 的图片“{picture}”有 {size} MB，图片最多 {limit} MB",
+    ),
+    "unsafe_name": (
+        "{name} is not a plain file name",
+        "{name} 不是單純的檔名",
+        "{name} 不是单纯的文件名",
+    ),
+    "no_sheet_columns": (
+        "{name} has no question and answer columns (name them 'question' and 'answer')",
+        "{name} 找不到問題和答案欄（請把欄名寫成「問題」和「答案」）",
+        "{name} 找不到问题和答案列（请把列名写成“问题”和“答案”）",
+    ),
+    "unsupported": (
+        "{name}: {kind} files are not read; send .txt, .md, .docx, .pdf, .html, .xlsx or .csv",
+        "{name}：不支援 {kind} 檔案，請傳 .txt、.md、.docx、.pdf、.html、.xlsx 或 .csv",
+        "{name}：不支持 {kind} 文件，请发 .txt、.md、.docx、.pdf、.html、.xlsx 或 .csv",
+    ),
+}
+
+# Words that stand inside the sentences above ({what}, {origin}).
+WORDS: dict[str, tuple[str, str, str]] = {
+    "rows": ("rows", "列", "行"),
+    "headings": ("headings", "標題", "标题"),
+    "steps": ("steps", "步驟", "步骤"),
+    "pages": ("pages", "頁", "页"),
+    "front matter title": ("front matter title", "頁首資料的標題", "页首资料的标题"),
+    "file name": ("file name", "檔名", "文件名"),
+    "first heading": ("first heading", "第一個標題", "第一个标题"),
+}
+SCRIPTS = ("en", "hant", "hans")
+
+
+def render(code: str, params: Mapping[str, object], script: str = "en") -> str:
+    """The sentence for ``code`` in ``script`` ("en", "hant" or "hans")."""
+    texts = TEXTS.get(code)
+    if texts is None:
+        return ", ".join(f"{key}={value}" for key, value in params.items()) or code
+    column = SCRIPTS.index(script) if script in SCRIPTS else 0
+    values = {
+        key: WORDS[value][column] if isinstance(value, str) and value in WORDS else value
+        for key, value in params.items()
+    }
+    return texts[column].format(**values)
+
+
+def lint(source: str, line: int, code: str, **params: object) -> Lint:
+    """A lint whose message is the English sentence for ``code``."""
+    pairs = tuple((key, str(value)) for key, value in params.items())
+    return Lint(source, line, render(code, params), code=code, params=pairs)
+
+
+def render_lint(item: Lint, script: str = "en") -> str:
+    """A lint in the reader's language (its English message when it has no code)."""
+    if not item.code or script == "en":
+        return item.message
+    return render(item.code, item.parameters, script)
