@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from knowledge.corpus import (
@@ -32,6 +33,7 @@ from knowledge.index import (
 from knowledge.lexicon import LEXICON_DIR, Lexicon, load_lexicon
 from knowledge.model import Answer, Hit, Lint, ParsedSource, Step
 from knowledge.normalize import CJK_RE, LATIN_RE, clean, detect_script
+from knowledge.resources import english_shorthand
 from knowledge.search import MAX_QUERY_CHARS, Query, Searcher
 from knowledge.segment import Segmenter, cache_dir
 from knowledge.smalltalk import KINDS as SMALL_TALK_KINDS
@@ -101,6 +103,9 @@ class KnowledgeBase:
         questions = list(questions) if questions is not None else question_files()
         extra = {key: tuple(qs) for key, qs in (extra_alternates or {}).items() if qs}
         lexicon = load_lexicon(lexicon_dir)
+        # Chat shorthand (mgr, pls, b4) is general English, whatever the document.
+        shorthand = {**english_shorthand(lexicon_dir / "general"), **lexicon.english_shorthand}
+        lexicon = replace(lexicon, english_shorthand=shorthand)
         lexicon_files = sorted(p for p in lexicon_dir.rglob("*") if p.is_file())
         # The index depends on the code that parses and segments too, not just data.
         code = [Path(__file__).with_name(name) for name in INDEX_CODE]

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from knowledge import resources
 from knowledge.model import Lint, ParsedSource, Passage, Step
-from knowledge.normalize import fold
+from knowledge.normalize import fold, fold_characters
 from knowledge.segment import Segmenter, bigrams, discover_words, write_dictionary
 
 INDEX_VERSION = "2"
@@ -284,6 +284,10 @@ def build_index(
         for passage in passages_of(step_index, step):
             folded = fold(passage.text)
             words = segmenter.index_words(folded)
+            other = fold_characters(passage.text)
+            if other != folded:  # OpenCC changed a word: keep the document's own too
+                seen = set(words)
+                words += [w for w in segmenter.index_words(other) if w not in seen]
             vocabulary.update(set(words))
             rows.append(
                 {

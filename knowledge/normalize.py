@@ -42,9 +42,21 @@ def to_simplified(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """The matching form of ``text``: NFKC, lower case, simplified, mainland phrasing."""
+    """The matching form of ``text``: NFKC, lower case, simplified, mainland phrasing,
+    numbers in digits."""
     text = clean(unicodedata.normalize("NFKC", text)).lower()
-    return _converter("tw2sp").convert(text)
+    return numbers_as_digits(_converter("tw2sp").convert(text))
+
+
+def fold_characters(text: str) -> str:
+    """:func:`fold` character by character (``tw2s``), without OpenCC's phrase swaps.
+
+    Where the two differ, OpenCC changed a word, not only its characters (過載 → 重载,
+    數據機 → 调制解调器, 帳號 → 账号 where the mainland also writes 帐号): the search then
+    keeps both forms, so the word the document or the asker wrote is found either way.
+    """
+    text = clean(unicodedata.normalize("NFKC", text)).lower()
+    return numbers_as_digits(_converter("tw2s").convert(text))
 
 
 def fold_all(texts: list[str]) -> list[str]:
@@ -52,7 +64,58 @@ def fold_all(texts: list[str]) -> list[str]:
     if not texts:
         return []
     cleaned = [clean(unicodedata.normalize("NFKC", text)).lower() for text in texts]
-    return _converter("tw2sp").convert("\n".join(cleaned)).split("\n")
+    folded = _converter("tw2sp").convert("\n".join(cleaned))
+    return numbers_as_digits(folded).split("\n")
+
+
+NUMERAL_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+NUMERAL_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
+NUMERAL_UNITS = {"十": 10, "百": 100, "千": 1000}
+# A run of numerals counts as a number only where a number stands: before a measure
+# word or unit (三名, 五千元, 十五分钟), or after 第/前/每 (第一, 前三). Elsewhere the
+# characters are parts of words: 一定, 统一组, 十分重要, 万一, 一半 stay as they are.
+NUMERAL_RE = re.compile(
+    r"(?<![统唯万专单同逐划均之不])([零〇一二两三四五六七八九十百千万]+)"
+    r"(?=个|名|位|人|次|天|日|周|月|年|岁|元|块|张|份|支|瓶|箱|件|台|分钟|秒|小时|钟头|米|"
+    r"公里|公斤|斤|克|度|号|层|楼|组|排|页|条|倍|遍|趟|套|盒|包|袋|桶|杯|本|把|间|辆|栋|"
+    r"多|几|来|%|[0-9])"
+    r"|(?<=[第前每])([零〇一二两三四五六七八九十百千万]+)"
+)
+THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def numeral_value(numerals: str) -> int | None:
+    """三十五 → 35, 五千 → 5000, 二〇二六 → 2026; None for what is not a number (万)."""
+    if all(c in NUMERAL_DIGITS for c in numerals):
+        return int("".join(str(NUMERAL_DIGITS[c]) for c in numerals))
+    total = section = number = 0
+    for char in numerals:
+        if char in NUMERAL_DIGITS:
+            number = NUMERAL_DIGITS[char]
+        elif char in NUMERAL_UNITS:
+            section += (number or 1) * NUMERAL_UNITS[char]
+            number = 0
+        else:  # 万
+            if not (section or number):
+                return None
+            total += (section + number) * 10_000
+            section = number = 0
+    return total + section + number
+
+
+def numbers_as_digits(text: str) -> str:
+    """Numbers written in Chinese numerals as digits, and 5,000 as 5000, so a question
+    and an SOP that write a number differently still meet: 前三名 / 前 3 名, 五千 / 5,000."""
+    text = THOUSANDS_RE.sub("", text)
+    if not any(c in NUMERAL_DIGITS or c in NUMERAL_UNITS for c in text):
+        return text
+
+    def digits(match: re.Match[str]) -> str:
+        numerals = match.group(1) or match.group(2)
+        value = numeral_value(numerals)
+        return match.group(0) if value is None else str(value)
+
+    return NUMERAL_RE.sub(digits, text)
 
 
 def detect_script(text: str, hint: str | None = None) -> str:

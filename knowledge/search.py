@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from difflib import SequenceMatcher
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,7 +29,7 @@ from knowledge.index import Index, pinyin_key
 from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
 from knowledge.lexicon import Gloss, Lexicon, stem
 from knowledge.model import Hit
-from knowledge.normalize import fold
+from knowledge.normalize import fold, fold_characters
 from knowledge.resources import EnglishSense
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams, normal_form
 
@@ -119,6 +120,7 @@ class Query:
     scoped_words: dict[str, float] = field(default_factory=dict)
     scoped_grams: dict[str, float] = field(default_factory=dict)
     scoped_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    position_weights: dict[int, float] | None = None  # Searcher.position_weights
 
     def add(
         self, term: str, weight: float, span: tuple[int, int] | None = None, scoped: bool = False
@@ -255,6 +257,7 @@ class Searcher:
             word for p in index.passages if p.passage.kind != "alternate" for word in p.words
         )
         self.prepare_ranking()
+        self.rarest = max(index.passage_words.idf.values(), default=1.0)
         # Each step's body and tip sentences (not its title or alternate questions).
         self.step_sentences = [
             tuple(
@@ -362,6 +365,7 @@ class Searcher:
         for char in folded:
             if CJK_RUN_RE.fullmatch(char) and char not in self.lexicon.stopwords:
                 query.grams[char] = max(query.grams.get(char, 0.0), self.tuning.char_weight)
+        self.add_character_forms(query, text[: MAX_QUERY_CHARS * 4])
         for run in CJK_RUN_RE.findall(folded):
             for gram in bigrams(run):
                 if not all(char in self.lexicon.stopwords for char in gram):
@@ -372,6 +376,25 @@ class Searcher:
         self.correct_typos(query)
         self.read_cues(query)
         return query
+
+    def add_character_forms(self, query: Query, text: str) -> None:
+        """Add the question's words as converted character by character, where OpenCC's
+        phrase conversion changed them (see :func:`fold_characters`)."""
+        other = fold_characters(text)[:MAX_QUERY_CHARS]
+        if other == query.folded:
+            return
+        mapped: list[tuple[int, int]] = [(0, 0)] * (len(other) + 1)
+        matcher = SequenceMatcher(None, query.folded, other, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            for j in range(j1, j2):
+                mapped[j] = (i1 + j - j1, i1 + j - j1 + 1) if tag == "equal" else (i1, i2)
+        seen = set(query.words)
+        for word, start, end in self.segmenter.tokens(other):
+            if word in seen or word in self.lexicon.stopwords:
+                continue
+            span = (mapped[start][0], max(mapped[end - 1][1], mapped[start][0] + 1))
+            single = len(word) == 1 and CJK_RUN_RE.fullmatch(word)
+            query.add(normal_form(word), self.tuning.single_char_weight if single else 1.0, span)
 
     def expand_synonyms(self, query: Query) -> None:
         """Add the SOP's words for the staff wording the question uses.
@@ -735,4 +758,26 @@ class Searcher:
             if term in step_words or (grams and all(g in step_grams for g in grams)):
                 for start, end in spans:
                     explained.update(range(start, end))
-        return len(explained & content) / len(content)
+        weights = self.position_weights(query)
+        return sum(weights[i] for i in explained & content) / sum(weights.values())
+
+    def position_weights(self, query: Query) -> dict[int, float]:
+        """How much each character of the question's content tells, for :meth:`coverage`.
+
+        A character counts as much as the rarest corpus word that came from it (活動 in
+        every step tells little, 復盤 much); one no corpus word came from counts as the
+        rarest word: the question asks for something the corpus does not say.
+        """
+        if query.position_weights is None:
+            idf = self.index.passage_words.idf
+            found: dict[int, float] = {}
+            for spans_by_term in (query.spans, query.scoped_spans):
+                for term, spans in spans_by_term.items():
+                    weight = idf.get(term)
+                    if weight is None:
+                        continue
+                    for start, end in spans:
+                        for i in range(start, end):
+                            found[i] = max(found.get(i, 0.0), weight)
+            query.position_weights = {i: found.get(i, self.rarest) for i in query.content}
+        return query.position_weights

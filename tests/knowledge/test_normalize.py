@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.normalize import clean, detect_script, fold, to_script
+from knowledge.normalize import clean, detect_script, fold, fold_characters, to_script
 
 
 def test_fold_meets_traditional_simplified_and_full_width() -> None:
@@ -41,3 +41,30 @@ def test_detect_script_uses_the_hint_only_when_the_text_cannot_tell() -> None:
 def test_to_script_writes_simplified_for_simplified_readers() -> None:
     assert to_script("請客戶稍等", "hans") == "请客户稍等"
     assert to_script("請客戶稍等", "hant") == "請客戶稍等"
+
+
+@pytest.mark.parametrize(
+    ("numerals", "digits"),
+    [
+        ("前三名", "前3名"),
+        ("五千元", "5000元"),
+        ("5,000元", "5000元"),
+        ("十五分鐘", "15分钟"),
+        ("兩個人", "2个人"),
+        ("第一次", "第1次"),
+        ("二〇二六年", "2026年"),
+    ],
+)
+def test_numbers_in_words_fold_to_digits(numerals: str, digits: str) -> None:
+    assert fold(numerals) == digits
+
+
+@pytest.mark.parametrize("word", ["一定", "十分重要", "統一組織", "萬一", "一半", "一起", "一般"])
+def test_numerals_inside_words_stay(word: str) -> None:
+    assert not any(c.isdigit() for c in fold(word))
+
+
+def test_character_folding_keeps_the_word_opencc_would_replace() -> None:
+    assert fold("過載") != fold_characters("過載") == fold_characters("过载") == "过载"
+    assert fold_characters("數據機") == "数据机"
+    assert fold_characters("列印") == "列印" and fold("列印") == "打印"

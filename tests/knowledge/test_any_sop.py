@@ -1,0 +1,102 @@
+"""Any store's SOP: general language resources apply to every document, while what one
+document brings (its lexicon, its indexed staff questions) stays with that document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBase
+from knowledge.corpus import CORPUS_DIR, sop_files
+
+FRONT_DESK = Path(__file__).parent / "data" / "front-desk.md"
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """A small front-desk SOP the project has no hand-written words for, served alone."""
+    index = tmp_path_factory.mktemp("desk") / "index.db"
+    return KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+
+
+@pytest.fixture(scope="module")
+def beside(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """The same SOP served beside the packaged one."""
+    index = tmp_path_factory.mktemp("beside") / "index.db"
+    return KnowledgeBase.open(index_path=index, sources=[*sop_files(CORPUS_DIR), FRONT_DESK])
+
+
+def first(kb: KnowledgeBase, question: str) -> str:
+    best = kb.ask(question).best
+    assert best is not None, question
+    return best.step.label
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("客人冇帶身份證可唔可以入住", "1、辦理入住"),  # Cantonese, through the general tables
+        ("guest has no ID at check in", "1、辦理入住"),  # English, through CC-CEDICT
+        ("luggage storage how many days", "3、行李寄存"),
+        ("停電了怎麼辦", "4、停電處理"),
+        ("两个客人吵起来了", "5、旅客爭吵"),
+        ("客房的矿泉水每天补几瓶", "6、礦泉水補充"),
+    ],
+)
+def test_a_document_without_hand_written_words_is_answered(
+    desk: KnowledgeBase, question: str, step: str
+) -> None:
+    assert first(desk, question) == step
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("停電了怎麼辦", "4、停電處理"),  # the packaged lexicon reads 停電 as 突發事件
+        ("两个客人吵起来了", "5、旅客爭吵"),  # ... and 吵起來 as 爭執
+        ("礦泉水每天補幾瓶", "6、礦泉水補充"),  # ... and 礦泉水 as 茶水
+    ],
+)
+def test_the_packaged_lexicon_does_not_pull_answers_to_its_document(
+    beside: KnowledgeBase, question: str, step: str
+) -> None:
+    assert first(beside, question) == step
+
+
+def test_an_expansion_adds_beside_the_askers_word_never_replaces_it(desk: KnowledgeBase) -> None:
+    query = desk.searcher.read("顧客冇帶證件")
+    assert {"顾客", "冇", "证件"} <= set(query.words)  # every word the asker typed
+    assert query.words["顾客"] == query.words["证件"] == 1.0
+    added = {term: w for term, w in query.words.items() if term not in {"顾客", "冇", "带", "证件"}}
+    assert "没有" in added, "冇 is written 沒有 in the document"
+    assert all(weight < 1.0 for weight in added.values())
+
+
+def test_the_packaged_lexicon_applies_in_full_to_its_own_document(kb: KnowledgeBase) -> None:
+    query = kb.searcher.read("客人沒帶身分證")
+    assert not kb.searcher.partial_scope
+    assert "客户" in query.words and not query.scoped_words
+
+
+def test_beside_another_document_the_packaged_lexicon_is_kept_apart(beside: KnowledgeBase) -> None:
+    query = beside.searcher.read("客人沒帶身分證")
+    assert beside.searcher.partial_scope
+    assert "客户" in query.scoped_words
+
+
+def test_a_documents_staff_questions_never_score_another_document(tmp_path: Path) -> None:
+    plain = KnowledgeBase.open(index_path=tmp_path / "plain.db", sources=[FRONT_DESK], questions=[])
+    target = next(step for step in plain.steps if step.label == "3、行李寄存").id
+    kb = KnowledgeBase.open(
+        index_path=tmp_path / "taught.db",
+        sources=[*sop_files(CORPUS_DIR), FRONT_DESK],
+        extra_alternates={target: ["旅客的大背包放哪裡保管"]},
+    )
+    answer = kb.ask("大背包可以放哪裡")
+    assert answer.best is not None and answer.best.step.id == target
+    for hit in answer.hits[1:]:
+        assert "背包" not in hit.matched_terms, hit.step.label  # no other step matched the word
+    # The staff question is a passage of its own step and of no other.
+    taught = [p for p in kb.index.passages if "背包" in p.passage.text]
+    assert taught and {kb.steps[p.passage.step_index].id for p in taught} == {target}
