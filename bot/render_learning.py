@@ -119,16 +119,14 @@ def stats(usage: Usage, ui: str) -> str:
         lines.append("\n" + text(ui, "stats_topics"))
         for step, count in usage.top_steps:
             lines.append(f"• {html.escape(render.step_caption(step, ui, limit=48))}: {count}")
-    if usage.briefings is not None:
-        read, sent = usage.briefings
-        lines.append(
-            "\n" + text(ui, "stats_briefings", read=read, sent=sent, rate=percent(read, sent))
-        )
-    if usage.quizzes is not None:
-        right, answered = usage.quizzes
-        lines.append(
-            text(ui, "stats_quiz", correct=right, answered=answered, rate=percent(right, answered))
-        )
+    read, sent = usage.briefings
+    lines.append(
+        "\n" + text(ui, "stats_briefings", read=read, sent=sent, rate=percent(read, sent))
+    )
+    right, answered = usage.quizzes
+    lines.append(
+        text(ui, "stats_quiz", correct=right, answered=answered, rate=percent(right, answered))
+    )
     return render.fit("\n".join(lines))
 
 

@@ -26,8 +26,8 @@ class Usage:
     by_store: tuple[tuple[str | None, int], ...]
     top_steps: tuple[tuple[Step, int], ...]
     votes: tuple[int, int]  # 👍, 👎
-    briefings: tuple[int, int] | None  # read, delivered; None without briefings
-    quizzes: tuple[int, int] | None  # right, answered; None without quizzes
+    briefings: tuple[int, int]  # read, delivered
+    quizzes: tuple[int, int]  # right, answered
 
 
 def usage(storage: Storage, kb: KnowledgeBase, days: int, zone: ZoneInfo) -> Usage:

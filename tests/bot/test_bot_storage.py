@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot import storage as storage_module
+from bot.storage import schema as storage_module
 from bot.storage import DOWN, MIGRATIONS, UP, Storage
 
 
@@ -91,3 +91,39 @@ def test_a_vote_is_up_or_down() -> None:
     storage = Storage(sqlite_utils.Database(memory=True))
     with pytest.raises(ValueError):
         storage.vote(7, "q", "802c95ae0e", 5)
+
+
+RELEASE_0_1_0 = Path(__file__).parent / "data" / "release-0.1.0.sqlite"
+
+
+def applied_migrations(storage: Storage) -> list[str]:
+    return [row["name"] for row in storage.db["_sqlite_migrations"].rows]
+
+
+def test_a_new_database_records_every_migration_with_sqlite_utils() -> None:
+    storage = Storage(sqlite_utils.Database(memory=True))
+    assert applied_migrations(storage) == [migration.__name__ for migration in MIGRATIONS]
+
+
+def test_a_database_from_release_0_1_0_is_adopted_without_loss(tmp_path: Path) -> None:
+    path = tmp_path / "sopbot.db"
+    path.write_bytes(RELEASE_0_1_0.read_bytes())
+    storage = Storage.open(path)
+    assert storage.version == len(MIGRATIONS)
+    assert applied_migrations(storage) == [migration.__name__ for migration in MIGRATIONS]
+    assert storage.user(1001).role == "收銀員"
+    assert storage.person(1002).stores == ("台北站前店", "板橋店")
+    assert not storage.person(1003).active
+    assert storage.person(1004).access == "staff"  # joined with the invite
+    assert storage.invite(1).uses == 1
+    assert [(v.user_id, v.vote) for v in storage.votes()] == [(1001, UP), (1002, DOWN)]
+    assert [(a.name, a.correct) for a in storage.quiz_answers(1)] == [("Ann", True)]
+    assert storage.poll("poll-2").owner_id == 1001
+    assert storage.cards(1001)[0].box == 1
+    assert storage.reminders() == [(1001, 1001, "09:30")]
+    assert storage.taught() == {"step-1": ["機器怎麼打開"]}
+    assert storage.briefing_reads(days=36500) == (1, 1)
+    assert storage.rows("SELECT count(*) AS n FROM briefing_schedules")[0]["n"] == 1
+    storage.close()
+    again = Storage.open(path)  # nothing is adopted or applied twice
+    assert applied_migrations(again) == [migration.__name__ for migration in MIGRATIONS]

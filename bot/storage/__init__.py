@@ -1,0 +1,72 @@
+"""The bot's own data in one SQLite file: one connection, a repository per concern.
+
+=================  ==========================================================
+``base``           the connection, its lock and clock, rows mapped by name
+``schema``         the tables, as sqlite-utils migrations (adopting user_version)
+``users``          who wrote to the bot, their chosen role, votes on answers
+``people``         who may use the bot: access level, stores, audit trail
+``invites``        invite links and grants or revocations awaiting ✅/✖
+``quizzes``        trainer quizzes, polls, answers, Leitner cards, reminders
+``questions``      the question log, knowledge gaps, taught wordings, usage
+``briefings``      briefings, deliveries and schedules
+=================  ==========================================================
+
+:class:`Storage` is all of them on one connection: ``Storage.open(path)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.storage.base import MEMORY, Connection, utc_now
+from bot.storage.invites import (
+    EXPIRED,
+    JOINED,
+    UNKNOWN,
+    USED,
+    WITHDRAWN,
+    Confirmation,
+    Invite,
+    Invites,
+    Redemption,
+)
+from bot.storage.people import ACCESS_LEVELS, People, Person
+from bot.storage.questions import Questions
+from bot.storage.quizzes import Card, QuizRun, Quizzes, ScoredAnswer, SentPoll
+from bot.storage.schema import MIGRATIONS
+from bot.storage.users import DOWN, UP, User, Users, Vote
+
+
+class Storage(Users, Invites, People, Quizzes, Questions, Connection):
+    """Every repository on one connection, migrated when opened."""
+
+    @classmethod
+    def open(cls, path: Path | str, clock: Callable[[], str] = utc_now) -> Storage:
+        """Open (creating it and its folder if needed) and migrate the database at ``path``."""
+        return cls(Connection.connect(path), clock)
+
+
+__all__ = [
+    "ACCESS_LEVELS",
+    "DOWN",
+    "EXPIRED",
+    "JOINED",
+    "MEMORY",
+    "MIGRATIONS",
+    "UNKNOWN",
+    "UP",
+    "USED",
+    "WITHDRAWN",
+    "Card",
+    "Confirmation",
+    "Invite",
+    "Person",
+    "QuizRun",
+    "Redemption",
+    "ScoredAnswer",
+    "SentPoll",
+    "Storage",
+    "User",
+    "Vote",
+]

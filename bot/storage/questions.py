@@ -1,0 +1,148 @@
+"""The question log (kept SOPBOT_LOG_DAYS), knowledge gaps, taught wordings, usage counts."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from bot.storage.base import MEMORY, Connection
+from bot.storage.users import DOWN
+from knowledge.base import NOT_QUESTIONS
+
+Taught = dict[str, list[str]]  # wordings by step id
+
+
+class Questions(Connection):
+    def log_question(
+        self,
+        user_id: int,
+        store: str | None,
+        query: str,
+        step_id: str | None,
+        confidence: str,
+        problem: str,
+        latency_ms: float,
+    ) -> int:
+        """Keep one asked question with what it got; returns its id."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO questions (user_id, store, at, query, step_id, confidence, problem,"
+                " latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (user_id, store, self.clock(), query, step_id, confidence, problem, latency_ms),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def prune_questions(self, days: int) -> int:
+        """Forget questions (and the votes on them) older than ``days``; returns how many."""
+        cutoff = self.cutoff(days)
+        with self.transaction():
+            removed = self.db.execute("DELETE FROM questions WHERE at < ?", (cutoff,)).rowcount
+            self.db.execute("DELETE FROM feedback WHERE at < ?", (cutoff,))
+        return removed
+
+    def asked(self, days: float) -> list[tuple[str, str | None, str | None, str, str]]:
+        """(at, store, step id, confidence, problem) of every question of the last ``days``."""
+        rows = self.rows(
+            "SELECT at, store, step_id, confidence, problem FROM questions WHERE at >= ? "
+            "ORDER BY id",
+            (self.cutoff(days),),
+        )
+        return [
+            (row["at"], row["store"], row["step_id"], row["confidence"], row["problem"])
+            for row in rows
+        ]
+
+    def gap_questions(self, days: float) -> list[tuple[str, str, str | None]]:
+        """(question, "unanswered" or "downvoted", step id) of the last ``days``.
+
+        Unanswered: the answer was not confident (empty and word-less messages, greetings
+        and thanks are not questions). Downvoted: a 👎 on an answer.
+        """
+        since = self.cutoff(days)
+        skipped = sorted(NOT_QUESTIONS)
+        unanswered = self.rows(
+            "SELECT query, step_id FROM questions WHERE at >= ? AND confidence != 'high' "
+            f"AND coalesce(problem, '') NOT IN ({', '.join('?' * len(skipped))}) ORDER BY id",
+            (since, *skipped),
+        )
+        downvoted = self.rows(
+            "SELECT query, step_id FROM feedback WHERE at >= ? AND vote = ? AND query != '' "
+            "ORDER BY id",
+            (since, DOWN),
+        )
+        return [(row["query"], "unanswered", row["step_id"]) for row in unanswered] + [
+            (row["query"], "downvoted", row["step_id"]) for row in downvoted
+        ]
+
+    def question_votes(self, days: float) -> tuple[int, int]:
+        """👍 and 👎 on the answers to the logged questions of the last ``days``."""
+        row = self.row(
+            "SELECT coalesce(sum(f.vote = 1), 0) AS up, coalesce(sum(f.vote = -1), 0) AS down "
+            "FROM feedback f WHERE f.at >= ? AND EXISTS (SELECT 1 FROM questions q "
+            "WHERE q.user_id = f.user_id AND q.query = f.query)",
+            (self.cutoff(days),),
+        )
+        assert row is not None
+        return int(row["up"]), int(row["down"])
+
+    def briefing_reads(self, days: float) -> tuple[int, int]:
+        """(read, delivered) of briefings sent in the last ``days``."""
+        row = self.row(
+            "SELECT coalesce(sum(read_at IS NOT NULL), 0) AS read, count(*) AS delivered "
+            "FROM deliveries WHERE sent_at >= ?",
+            (self.cutoff(days),),
+        )
+        assert row is not None
+        return int(row["read"]), int(row["delivered"])
+
+    def quiz_results(self, days: float) -> tuple[int, int]:
+        """(correct, answered) quiz answers of the last ``days``."""
+        row = self.row(
+            "SELECT coalesce(sum(correct), 0) AS correct, count(*) AS answered "
+            "FROM answers WHERE at >= ?",
+            (self.cutoff(days),),
+        )
+        assert row is not None
+        return int(row["correct"]), int(row["answered"])
+
+    # -- taught wordings -------------------------------------------------------------------
+
+    def teach(self, step_id: str, questions: Iterable[str], taught_by: int) -> int:
+        """Make staff wordings alternate questions of a step; returns how many were new."""
+        added = 0
+        with self.transaction():
+            for question in questions:
+                added += self.db.execute(
+                    "INSERT OR IGNORE INTO taught (step_id, question, taught_by, at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (step_id, question, taught_by, self.clock()),
+                ).rowcount
+        return added
+
+    def taught(self) -> Taught:
+        """Taught wordings by step id, in the order taught."""
+        with self.lock:
+            return by_step(self.db.conn)
+
+    @staticmethod
+    def read_taught(path: Path | str) -> Taught:
+        """Taught wordings from the bot's database without creating or migrating it (CLI)."""
+        if str(path) == MEMORY or not Path(path).exists():
+            return {}
+        connection = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            return by_step(connection)
+        except sqlite3.OperationalError:  # an older database, before anything was taught
+            return {}
+        finally:
+            connection.close()
+
+
+def by_step(connection: sqlite3.Connection) -> Taught:
+    found: Taught = {}
+    for step_id, question in connection.execute(
+        "SELECT step_id, question FROM taught ORDER BY id"
+    ):
+        found.setdefault(step_id, []).append(question)
+    return found

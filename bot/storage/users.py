@@ -1,0 +1,102 @@
+"""Who has written to the bot (their name, language, chosen role) and their votes on answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.storage.base import Connection
+
+UP, DOWN = 1, -1
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    username: str | None
+    language: str | None
+    role: str | None
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True)
+class Vote:
+    user_id: int
+    query: str
+    step_id: str
+    vote: int
+    at: str
+
+
+class Users(Connection):
+    def seen(self, user_id: int, name: str, username: str | None, language: str | None) -> None:
+        """Record that a user used the bot, keeping when they first did."""
+        now = self.clock()
+        with self.transaction():
+            self.db.execute(
+                """
+                INSERT INTO users (id, name, username, language, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    name = excluded.name,
+                    username = excluded.username,
+                    language = excluded.language,
+                    last_seen = excluded.last_seen
+                """,
+                (user_id, name, username, language, now, now),
+            )
+
+    def user(self, user_id: int) -> User | None:
+        row = self.row(
+            "SELECT id, name, username, language, role, first_seen, last_seen "
+            "FROM users WHERE id = ?",
+            (user_id,),
+        )
+        return User(**row) if row else None
+
+    def user_by_username(self, username: str) -> User | None:
+        """The user who last wrote with this @username (without the @), if any."""
+        row = self.row(
+            "SELECT id FROM users WHERE username = ? COLLATE NOCASE "
+            "ORDER BY last_seen DESC LIMIT 1",
+            (username,),
+        )
+        return self.user(row["id"]) if row else None
+
+    def role_of(self, user_id: int) -> str | None:
+        row = self.row("SELECT role FROM users WHERE id = ?", (user_id,))
+        return row["role"] if row else None
+
+    def set_role(self, user_id: int, role: str | None) -> None:
+        """Set (or with None, clear) the role whose steps rank first for this user."""
+        now = self.clock()
+        with self.transaction():
+            self.db.execute(
+                """
+                INSERT INTO users (id, name, role, first_seen, last_seen) VALUES (?, '', ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET role = excluded.role
+                """,
+                (user_id, role, now, now),
+            )
+
+    # -- feedback --------------------------------------------------------------------------
+
+    def vote(self, user_id: int, query: str, step_id: str, vote: int) -> None:
+        """Store a 👍 (+1) or 👎 (-1) on an answer; a second vote replaces the first."""
+        if vote not in (UP, DOWN):
+            raise ValueError(f"a vote is +1 or -1, not {vote!r}")
+        with self.transaction():
+            self.db.execute(
+                """
+                INSERT INTO feedback (user_id, query, step_id, vote, at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (user_id, query, step_id) DO UPDATE SET
+                    vote = excluded.vote, at = excluded.at
+                """,
+                (user_id, query, step_id, vote, self.clock()),
+            )
+
+    def votes(self) -> list[Vote]:
+        """Every stored vote, oldest first."""
+        rows = self.rows("SELECT user_id, query, step_id, vote, at FROM feedback ORDER BY id")
+        return [Vote(**row) for row in rows]
