@@ -31,6 +31,19 @@ def open_knowledge(index: Path | None, corpus_dir: Path | None = None, db: Path 
     return open_served(index, corpus_dir, dict(Storage.read_taught(db).items()))
 
 
+def open_trial(path: Path):
+    """The knowledge base of one SOP file or folder; a clear message and exit code 2
+    when there is nothing there to answer from."""
+    from knowledge.base import CorpusPathError, open_path
+
+    try:
+        return open_path(path)
+    except CorpusPathError as error:
+        raise click.UsageError(str(error)) from None
+    except (OSError, UnicodeError, ValueError) as error:
+        raise click.UsageError(f"{path}: could not be read ({error})") from None
+
+
 def paths() -> Settings:
     """Where the database and the SOPs are, as `sopbot run` reads it (the environment,
     then .env), even when other settings are invalid."""
@@ -76,10 +89,19 @@ INDEX_OPTION = click.option(
 @cli.command()
 @click.argument("question", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
+@click.option(
+    "--corpus",
+    "corpus_path",
+    type=click.Path(path_type=Path),
+    help="Answer from this SOP file or folder instead of the served SOPs (to try a "
+    "document before importing it).",
+)
 @INDEX_OPTION
-def ask(question: tuple[str, ...], as_json: bool, index: Path | None) -> None:
+def ask(
+    question: tuple[str, ...], as_json: bool, corpus_path: Path | None, index: Path | None
+) -> None:
     """Answer QUESTION from the SOP ('-' reads one question per input line)."""
-    kb = open_knowledge(index)
+    kb = open_trial(corpus_path) if corpus_path else open_knowledge(index)
     text = " ".join(question)
     if text == "-":
         for line in sys.stdin:

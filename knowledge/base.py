@@ -224,6 +224,55 @@ class KnowledgeBase:
         )
 
 
+class CorpusPathError(ValueError):
+    """A path given as the corpus holds no SOP to answer from; the message says why."""
+
+
+def sources_at(path: Path) -> list[Path]:
+    """The SOP files at ``path``: the file itself, or the SOP files of a folder.
+
+    Raises :class:`CorpusPathError` when there is nothing to answer from: no such path,
+    a file of another kind, an empty file, or a folder without SOP files.
+    """
+    from knowledge.corpus import SOP_SUFFIXES
+
+    if not path.exists():
+        raise CorpusPathError(f"{path}: no such file or folder")
+    if path.is_dir():
+        found = sop_files(path)
+        if not found:
+            kinds = ", ".join(sorted(SOP_SUFFIXES))
+            raise CorpusPathError(f"{path}: no SOP files in this folder ({kinds})")
+    elif path.suffix.lower() not in SOP_SUFFIXES:
+        kinds = ", ".join(sorted(SOP_SUFFIXES))
+        raise CorpusPathError(f"{path}: not an SOP file (an SOP file is one of {kinds})")
+    else:
+        found = [path]
+    empty = [p for p in found if p.stat().st_size == 0]
+    if empty:
+        raise CorpusPathError(f"{empty[0]}: the file is empty")
+    return found
+
+
+def trial_index_path(sources: Sequence[Path]) -> Path:
+    """Where the index of a corpus tried with ``--corpus`` is kept, so asking again is
+    quick: beside the served index, named after the files' paths."""
+    key = fingerprint([str(p.resolve()).encode() for p in sources])[:16]
+    return default_index_path().with_name(f"trial-{key}.db")
+
+
+def open_path(path: Path) -> KnowledgeBase:
+    """A knowledge base answering from the SOP file or folder at ``path`` alone.
+
+    Raises :class:`CorpusPathError` when nothing there can be answered from.
+    """
+    sources = sources_at(path)
+    kb = KnowledgeBase.open(index_path=trial_index_path(sources), sources=sources)
+    if not kb.steps:
+        raise CorpusPathError(f"{path}: no steps could be read from it")
+    return kb
+
+
 def lexicon_words(lexicon: Lexicon) -> list[str]:
     """Words the lexicon knows, so questions using them segment well."""
     # Stop words too: a question's 多久 or 怎麼辦 must stay one (neutral) word, not

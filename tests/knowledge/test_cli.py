@@ -96,3 +96,46 @@ def test_cli_chat_does_not_point_at_buttons_a_terminal_lacks(run) -> None:
     output = run("chat", input="客人沒帶證件怎麼辦\n")
     assert "流動諮詢" in output
     assert "全文" not in output
+
+
+FRONT_DESK = Path(__file__).parent / "data" / "front-desk.md"
+
+
+def ask_corpus(tmp_path: Path, corpus: Path, question: str = "停電了怎麼辦"):
+    env = {"SOPBOT_INDEX": str(tmp_path / "index.db")}
+    return CliRunner().invoke(cli, ["ask", "--json", "--corpus", str(corpus), question], env=env)
+
+
+def test_cli_ask_corpus_answers_from_a_file_instead_of_the_served_sop(tmp_path: Path) -> None:
+    result = ask_corpus(tmp_path, FRONT_DESK)
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["hits"][0]["step"] == "4、停電處理"
+    assert all(hit["doc"] == "旅館櫃台作業手冊" for hit in record["hits"])
+    assert (tmp_path / "index.db").exists() is False  # the served index is left alone
+
+
+def test_cli_ask_corpus_reads_a_folder_of_sop_files(tmp_path: Path) -> None:
+    folder = tmp_path / "sops"
+    folder.mkdir()
+    (folder / "desk.md").write_bytes(FRONT_DESK.read_bytes())
+    (folder / "notes.jpg").write_bytes(b"\xff\xd8 not an SOP")
+    result = ask_corpus(tmp_path, folder, "行李可以寄存幾天")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["hits"][0]["step"] == "3、行李寄存"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.md", "no such file or folder"),
+        (lambda d: (d / "empty.md").touch() or d / "empty.md", "the file is empty"),
+        (lambda d: (d / "empty").mkdir() or d / "empty", "no SOP files in this folder"),
+        (lambda d: (d / "photo.jpg").write_bytes(b"\xff\xd8") and d / "photo.jpg", "not an SOP"),
+    ],
+    ids=["missing", "empty file", "empty folder", "other kind"],
+)
+def test_cli_ask_corpus_without_an_sop_says_why_and_exits_2(tmp_path: Path, make, message) -> None:
+    result = ask_corpus(tmp_path, make(tmp_path))
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
