@@ -13,14 +13,25 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+from knowledge.messages import lint as make_lint
 from knowledge.model import Lint, ParsedSource, Step
 from knowledge.parse_markdown import parse_markdown
 from knowledge.parse_text import parse_text
+from knowledge.reading import (
+    ImportLimits,
+    SopFileError,
+    check_size,
+    decode_text,
+    local_picture,
+    megabytes,
+    read_bytes,
+)
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 QUESTIONS_DIR = CORPUS_DIR / "questions"
 CATALOG = "catalog.json"
-SOP_SUFFIXES = {".txt", ".md", ".markdown"}
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".csv"}
+SOP_SUFFIXES = {*TEXT_SUFFIXES, ".docx", ".pdf", ".xlsx"}
 
 
 @dataclass(frozen=True)
@@ -79,13 +90,86 @@ def sop_files(directory: Path = CORPUS_DIR) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix.lower() in SOP_SUFFIXES)
 
 
-def parse_file(path: Path, catalog: Catalog | None = None) -> ParsedSource:
-    """Read one SOP file in whichever format its name says."""
+def parse_file(
+    path: Path,
+    catalog: Catalog | None = None,
+    limits: ImportLimits | None = None,
+    root: Path | None = None,
+) -> ParsedSource:
+    """Read one SOP file in whichever format its name says.
+
+    A file that cannot be read whole raises :class:`~knowledge.reading.SopFileError`
+    before anything is returned. Pictures are checked against ``root`` (the folder the
+    SOP came in, by default the file's own): one outside it or missing is not kept.
+    """
     catalog = catalog or load_catalog()
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() in {".md", ".markdown"}:
-        return parse_markdown(text, source=path.name)
-    return parse_text(text, source=path.name, catalog=catalog.documents(path.name))
+    limits = limits or ImportLimits.from_env()
+    suffix = path.suffix.lower()
+    documents = catalog.documents(path.name) or catalog.documents(f"{path.stem}.txt")
+    if suffix not in SOP_SUFFIXES:
+        raise SopFileError("unsupported", name=path.name, kind=suffix or "?")
+    check_size(path.name, path.stat().st_size, limits)
+    if suffix == ".docx":
+        from knowledge.parse_docx import parse_docx
+
+        return parse_docx(path, documents, limits)
+    if suffix == ".pdf":
+        from knowledge.parse_pdf import parse_pdf
+
+        return parse_pdf(path, documents, limits)
+    if suffix in {".xlsx", ".csv"}:
+        from knowledge.parse_sheet import parse_sheet
+
+        return parse_sheet(path, limits)
+    text = decode_text(read_bytes(path, limits), path.name)
+    if suffix in {".md", ".markdown"}:
+        parsed = parse_markdown(text, source=path.name, limits=limits)
+    elif suffix in {".html", ".htm"}:
+        from knowledge.parse_html import parse_html
+
+        parsed = parse_html(text, source=path.name, limits=limits)
+    else:
+        return parse_text(text, source=path.name, catalog=documents)
+    return check_pictures(parsed, path.parent, root or path.parent, limits)
+
+
+def check_pictures(
+    parsed: ParsedSource, folder: Path, root: Path, limits: ImportLimits
+) -> ParsedSource:
+    """Keep the pictures that are files inside ``root``, as paths relative to it.
+
+    A web address is kept as it is; a picture outside the folder or not there is left
+    out with a lint; one over the size limit refuses the whole file.
+    """
+    root = root.resolve()
+    lints = list(parsed.lints)
+    steps = []
+    for step in parsed.steps:
+        kept = []
+        for picture in step.pictures:
+            if picture.startswith(("http://", "https://")):
+                kept.append(picture)
+                continue
+            relative = local_picture(picture)
+            target = (folder / relative).resolve() if relative is not None else None
+            if target is None or not target.is_relative_to(root):
+                lints.append(make_lint(parsed.source, 0, "picture_outside", picture=picture))
+                continue
+            if not target.is_file():
+                lints.append(make_lint(parsed.source, 0, "picture_missing", picture=picture))
+                continue
+            size = target.stat().st_size
+            if size > limits.max_picture_bytes:
+                raise SopFileError(
+                    "picture_too_large",
+                    name=parsed.source,
+                    picture=picture,
+                    size=megabytes(size),
+                    limit=megabytes(limits.max_picture_bytes),
+                )
+            kept.append(target.relative_to(root).as_posix())
+        steps.append(replace(step, pictures=tuple(kept)) if kept != list(step.pictures) else step)
+    return replace(parsed, steps=tuple(steps), lints=tuple(lints))
 
 
 def question_files(directory: Path = QUESTIONS_DIR) -> list[Path]:

@@ -32,6 +32,8 @@ from knowledge.model import Lint, ParsedSource, StepDraft
 from knowledge.reading import DEFAULT_LIMITS, ImportLimits, count_limit
 
 NUMBERED_RE = re.compile(r"^(?P<num>\d{1,3}|[一二三四五六七八九十]+)\s*[、.．)）]\s*(?P<title>.+)$")
+# A step heading that is only its number ("#### 3、"): a numbered duty without a title.
+BARE_NUMBER_RE = re.compile(r"^(?P<num>\d{1,3}|[一二三四五六七八九十]+)\s*[、.．)）]?$")
 # A number written into the text of a list item or paragraph: "1，收银机开机…", "2、…".
 LEADING_NUMBER_RE = re.compile(r"^(?P<num>\d{1,3})\s*[、，,.．)）]\s*(?=\S)")
 # "提示" alone is not a marker: "提示客戶…" (remind the customer) starts ordinary text.
@@ -127,7 +129,7 @@ def guess_title(text: str, label: str = "") -> str:
     colon = COLON_RE.search(head)
     if colon and colon.start() >= 3:
         head = head[: colon.start()]
-    head = head.strip().rstrip("：:、 ")
+    head = head.strip().rstrip("：:、. ")
     if len(head) > TITLE_MAX:
         cut = head.rfind(" ", 0, TITLE_MAX)
         head = head[: cut if cut > TITLE_MAX // 2 else TITLE_MAX].rstrip() + "…"
@@ -236,7 +238,8 @@ class StructureBuilder:
 
     # -- blocks ----------------------------------------------------------------------
     def read(self, blocks: list[Block]) -> ParsedSource:
-        for block, after in zip(blocks, [*blocks[1:], None], strict=True):
+        for index, block in enumerate(blocks):
+            after = blocks[index + 1] if index + 1 < len(blocks) else None
             if (
                 block.kind == "quote"
                 and after is not None
@@ -255,7 +258,7 @@ class StructureBuilder:
     def read_heading(self, block: Block) -> None:
         self.headings += 1
         count_limit(self.source, self.headings, self.limits.max_headings, "headings")
-        text = clean_heading(block.text) if self.scheme == "site" else block.text.strip()
+        text = clean_heading(block.text)
         if not text:
             self.lint(block.line, "empty_heading")
             self.close_section()
@@ -284,6 +287,8 @@ class StructureBuilder:
             self.close_section()
             return
         number, title = (numbered["num"], numbered["title"]) if numbered else ("", text)
+        if bare := BARE_NUMBER_RE.match(text):
+            number, title = bare["num"], ""
         self.close_section()
         self.heading_step = self.new_step(block.line, number, title.strip())
         self.last = self.heading_step

@@ -27,6 +27,7 @@ from knowledge.corpus import (
     CATALOG,
     CORPUS_DIR,
     SOP_SUFFIXES,
+    TEXT_SUFFIXES,
     AlternateKey,
     Catalog,
     load_catalog,
@@ -35,17 +36,27 @@ from knowledge.corpus import (
     sop_files,
 )
 from knowledge.model import Lint, Step
+from knowledge.reading import ImportLimits, SopFileError, decode_text
 
 log = logging.getLogger(__name__)
 
 CURRENT, PREVIOUS, VERSIONS = "current", "previous", "versions"
-# An SOP is text: a few hundred KB at most. Anything bigger is not one.
-MAX_SOP_BYTES = 2_000_000
+# The largest SOP file: SOPBOT_IMPORT_MAX_MB (see knowledge/reading.py), 20 MB unless set.
+MAX_SOP_BYTES = ImportLimits.from_env().max_file_bytes
 NAME_RE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
 
 
 class UpdateError(ValueError):
-    """A file that cannot become part of the SOP; the message says why."""
+    """A file that cannot become part of the SOP; the message says why.
+
+    ``code`` and ``params`` are those of the reader's :class:`SopFileError` when it
+    refused the file (so the bot can say why in the reader's language), else empty.
+    """
+
+    def __init__(self, message: str, code: str = "", params: dict | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params or {}
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,8 @@ def safe_name(name: str) -> str:
     """A file name fit for the corpus directory: no folders, no hidden files."""
     base = NAME_RE.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
     if Path(base).suffix.lower() not in SOP_SUFFIXES or not Path(base).stem:
-        raise UpdateError(f"an SOP file is .txt, .md or .markdown, not {name!r}")
+        kinds = ", ".join(sorted(SOP_SUFFIXES))
+        raise UpdateError(f"an SOP file is one of {kinds}, not {name!r}")
     return base
 
 
@@ -138,10 +150,11 @@ class ManagedCorpus:
         name = safe_name(name)
         if len(content) > MAX_SOP_BYTES:
             raise UpdateError(f"{name} is over {MAX_SOP_BYTES // 1_000_000} MB: not an SOP")
-        try:
-            content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UpdateError(f"{name} is not UTF-8 text") from None
+        if Path(name).suffix.lower() in TEXT_SUFFIXES:
+            try:
+                decode_text(content, name)
+            except SopFileError as error:
+                raise UpdateError(str(error), error.code, error.params) from None
         current = self.directory
         catalog = self.catalog()
         trial = self.root / ".trial"
@@ -150,6 +163,8 @@ class ManagedCorpus:
         try:
             (trial / name).write_bytes(content)
             parsed = parse_file(trial / name, catalog)
+        except SopFileError as error:
+            raise UpdateError(str(error), error.code, error.params) from error
         finally:
             shutil.rmtree(trial, ignore_errors=True)
         if not parsed.steps:

@@ -191,3 +191,8 @@ def test_markdown_pages_of_one_handbook_share_a_document() -> None:
     parsed = parse_markdown("# 🎤 主持人 SOP\n\n- 控场\n", source="mc.md", document="岗位角色 SOP")
     (step,) = parsed.steps
     assert (step.doc, step.role) == ("岗位角色 SOP", "主持人 SOP")
+
+
+def test_markdown_empty_file_has_no_steps() -> None:
+    assert parse_markdown("", source="e.md").steps == ()
+    assert parse_markdown("---\ntitle: x\n---\n", source="e.md").steps == ()

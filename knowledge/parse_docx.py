@@ -1,0 +1,229 @@
+"""Read Word ``.docx`` SOPs with python-docx.
+
+Heading styles (``Heading 1`` … ``Heading 9``, ``Title``) give the headings, list
+paragraphs (bulleted or numbered, by style or by Word's numbering) the lists, ``Quote``
+styles the quotes, Word tables the tables, and pictures in a paragraph are kept by the
+name they have inside the file (``word/media/image1.png``, see :func:`docx_picture`).
+The blocks then go through the same structure inference as Markdown.
+
+A document without heading styles that is laid out like the seed (``… 篇3`` document
+lines, ``一、`` roles, ``1、`` steps) is read by the plain-text parser, line by line, so a
+store's Word copy of its SOP gives the steps its ``.txt`` copy gives.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from knowledge.model import ParsedSource
+from knowledge.parse_text import DOC_RE, parse_text
+from knowledge.reading import (
+    DEFAULT_LIMITS,
+    ImportLimits,
+    SopFileError,
+    check_zip,
+    count_limit,
+    megabytes,
+)
+from knowledge.structure import Block, Item, build_source
+
+HEADING_STYLE_RE = re.compile(r"^(?:heading|標題|标题)\s*(?P<level>\d)$", re.IGNORECASE)
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
+A_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+V_IMAGEDATA = "{urn:schemas-microsoft-com:vml}imagedata"
+R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def docx_picture(path: Path, name: str) -> bytes:
+    """The bytes of a picture a step names (``word/media/image1.png``)."""
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(name)
+
+
+def parse_docx(
+    path: Path,
+    catalog: dict[str, dict] | None = None,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    document: str = "",
+) -> ParsedSource:
+    check_zip(path, limits, "Word")
+    import docx  # imported here: only an import of a Word file needs it
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        word = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise SopFileError("broken_file", name=path.name, kind="Word", detail=error) from None
+    reader = DocxReader(word, path.name, limits)
+    reader.read()
+    if not reader.has_headings and any(DOC_RE.match(line) for line in reader.plain_lines):
+        return parse_text("\n".join(reader.plain_lines), source=path.name, catalog=catalog)
+    title = (word.core_properties.title or "").strip()
+    return build_source(reader.blocks, path.name, title, False, document, limits)
+
+
+class DocxReader:
+    """Word body → :class:`Block` list (and the plain lines, for the seed's layout)."""
+
+    def __init__(self, word: Any, source: str, limits: ImportLimits) -> None:
+        self.word = word
+        self.source = source
+        self.limits = limits
+        self.blocks: list[Block] = []
+        self.plain_lines: list[str] = []
+        self.has_headings = False
+        self.counters: dict[tuple[str, int], int] = {}
+        self.list: Block | None = None
+        self.line = 0
+
+    def read(self) -> None:
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        body = self.word.element.body
+        for child in body.iterchildren():
+            self.line += 1
+            if child.tag == f"{W}p":
+                self.read_paragraph(Paragraph(child, self.word))
+            elif child.tag == f"{W}tbl":
+                self.list = None
+                self.read_table(Table(child, self.word))
+
+    def pictures(self, paragraph: Any) -> list[str]:
+        found = []
+        element = paragraph._p
+        part = paragraph.part
+        for blip in [*element.iter(A_BLIP), *element.iter(V_IMAGEDATA)]:
+            rel_id = blip.get(R_EMBED) or blip.get(R_ID)
+            if not rel_id or rel_id not in part.rels:
+                continue
+            target = part.rels[rel_id].target_part
+            name = str(target.partname).lstrip("/")
+            size = len(target.blob)
+            if size > self.limits.max_picture_bytes:
+                raise SopFileError(
+                    "picture_too_large",
+                    name=self.source,
+                    picture=name,
+                    size=megabytes(size),
+                    limit=megabytes(self.limits.max_picture_bytes),
+                )
+            found.append(name)
+        return found
+
+    def read_paragraph(self, paragraph: Any) -> None:
+        text = paragraph.text.replace("\t", " ").strip()
+        style = paragraph.style.name if paragraph.style is not None else ""
+        pictures = self.pictures(paragraph)
+        if text:
+            self.plain_lines.append(text)
+        heading = HEADING_STYLE_RE.match(style or "")
+        level = 1 if style == "Title" else int(heading["level"]) if heading else 0
+        if level:
+            self.has_headings = True
+            self.list = None
+            self.blocks.append(Block("heading", self.line, text=text, level=min(level, 6)))
+            if pictures:
+                self.blocks.append(Block("paragraph", self.line, pictures=pictures))
+            return
+        numbering = self.numbering(paragraph)
+        if numbering is not None or "List" in (style or ""):
+            self.read_item(text, pictures, style or "", numbering)
+            return
+        self.list = None
+        if not text and not pictures:
+            return
+        if "Quote" in (style or ""):
+            self.blocks.append(
+                Block("quote", self.line, lines=[text] if text else [], pictures=pictures)
+            )
+            return
+        label = self.bold_label(paragraph)
+        self.blocks.append(
+            Block(
+                "paragraph", self.line, lines=[text] if text else [], label=label, pictures=pictures
+            )
+        )
+
+    def numbering(self, paragraph: Any) -> tuple[str, int] | None:
+        """Word's own numbering of a list paragraph: (list id, level), or None."""
+        properties = paragraph._p.pPr
+        if properties is None or properties.numPr is None:
+            return None
+        num_id = properties.numPr.numId
+        level = properties.numPr.ilvl
+        if num_id is None or num_id.val == 0:
+            return None
+        return str(num_id.val), int(level.val) if level is not None else 0
+
+    def is_ordered(self, numbering: tuple[str, int] | None, style: str) -> bool:
+        if "Number" in style:
+            return True
+        if numbering is None:
+            return False
+        try:
+            part = self.word.part.numbering_part
+        except (NotImplementedError, KeyError, AttributeError):
+            return False
+        root = part.element
+        for num in root.iterfind(f"{W}num"):
+            if num.get(f"{W}numId") != numbering[0]:
+                continue
+            abstract = num.find(f"{W}abstractNumId")
+            abstract_id = abstract.get(f"{W}val") if abstract is not None else None
+            for definition in root.iterfind(f"{W}abstractNum"):
+                if definition.get(f"{W}abstractNumId") != abstract_id:
+                    continue
+                for lvl in definition.iterfind(f"{W}lvl"):
+                    if lvl.get(f"{W}ilvl") == str(numbering[1]):
+                        fmt = lvl.find(f"{W}numFmt")
+                        value = fmt.get(f"{W}val") if fmt is not None else "bullet"
+                        return value not in {"bullet", "none"}
+        return False
+
+    def read_item(
+        self, text: str, pictures: list[str], style: str, numbering: tuple[str, int] | None
+    ) -> None:
+        depth = numbering[1] if numbering else (1 if style.endswith(("2", "3")) else 0)
+        if depth and self.list is not None and self.list.items:
+            parent = self.list.items[-1]
+            if text:
+                parent.more.append(text)
+            parent.pictures.extend(pictures)
+            return
+        ordered = self.is_ordered(numbering, style)
+        key = (numbering[0] if numbering else style, depth)
+        self.counters[key] = self.counters.get(key, 0) + 1
+        item = Item(
+            text, self.line, number=str(self.counters[key]) if ordered else "", pictures=pictures
+        )
+        if self.list is None or self.list.ordered != ordered:
+            self.list = Block("list", self.line, ordered=ordered)
+            self.blocks.append(self.list)
+        self.list.items.append(item)
+
+    def bold_label(self, paragraph: Any) -> str:
+        """ "一句话目标：…" with the label in bold: the label."""
+        runs = paragraph.runs
+        label = ""
+        for run in runs:
+            if not run.bold:
+                break
+            label += run.text
+        rest = paragraph.text[len(label) :].lstrip()
+        return label.strip() if label.strip() and rest[:1] in {":", "："} else ""
+
+    def read_table(self, table: Any) -> None:
+        rows = []
+        for row in table.rows:
+            cells = []
+            for cell in row.cells:
+                cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()))
+            rows.append(cells)
+            self.plain_lines.append(" ".join(c for c in cells if c))
+            count_limit(self.source, len(rows), self.limits.max_rows, "rows")
+        self.blocks.append(Block("table", self.line, rows=rows))
