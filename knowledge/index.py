@@ -154,6 +154,8 @@ class Index:
     english: list[resources.EnglishSense] = field(default_factory=list)
     # The source file of each step, for what applies to one document only.
     step_sources: list[str] = field(default_factory=list)
+    # Real English words (a dictionary's), which spelling correction leaves alone.
+    english_words: frozenset[str] = frozenset()
 
     @property
     def by_id(self) -> dict[str, Step]:
@@ -331,6 +333,10 @@ def build_index(
         {"words": " ".join(sense.words), "term": sense.term, "weight": sense.weight}
         for sense in resources.english_senses(words)
     )
+    table("english_words").create({"word": str}, pk="word")
+    table("english_words").insert_all(
+        ({"word": word} for word in sorted(resources.english_vocabulary())), pk="word"
+    )
     extra_words += resources.words_to_keep(general)
     table("homophones").insert_all(
         ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
@@ -433,6 +439,7 @@ def load_index(path: Path) -> Index:
             for r in db.execute("select * from english")
         ]
         step_sources = [r[0] for r in db.execute("select source from steps order by position")]
+        english_words = frozenset(r[0] for r in db.execute("select word from english_words"))
     finally:
         db.close()
 
@@ -468,4 +475,5 @@ def load_index(path: Path) -> Index:
         expansions=expansions,
         english=english,
         step_sources=step_sources,
+        english_words=english_words,
     )

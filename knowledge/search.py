@@ -81,6 +81,9 @@ class Tuning:
     step_weight: float = 0.5
     title_weight: float = 1.0
     alternate_weight: float = 0.75
+    # Beside other documents, a question word that only some document's indexed staff
+    # questions contain counts this much (see Searcher.read).
+    staff_only_factor: float = 0.5
     second_passage_weight: float = 0.3
     number_boost: float = 1.3
     role_boost: float = 1.35
@@ -243,8 +246,11 @@ class Searcher:
             [scope is None or source in scope for source in sources], dtype=bool
         )
         # Only when the lexicon's document is served beside others do its terms need
-        # keeping apart; alone, they are the question's own terms.
-        self.partial_scope = not bool(self.scope_mask.all())
+        # keeping apart; alone, they are the question's own terms; when it is not served
+        # at all, they have nothing to find.
+        self.lexicon_applies = bool(self.scope_mask.any())
+        self.partial_scope = self.lexicon_applies and not bool(self.scope_mask.all())
+        self.several_sources = len(set(sources)) > 1
         self.passage_scope = (
             self.scope_mask[np.array([p.passage.step_index for p in index.passages], dtype=np.intp)]
             if index.passages
@@ -256,6 +262,9 @@ class Searcher:
         self.sop_words = frozenset(
             word for p in index.passages if p.passage.kind != "alternate" for word in p.words
         )
+        self.staff_words = frozenset(
+            word for p in index.passages if p.passage.kind == "alternate" for word in p.words
+        ).difference(self.sop_words)
         self.prepare_ranking()
         self.rarest = max(index.passage_words.idf.values(), default=1.0)
         # Each step's body and tip sentences (not its title or alternate questions).
@@ -290,7 +299,7 @@ class Searcher:
                 )
         self.spelled: dict[str, str] = {}  # spell()'s answers: words repeat across questions
         self.phrases_by_first_word = english_phrases(
-            lexicon.glossary,
+            lexicon.glossary if self.lexicon_applies else (),
             index.english,
             self.tuning.gloss_weight,
             self.partial_scope,
@@ -361,7 +370,12 @@ class Searcher:
                 continue
             single_cjk = len(word) == 1 and CJK_RUN_RE.fullmatch(word)
             weight = self.tuning.single_char_weight if single_cjk else 1.0
-            query.add(normal_form(word), weight, (start, end))
+            term = normal_form(word)
+            if self.several_sources and term in self.staff_words:
+                # Only staff questions indexed with one document's steps have the word: it
+                # is evidence for that document's steps, weaker than the SOPs' own text.
+                weight *= self.tuning.staff_only_factor
+            query.add(term, weight, (start, end))
         for char in folded:
             if CJK_RUN_RE.fullmatch(char) and char not in self.lexicon.stopwords:
                 query.grams[char] = max(query.grams.get(char, 0.0), self.tuning.char_weight)
@@ -402,6 +416,8 @@ class Searcher:
         A variant the SOP itself also uses (總結 for 總結撰寫) already matches as it
         is, so what it adds counts for less: it is a hint, not a translation.
         """
+        if not self.lexicon_applies:
+            return
         known = self.sop_words
         for row, spans in self.variant_spans(query).items():
             weight = self.tuning.synonym_weight
@@ -483,6 +499,8 @@ class Searcher:
     def spell(self, word: str) -> str:
         """The glossary word a misspelt English word meant ("extinguiser")."""
         if word in self.known_english or len(word) < 5 or not word.isalpha():
+            return word
+        if word in self.index.english_words:  # a real word ("breaker"), not a misspelt one
             return word
         if word not in self.spelled:
             if len(self.spelled) >= SPELLING_CACHE:

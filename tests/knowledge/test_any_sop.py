@@ -100,3 +100,9 @@ def test_a_documents_staff_questions_never_score_another_document(tmp_path: Path
     # The staff question is a passage of its own step and of no other.
     taught = [p for p in kb.index.passages if "背包" in p.passage.text]
     assert taught and {kb.steps[p.passage.step_index].id for p in taught} == {target}
+
+
+def test_without_its_document_the_packaged_lexicon_adds_nothing(desk: KnowledgeBase) -> None:
+    query = desk.searcher.read("客人沒帶身分證")
+    assert not desk.searcher.lexicon_applies
+    assert not query.scoped_words and "未带证件" not in query.words
