@@ -79,6 +79,8 @@ class DocxReader:
         self.counters: dict[tuple[str, int], int] = {}
         self.list: Block | None = None
         self.line = 0
+        self.styles: dict[str, str] | None = None
+        self.default_style = ""
 
     def read(self) -> None:
         from docx.table import Table
@@ -92,6 +94,25 @@ class DocxReader:
             elif child.tag == f"{W}tbl":
                 self.list = None
                 self.read_table(Table(child, self.word))
+
+    def style_name(self, paragraph: Any) -> str:
+        """The paragraph's style name (python-docx looks styles up slowly: cached here)."""
+        if self.styles is None:
+            from docx.enum.style import WD_STYLE_TYPE
+
+            styles = self.word.styles
+            self.styles = {s.style_id: s.name or "" for s in styles if s.style_id}
+            default = styles.default(WD_STYLE_TYPE.PARAGRAPH)
+            self.default_style = default.name if default is not None else ""
+        properties = paragraph._p.pPr
+        style_id = (
+            properties.pStyle.val
+            if properties is not None and properties.pStyle is not None
+            else None
+        )
+        if style_id is None:
+            return self.default_style
+        return self.styles.get(style_id, self.default_style)
 
     def pictures(self, paragraph: Any) -> list[str]:
         found = []
@@ -117,7 +138,7 @@ class DocxReader:
 
     def read_paragraph(self, paragraph: Any) -> None:
         text = paragraph.text.replace("\t", " ").strip()
-        style = paragraph.style.name if paragraph.style is not None else ""
+        style = self.style_name(paragraph)
         pictures = self.pictures(paragraph)
         if text:
             self.plain_lines.append(text)
