@@ -85,6 +85,65 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "問題取自「{question}」欄，答案取自「{answer}」欄",
         "问题取自“{question}”列，答案取自“{answer}”列",
     ),
+    # Repairs of the plain-text (seed) layout.
+    "repaired": ("{repair}", "已修正：{repair}", "已修正：{repair}"),
+    "stray_marks": (
+        "removed stray mark(s) {marks}",
+        "刪除多餘的符號 {marks}",
+        "删除多余的符号 {marks}",
+    ),
+    "misencoded_char": ("read 臵 as 置", "把「臵」讀作「置」", "把“臵”读作“置”"),
+    "blank_kept": (
+        "kept a blank '___' left in the source",
+        "保留原文留下的空格「___」",
+        "保留原文留下的空格“___”",
+    ),
+    "empty_tip_marker": (
+        "empty 溫馨提示 marker",
+        "空白的「溫馨提示」",
+        "空白的“温馨提示”",
+    ),
+    "uncatalogued_document": (
+        "document 篇{number} has no catalog name; using its heading",
+        "篇{number} 在目錄中沒有名稱，用它的標題",
+        "篇{number} 在目录中没有名称，用它的标题",
+    ),
+    "position_fused": (
+        "heading {label} fused with the position's name; kept as 職位",
+        "標題「{label}」和職位名稱黏在一起，職位名稱另存為「職位」",
+        "标题“{label}”和职位名称粘在一起，职位名称另存为“职位”",
+    ),
+    "cut_sentence_mnemonic": (
+        "sentence cut off after '、'; the rest reads as the 服務標準口訣",
+        "句子在「、」後中斷，其餘當作服務標準口訣",
+        "句子在“、”后中断，其余当作服务标准口诀",
+    ),
+    "cut_sentence_lost_heading": (
+        "sentence cut off after '、'; the rest is a step whose heading is lost: "
+        "kept as step 1 of 服務標準說明 with a borrowed title",
+        "句子在「、」後中斷，其餘是失去標題的步驟：當作服務標準說明第 1 步，借用標題",
+        "句子在“、”后中断，其余是失去标题的步骤：当作服务标准说明第 1 步，借用标题",
+    ),
+    "tip_end_not_step": (
+        "'{line}' read as the end of the previous tip, not as step {number}",
+        "「{line}」當作上一則提示的結尾，不是第 {number} 步",
+        "“{line}”当作上一则提示的结尾，不是第 {number} 步",
+    ),
+    "number_without_separator": (
+        "step number {number} has no separator ('{start}…')",
+        "步驟編號 {number} 後面沒有「、」（「{start}…」）",
+        "步骤编号 {number} 后面没有“、”（“{start}…”）",
+    ),
+    "heading_fused": (
+        "heading fused with its body; guessed title '{title}'",
+        "標題和內文黏在一起，猜測標題為「{title}」",
+        "标题和正文粘在一起，猜测标题为“{title}”",
+    ),
+    "lost_heading": (
+        "lost heading titled '{title}' after {role} › {title}",
+        "遺失的標題依「{role} › {title}」補為「{title}」",
+        "遗失的标题依“{role} › {title}”补为“{title}”",
+    ),
     # Files that cannot be read at all (SopFileError).
     "too_large": (
         "{name} is {size} MB; an SOP file may be at most {limit} MB",
@@ -169,10 +228,10 @@ def render(code: str, params: Mapping[str, object], script: str = "en") -> str:
     return texts[column].format(**values)
 
 
-def lint(source: str, line: int, code: str, **params: object) -> Lint:
-    """A lint whose message is the English sentence for ``code``."""
+def lint(source: str, at: int, code: str, **params: object) -> Lint:
+    """A lint at line ``at`` whose message is the English sentence for ``code``."""
     pairs = tuple((key, str(value)) for key, value in params.items())
-    return Lint(source, line, render(code, params), code=code, params=pairs)
+    return Lint(source, at, render(code, params), code=code, params=pairs)
 
 
 def render_lint(item: Lint, script: str = "en") -> str:

@@ -14,6 +14,7 @@ import re
 
 from rapidfuzz import fuzz
 
+from knowledge.messages import lint as make_lint
 from knowledge.model import Lint, ParsedSource, StepDraft
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
@@ -101,8 +102,19 @@ class TextParser:
         self.expect_mnemonic = False
 
     # -- helpers -------------------------------------------------------------------
-    def lint(self, line: int, message: str) -> None:
-        self.lints.append(Lint(self.source, line, message))
+    def lint(self, at: int, code: str, **params: object) -> None:
+        self.lints.append(make_lint(self.source, at, code, **params))
+
+    def lint_repair(self, at: int, repair: str) -> None:
+        """A repair :func:`clean_line` made, by its code where it has one."""
+        if repair.startswith("removed stray mark(s) "):
+            self.lint(at, "stray_marks", marks=repair.removeprefix("removed stray mark(s) "))
+        elif repair == "read 臵 as 置":
+            self.lint(at, "misencoded_char")
+        elif repair == "kept a blank '___' left in the source":
+            self.lint(at, "blank_kept")
+        else:
+            self.lint(at, "repaired", repair=repair)
 
     def start_step(self, line: int, number: str, title: str, section: str | None = None) -> None:
         self.step = StepDraft(
@@ -134,7 +146,7 @@ class TextParser:
             if tip:
                 step.tips.append(tip)
             else:
-                self.lint(line, "empty 溫馨提示 marker")
+                self.lint(line, "empty_tip_marker")
 
     # -- the line kinds --------------------------------------------------------------
     def parse(self, text: str) -> ParsedSource:
@@ -143,7 +155,7 @@ class TextParser:
         for index, (no, raw) in enumerate(content):
             line, repairs = clean_line(raw)
             for repair in repairs:
-                self.lint(no, repair)
+                self.lint_repair(no, repair)
             upcoming = [clean_line(text)[0] for _, text in content[index + 1 : index + 3]]
             self.read_line(no, line, upcoming)
         self.finish()
@@ -194,7 +206,7 @@ class TextParser:
         self.doc_no = doc_no
         self.doc = entry.get("name") or f"{title} 篇{doc_no}"
         if not entry:
-            self.lint(no, f"document 篇{doc_no} has no catalog name; using its heading")
+            self.lint(no, "uncatalogued_document", number=doc_no)
         self.role, self.section, self.step = "", "", None
 
     def open_section(self, no: int, title: str) -> None:
@@ -206,7 +218,7 @@ class TextParser:
         self.section, self.step = label, None
         if prefix:
             # "儲備點部主管(營業網點負責人)順豐…崗位職責:": the position's name fused in.
-            self.lint(no, f"heading {label} fused with the position's name; kept as 職位")
+            self.lint(no, "position_fused", label=label)
             self.start_step(no, "", POSITION, section=POSITION)
             self.add_paragraph(no, prefix)
             self.step = None
@@ -231,16 +243,12 @@ class TextParser:
         """A paragraph cut mid-sentence, with the text of another part pasted on."""
         self.add_paragraph(no, head)
         if not SENTENCE_PUNCTUATION.search(tail) and len(tail) >= 20:
-            self.lint(no, "sentence cut off after '、'; the rest reads as the 服務標準口訣")
+            self.lint(no, "cut_sentence_mnemonic")
             self.start_step(no, "", MNEMONIC, section=MNEMONIC)
             self.add_paragraph(no, tail)
             self.step = None
         else:
-            self.lint(
-                no,
-                "sentence cut off after '、'; the rest is a step whose heading is lost: "
-                "kept as step 1 of 服務標準說明 with a borrowed title",
-            )
+            self.lint(no, "cut_sentence_lost_heading")
             self.section = PROCEDURE
             self.start_step(no, "1", "")
             assert self.step is not None
@@ -258,16 +266,16 @@ class TextParser:
         ):
             # "2、情緒。" after a tip ending "調整好心態和": the tip's last word, not a step.
             previous.tips[-1] += line
-            self.lint(no, f"'{line}' read as the end of the previous tip, not as step {number}")
+            self.lint(no, "tip_end_not_step", line=line, number=number)
             return
         if line[len(number) : len(number) + 1] not in "、.．":
-            self.lint(no, f"step number {number} has no separator ('{line[:8]}…')")
+            self.lint(no, "number_without_separator", number=number, start=line[:8])
         heading_alone = len(rest) <= HEADING_MAX_CHARS and not SENTENCE_PUNCTUATION.search(rest)
         if self.section == PROCEDURE and heading_alone:
             self.start_step(no, number, rest)
         elif self.section == PROCEDURE:
             title, body = split_fused_heading(rest)
-            self.lint(no, f"heading fused with its body; guessed title '{title}'")
+            self.lint(no, "heading_fused", title=title)
             self.start_step(no, number, title)
             self.add_paragraph(no, body)
         else:
@@ -280,7 +288,7 @@ class TextParser:
             self.borrow_title(draft)
         for draft in self.steps:
             if not draft.body and not draft.tips:
-                self.lint(draft.line, f"step '{draft.number}、{draft.title}' has no text")
+                self.lint(draft.line, "empty_step", label=f"{draft.number}、{draft.title}")
 
     def borrow_title(self, draft: StepDraft) -> None:
         """Title a step whose heading was lost after the most similar step elsewhere."""
@@ -288,9 +296,7 @@ class TextParser:
         candidates = [d for d in self.steps if d is not draft and d.title and d.body]
         best = max(candidates, key=lambda d: fuzz.partial_ratio(text, "".join(d.body)[:60]))
         draft.title = best.title
-        self.lint(
-            draft.line, f"lost heading titled '{best.title}' after {best.role} › {best.title}"
-        )
+        self.lint(draft.line, "lost_heading", title=best.title, role=best.role)
 
     def check_numbering(self) -> None:
         groups: dict[tuple[int, str, str], list[StepDraft]] = {}
@@ -300,7 +306,7 @@ class TextParser:
         for drafts in groups.values():
             for before, after in zip(drafts, drafts[1:], strict=False):
                 if int(after.number) != int(before.number) + 1:
-                    self.lint(after.line, f"numbering jumps from {before.number} to {after.number}")
+                    self.lint(after.line, "numbering_gap", before=before.number, after=after.number)
 
 
 def parse_text(

@@ -186,8 +186,8 @@ class StructureBuilder:
         self.headings = 0
 
     # -- helpers ---------------------------------------------------------------------
-    def lint(self, line: int, code: str, **params: object) -> None:
-        self.lints.append(make_lint(self.source, line, code, **params))
+    def lint(self, at: int, code: str, **params: object) -> None:
+        self.lints.append(make_lint(self.source, at, code, **params))
 
     def open_document(self, name: str, line: int) -> None:
         self.doc, self.doc_no = name, document_number(name)
