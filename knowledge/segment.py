@@ -116,8 +116,8 @@ MIN_WORD_COUNT = 3
 MIN_COHESION = 30.0
 MIN_FREEDOM = 0.9
 LONGEST_NEW_WORD = 6
-# jieba's dictionary words this frequent are kept for questions (about 46,000 of them).
-COMMON_WORD_FREQ = 50
+# jieba's dictionary words this frequent are kept for questions (about 20,000 of them).
+COMMON_WORD_FREQ = 200
 
 
 def _entropy(counts: Counter[str]) -> float:
