@@ -95,12 +95,14 @@ def parse_file(
     catalog: Catalog | None = None,
     limits: ImportLimits | None = None,
     root: Path | None = None,
+    document: str = "",
 ) -> ParsedSource:
     """Read one SOP file in whichever format its name says.
 
     A file that cannot be read whole raises :class:`~knowledge.reading.SopFileError`
     before anything is returned. Pictures are checked against ``root`` (the folder the
     SOP came in, by default the file's own): one outside it or missing is not kept.
+    ``document`` files the steps as a page of that document (the file's title its role).
     """
     catalog = catalog or load_catalog()
     limits = limits or ImportLimits.from_env()
@@ -112,25 +114,59 @@ def parse_file(
     if suffix == ".docx":
         from knowledge.parse_docx import parse_docx
 
-        return parse_docx(path, documents, limits)
+        return parse_docx(path, documents, limits, document)
     if suffix == ".pdf":
         from knowledge.parse_pdf import parse_pdf
 
-        return parse_pdf(path, documents, limits)
+        return parse_pdf(path, documents, limits, document)
     if suffix in {".xlsx", ".csv"}:
         from knowledge.parse_sheet import parse_sheet
 
-        return parse_sheet(path, limits)
+        return parse_sheet(path, limits, document)
     text = decode_text(read_bytes(path, limits), path.name)
     if suffix in {".md", ".markdown"}:
-        parsed = parse_markdown(text, source=path.name, limits=limits)
+        parsed = parse_markdown(text, source=path.name, document=document, limits=limits)
     elif suffix in {".html", ".htm"}:
         from knowledge.parse_html import parse_html
 
-        parsed = parse_html(text, source=path.name, limits=limits)
+        parsed = parse_html(text, source=path.name, limits=limits, document=document)
     else:
         return parse_text(text, source=path.name, catalog=documents)
     return check_pictures(parsed, path.parent, root or path.parent, limits)
+
+
+def folder_files(root: Path) -> list[Path]:
+    """The SOP files anywhere under ``root``, in path order, leaving out hidden folders."""
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file()
+        and path.suffix.lower() in SOP_SUFFIXES
+        and not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+        and path.name.lower() not in {"readme.md", "license.md", "changelog.md"}
+    )
+
+
+def parse_folder(
+    root: Path,
+    catalog: Catalog | None = None,
+    limits: ImportLimits | None = None,
+    document: str = "",
+) -> list[ParsedSource]:
+    """Read every SOP file of a folder (a docs site, a wiki export, an unpacked zip).
+
+    Pictures are kept as paths inside ``root``; with ``document``, every file is a page
+    of that one document. A file that cannot be read refuses the whole folder.
+    """
+    limits = limits or ImportLimits.from_env()
+    found = []
+    for path in folder_files(root):
+        source = parse_file(path, catalog, limits, root=root, document=document)
+        # Two folders may each have an index.md: a page is named by its path.
+        name = path.relative_to(root).as_posix()
+        lints = tuple(replace(lint, source=name) for lint in source.lints)
+        found.append(replace(source, source=name, lints=lints))
+    return found
 
 
 def check_pictures(

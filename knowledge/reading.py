@@ -121,16 +121,47 @@ def check_zip(path: Path, limits: ImportLimits, kind: str) -> None:
             )
 
 
+def unpack_archive(path: Path, into: Path, limits: ImportLimits = DEFAULT_LIMITS) -> Path:
+    """Unpack a zip of SOP files (a docs site, a wiki export) into the new folder ``into``.
+
+    Every member is checked before anything is written: a name that is absolute or
+    climbs out with ``..`` (or is a link), more than the unpacked limit in all, or a
+    member packed like a zip bomb refuses the whole archive.
+    """
+    check_size(path.name, path.stat().st_size, limits)
+    check_zip(path, limits, "zip")
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        for member in members:
+            name = member.filename.replace("\\", "/")
+            parts = PurePosixPath(name).parts
+            is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
+            if name.startswith("/") or ".." in parts or ":" in name.split("/")[0] or is_link:
+                raise SopFileError("unsafe_name", name=member.filename)
+        into.mkdir(parents=True, exist_ok=False)
+        for member in members:
+            if not member.is_dir():
+                target = into.joinpath(*PurePosixPath(member.filename.replace("\\", "/")).parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as source, target.open("wb") as copy:
+                    copy.write(source.read(limits.max_unpacked_bytes + 1))
+    return into
+
+
 def count_limit(name: str, count: int, limit: int, what: str) -> None:
     if count > limit:
         raise SopFileError("too_many", name=name, limit=limit, what=what)
 
 
 def local_picture(reference: str) -> PurePosixPath | None:
-    """A picture reference as a path inside the SOP's folder, or None (a URL, ``../``)."""
+    """A picture reference as a relative path, or None (a URL, an absolute path, data).
+
+    It may still climb with ``..``: whether it stays inside the SOP's folder is for the
+    caller to check against that folder.
+    """
     if not reference or "://" in reference or reference.startswith(("data:", "/", "\\")):
         return None
     path = PurePosixPath(reference.replace("\\", "/").split("#")[0].split("?")[0])
-    if ".." in path.parts or not path.parts:
+    if not path.parts or ":" in path.parts[0]:
         return None
     return path
