@@ -61,9 +61,14 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "步骤“{label}”没有内容",
     ),
     "headings_by_size": (
-        "headings guessed from font size ({count} headings)",
-        "依字體大小判斷標題（{count} 個）",
-        "依字体大小判断标题（{count} 个）",
+        "headings guessed from type size and numbering ({count} headings)",
+        "依字體大小和編號判斷標題（{count} 個）",
+        "依字体大小和编号判断标题（{count} 个）",
+    ),
+    "headings_guessed": (
+        "no heading styles: {count} short bold or larger lines read as headings",
+        "沒有標題樣式：{count} 行粗體或較大字的短句當作標題",
+        "没有标题样式：{count} 行粗体或较大字的短句当作标题",
     ),
     "picture_missing": (
         "picture '{picture}' is not beside the file; not kept",

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from knowledge.messages import lint as make_lint
 from knowledge.model import ParsedSource
 from knowledge.parse_text import DOC_RE, parse_text
 from knowledge.reading import (
@@ -30,6 +33,8 @@ from knowledge.reading import (
 )
 from knowledge.structure import Block, Item, build_source
 
+HEADING_MAX = 40  # characters: a longer bold line is a bold paragraph, not a heading
+TERMINAL = ("。", "；", ";", "！", "？", ".", "!", "?", "，", ",")
 HEADING_STYLE_RE = re.compile(r"^(?:heading|標題|标题)\s*(?P<level>\d)$", re.IGNORECASE)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
@@ -63,7 +68,12 @@ def parse_docx(
     if not reader.has_headings and any(DOC_RE.match(line) for line in reader.plain_lines):
         return parse_text("\n".join(reader.plain_lines), source=path.name, catalog=catalog)
     title = (word.core_properties.title or "").strip()
-    return build_source(reader.blocks, path.name, title, False, document, limits)
+    guessed = 0 if reader.has_headings else reader.guess_headings()
+    parsed = build_source(reader.blocks, path.name, title, False, document, limits)
+    if guessed:
+        lint = make_lint(path.name, 0, "headings_guessed", count=guessed)
+        parsed = replace(parsed, lints=(lint, *parsed.lints))
+    return parsed
 
 
 class DocxReader:
@@ -80,6 +90,7 @@ class DocxReader:
         self.list: Block | None = None
         self.line = 0
         self.styles: dict[str, str] | None = None
+        self.looks: dict[int, tuple[float, bool]] = {}  # paragraph block → (type size, bold)
         self.default_style = ""
 
     def read(self) -> None:
@@ -164,11 +175,42 @@ class DocxReader:
             )
             return
         label = self.bold_label(paragraph)
-        self.blocks.append(
-            Block(
-                "paragraph", self.line, lines=[text] if text else [], label=label, pictures=pictures
-            )
+        block = Block(
+            "paragraph", self.line, lines=[text] if text else [], label=label, pictures=pictures
         )
+        self.blocks.append(block)
+        if text:
+            runs = [run for run in paragraph.runs if run.text.strip()]
+            sizes = [run.font.size.pt for run in runs if run.font.size is not None]
+            bold = bool(runs) and all(run.bold for run in runs)
+            self.looks[id(block)] = (max(sizes) if sizes else 0.0, bold)
+
+    def guess_headings(self) -> int:
+        """Headings made by hand (bold or larger type, short, no full stop): how many.
+
+        Used only when the file has no heading styles at all. Larger type ranks higher,
+        and at one size bold ranks above plain; each look is one heading level.
+        """
+        sizes = Counter(size for size, _ in self.looks.values())
+        body = sizes.most_common(1)[0][0] if sizes else 0.0
+        candidates = {}
+        for block in self.blocks:
+            look = self.looks.get(id(block))
+            text = block.lines[0] if block.lines else ""
+            if look is None or not text or len(text) > HEADING_MAX or text.endswith(TERMINAL):
+                continue
+            size, bold = look
+            # Body text often has no size of its own (the style's, about 11 pt).
+            larger = size > body * 1.1 if body else size >= 13
+            if larger or (bold and size >= body):
+                candidates[id(block)] = look
+        ranks = sorted(set(candidates.values()), key=lambda look: (-look[0], not look[1]))
+        levels = {look: min(rank + 1, 6) for rank, look in enumerate(ranks)}
+        for index, block in enumerate(self.blocks):
+            if id(block) in candidates:
+                level = levels[candidates[id(block)]]
+                self.blocks[index] = Block("heading", block.line, text=block.lines[0], level=level)
+        return len(candidates)
 
     def numbering(self, paragraph: Any) -> tuple[str, int] | None:
         """Word's own numbering of a list paragraph: (list id, level), or None."""

@@ -38,7 +38,24 @@ from knowledge.structure import Block, Item, build_source, document_number, join
 __all__ = ["document_number", "parse_markdown", "markdown_blocks"]
 
 # The boxes VitePress, VuePress and Docusaurus write as ``::: name title``.
-CONTAINERS = ("tip", "info", "note", "warning", "danger", "caution", "important", "details")
+CONTAINERS = (
+    "tip",
+    "info",
+    "note",
+    "warning",
+    "danger",
+    "caution",
+    "important",
+    "details",
+    "success",
+    "hint",
+    "attention",
+    "example",
+    "question",
+    "abstract",
+    "quote",
+    "bug",
+)
 TASK_RE = re.compile(r"^\[[ xX]\]\s+")
 TOC_RE = re.compile(r"^\s*\[\[toc\]\]\s*$", re.IGNORECASE)
 FRONT_TITLE_RE = re.compile(r"^title\s*:\s*(?P<title>.+?)\s*$", re.MULTILINE)

@@ -31,6 +31,10 @@ PAGE_NUMBER_RE = re.compile(
     r"^(?:\d{1,4}|第\s*\d+\s*[頁页]|page \d+(?: of \d+)?|\d+\s*/\s*\d+)$", re.I
 )
 HEADING_RATIO = 1.15
+# Headings numbered in outline form, "1.2 開機" (two parts or more), or "第三章 收銀".
+OUTLINE_RE = re.compile(r"^(?P<number>\d{1,2}(?:\.\d{1,2})+)\.?\s+\S")
+CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十百\d]+(?P<unit>[章篇部節节])\s*\S")
+NUMBERED_HEADING_MAX = 40
 
 
 @dataclass
@@ -65,8 +69,8 @@ def parse_pdf(
         return parse_text("\n".join(t for t, _, _ in paragraphs), source=path.name, catalog=catalog)
     blocks = to_blocks(paragraphs, levels)
     parsed = build_source(blocks, path.name, title, False, document, limits)
-    if levels:
-        count = sum(1 for block in blocks if block.kind == "heading")
+    count = sum(1 for block in blocks if block.kind == "heading")
+    if count:
         lint = make_lint(path.name, 0, "headings_by_size", count=count)
         parsed = ParsedSource(parsed.source, parsed.title, parsed.steps, (lint, *parsed.lints))
     return parsed
@@ -191,11 +195,23 @@ def join_paragraphs(lines: list[Line], body_size: float) -> list[tuple[str, floa
     return [(text.strip(), size, number) for text, size, number in paragraphs]
 
 
+def numbered_heading(text: str, below: int) -> int:
+    """The level of a body-size line numbered like a heading ("2.1 收銀", "第三章 …"), or 0."""
+    if len(text) > NUMBERED_HEADING_MAX or text.endswith(tuple(TERMINAL + "，,")):
+        return 0
+    if match := OUTLINE_RE.match(text):
+        return min(below + match["number"].count(".") + 1, 6)
+    if match := CHAPTER_RE.match(text):
+        return min(below + (1 if match["unit"] in "章篇部" else 2), 6)
+    return 0
+
+
 def to_blocks(paragraphs: list[tuple[str, float, int]], levels: dict[float, int]) -> list[Block]:
     blocks: list[Block] = []
     current: Block | None = None
+    below = max(levels.values(), default=0)
     for text, size, number in paragraphs:
-        level = levels.get(round(size, 1), 0)
+        level = levels.get(round(size, 1), 0) or numbered_heading(text, below)
         if level:
             current = None
             blocks.append(Block("heading", number, text=text, level=level))

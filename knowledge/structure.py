@@ -31,14 +31,20 @@ from knowledge.messages import lint as make_lint
 from knowledge.model import Lint, ParsedSource, StepDraft
 from knowledge.reading import DEFAULT_LIMITS, ImportLimits, count_limit
 
-NUMBERED_RE = re.compile(r"^(?P<num>\d{1,3}|[一二三四五六七八九十]+)\s*[、.．)）]\s*(?P<title>.+)$")
+NUMBERED_RE = re.compile(
+    # outline numbers first ("1.2 開機" is step 1.2, not step 1 titled "2 開機")
+    r"^(?P<num>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?P<title>\S.*)$"
+    r"|^(?P<num1>\d{1,3}|[一二三四五六七八九十]+)\s*[、.．)）]\s*(?P<title1>.+)$"
+)
 # A step heading that is only its number ("#### 3、"): a numbered duty without a title.
 BARE_NUMBER_RE = re.compile(r"^(?P<num>\d{1,3}|[一二三四五六七八九十]+)\s*[、.．)）]?$")
 # A number written into the text of a list item or paragraph: "1，收银机开机…", "2、…".
 LEADING_NUMBER_RE = re.compile(r"^(?P<num>\d{1,3})\s*[、，,.．)）]\s*(?=\S)")
 # "提示" alone is not a marker: "提示客戶…" (remind the customer) starts ordinary text.
 TIP_RE = re.compile(
-    r"^(?:>\s*)?(?:💡\s*(?:溫馨提示|温馨提示)?|⚠️?|溫馨提示|温馨提示|tip(?=\s*[:：]))\s*[:：]?\s*",
+    r"^(?:>\s*)?(?:💡\s*(?:溫馨提示|温馨提示)?|⚠️?|溫馨提示|温馨提示|tip(?=\s*[:：])"
+    # GitHub's alerts: "> [!NOTE]"
+    r"|\[!(?:note|tip|important|warning|caution)\])\s*[:：]?\s*",
     re.IGNORECASE,
 )
 # Markers that make a paragraph outside a step heading a tip of the step before it.
@@ -286,7 +292,10 @@ class StructureBuilder:
             self.section = text
             self.close_section()
             return
-        number, title = (numbered["num"], numbered["title"]) if numbered else ("", text)
+        number, title = ("", text)
+        if numbered:
+            number = numbered["num"] or numbered["num1"]
+            title = numbered["title"] or numbered["title1"]
         if bare := BARE_NUMBER_RE.match(text):
             number, title = bare["num"], ""
         self.close_section()

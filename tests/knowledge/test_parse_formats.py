@@ -260,3 +260,56 @@ def test_formats_every_suffix_has_a_reader() -> None:
     assert {".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm", ".xlsx", ".csv"} == (
         SOP_SUFFIXES
     )
+
+
+def test_docx_headings_made_by_hand_are_guessed_from_bold_and_size(tmp_path: Path) -> None:
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+
+    def line(text: str, size: float | None = None, bold: bool = False) -> None:
+        run = document.add_paragraph().add_run(text)
+        run.bold = bold
+        if size:
+            run.font.size = Pt(size)
+
+    line("開店作業規範", 18, bold=True)
+    line("收銀台", 14, bold=True)
+    line("開機", bold=True)
+    line("上班前打開收銀機，檢查零錢是否足夠。")
+    line("關機", bold=True)
+    line("下班前清點現金，關閉收銀機。")
+    path = tmp_path / "open.docx"
+    document.save(str(path))
+    parsed = parse_file(path)
+    assert [(s.doc, s.role, s.section, s.label, s.body) for s in parsed.steps] == [
+        (
+            "開店作業規範",
+            "收銀台",
+            "開機",
+            "上班前打開收銀機",
+            ("上班前打開收銀機，檢查零錢是否足夠。",),
+        ),
+        ("開店作業規範", "收銀台", "關機", "下班前清點現金", ("下班前清點現金，關閉收銀機。",)),
+    ]
+    assert parsed.lints[0].code == "headings_guessed"
+    assert parsed.lints[0].parameters == {"count": "4"}
+
+
+def test_pdf_headings_numbered_in_outline_form(tmp_path: Path) -> None:
+    path = formats.write_pdf(
+        [
+            ("p", "第一章 收銀"),
+            ("p", "1.1 開機"),
+            ("p", "上班前打開收銀機，檢查零錢是否足夠。"),
+            ("p", "1.2 交班"),
+            ("p", "點清現金，簽交班表。"),
+        ],
+        tmp_path / "cash.pdf",
+    )
+    parsed = parse_file(path)
+    assert [(s.doc, s.number, s.title, s.body) for s in parsed.steps] == [
+        ("第一章 收銀", "1.1", "開機", ("上班前打開收銀機，檢查零錢是否足夠。",)),
+        ("第一章 收銀", "1.2", "交班", ("點清現金，簽交班表。",)),
+    ]

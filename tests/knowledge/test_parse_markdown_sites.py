@@ -196,3 +196,11 @@ def test_markdown_pages_of_one_handbook_share_a_document() -> None:
 def test_markdown_empty_file_has_no_steps() -> None:
     assert parse_markdown("", source="e.md").steps == ()
     assert parse_markdown("---\ntitle: x\n---\n", source="e.md").steps == ()
+
+
+def test_markdown_github_alerts_and_docusaurus_boxes_are_tips() -> None:
+    text = (
+        "## Till\n\n- Count the float.\n\n> [!NOTE]\n> Coins go left.\n\n:::warning\nNever.\n:::\n"
+    )
+    (step,) = parse_markdown(text, source="till.md").steps
+    assert step.tips == ("Coins go left.", "Never.")
