@@ -48,10 +48,21 @@ def sentences(paragraph: str) -> list[str]:
     return [s for s in found if s] or [paragraph]
 
 
+def repeats_text(title: str, body: Sequence[str]) -> bool:
+    """Whether ``title`` stands word for word in the first paragraph of ``body``."""
+    if not body:
+        return False
+    squeeze = re.compile(r"[\W_]+")
+    return squeeze.sub("", title) in squeeze.sub("", body[0])
+
+
 def passages_of(step_index: int, step: Step) -> list[Passage]:
     """The searchable pieces of a step: its title, body sentences, tips, alternates."""
     pieces = []
-    if step.title:
+    # A heading that only repeats the start of the step's text (a list item's first
+    # clause made its title) is not a second piece of evidence: counted twice, it made
+    # every such step outscore one whose heading names the problem and whose text the fix.
+    if step.title and not repeats_text(step.title, step.body):
         pieces.append(Passage(step_index, "title", 0, step.title))
     position = 0
     for paragraph in step.body:

@@ -10,7 +10,8 @@ document, not only the packaged one:
   into this repository);
 - small hand tables in ``knowledge/lexicon/general/`` for what those lack: Cantonese
   colloquial words → written Chinese, Taiwan / Hong Kong / mainland variants of one thing,
-  and everyday English of service work.
+  everyday spoken words → the written ones, question words → the kind of words that
+  answer them (多久 → 時長), and everyday English of service work.
 
 They are read when an index is built, never while answering: each is cut down to the
 words the corpus being indexed has (an expansion toward a word the document lacks would
@@ -20,6 +21,7 @@ the asker's word; it adds the document's word beside it, weighted below an exact
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Container, Iterable
@@ -35,6 +37,8 @@ GENERAL_DIR = Path(__file__).parent / "lexicon" / "general"
 # How much an added word counts beside the asker's own (1.0), by where it came from.
 WEIGHTS = {
     "cantonese": 0.9,  # 睇 → 看: the same word in writing
+    "everyday": 0.8,  # 壞掉 → 故障: the spoken word and the written one
+    "questions": 0.3,  # 多久 → 時長: the kind of words an answer to it holds
     "regional": 0.85,  # 的士 → 計程車: the same thing, another region's word
     "thesaurus": 0.55,  # 顧客 → 客戶: close in meaning, not always the same
     "english": 1.0,  # shared among the Chinese words one English phrase stands for
@@ -137,11 +141,11 @@ def english_vocabulary() -> frozenset[str]:
 def hand_tables(directory: Path = GENERAL_DIR) -> list[tuple[str, tuple[str, ...], str]]:
     """The hand tables as (variant, words it stands for, kind), not yet folded."""
     found: list[tuple[str, tuple[str, ...], str]] = []
-    for row in _rows(directory / "cantonese.tsv"):
-        if len(row) >= 2 and row[0].strip():
-            found.append(
-                (row[0].strip(), tuple(w for w in row[1].split("|") if w.strip()), "cantonese")
-            )
+    for kind in ("cantonese", "everyday", "questions"):
+        for row in _rows(directory / f"{kind}.tsv"):
+            if len(row) >= 2 and row[0].strip():
+                words = tuple(w.strip() for w in row[1].split("|") if w.strip())
+                found.append((row[0].strip(), words, kind))
     for row in _rows(directory / "regional.tsv"):
         forms = [w.strip() for w in row[0].split("|") if w.strip()]
         for form in forms:
@@ -227,10 +231,11 @@ def english_senses(
     vague English word ("check": 檢查, 核對, 查看…) does not outweigh a precise one.
     """
     targets: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+    specific = english_specificity()
     for words, headword in cedict_senses():
         term = fold(headword)
         if term in vocabulary:
-            targets[words][term] = 1.0
+            targets[words][term] = specific.get(words[0], 1.0) if len(words) == 1 else 1.0
     table = english_table(directory)
     pieces = sorted({t for _, terms in table for t in terms})
     folded = dict(zip(pieces, fold_all(pieces), strict=True))
@@ -241,8 +246,28 @@ def english_senses(
     senses = []
     for words, terms in targets.items():
         weight = WEIGHTS["english"] / len(terms) ** 0.5
-        senses.extend(EnglishSense(words, term, weight) for term in sorted(terms))
+        senses.extend(
+            EnglishSense(words, term, weight * factor) for term, factor in sorted(terms.items())
+        )
     return senses
+
+
+@cache
+def english_specificity() -> dict[str, float]:
+    """How much a single English word says, from how many CC-CEDICT headwords use it.
+
+    "make" or "put" translate hundreds of Chinese words, "projector" a handful: a vague
+    word's translations count for less (down to a quarter), a specific one's fully.
+    """
+    headwords: dict[str, set[str]] = defaultdict(set)
+    for words, headword in cedict_senses():
+        for word in set(words):
+            headwords[word].add(headword)
+    total = len({headword for _, headword in cedict_senses()})
+    return {
+        word: min(1.0, max(0.25, (math.log(total / len(heads)) - 4.0) / 3.5))
+        for word, heads in headwords.items()
+    }
 
 
 def words_to_keep(found: Iterable[Expansion], directory: Path = GENERAL_DIR) -> list[str]:
