@@ -24,30 +24,27 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import access, callbacks, learning
+from bot import callbacks
+from bot.access import gate, users
+from bot.access import handlers as admin
+from bot.access import rules as access
+from bot.answers import cards, feedback, inline, start
+from bot.answers import handlers as ask
+from bot.briefings import handlers as briefings
+from bot.browse import handlers as browse
+from bot.browse import role
+from bot.browse.contents import Contents
 from bot.config import Settings
-from bot.contents import Contents
 from bot.context import CONTEXT_TYPES, BotData
-from bot.handlers import (
-    admin,
-    ask,
-    briefings,
-    browse,
-    cards,
-    errors,
-    feedback,
-    gaps,
-    inline,
-    quiz,
-    role,
-    start,
-    stats,
-    updates,
-    users,
-)
 from bot.i18n import label
+from bot.learning import handlers as gaps
+from bot.learning import service as learning
+from bot.learning import updates
+from bot.quizzes import handlers as quiz
 from bot.search_worker import SearchWorker
+from bot.stats import handlers as stats
 from bot.storage import Storage
+from bot.tg import errors
 from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -64,7 +61,7 @@ ALLOWED_UPDATES = [
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
-    Update.POLL_ANSWER,  # answers to quiz polls, scored (bot/handlers/quiz.py)
+    Update.POLL_ANSWER,  # answers to quiz polls, scored (bot/quizzes/handlers.py)
 ]
 
 # The command menu. Telegram picks a list by the user's two-letter language code, so one
@@ -141,7 +138,7 @@ def build_application(
     #    strangers and revoked users get a refusal with their id, or join with an invite link.
     #    Admins listed in SOPBOT_ADMIN_IDS are registered now (and again on a message).
     access.register_admins(storage, settings.admin_ids)
-    app.add_handler(TypeHandler(Update, access.gate), group=-2)
+    app.add_handler(TypeHandler(Update, gate.gate), group=-2)
 
     # 1. Before anything else (group -1, which never stops the rest): note who wrote.
     app.add_handler(TypeHandler(Update, users.remember_user), group=-1)
@@ -213,7 +210,7 @@ def build_application(
     # 4c. While a trainer is teaching (/teach, 🎓 in /gaps), their private text searches for
     #     the step to teach instead of being a question.
     teaching = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
-    teaching = teaching & filters.UpdateType.MESSAGE & learning.IsTeaching(app.user_data)
+    teaching = teaching & filters.UpdateType.MESSAGE & gaps.IsTeaching(app.user_data)
     app.add_handler(MessageHandler(teaching, gaps.find_step))
 
     # 5. Questions: text sent or edited (a fixed typo is asked again), in a private chat or
@@ -234,7 +231,7 @@ def build_application(
     app.add_error_handler(errors.report_error)
 
     # 8. Jobs: forget questions past SOPBOT_LOG_DAYS daily; pick up SOP versions the CLI changed.
-    learning.schedule_jobs(app)
+    gaps.schedule_jobs(app)
     return app
 
 

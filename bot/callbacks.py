@@ -30,9 +30,20 @@ ROW_ID = r"([0-9]{1,12})"
 CONFIRM = re.compile(rf"adm:(ok|no):{ROW_ID}\Z")  # ✅ / ✖ on a /grant or /revoke: its row
 WITHDRAW = re.compile(rf"inv:x:{ROW_ID}\Z")  # 🚫 on an /invite link: withdraw invite n
 
-PATTERNS: tuple[re.Pattern[str], ...] = (FULL, MORE, VOTE, SEE, EXAMPLE, DOCUMENTS, DOCUMENT, SECTION, READ, ROLE)
-PATTERNS += (CONFIRM, WITHDRAW)  # people and invites (bot/handlers/admin.py)
-# Briefings (bot/handlers/briefings.py): n is a briefing's (or a schedule's) row id.
+PATTERNS: tuple[re.Pattern[str], ...] = (
+    FULL,
+    MORE,
+    VOTE,
+    SEE,
+    EXAMPLE,
+    DOCUMENTS,
+    DOCUMENT,
+    SECTION,
+    READ,
+    ROLE,
+)
+PATTERNS += (CONFIRM, WITHDRAW)  # people and invites (bot/access/handlers.py)
+# Briefings (bot/briefings/handlers.py): n is a briefing's (or a schedule's) row id.
 BRIEF_ID = r"([0-9]{1,9})"
 BRIEF_READ = re.compile(rf"brf:ok:{BRIEF_ID}\Z")  # ✅ 已讀 under a delivered note
 BRIEF_AUDIENCE = re.compile(rf"brf:to:{BRIEF_ID}:([0-9]{{1,2}})\Z")  # draft n: audience choice
@@ -51,7 +62,7 @@ PATTERNS += (
     BRIEF_UNSCHEDULE,
 )
 
-# Knowledge gaps and SOP updates (bot/handlers/gaps.py, updates.py).
+# Knowledge gaps and SOP updates (bot/learning/handlers.py, updates.py).
 TEACH_GAP = re.compile(rf"tch:g:{NUMBER}\Z")  # 🎓 under gap group n of the user's last /gaps
 TEACH_STEP = re.compile(rf"tch:s:{STEP_ID}\Z")  # teach the wording being taught to this step
 TEACH_BROWSE = re.compile(r"tch:b\Z")  # 📚 browse the SOP for the step

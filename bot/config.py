@@ -135,7 +135,6 @@ class Settings:
             search_worker=parse_search_worker(get("SOPBOT_SEARCH_WORKER", "auto")),
         )
 
-
     @classmethod
     def paths_from_env(
         cls, environ: Mapping[str, str], env_file: Path | None = Path(".env")

@@ -12,11 +12,12 @@ from typing import Any
 from telegram import User
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from bot.briefings import Briefings, Courier
+from bot.briefings.service import Courier
+from bot.browse.contents import Contents
 from bot.config import Settings
-from bot.contents import Contents
 from bot.search_worker import SearchWorker
 from bot.storage import Storage
+from bot.storage.briefings import Briefings
 from knowledge import Answer, KnowledgeBase
 from knowledge.normalize import HANT, script_from_language
 
@@ -35,7 +36,7 @@ class BotData:
     kb: KnowledgeBase
     storage: Storage
     contents: Contents
-    briefings: Briefings  # briefings, deliveries, schedules (bot/briefings.py)
+    briefings: Briefings  # briefings, deliveries, schedules (bot/briefings/)
     courier: Courier  # delivers queued briefings in the background
     # Questions are searched in a child process when there is one (SOPBOT_SEARCH_WORKER,
     # bot/search_worker.py), else on the event loop: a worker thread would only add
@@ -87,3 +88,14 @@ def interface_script(user: User | None, fallback: str = HANT) -> str:
     if code[:2].lower() in ("zh", "en"):
         return script_from_language(code)
     return fallback
+
+
+def may(context: Context, user: User | None, access: str) -> bool:
+    """Whether the user is registered at ``access`` or above (or a configured admin)."""
+    if user is None:
+        return False
+    data = context.bot_data
+    if user.id in data.settings.admin_ids:
+        return True
+    person = data.storage.person(user.id)
+    return person is not None and person.at_least(access)

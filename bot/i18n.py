@@ -62,7 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmd_help": "使用說明",
         "cmd_roles": "瀏覽 SOP：文件 › 崗位 › 步驟",
         "cmd_role": "設定我的崗位",
-        # Access: strangers, invites, /users, /grant, /revoke (bot/access.py, handlers/admin.py).
+        # Access: strangers, invites, /users, /grant, /revoke (bot/access/).
         "not_member": "🔒 這個小幫手只供已登記的同事使用。\n你的 Telegram ID：{user_id}\n"
         "請向店長索取邀請連結。",
         "not_member_short": "🔒 只供已登記的同事使用。你的 Telegram ID：{user_id}，"
@@ -111,7 +111,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmd_users": "人員名單",
         "cmd_grant": "設定人員權限",
         "cmd_revoke": "停用人員",
-        # Trainer quizzes, /leaderboard, /myscore, /practice (bot/handlers/quiz.py).
+        # Trainer quizzes, /leaderboard, /myscore, /practice (bot/quizzes/).
         "quiz_refused": "只有培訓員、經理或管理員可以發起測驗。想自己練習，請私訊我 /practice。",
         "not_registered": "你還沒有使用這個功能的權限，請聯絡你的經理。",
         "quiz_unknown_role": "沒有「{role}」這個崗位。可以選：{roles}",
@@ -205,7 +205,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmd_help": "使用说明",
         "cmd_roles": "浏览 SOP：文件 › 岗位 › 步骤",
         "cmd_role": "设置我的岗位",
-        # Access: strangers, invites, /users, /grant, /revoke (bot/access.py, handlers/admin.py).
+        # Access: strangers, invites, /users, /grant, /revoke (bot/access/).
         "not_member": "🔒 这个小助手只供已登记的同事使用。\n你的 Telegram ID：{user_id}\n"
         "请向店长索取邀请链接。",
         "not_member_short": "🔒 只供已登记的同事使用。你的 Telegram ID：{user_id}，"
@@ -254,7 +254,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmd_users": "人员名单",
         "cmd_grant": "设置人员权限",
         "cmd_revoke": "停用人员",
-        # Trainer quizzes, /leaderboard, /myscore, /practice (bot/handlers/quiz.py).
+        # Trainer quizzes, /leaderboard, /myscore, /practice (bot/quizzes/).
         "quiz_refused": "只有培训员、经理或管理员可以发起测验。想自己练习，请私聊我 /practice。",
         "not_registered": "你还没有使用这个功能的权限，请联系你的经理。",
         "quiz_unknown_role": "没有“{role}”这个岗位。可以选：{roles}",
@@ -353,7 +353,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmd_help": "How to use the bot",
         "cmd_roles": "Browse the SOP: document › role › step",
         "cmd_role": "Set my role",
-        # Access: strangers, invites, /users, /grant, /revoke (bot/access.py, handlers/admin.py).
+        # Access: strangers, invites, /users, /grant, /revoke (bot/access/).
         "not_member": "🔒 This assistant is for registered staff only.\n"
         "Your Telegram ID: {user_id}\nPlease ask your manager for an invite link.",
         "not_member_short": "🔒 For registered staff only. Your Telegram ID: {user_id}. "
@@ -404,7 +404,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cmd_users": "List staff",
         "cmd_grant": "Set someone's level",
         "cmd_revoke": "Revoke someone",
-        # Trainer quizzes, /leaderboard, /myscore, /practice (bot/handlers/quiz.py).
+        # Trainer quizzes, /leaderboard, /myscore, /practice (bot/quizzes/).
         "quiz_refused": "Only trainers, managers and admins can start a quiz. To practise on "
         "your own, send me /practice in a private chat.",
         "not_registered": "You don't have access to this yet; please ask your manager.",
@@ -448,7 +448,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-# Briefings: /brief, /briefs, /missed and the notes themselves (bot/handlers/briefings.py).
+# Briefings: /brief, /briefs, /missed and the notes themselves (bot/briefings/).
 BRIEFING_LABELS: dict[str, dict[str, str]] = {
     "hant": {
         "brief_refused": "只有店長和管理員可以發簡報。有問題直接問我就好 🙂",
@@ -639,7 +639,7 @@ for _script, _labels in BRIEFING_LABELS.items():
 
 
 # Knowledge gaps, teaching, usage and SOP updates: /gaps, /teach, /stats, /rollback, SOP files
-# sent by an admin (bot/handlers/gaps.py, stats.py, updates.py).
+# sent by an admin (bot/learning/, bot/stats/).
 LEARNING_LABELS: dict[str, dict[str, str]] = {
     "hant": {
         "learn_trainers_only": "只有培訓員、店長和管理員可以使用這個指令。",

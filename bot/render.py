@@ -1,4 +1,7 @@
-"""Every message text the product shows, as Telegram HTML: pure functions of core objects.
+"""The texts of answers and SOP steps, as Telegram HTML: pure functions of core objects.
+
+Each feature's own texts are beside it (``bot/<feature>/render.py``); this module holds
+what they share (breadcrumbs, shortening, fitting Telegram's limit) and the answers.
 
 The CLI prints the same strings (`sopbot ask` reports the bot's exact reply), so nothing
 here imports Telegram. All SOP and user text is HTML-escaped; matched words are bold.
@@ -8,21 +11,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from bot import briefings as brief
 from bot.i18n import label
 from knowledge.corpus import load_catalog
 from knowledge.model import SHORT_TIP, Answer, Hit, Step
 from knowledge.normalize import EN, to_script, to_simplified
 from knowledge.smalltalk import KINDS as SMALL_TALK
-
-if TYPE_CHECKING:  # only read here; importing them at run time would slow `sopbot ask`
-    from bot.quizzes import MyScore, QuizSummary, Score
-    from knowledge.quiz import QuizQuestion
 
 SEPARATOR = " › "
 PASSAGE_LIMIT = 380
@@ -264,268 +259,8 @@ def inline_description(hit: Hit, script: str, limit: int = 120) -> str:
     return to_script(shorten(text, limit), script)
 
 
-# -- Quizzes, /leaderboard, /myscore, /practice ----------------------------------------------
-
-# Telegram's limits on a quiz poll (characters after entity parsing; the polls are plain text).
-POLL_QUESTION_LIMIT = 300
-POLL_OPTION_LIMIT = 100
-POLL_EXPLANATION_LIMIT = 200
-
-
-def poll(question: QuizQuestion, script: str, review: bool = False) -> tuple[str, list[str], str]:
-    """A question as a quiz poll shows it (plain text): question, options, explanation."""
-    text, options, explanation = worded(question, script)
-    text = to_script(text, script)
-    if review:
-        text = f"{label(script, 'practice_again')}\n{text}"
-    shown = [shorten(to_script(option, script), POLL_OPTION_LIMIT) for option in options]
-    explanation = shorten(to_script(explanation, script), POLL_EXPLANATION_LIMIT)
-    return shorten(text, POLL_QUESTION_LIMIT), shown, explanation
-
-
-def worded(question: QuizQuestion, script: str) -> tuple[str, tuple[str, ...], str]:
-    """(question, options, explanation) in the reader's language: English readers get the
-    English wording around the SOP's own text."""
-    if script == EN:
-        return question.in_english()
-    return question.question, question.options, question.explanation
-
-
-def quiz_started(script: str, size: int, role: str | None, seconds: int | None) -> str:
-    """The message before a quiz's first poll: how many questions, about what, how paced."""
-    title = label(script, "quiz_start", n=size)
-    if role:
-        title += f"（{to_script(role, script)}）" if script != EN else f" ({name_in(role, script)})"
-    pace = label(script, "quiz_pace_group", seconds=seconds) if seconds else None
-    pace = pace or label(script, "quiz_pace_private")
-    return f"<b>{html.escape(title)}</b>\n{html.escape(pace)}"
-
-
-def unknown_quiz_role(script: str, role: str, roles: tuple[str, ...]) -> str:
-    names = ("、" if script != EN else ", ").join(name_in(name, script) for name in roles)
-    return html.escape(label(script, "quiz_unknown_role", role=role, roles=names))
-
-
-def score_line(rank: int, score: Score) -> str:
-    name = html.escape(score.name or str(score.user_id))
-    return f"{rank}. {name}：<b>{score.correct}</b>/{score.answered}"
-
-
-def quiz_summary(summary: QuizSummary, script: str) -> str:
-    """The end of a quiz: everyone's score, then the most missed questions with their answer."""
-    lines = [f"<b>{html.escape(label(script, 'quiz_over', n=summary.questions))}</b>", ""]
-    if not summary.scores:
-        lines.append(html.escape(label(script, "quiz_no_answers")))
-    lines += [score_line(rank, score) for rank, score in enumerate(summary.scores, 1)]
-    if summary.missed:
-        lines += ["", f"<b>{html.escape(label(script, 'quiz_most_missed'))}</b>"]
-    for missed in summary.missed:
-        question = missed.question
-        text, options, _ = worded(question, script)
-        count = label(script, "quiz_wrong_count", wrong=missed.wrong, answered=missed.answered)
-        answer = label(script, "quiz_answer", answer=to_script(options[question.correct], script))
-        lines += [
-            "",
-            f"❓ {html.escape(shorten(to_script(text, script), DOUBT_LIMIT))}",
-            f"<i>{html.escape(count)}</i>",
-            html.escape(answer),
-            f"📍 {html.escape(to_script(question.breadcrumb, script))}",
-        ]
-    return fit("\n".join(lines))
-
-
-def leaderboard(boards: dict[str, list[Score]], script: str, days: int) -> str:
-    """One ranking per store, best first."""
-    parts = []
-    for store, scores in boards.items():
-        heading = label(script, "leaderboard", store=store, days=days)
-        lines = [f"<b>{html.escape(heading)}</b>"]
-        lines += [score_line(rank, score) for rank, score in enumerate(scores, 1)]
-        if not scores:
-            lines.append(html.escape(label(script, "leaderboard_empty")))
-        parts.append("\n".join(lines))
-    return fit("\n\n".join(parts))
-
-
-def my_score(score: MyScore, script: str, days: int) -> str:
-    """/myscore: totals, the last days, weak roles and steps, practice cards."""
-    lines = [f"<b>{html.escape(label(script, 'myscore', name=score.total.name))}</b>"]
-    total = score.total
-    if not total.answered:
-        return "\n".join([*lines, html.escape(label(script, "myscore_none"))])
-    percent = round(100 * total.correct / total.answered)
-    recent = score.recent
-    counts = {"correct": total.correct, "answered": total.answered, "percent": percent}
-    lately = {"days": days, "correct": recent.correct, "answered": recent.answered}
-    lines += [
-        html.escape(label(script, "myscore_total", **counts)),
-        html.escape(label(script, "myscore_recent", **lately)),
-    ]
-    weak = (("myscore_weak_roles", score.weak_roles), ("myscore_weak_topics", score.weak_topics))
-    for key, spots in weak:
-        if spots:
-            lines += ["", f"<b>{html.escape(label(script, key))}</b>"]
-            lines += [
-                f"• {html.escape(name_in(spot.name, script))}：{spot.wrong}/{spot.answered} ✗"
-                for spot in spots
-            ]
-    cards = label(
-        script, "myscore_cards", due=score.due, waiting=score.waiting, learned=score.learned
-    )
-    lines += ["", html.escape(cards)]
-    return fit("\n".join(lines))
-
-
-def practice_done(script: str, correct: int, answered: int) -> str:
-    return html.escape(label(script, "practice_done", correct=correct, answered=answered))
-
-
 def fit(text: str) -> str:
     """A long ranking or summary cut to a message's length, at a line."""
     if len(text) <= TELEGRAM_LIMIT:
         return text
     return text[: text.rfind("\n", 0, TELEGRAM_LIMIT - 2)] + "\n…"
-
-
-# -- briefings (/brief, /briefs, /missed) ---------------------------------------------------------
-
-BRIEF_TITLE_LIMIT = 40
-NAMES_SHOWN = 12
-
-
-def briefing_title(briefing: brief.Briefing, script: str) -> str:
-    """A short plain-text name for a note: its first line, or what kind of file it is."""
-    first = next((line.strip() for line in briefing.note.text.splitlines() if line.strip()), "")
-    if briefing.note.kind != brief.TEXT:
-        kind = label(script, f"brief_{briefing.note.kind}")
-        first = f"{kind} {first}".strip()
-    return shorten(first, BRIEF_TITLE_LIMIT)
-
-
-def briefing_note(briefing: brief.Briefing, script: str) -> str:
-    """A note as staff get it: the header, then the author's words (a caption for files)."""
-    header = label(script, "brief_header", author=html.escape(briefing.author_name))
-    limit = brief.TEXT_LIMIT if briefing.note.kind == brief.TEXT else brief.CAPTION_LIMIT
-    body = html.escape(shorten(briefing.note.text, limit))
-    return f"{header}\n\n{body}" if body else header
-
-
-def audience_name(audience: brief.Audience | None, script: str) -> str:
-    if audience is None or audience.kind == brief.ALL:
-        return label(script, "brief_audience_all")
-    if audience.kind == brief.STORE:
-        return label(script, "brief_audience_store", store=audience.value)
-    level = label(script, f"brief_level_{audience.value}")
-    return label(script, "brief_audience_level", level=level)
-
-
-def briefing_preview(briefing: brief.Briefing, script: str, count: int | None = None) -> str:
-    """The author's preview: the note as staff will see it, then the audience or the question."""
-    note = briefing_note(briefing, script)
-    if briefing.note.kind != brief.TEXT:
-        note = f"{label(script, 'brief_' + briefing.note.kind)}\n{note}"
-    if count is None:
-        question = label(script, "brief_choose_audience")
-    else:
-        audience = audience_name(briefing.audience, script)
-        question = label(script, "brief_audience_is", audience=audience, count=count)
-    return f"{html.escape(label(script, 'brief_preview'))}\n\n{note}\n\n{html.escape(question)}"
-
-
-def when_name(when: brief.When, script: str) -> str:
-    at = when.at.strftime("%H:%M")
-    if when.repeat == brief.DAILY:
-        return label(script, "when_daily", at=at)
-    if when.repeat == brief.WEEKDAYS:
-        return label(script, "when_weekdays", at=at)
-    day = when.on.isoformat() if when.on else ""
-    return label(script, "when_once", day=day, at=at)
-
-
-def briefing_scheduled(briefing: brief.Briefing, when: brief.When, script: str) -> str:
-    audience = audience_name(briefing.audience, script)
-    return html.escape(
-        label(script, "brief_scheduled", when=when_name(when, script), audience=audience)
-    )
-
-
-def delivery_summary(counts: dict[str, int], script: str) -> str:
-    order = (brief.DELIVERED, brief.BLOCKED, brief.UNCERTAIN, brief.FAILED, brief.PENDING)
-    parts = [
-        label(script, f"state_{state}", n=counts[state]) for state in order if counts.get(state)
-    ]
-    return "，".join(parts) if script != "en" else ", ".join(parts)
-
-
-def briefing_done(briefing_id: int, counts: dict[str, int], script: str) -> str:
-    summary = delivery_summary(counts, script) or label(script, "state_sent", n=0)
-    return html.escape(label(script, "brief_done", id=briefing_id, summary=summary))
-
-
-def local_day(moment: str | None, zone: ZoneInfo) -> str:
-    """``2026-05-01T00:30:00+00:00`` → ``05-01 08:30`` in the store's time zone."""
-    if not moment:
-        return ""
-    return datetime.fromisoformat(moment).astimezone(zone).strftime("%m-%d %H:%M")
-
-
-def briefs_overview(
-    receipts: list[brief.Receipt],
-    schedules: list[tuple[brief.Schedule, brief.Briefing]],
-    script: str,
-    zone: ZoneInfo,
-) -> str:
-    """/briefs: recent notes with "read 12/15" and who has not read, then the schedules."""
-    if not receipts and not schedules:
-        return html.escape(label(script, "briefs_none"))
-    lines = [label(script, "briefs_title")] if receipts else []
-    for receipt in receipts:
-        b = receipt.briefing
-        line = label(
-            script,
-            "briefs_line",
-            id=b.id,
-            day=local_day(b.sent_at, zone),
-            title=html.escape(briefing_title(b, script)),
-            read=receipt.read,
-            total=receipt.total,
-        )
-        others = {k: v for k, v in receipt.states.items() if k != brief.DELIVERED}
-        if others:
-            line += f" · {html.escape(delivery_summary(others, script))}"
-        lines += ["", line]
-        if receipt.unread:
-            names = ", ".join(receipt.unread[:NAMES_SHOWN])
-            if len(receipt.unread) > NAMES_SHOWN:
-                names += " " + label(script, "briefs_others", n=len(receipt.unread) - NAMES_SHOWN)
-            lines.append(html.escape(label(script, "briefs_unread", names=names)))
-    if schedules:
-        lines += ["", label(script, "briefs_schedules")]
-        for schedule, template in schedules:
-            lines.append(
-                f"#{schedule.id} {html.escape(when_name(schedule.when, script))} · "
-                f"{html.escape(audience_name(template.audience, script))} · "
-                f"{html.escape(briefing_title(template, script))}"
-            )
-    return fit("\n".join(lines))
-
-
-def missed_intro(count: int, script: str) -> str:
-    if not count:
-        return html.escape(label(script, "missed_none"))
-    return html.escape(label(script, "missed_intro", n=count))
-
-
-def missed_more(count: int, script: str) -> str:
-    return html.escape(label(script, "missed_more", n=count))
-
-
-def briefing_reminder(briefing: brief.Briefing, script: str) -> str:
-    return html.escape(
-        label(
-            script,
-            "brief_reminder",
-            author=briefing.author_name,
-            title=briefing_title(briefing, script),
-        )
-    )

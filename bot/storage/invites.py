@@ -116,7 +116,9 @@ class Invites(People):
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (actor, action, target, access, store, now),
             )
-        return Confirmation(int(cursor.lastrowid or 0), actor, action, target, access, store, now, None)
+        return Confirmation(
+            int(cursor.lastrowid or 0), actor, action, target, access, store, now, None
+        )
 
     def settle(self, confirmation_id: int, actor: int) -> Confirmation | None:
         """Mark ``actor``'s awaited action as answered; None if unknown, theirs or not, or

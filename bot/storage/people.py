@@ -87,7 +87,9 @@ class People(Connection):
         self, stores: Iterable[str] | None = None, active: bool | None = True
     ) -> list[Person]:
         """People, optionally only those in some stores, by name."""
-        ids = [row["user_id"] for row in self.rows("SELECT user_id FROM people ORDER BY name, user_id")]
+        ids = [
+            row["user_id"] for row in self.rows("SELECT user_id FROM people ORDER BY name, user_id")
+        ]
         found = [person for person in map(self.person, ids) if person is not None]
         if stores is not None:
             wanted = set(stores)

@@ -141,8 +141,6 @@ class Questions(Connection):
 
 def by_step(connection: sqlite3.Connection) -> Taught:
     found: Taught = {}
-    for step_id, question in connection.execute(
-        "SELECT step_id, question FROM taught ORDER BY id"
-    ):
+    for step_id, question in connection.execute("SELECT step_id, question FROM taught ORDER BY id"):
         found.setdefault(step_id, []).append(question)
     return found

@@ -333,6 +333,10 @@ def adopt(db: sqlite_utils.Database, migrations: Migrations, done: Sequence[Migr
         migrations.ensure_migrations_table(db)
         for step in done:
             table(db, Migrations.migrations_table).insert(
-                {"migration_set": MIGRATION_SET, "name": step.__name__, "applied_at": str(datetime.now(UTC))}
+                {
+                    "migration_set": MIGRATION_SET,
+                    "name": step.__name__,
+                    "applied_at": str(datetime.now(UTC)),
+                }
             )
     log.info("adopted a bot database at schema version %d", len(done))

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import access, render, render_access
+from bot import render
+from bot.access import render as render_access
+from bot.access import rules as access
 from bot.app import COMMANDS, register_commands
 from bot.config import ConfigError, Settings
 from bot.context import ANSWER_LIMIT

@@ -338,10 +338,10 @@ async def test_errors_are_logged_and_the_user_gets_an_apology(
         raise RuntimeError("index is gone")
 
     monkeypatch.setattr(chat.app.bot_data.kb, "ask", broken)
-    with caplog.at_level(logging.ERROR, logger="bot.handlers.errors"):
+    with caplog.at_level(logging.ERROR, logger="bot.tg.errors"):
         calls = await chat.say("客人沒帶證件怎麼辦")
     assert only(calls, "sendMessage")["text"] == html.escape(label("hant", "error"))
-    [record] = [r for r in caplog.records if r.name == "bot.handlers.errors"]
+    [record] = [r for r in caplog.records if r.name == "bot.tg.errors"]
     assert record.exc_info and "index is gone" in str(record.exc_info[1])
     assert len(chat.errors) == 1
     chat.errors.clear()

@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import briefings as brief
-from bot import render
-from bot.handlers import briefings as handlers
+from bot.briefings import handlers, render
+from bot.briefings import service as brief
 from bot.i18n import label
 from bot.storage import Storage
 from tests.bot.botcalls import buttons, only, sent

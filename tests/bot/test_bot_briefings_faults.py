@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot import briefings as brief
 from bot.app import BotApplication, build_application
+from bot.briefings import handlers
+from bot.briefings import service as brief
 from bot.config import Settings
-from bot.handlers import briefings as handlers
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.fakebotapi import FakeBotAPI

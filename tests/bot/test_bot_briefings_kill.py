@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import briefings as brief
+from bot.briefings import service as brief
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.fakebotapi import FakeBotAPI, Params

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import render
-from bot.keyboards import PAGE_SIZE
+from bot.browse.keyboards import PAGE_SIZE
 from tests.bot.botcalls import buttons, only
 from tests.bot.conftest import Chat
 

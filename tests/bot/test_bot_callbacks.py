@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot import callbacks
-from bot.contents import Contents
-from bot.keyboards import PAGE_SIZE, page_of
+from bot.browse.contents import Contents
+from bot.browse.keyboards import PAGE_SIZE, page_of
 from knowledge import KnowledgeBase
 
 STEP = "802c95ae0e"

@@ -22,7 +22,7 @@ from bot import callbacks
 from bot.cli import cli
 from bot.config import Settings
 from bot.i18n import label
-from bot.learning import PRUNE_JOB, start_search_worker
+from bot.learning.service import PRUNE_JOB, start_search_worker
 from bot.offline import ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge.gaps import DOWNVOTED, UNANSWERED, GapQuestion, group_gaps
@@ -387,7 +387,7 @@ async def test_stats_sends_a_chart_with_stores_topics_and_rates(bot: Chat) -> No
 
 
 def test_stats_chart_is_a_png(people: Storage, bot: Chat) -> None:
-    from bot import stats
+    from bot.stats import service as stats
 
     usage = stats.usage(people, bot.app.bot_data.kb, 7, bot.app.bot_data.settings.timezone)
     assert stats.chart(usage).startswith(b"\x89PNG")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import render, render_access
+from bot import render
+from bot.access import render as render_access
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
 from bot.storage import UP, Storage

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from telegram.error import Forbidden
 
-from bot import quizzes
 from bot.app import ALLOWED_UPDATES, start_up
 from bot.config import Settings
-from bot.handlers import quiz
 from bot.i18n import label
 from bot.offline import ApiCall
+from bot.quizzes import handlers as quiz
+from bot.quizzes import service as quizzes
 from bot.storage import SentPoll, Storage
 from knowledge.quiz import QuizQuestion
 from tests.bot.botcalls import only, sent

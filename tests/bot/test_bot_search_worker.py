@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import learning, render, search_worker
+from bot import render, search_worker
 from bot.config import Settings
 from bot.context import ANSWER_LIMIT
+from bot.learning import service as learning
 from bot.search_worker import SearchWorker
 from bot.storage import Storage
 from knowledge import Answer, KnowledgeBase

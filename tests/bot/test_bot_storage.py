@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from bot.storage import schema as storage_module
 from bot.storage import DOWN, MIGRATIONS, UP, Storage
+from bot.storage import schema as storage_module
 
 
 def ticking_clock():

@@ -1,0 +1,157 @@
+"""The gate in front of every handler: members pass, strangers learn how to join.
+
+The SOPs are confidential and anyone can find a Telegram bot and message it. So every
+update passes :func:`gate` first (group -2, before even the user tracker): people registered
+and active in ``people`` go on to the handlers; anyone else gets a short refusal with their
+Telegram user id (to give a manager) and nothing more, whatever they send: text, commands,
+buttons (forged ones too), inline queries, edits. ``/start`` and ``/help`` tell a stranger
+how to join, and ``/start <code>`` (an invite link) registers them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import InlineQueryResultsButton, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot import render
+from bot.access import render as render_access
+from bot.access.rules import (
+    ALLOW,
+    CODE_RE,
+    EXPLAIN,
+    IGNORE,
+    JOIN,
+    PUBLIC_START,
+    REFUSE,
+    START_RE,
+    code_hash,
+    register_admins,
+)
+from bot.answers.keyboards import examples_keyboard
+from bot.context import Context, interface_script
+from bot.i18n import label
+from bot.storage import JOINED, UNKNOWN
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str  # ALLOW, JOIN, EXPLAIN, REFUSE or IGNORE
+    code: str = ""  # the invite code, for JOIN
+
+
+def start_command(message: Message, bot_username: str) -> tuple[str, str] | None:
+    """("start" or "help", its parameter) if the message is one of those, for this bot."""
+    found = START_RE.match(message.text or "")
+    if not found or (found[2] and found[2].lower() != bot_username.lower()):
+        return None
+    return found[1], found[3] or ""
+
+
+def addressed(message: Message, bot_username: str) -> bool:
+    """Whether a group message is for this bot: a command, a mention or a reply to it."""
+    text = (message.text or message.caption or "").lower()
+    if text.startswith("/"):
+        target = text.split()[0].partition("@")[2]
+        return target in ("", bot_username.lower())
+    replied = message.reply_to_message
+    author = (replied.from_user.username or "") if replied and replied.from_user else ""
+    return author.lower() == bot_username.lower() or f"@{bot_username.lower()}" in text
+
+
+def verdict(update: Update, member: bool, bot_username: str) -> Verdict:
+    """What the gate does with an update, given whether its sender is an active member."""
+    if member:
+        return Verdict(ALLOW)
+    if update.effective_user is None:
+        # A poll's new state (the bot's own quiz polls) comes from no one and reveals nothing;
+        # anything else without a sender (channel posts) is not for us.
+        return Verdict(ALLOW if update.poll is not None else IGNORE)
+    if update.callback_query is not None or update.inline_query is not None:
+        return Verdict(REFUSE)
+    message = update.message or update.edited_message
+    if message is None:
+        return Verdict(IGNORE)  # poll answers, chat member changes, reactions …
+    private = message.chat.type == ChatType.PRIVATE
+    command = start_command(message, bot_username) if update.message and private else None
+    if command is not None:
+        name, parameter = command
+        if name == "start" and parameter and parameter not in PUBLIC_START:
+            return Verdict(JOIN, parameter)
+        return Verdict(EXPLAIN)
+    if private or addressed(message, bot_username):
+        return Verdict(REFUSE)
+    return Verdict(IGNORE)  # group chatter: a refusal to every stranger would be spam
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Let active members through; tell anyone else how to join, and stop the update there."""
+    data = context.bot_data
+    user = update.effective_user
+    member = False
+    if user is not None:
+        person = data.storage.person(user.id)
+        member = person is not None and person.active
+        if not member and user.id in data.settings.admin_ids:
+            register_admins(data.storage, [user.id])
+            member = True
+    found = verdict(update, member, context.bot.username)
+    if found.action == ALLOW:
+        return
+    if found.action == JOIN:
+        await join(update, context, found.code)
+    elif found.action == EXPLAIN:
+        ui = interface_script(user)
+        await update.effective_message.reply_html(render_access.join_help(ui, user.id))
+    elif found.action == REFUSE:
+        await refuse(update)
+    raise ApplicationHandlerStop
+
+
+async def refuse(update: Update) -> None:
+    """Answer a stranger wherever they reached the bot: their id and whom to ask."""
+    user = update.effective_user
+    ui = interface_script(user)
+    if update.callback_query is not None:
+        # Callback queries need an answer, or the button spins; an alert shows the whole id.
+        text = render_access.not_member_short(ui, user.id)
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.inline_query is not None:
+        button = InlineQueryResultsButton(label(ui, "inline_join"), start_parameter="join")
+        await update.inline_query.answer([], cache_time=0, is_personal=True, button=button)
+    else:
+        await update.effective_message.reply_html(render_access.not_member(ui, user.id))
+
+
+async def join(update: Update, context: Context, code: str) -> None:
+    """Register the sender with an invite code, or say politely why the code does not work."""
+    user = update.effective_user
+    ui = interface_script(user)
+    storage = context.bot_data.storage
+    redemption = (
+        storage.redeem_invite(code_hash(code), user.id, user.full_name)
+        if CODE_RE.match(code)
+        else None
+    )
+    outcome = redemption.outcome if redemption else UNKNOWN
+    if redemption is None or redemption.invite is None or outcome != JOINED:
+        log.info("user %d opened an invite that did not admit them: %s", user.id, outcome)
+        await update.effective_message.reply_html(
+            render_access.invite_refused(ui, outcome, user.id)
+        )
+        return
+    invite = redemption.invite
+    storage.seen(user.id, user.full_name, user.username, user.language_code)
+    storage.log_action(user.id, "join", str(user.id), f"invite {invite.id}: {invite.access}")
+    text = "\n\n".join(
+        [
+            render_access.joined(ui, invite.access, invite.store),
+            render.welcome(ui, user.first_name),
+        ]
+    )
+    await update.effective_message.reply_html(text, reply_markup=examples_keyboard(ui))

@@ -1,0 +1,319 @@
+"""Managers and admins: /invite links, the /users directory, /grant and /revoke with ✅/✖.
+
+Who may do what is decided in ``bot.access``; every change is written to the audit log.
+These commands work in private chats only, so an invite link is never posted to a group.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden
+
+from bot import callbacks
+from bot.access import render as render_access
+from bot.access import rules as access
+from bot.access.render import DirectoryEntry
+from bot.context import Context, interface_script
+from bot.i18n import label
+from bot.storage import ACCESS_LEVELS, Confirmation, Person, Storage
+from bot.tg.messages import answer_expired, edit
+from knowledge.normalize import script_from_language
+
+log = logging.getLogger(__name__)
+
+GRANT, REVOKE = "grant", "revoke"
+MAX_USES = 100  # an invite for a whole shift's new starters, not for the world
+STORE_LIMIT = 60  # characters of a store's name
+USER_ID_RE = re.compile(r"[0-9]{1,15}\Z")
+USERNAME_RE = re.compile(r"@?([A-Za-z0-9_]{3,32})\Z")
+# Added to the command menu of managers and admins (a menu for their chat only).
+# What managers and admins see beyond the public menu: their people, their notes, and
+# what staff asked that the SOP answered badly.
+MANAGER_COMMANDS = (
+    *("invite", "users", "grant", "revoke"),
+    *("brief", "briefs"),
+    *("gaps", "teach", "stats"),
+)
+
+
+async def manager_of(update: Update, context: Context) -> Person | None:
+    """The sender if they are a manager or admin; otherwise say so and return None."""
+    person = context.bot_data.storage.person(update.effective_user.id)
+    if person is not None and person.at_least("manager"):
+        return person
+    await reply(update, "managers_only")
+    return None
+
+
+async def reply(update: Update, key: str, **values: str | int) -> None:
+    ui = interface_script(update.effective_user)
+    await update.effective_message.reply_html(render_access.notice(ui, key, **values))
+
+
+def refusal_values(key: str, actor: Person, name: str) -> dict[str, str]:
+    """The values a refusal's text needs."""
+    if key == "not_your_store":
+        return {"stores": "、".join(actor.stores) or "-"}
+    if key == "configured_admin":
+        return {"name": name}
+    return {}
+
+
+async def invite(update: Update, context: Context) -> None:
+    """Make an invite link: ``/invite [level] [store] [uses]``."""
+    actor = await manager_of(update, context)
+    if actor is None:
+        return
+    level, store, uses = "staff", "", 1
+    words = []
+    for word in context.args or ():
+        if word.lower() in ACCESS_LEVELS:
+            level = word.lower()
+        elif word.isdecimal() and 0 < int(word) <= MAX_USES:
+            uses = int(word)
+        else:
+            words.append(word)
+    store = " ".join(words)[:STORE_LIMIT] or (actor.stores[0] if actor.stores else "")
+    if not store:
+        await reply(update, "invite_usage")
+        return
+    if reason := access.may_invite(actor, level, store):
+        await reply(update, reason, **refusal_values(reason, actor, ""))
+        return
+    settings, storage = context.bot_data.settings, context.bot_data.storage
+    code = access.new_code()
+    made = storage.create_invite(
+        access.code_hash(code), level, store, actor.user_id, settings.invite_hours, uses
+    )
+    storage.log_action(actor.user_id, "invite", store, f"invite {made.id}: {level}, {uses} use(s)")
+    ui = interface_script(update.effective_user)
+    link = access.invite_link(context.bot.username, code)
+    text = render_access.invite_made(ui, level, store, uses, settings.invite_hours, link)
+    button = InlineKeyboardButton(label(ui, "withdraw"), callback_data=callbacks.withdraw(made.id))
+    await update.effective_message.reply_html(text, reply_markup=InlineKeyboardMarkup([[button]]))
+
+
+async def withdraw_invite(update: Update, context: Context) -> None:
+    """Withdraw an invite link (🚫 under it): it refuses everyone from now on."""
+    query = update.callback_query
+    storage = context.bot_data.storage
+    made = storage.invite(int(context.matches[0][1]))
+    actor = storage.person(query.from_user.id)
+    if made is None or actor is None or made.revoked_at is not None:
+        await answer_expired(query)
+        return
+    if made.created_by != actor.user_id and access.may_invite(actor, made.access, made.store):
+        await answer_expired(query)  # someone else's link (a forged press)
+        return
+    storage.withdraw_invite(made.id)
+    storage.log_action(actor.user_id, "withdraw invite", made.store, f"invite {made.id}")
+    await query.answer()
+    await edit(query, render_access.notice(interface_script(query.from_user), "withdrawn"), None)
+
+
+async def list_people(update: Update, context: Context) -> None:
+    """List the registered people per store: name, level, last activity."""
+    actor = await manager_of(update, context)
+    if actor is None:
+        return
+    storage = context.bot_data.storage
+    everywhere = actor.access == "admin"
+    stores: dict[str, list[DirectoryEntry]] = {} if everywhere else {s: [] for s in actor.stores}
+    for person in storage.people(stores=None if everywhere else actor.stores):
+        user = storage.user(person.user_id)
+        entry = DirectoryEntry(
+            person.user_id,
+            user.name if user and user.name else person.name,
+            user.username if user else None,
+            person.access,
+            user.last_seen if user else None,
+        )
+        for store in person.stores or ("",):
+            if everywhere or store in actor.stores:
+                stores.setdefault(store, []).append(entry)
+    ui = interface_script(update.effective_user)
+    timezone = context.bot_data.settings.timezone
+    await update.effective_message.reply_html(render_access.directory(ui, stores, timezone))
+
+
+def find_user(storage: Storage, who: str) -> tuple[int, str] | None:
+    """(user id, name) of ``who``: a numeric id, or the @username of someone who wrote."""
+    if USER_ID_RE.match(who):
+        user_id = int(who)
+        user, person = storage.user(user_id), storage.person(user_id)
+        name = (user.name if user else "") or (person.name if person else "") or who
+        return user_id, name
+    if found := USERNAME_RE.match(who):
+        user = storage.user_by_username(found[1])
+        if user is not None:
+            return user.id, user.name or who
+    return None
+
+
+async def grant(update: Update, context: Context) -> None:
+    """Ask to confirm giving someone a level (and a store): ``/grant <who> <level> [store]``."""
+    actor = await manager_of(update, context)
+    if actor is None:
+        return
+    args = context.args or []
+    if len(args) < 2 or args[1].lower() not in ACCESS_LEVELS:
+        await reply(update, "grant_usage")
+        return
+    storage = context.bot_data.storage
+    found = find_user(storage, args[0][:40])
+    if found is None:
+        await reply(update, "no_such_user", who=args[0][:40])
+        return
+    target_id, name = found
+    level = args[1].lower()
+    target = storage.person(target_id)
+    store = " ".join(args[2:])[:STORE_LIMIT]
+    store = store or next(iter((target.stores if target else ()) + actor.stores), "")
+    if not store and level != "admin":
+        await reply(update, "grant_usage")
+        return
+    admins = context.bot_data.settings.admin_ids
+    if reason := access.may_grant(actor, target_id, target, level, store, admins):
+        await reply(update, reason, **refusal_values(reason, actor, name))
+        return
+    asked = storage.propose(actor.user_id, GRANT, target_id, level, store)
+    ui = interface_script(update.effective_user)
+    await update.effective_message.reply_html(
+        render_access.confirm_grant(ui, name, target_id, level, store),
+        reply_markup=confirm_keyboard(asked.id, ui),
+    )
+
+
+async def revoke(update: Update, context: Context) -> None:
+    """Ask to confirm taking someone's access away: ``/revoke <who>``."""
+    actor = await manager_of(update, context)
+    if actor is None:
+        return
+    args = context.args or []
+    if len(args) != 1:
+        await reply(update, "revoke_usage")
+        return
+    storage = context.bot_data.storage
+    found = find_user(storage, args[0][:40])
+    target = storage.person(found[0]) if found else None
+    if found is None or target is None or not target.active:
+        await reply(update, "no_such_user", who=args[0][:40])
+        return
+    target_id, name = found
+    admins = context.bot_data.settings.admin_ids
+    if reason := access.may_revoke(actor, target_id, target, admins):
+        await reply(update, reason, **refusal_values(reason, actor, name))
+        return
+    asked = storage.propose(actor.user_id, REVOKE, target_id, None, None)
+    ui = interface_script(update.effective_user)
+    await update.effective_message.reply_html(
+        render_access.confirm_revoke(ui, name, target_id),
+        reply_markup=confirm_keyboard(asked.id, ui),
+    )
+
+
+def confirm_keyboard(number: int, ui: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label(ui, key), callback_data=callbacks.confirm(yes, number))
+                for key, yes in (("yes", True), ("no", False))
+            ]
+        ]
+    )
+
+
+async def settle(update: Update, context: Context) -> None:
+    """Carry out (✅) or drop (✖) a /grant or /revoke, checking the rights again first."""
+    query = update.callback_query
+    ui = interface_script(query.from_user)
+    yes, number = context.matches[0][1] == "ok", int(context.matches[0][2])
+    storage = context.bot_data.storage
+    asked = storage.settle(number, query.from_user.id)
+    if asked is None:
+        await answer_expired(query)  # pressed twice, someone else's, or forged
+        return
+    if not yes:
+        await query.answer()
+        await edit(query, render_access.notice(ui, "cancelled"), None)
+        return
+    actor = storage.person(asked.actor)
+    target = storage.person(asked.target)
+    found = find_user(storage, str(asked.target))
+    name = found[1] if found else str(asked.target)
+    # Rights may have changed since the question was asked.
+    reason = recheck(asked, actor, target, context.bot_data.settings.admin_ids)
+    if reason is not None or actor is None:
+        await query.answer()
+        values = refusal_values(reason, actor, name) if reason and actor else {}
+        await edit(query, render_access.notice(ui, reason or "managers_only", **values), None)
+        return
+    if asked.action == GRANT:
+        level, store = asked.access or "staff", asked.store or ""
+        storage.add_person(asked.target, name, level, [store] if store else [])
+        storage.log_action(actor.user_id, GRANT, str(asked.target), f"{level} {store}".strip())
+        text = render_access.granted(ui, name, level, store)
+    else:
+        storage.deactivate(asked.target)
+        storage.log_action(actor.user_id, REVOKE, str(asked.target))
+        text = render_access.notice(ui, "revoked", name=name)
+    await query.answer()
+    await edit(query, text, None)
+    await set_menu(context.bot, storage, storage.person(asked.target))
+
+
+def recheck(
+    asked: Confirmation, actor: Person | None, target: Person | None, admins: frozenset[int]
+) -> str | None:
+    """Whether the actor may still do what they asked for (their rights may have changed)."""
+    if actor is None:
+        return "managers_only"
+    if asked.action == GRANT:
+        level, store = asked.access or "", asked.store or ""
+        return access.may_grant(actor, asked.target, target, level, store, admins)
+    return access.may_revoke(actor, asked.target, target, admins)
+
+
+async def set_menu(
+    bot: Bot, storage: Storage, person: Person | None, public: Sequence[str] = ()
+) -> None:
+    """Show the manager commands (MANAGER_COMMANDS) in a manager's or admin's own menu.
+
+    The menu is for their private chat only (BotCommandScopeChat), in their language.
+    """
+    if person is None:
+        return
+    if not public:
+        # The public menu is wired in bot.app, which imports this module.
+        from bot.app import COMMANDS as public
+    user = storage.user(person.user_id)
+    script = script_from_language(user.language if user else None)
+    scope = BotCommandScopeChat(person.user_id)
+    try:
+        if person.active and person.at_least("manager"):
+            names = [*public, *MANAGER_COMMANDS]
+            menu = [BotCommand(name, label(script, f"cmd_{name}")) for name in names]
+            await bot.set_my_commands(menu, scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except (BadRequest, Forbidden) as error:
+        # A bootstrapped admin who never opened the chat has none for Telegram to attach to.
+        log.info("no command menu for %d: %s", person.user_id, error)
+
+
+async def set_manager_menus(bot: Bot, storage: Storage, public: Sequence[str]) -> None:
+    """At start-up: the command menu of every manager and admin."""
+    for person in storage.people():
+        if person.at_least("manager"):
+            await set_menu(bot, storage, person, public)

@@ -1,0 +1,27 @@
+"""👍 / 👎 under an answer, stored for tuning the search later."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import Context, interface_script
+from bot.i18n import label
+from bot.storage import DOWN, UP
+from bot.tg.messages import answer_expired, answer_shown
+
+# The question is kept with the vote; a forged update could carry a huge one.
+QUERY_KEPT = 500
+
+
+async def record_vote(update: Update, context: Context) -> None:
+    """Store the user's vote on the step an answer gave."""
+    query = update.callback_query
+    sign, step_id = context.matches[0].groups()
+    if context.bot_data.kb.step(step_id) is None:
+        await answer_expired(query)
+        return
+    shown = answer_shown(update, context)
+    question = shown.query[:QUERY_KEPT] if shown else ""
+    vote = UP if sign == "+" else DOWN
+    context.bot_data.storage.vote(query.from_user.id, question, step_id, vote)
+    await query.answer(label(interface_script(query.from_user), "thanks"))

@@ -1,0 +1,88 @@
+"""Staff questions: any text is a question, answered with the best-matching SOP step."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import filters
+
+from bot import render
+from bot.answers.keyboards import answer_keyboard
+from bot.context import Context, interface_script
+from bot.i18n import label
+from bot.learning import service as learning
+from bot.tg.messages import answer_expired
+from knowledge import Answer
+
+EXAMPLES = (1, 2, 3)
+
+
+class AddressedToBot(filters.MessageFilter):
+    """Private chats always; in groups only messages that mention the bot or reply to it.
+
+    With group privacy off the bot sees every message, and must not answer chatter.
+    """
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied and replied.from_user and replied.from_user.id == bot.id:
+            return True
+        return f"@{bot.username}".lower() in (message.text or "").lower()
+
+
+def question_in(message: Message, bot_username: str) -> str:
+    """The question a message asks: its text without the bot's @mention."""
+    text = message.text or ""
+    return re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+async def search(update: Update, context: Context, question: str) -> Answer:
+    """Ask the SOP, ranking the user's own role first."""
+    user = update.effective_user
+    role = context.bot_data.storage.role_of(user.id) if user else None
+    result = await context.bot_data.ask(question, role, user.language_code if user else None)
+    if user:
+        # Kept for /gaps and /stats (bot/learning/), pruned after SOPBOT_LOG_DAYS.
+        learning.log_question(context.bot_data.storage, user.id, result)
+    return result
+
+
+async def answer(update: Update, context: Context) -> None:
+    """Reply to a staff question with the best-matching SOP step."""
+    message = update.effective_message
+    result = await search(update, context, question_in(message, context.bot.username))
+    ui = interface_script(update.effective_user, result.script)
+    reply = await message.reply_html(
+        render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
+    )
+    context.chat_data.remember(reply.message_id, result)
+
+
+async def answer_example(update: Update, context: Context) -> None:
+    """Ask one of the example questions of /start for the user who tapped it."""
+    query = update.callback_query
+    number = int(context.matches[0].group(1))
+    if number not in EXAMPLES or update.effective_chat is None:
+        await answer_expired(query)
+        return
+    await query.answer()
+    question = label(interface_script(query.from_user), f"example_{number}")
+    result = await search(update, context, question)
+    reply = await context.bot.send_message(
+        update.effective_chat.id,
+        render.asked(question, result),
+        reply_markup=answer_keyboard(result, 0, interface_script(query.from_user)),
+    )
+    context.chat_data.remember(reply.message_id, result)
+
+
+async def ask_for_text(update: Update, context: Context) -> None:
+    """Ask for a typed question when a sticker, photo or voice message arrives."""
+    ui = interface_script(update.effective_user)
+    await update.effective_message.reply_html(html.escape(label(ui, "no_words")))

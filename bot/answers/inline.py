@@ -1,0 +1,55 @@
+"""Inline mode: ``@bot 沒帶證件`` in any chat offers step cards to share."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+
+from bot import render
+from bot.answers.keyboards import shared_card_keyboard
+from bot.context import Context, interface_script
+from bot.i18n import label
+from knowledge import Hit
+
+# Results depend on the words only (and the asker's role, then marked personal).
+CACHE_SECONDS = 60
+
+
+def article(hit: Hit, script: str, ui: str) -> InlineQueryResultArticle:
+    """One step as a shareable result: the card is what gets posted."""
+    return InlineQueryResultArticle(
+        id=hit.step.id,
+        title=render.inline_title(hit.step, script),
+        description=render.inline_description(hit, script),
+        input_message_content=InputTextMessageContent(
+            render.hit_card(hit, script), parse_mode=ParseMode.HTML
+        ),
+        reply_markup=shared_card_keyboard(hit.step.id, ui),
+    )
+
+
+async def share_steps(update: Update, context: Context) -> None:
+    """Answer an inline query with the steps that match its words."""
+    inline_query = update.inline_query
+    user = inline_query.from_user
+    ui = interface_script(user)
+    words = inline_query.query.strip()
+    role = context.bot_data.storage.role_of(user.id)
+    results = []
+    if words:
+        result = await context.bot_data.ask(words, role, user.language_code)
+        results = [article(hit, result.script, ui) for hit in result.hits]
+    # With nothing to offer, a button above the results opens a private chat with the bot.
+    button = (
+        None
+        if results
+        else InlineQueryResultsButton(label(ui, "inline_open"), start_parameter="inline")
+    )
+    await inline_query.answer(
+        results, cache_time=CACHE_SECONDS, is_personal=role is not None, button=button
+    )

@@ -1,0 +1,34 @@
+"""/start and /help: what the bot does and how to ask, with example questions to tap."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+
+from bot import render
+from bot.answers.keyboards import examples_keyboard
+from bot.context import Context, interface_script
+from bot.i18n import label
+
+
+async def welcome(update: Update, context: Context) -> None:
+    """Greet the user and offer three example questions as buttons."""
+    user = update.effective_user
+    ui = interface_script(user)
+    name = user.first_name if user else ""
+    await update.effective_message.reply_html(
+        render.welcome(ui, name), reply_markup=examples_keyboard(ui)
+    )
+
+
+async def show_help(update: Update, context: Context) -> None:
+    """Explain how to ask, the answer's buttons, browsing, roles and sharing."""
+    ui = interface_script(update.effective_user)
+    await update.effective_message.reply_html(render.help_text(ui, context.bot.username))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Point to /help when a command is not one of the bot's."""
+    ui = interface_script(update.effective_user)
+    await update.effective_message.reply_html(html.escape(label(ui, "unknown_command")))

@@ -1,0 +1,44 @@
+"""/role: a user's own role, whose steps rank first in their answers."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import render
+from bot.browse.keyboards import role_choice_keyboard
+from bot.context import Context, interface_script
+from bot.tg.messages import answer_expired, edit
+from knowledge.normalize import fold
+
+
+async def choose_role(update: Update, context: Context) -> None:
+    """Offer the roles to choose from, or set the one named after the command."""
+    user = update.effective_user
+    ui = interface_script(user)
+    roles = context.bot_data.contents.roles
+    wanted = " ".join(context.args or ()).strip()
+    named = next((role for role in roles if fold(role) == fold(wanted)), None)
+    if wanted and named:
+        context.bot_data.storage.set_role(user.id, named)
+        await update.effective_message.reply_html(render.role_chosen(ui, named))
+        return
+    current = context.bot_data.storage.role_of(user.id)
+    await update.effective_message.reply_html(
+        render.role_prompt(ui, current, unknown=wanted[:40] or None),
+        reply_markup=role_choice_keyboard(roles, current, ui),
+    )
+
+
+async def set_role(update: Update, context: Context) -> None:
+    """Store the role the user tapped (or no role)."""
+    query = update.callback_query
+    ui = interface_script(query.from_user)
+    number, clear = context.matches[0].groups()
+    roles = context.bot_data.contents.roles
+    if not clear and int(number) >= len(roles):
+        await answer_expired(query)
+        return
+    role = None if clear else roles[int(number)]
+    context.bot_data.storage.set_role(query.from_user.id, role)
+    await query.answer()
+    await edit(query, render.role_chosen(ui, role), None)

@@ -1,0 +1,175 @@
+"""/gaps and /teach: questions the SOP answered badly, and teaching it staff's wording.
+
+A trainer taps 🎓 under a gap group (or sends ``/teach wording``), then finds the step by
+typing words or browsing /roles' keyboards; the wordings become alternate questions of that
+step and the index is rebuilt at once, so the next person asking that way gets the step.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import filters
+
+from bot.browse.keyboards import documents_keyboard
+from bot.context import Context, interface_script, may
+from bot.i18n import label
+from bot.learning import render as render_learning
+from bot.learning import service as learning
+from bot.tg.messages import answer_expired, edit, refuse
+from knowledge.gaps import GapQuestion, group_gaps
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 365
+GAPS = "gaps"  # user_data key: the groups of the user's last /gaps, for its 🎓 buttons
+DAYS_RE = re.compile(r"[0-9]{1,3}\Z")
+TRAINER = "trainer"
+
+
+async def show_gaps(update: Update, context: Context) -> None:
+    """List the most frequent unanswered and 👎'd questions of the last N days, grouped."""
+    if not may(context, update.effective_user, TRAINER):
+        await refuse(update)
+        return
+    args = context.args or []
+    days = int(args[0]) if args and DAYS_RE.match(args[0]) else DEFAULT_DAYS
+    days = min(max(days, 1), MAX_DAYS)
+    found = context.bot_data.storage.gap_questions(days)
+    groups = group_gaps(GapQuestion(text, kind, step) for text, kind, step in found)
+    context.user_data[GAPS] = [group.wordings for group in groups]
+    text, keyboard = render_learning.gaps(groups, days, interface_script(update.effective_user))
+    await update.effective_message.reply_html(text, reply_markup=keyboard)
+
+
+async def teach_gap(update: Update, context: Context) -> None:
+    """Start teaching the wordings of one gap group."""
+    query = update.callback_query
+    if not may(context, query.from_user, TRAINER):
+        await refuse(update)
+        return
+    number = int(context.matches[0].group(1))
+    remembered = context.user_data.get(GAPS) or []
+    if not 1 <= number <= len(remembered):
+        await answer_expired(query)
+        return
+    await query.answer()
+    await prompt(update, context, tuple(remembered[number - 1]))
+
+
+async def teach(update: Update, context: Context) -> None:
+    """/teach WORDING: find the step a staff wording should lead to."""
+    if not may(context, update.effective_user, TRAINER):
+        await refuse(update)
+        return
+    wording = " ".join(context.args or []).strip()
+    if not wording:
+        ui = interface_script(update.effective_user)
+        await update.effective_message.reply_html(html.escape(label(ui, "teach_usage")))
+        return
+    await prompt(update, context, (wording,))
+
+
+async def prompt(update: Update, context: Context, wordings: tuple[str, ...]) -> None:
+    teaching = learning.start_teaching(context.user_data, wordings)
+    ui = interface_script(update.effective_user)
+    text, keyboard = render_learning.teach_prompt(teaching.wordings, ui)
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
+
+
+async def find_step(update: Update, context: Context) -> None:
+    """While teaching, typed words search the SOP for the step to teach."""
+    words = (update.effective_message.text or "")[: learning.TAUGHT_LIMIT]
+    result = await context.bot_data.ask(words, None, update.effective_user.language_code)
+    ui = interface_script(update.effective_user)
+    text, keyboard = render_learning.teach_results([hit.step for hit in result.hits], ui)
+    await update.effective_message.reply_html(text, reply_markup=keyboard)
+
+
+async def browse_for_step(update: Update, context: Context) -> None:
+    """Show /roles' documents keyboard; the step's page then offers 🎓 (see browse.read_step)."""
+    query = update.callback_query
+    if learning.teaching_of(context.user_data) is None:
+        await answer_expired(query)
+        return
+    ui = interface_script(query.from_user)
+    await query.answer()
+    await edit(
+        query,
+        html.escape(label(ui, "documents")),
+        documents_keyboard(context.bot_data.contents, 0, ui),
+    )
+
+
+async def teach_step(update: Update, context: Context) -> None:
+    """Make the wordings alternates of the chosen step and rebuild the index."""
+    query = update.callback_query
+    if not may(context, query.from_user, TRAINER):
+        await refuse(update)
+        return
+    teaching = learning.teaching_of(context.user_data)
+    step = context.bot_data.kb.step(context.matches[0].group(1))
+    if teaching is None or step is None:
+        await answer_expired(query)
+        return
+    learning.stop_teaching(context.user_data)
+    ui = interface_script(query.from_user)
+    await query.answer(label(ui, "teach_working"))
+    context.bot_data.storage.teach(step.id, teaching.wordings, query.from_user.id)
+    await learning.rebuild_knowledge(context.bot_data)
+    await edit(query, render_learning.taught(teaching.wordings, step, ui), None)
+
+
+async def stop_teaching(update: Update, context: Context) -> None:
+    """✖️: stop teaching; typed text is a question again."""
+    query = update.callback_query
+    learning.stop_teaching(context.user_data)
+    ui = interface_script(query.from_user)
+    await query.answer()
+    await edit(query, html.escape(label(ui, "teach_cancelled")), None)
+
+
+# -- jobs, and the filter for a trainer's messages while teaching ---------------------------
+
+
+async def prune_question_log(context: Context) -> None:
+    """Forget questions older than SOPBOT_LOG_DAYS (a daily job)."""
+    days = context.bot_data.settings.log_days
+    removed = context.bot_data.storage.prune_questions(days)
+    log.info("pruned %d questions older than %d days", removed, days)
+
+
+async def watch_sop_version(context: Context) -> None:
+    """Pick up an SOP imported or rolled back with the CLI (a job, every minute)."""
+    if not learning.serves_current_sop(context.bot_data):
+        log.info("the SOP changed on disk; reloading")
+        await learning.rebuild_knowledge(context.bot_data)
+
+
+class IsTeaching(filters.MessageFilter):
+    """Messages from someone in the middle of teaching: their text searches for the step.
+
+    Reads the application's ``user_data`` (a live view), since filters get no context.
+    """
+
+    def __init__(self, user_data: Any) -> None:
+        super().__init__(name="IsTeaching")
+        self.user_data = user_data
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        return user is not None and learning.teaching_of(self.user_data.get(user.id)) is not None
+
+
+def schedule_jobs(app: Any) -> None:
+    """The daily prune of the question log, and the watch for SOP versions changed by the CLI."""
+    jobs = app.job_queue
+    jobs.run_daily(prune_question_log, time=learning.PRUNE_AT, name=learning.PRUNE_JOB)
+    jobs.run_repeating(
+        watch_sop_version, interval=learning.SOP_WATCH_SECONDS, name=learning.SOP_WATCH_JOB
+    )

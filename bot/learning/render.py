@@ -1,0 +1,165 @@
+"""Texts and keyboards of /gaps, /teach, /stats and SOP updates.
+
+Pure functions returning Telegram HTML, like ``bot.render``; staff questions, store names
+and file names come from users and are escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup
+
+from bot import callbacks, render
+from bot.i18n import label
+from bot.stats.service import Usage
+from knowledge import Step
+from knowledge.gaps import GapGroup
+from knowledge.updates import Proposal
+
+GAPS_SHOWN = 10
+WORDINGS_SHOWN = 3
+QUESTION_SHOWN = 80
+LINES_SHOWN = 8  # breadcrumbs per kind of change, lints
+TEACH_RESULTS = 5
+
+
+def text(script: str, key: str, **values: object) -> str:
+    return html.escape(label(script, key, **values))
+
+
+def quoted(question: str) -> str:
+    return html.escape(render.shorten(question, QUESTION_SHOWN))
+
+
+def gaps(groups: Sequence[GapGroup], days: int, ui: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The biggest gap groups, each with its wordings, and a 🎓 button per group."""
+    if not groups:
+        return text(ui, "gaps_none", days=days), None
+    lines = [f"<b>{text(ui, 'gaps_heading', days=days)}</b>"]
+    for number, group in enumerate(groups[:GAPS_SHOWN], 1):
+        wordings = group.wordings
+        counts = text(ui, "gaps_count", count=group.count)
+        if group.downvoted:
+            counts += " · " + text(ui, "gaps_downvoted", count=group.downvoted)
+        lines.append(f"\n<b>{number}.</b> {quoted(wordings[0])} <i>({counts})</i>")
+        if len(wordings) > 1:
+            others = "、".join(quoted(w) for w in wordings[1:WORDINGS_SHOWN])
+            lines.append(f"   {text(ui, 'gaps_also')} {others}")
+    lines.append("\n" + text(ui, "gaps_hint"))
+    buttons = [
+        Button(label(ui, "teach_button", number=n), callback_data=callbacks.teach_gap(n))
+        for n in range(1, min(len(groups), GAPS_SHOWN) + 1)
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def teach_prompt(wordings: Sequence[str], ui: str) -> tuple[str, InlineKeyboardMarkup]:
+    question = " / ".join(render.shorten(w, 40) for w in wordings[:WORDINGS_SHOWN])
+    return text(ui, "teach_prompt", question=question), teach_keyboard([], ui)
+
+
+def teach_keyboard(steps: Sequence[Step], ui: str) -> InlineKeyboardMarkup:
+    """Steps to teach to (from a typed search), then 📚 browse and ✖️ cancel."""
+    rows = [
+        [
+            Button(
+                "🎓 " + render.step_caption(step, ui, limit=40),
+                callback_data=callbacks.teach_step(step.id),
+            )
+        ]
+        for step in steps[:TEACH_RESULTS]
+    ]
+    rows.append(
+        [
+            Button(label(ui, "teach_browse"), callback_data=callbacks.teach_browse()),
+            Button(label(ui, "teach_cancel"), callback_data=callbacks.teach_cancel()),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def teach_results(steps: Sequence[Step], ui: str) -> tuple[str, InlineKeyboardMarkup]:
+    key = "teach_results" if steps else "teach_no_results"
+    return text(ui, key), teach_keyboard(steps, ui)
+
+
+def taught(wordings: Sequence[str], step: Step, ui: str) -> str:
+    question = " / ".join(render.shorten(w, 40) for w in wordings[:WORDINGS_SHOWN])
+    crumb = render.breadcrumb_text(step, ui)
+    return text(ui, "teach_done", question=question, step=crumb)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "–"
+
+
+def stats(usage: Usage, ui: str) -> str:
+    """The usage summary sent with the chart."""
+    lines = [f"<b>{text(ui, 'stats_heading', days=usage.days)}</b>"]
+    lines.append(
+        text(
+            ui,
+            "stats_questions",
+            total=usage.total,
+            answered=usage.answered,
+            rate=percent(usage.answered, usage.total),
+        )
+    )
+    lines.append(text(ui, "stats_votes", up=usage.votes[0], down=usage.votes[1]))
+    if usage.by_store:
+        lines.append("\n" + text(ui, "stats_stores"))
+        for store, count in usage.by_store:
+            name = store or label(ui, "stats_no_store")
+            lines.append(f"• {html.escape(name)}: {count}")
+    if usage.top_steps:
+        lines.append("\n" + text(ui, "stats_topics"))
+        for step, count in usage.top_steps:
+            lines.append(f"• {html.escape(render.step_caption(step, ui, limit=48))}: {count}")
+    read, sent = usage.briefings
+    lines.append("\n" + text(ui, "stats_briefings", read=read, sent=sent, rate=percent(read, sent)))
+    right, answered = usage.quizzes
+    lines.append(
+        text(ui, "stats_quiz", correct=right, answered=answered, rate=percent(right, answered))
+    )
+    return render.fit("\n".join(lines))
+
+
+def listed(items: Sequence[str], ui: str) -> list[str]:
+    shown = [f"• {html.escape(item)}" for item in items[:LINES_SHOWN]]
+    if len(items) > LINES_SHOWN:
+        shown.append(text(ui, "sop_more", count=len(items) - LINES_SHOWN))
+    return shown
+
+
+def proposal(found: Proposal, ui: str) -> str:
+    """What an SOP file would change: steps added, removed, changed, and the lint."""
+    lines = [f"<b>{text(ui, 'sop_summary', name=found.name, steps=found.steps)}</b>"]
+    changes = found.changes
+    for key, items in (
+        ("sop_added", changes.added),
+        ("sop_removed", changes.removed),
+        ("sop_changed", changes.changed),
+    ):
+        if items:
+            lines += ["", text(ui, key, count=len(items)), *listed(items, ui)]
+    if not changes.any:
+        lines += ["", text(ui, "sop_unchanged")]
+    if found.lints:
+        lints = [f"{lint.line}: {lint.message}" for lint in found.lints]
+        lines += ["", text(ui, "sop_lints", count=len(lints)), *listed(lints, ui)]
+    return render.fit("\n".join(lines))
+
+
+def proposal_keyboard(token: str, ui: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                Button(label(ui, "sop_apply"), callback_data=callbacks.sop_update(True, token)),
+                Button(label(ui, "sop_discard"), callback_data=callbacks.sop_update(False, token)),
+            ]
+        ]
+    )

@@ -1,0 +1,82 @@
+"""Usage statistics for managers: questions per day and store, top steps, answer rate, chart."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.storage import Storage
+from knowledge import KnowledgeBase, Step
+from knowledge.base import NOT_QUESTIONS
+
+HIGH = "high"
+TOP_STEPS = 5
+TOP_STORES = 8
+
+
+@dataclass(frozen=True)
+class Usage:
+    days: int
+    total: int
+    answered: int  # answered with confidence
+    per_day: tuple[tuple[date, int], ...]  # every day of the window, oldest first
+    by_store: tuple[tuple[str | None, int], ...]
+    top_steps: tuple[tuple[Step, int], ...]
+    votes: tuple[int, int]  # 👍, 👎
+    briefings: tuple[int, int]  # read, delivered
+    quizzes: tuple[int, int]  # right, answered
+
+
+def usage(storage: Storage, kb: KnowledgeBase, days: int, zone: ZoneInfo) -> Usage:
+    """Sum up the last ``days`` of the question log, by the store's calendar days."""
+    rows = [row for row in storage.asked(days) if (row[4] or "") not in NOT_QUESTIONS]
+    today = datetime.fromisoformat(storage.clock()).astimezone(zone).date()
+    per_day = Counter(datetime.fromisoformat(at).astimezone(zone).date() for at, *_ in rows)
+    stores = Counter(store for _, store, *_ in rows)
+    steps = Counter(
+        step_id for _, _, step_id, confidence, _ in rows if confidence == HIGH and step_id
+    )
+    top = [(kb.step(step_id), n) for step_id, n in steps.most_common()]
+    return Usage(
+        days=days,
+        total=len(rows),
+        answered=sum(confidence == HIGH for _, _, _, confidence, _ in rows),
+        per_day=tuple(
+            (day, per_day.get(day, 0))
+            for day in (today - timedelta(days=n) for n in range(days - 1, -1, -1))
+        ),
+        by_store=tuple(stores.most_common(TOP_STORES)),
+        top_steps=tuple((step, n) for step, n in top if step is not None)[:TOP_STEPS],
+        votes=storage.question_votes(days),
+        briefings=storage.briefing_reads(days),
+        quizzes=storage.quiz_results(days),
+    )
+
+
+def chart(found: Usage) -> bytes:
+    """Questions per day as a bar chart (PNG).
+
+    Its words are English: matplotlib's bundled font has no Chinese glyphs, and a server
+    may have no other; the message it comes with says the rest in the reader's script.
+    """
+    # Imported here: matplotlib takes a while to import and only /stats needs it.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 3.2), dpi=100)
+    axes = figure.subplots()
+    labels = [day.strftime("%m-%d") for day, _ in found.per_day]
+    axes.bar(labels, [count for _, count in found.per_day], color="#7fa7d9")
+    axes.set_title(f"Questions per day, last {found.days} days")
+    axes.spines[["top", "right"]].set_visible(False)
+    step = max(1, len(labels) // 10)
+    axes.set_xticks(range(0, len(labels), step), labels[::step], fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,45 @@
+"""Small steps several handlers share: editing a message, answering stale buttons, refusing."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.context import Context, interface_script
+from bot.i18n import label
+from knowledge import Answer
+
+
+async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Show ``text`` in place of the message the button is on."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as error:
+        # A double tap asks for the same text twice; Telegram refuses the second edit.
+        if "not modified" not in error.message.lower():
+            raise
+
+
+async def answer_expired(query: CallbackQuery) -> None:
+    """Tell the user, politely, that a button no longer works."""
+    await query.answer(label(interface_script(query.from_user), "expired"))
+
+
+def answer_shown(update: Update, context: Context) -> Answer | None:
+    """The answer the pressed button's message shows, if this chat still remembers it."""
+    query = update.callback_query
+    if query is None or context.chat_data is None or not isinstance(query.message, Message):
+        return None
+    return context.chat_data.answer_on(query.message.message_id)
+
+
+async def refuse(update: Update, key: str = "learn_trainers_only") -> None:
+    """Say why someone may not do what they asked (as a button's answer, or a reply)."""
+    ui = interface_script(update.effective_user)
+    if update.callback_query:
+        await update.callback_query.answer(label(ui, key))
+    else:
+        await update.effective_message.reply_html(html.escape(label(ui, key)))
