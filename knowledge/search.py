@@ -79,7 +79,7 @@ class Tuning:
     char_weight: float = 0.2
     min_gram_idf: float = 3.0
     step_weight: float = 0.5
-    title_weight: float = 1.0
+    title_weight: float = 1.3
     alternate_weight: float = 0.75
     # Beside other documents, a question word that only some document's indexed staff
     # questions contain counts this much (see Searcher.read).
