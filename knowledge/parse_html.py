@@ -15,7 +15,9 @@ from typing import Any
 
 from knowledge.model import ParsedSource
 from knowledge.reading import DEFAULT_LIMITS, ImportLimits, count_limit
-from knowledge.structure import Block, Item, build_source
+from knowledge.structure import Block, Item, build_source, join_lines
+
+TOC_RE = re.compile(r"^\[\[toc\]\]$", re.IGNORECASE)
 
 BOX_CLASS_RE = re.compile(
     r"custom-block|admonition|callout|panel|alert|notice|\btip\b|\bnote\b|\bwarning\b",
@@ -48,8 +50,63 @@ def parse_html(
     return build_source(reader.blocks, source, title, False, document, limits)
 
 
+LINE_BREAKS = {
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "dd",
+    "dt",
+    "figcaption",
+    "summary",
+    *HEADINGS,
+}
+WRAP_RE = re.compile(r"\s*\n\s*")
+
+
+def lines_of(tag: Any) -> list[str]:
+    """The lines a browser shows for ``tag``: a break at ``<br>`` and between blocks.
+
+    Inline elements join without a space of their own ("核对 <a>物料清单</a>（…" reads
+    "核对 物料清单（…"), and a line the HTML source wraps joins with no space between
+    Chinese characters and one between words.
+    """
+    from bs4 import Comment, Doctype, NavigableString
+
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        for child in node.children:
+            if isinstance(child, (Comment, Doctype)):
+                continue
+            if isinstance(child, NavigableString):
+                parts.append(str(child).replace("\r", ""))
+            elif child.name == "br":
+                parts.append("\f")
+            else:
+                breaks = child.name in LINE_BREAKS
+                parts.append("\f" if breaks else "")
+                walk(child)
+                parts.append("\f" if breaks else "")
+
+    walk(tag)
+    lines = []
+    for line in "".join(parts).split("\f"):
+        text = re.sub(r"[ \t\u00a0]+", " ", join_lines(WRAP_RE.split(line))).strip()
+        if text:
+            lines.append(text)
+    return lines
+
+
 def text_of(tag: Any) -> str:
-    return re.sub(r"\s+", " ", tag.get_text(" ", strip=True)).strip()
+    return join_lines(lines_of(tag))
 
 
 def pictures_of(tag: Any) -> list[str]:
@@ -59,6 +116,8 @@ def pictures_of(tag: Any) -> list[str]:
 
 def bold_label(tag: Any) -> str:
     first = next((c for c in tag.children if str(c).strip()), None)
+    if first is not None and getattr(first, "name", "") == "p":  # a loose item: its first one
+        first = next((c for c in first.children if str(c).strip()), None)
     if getattr(first, "name", "") in {"strong", "b"}:
         label = text_of(first)
         rest = text_of(tag)[len(label) :].lstrip()
@@ -140,15 +199,14 @@ class HtmlReader:
         return [line for line in lines if line], pictures_of(tag)
 
     def paragraph(self, tag: Any) -> None:
-        for br in tag.find_all("br"):
-            br.replace_with("\n")
-        raw = tag.get_text()
-        lines = [re.sub(r"\s+", " ", line).strip() for line in raw.split("\n")]
+        lines = lines_of(tag)
+        if len(lines) == 1 and TOC_RE.match(lines[0]):
+            return
         self.blocks.append(
             Block(
                 "paragraph",
                 self.line,
-                lines=[line for line in lines if line],
+                lines=lines,
                 label=bold_label(tag),
                 pictures=pictures_of(tag),
             )
@@ -159,18 +217,23 @@ class HtmlReader:
         start = int(tag.get("start", 1)) if ordered and str(tag.get("start", "1")).isdigit() else 1
         block = Block("list", self.line, ordered=ordered)
         for index, li in enumerate(tag.find_all("li", recursive=False)):
+            label = bold_label(li)
             nested = li.find_all(["ul", "ol"])
             more = [text_of(sub) for n in nested for sub in n.find_all("li") if text_of(sub)]
-            for n in nested:
+            tips = [text_of(quote) for quote in li.find_all("blockquote")]
+            for n in [*nested, *li.find_all("blockquote")]:
                 n.extract()
             first_link = next((c for c in li.children if str(c).strip()), None)
-            text = re.sub(r"^\[[ xX]\]\s+", "", text_of(li))
+            # A loose item's paragraphs stay apart: the first is the item, then the rest.
+            lines = lines_of(li) if li.find("p") else [text_of(li)]
+            text = re.sub(r"^\[[ xX]\]\s+", "", lines[0] if lines else "")
             item = Item(
                 text,
                 self.line,
                 number=str(start + index) if ordered else "",
-                label=bold_label(li),
-                more=more,
+                label=label,
+                more=[*lines[1:], *more],
+                tips=[tip for tip in tips if tip],
                 pictures=pictures_of(li),
                 starts_with_link=getattr(first_link, "name", "") == "a",
             )

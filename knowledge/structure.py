@@ -151,11 +151,25 @@ def split_number(text: str, number: str = "") -> tuple[str, str]:
 
 
 def detect_scheme(blocks: list[Block], has_front_matter: bool) -> str:
-    """``sop`` for a file that opens with a ``#`` document heading, else ``site``."""
+    """``sop`` for a file in the project's scheme, else ``site``.
+
+    The project's scheme opens with a ``#`` document heading, has no front matter, and
+    either has step headings (``####``, or numbered ones) or no ``###`` sections: a docs
+    page that opens with its title and groups lists under ``##`` and ``###`` is a site
+    page, whose ``##`` headings are not roles.
+    """
     if has_front_matter or not blocks:
         return "site"
     first = blocks[0]
-    return "sop" if first.kind == "heading" and first.level == 1 and first.text else "site"
+    if not (first.kind == "heading" and first.level == 1 and first.text):
+        return "site"
+    headings = [block for block in blocks if block.kind == "heading"]
+    has_steps = any(
+        h.level >= 4 or (h.level >= 2 and NUMBERED_RE.match(clean_heading(h.text)))
+        for h in headings
+    )
+    has_sections = any(h.level == 3 for h in headings)
+    return "sop" if has_steps or not has_sections else "site"
 
 
 class StructureBuilder:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from knowledge.model import Step
@@ -154,3 +154,33 @@ def write_plain_pdf(lines: Iterable[str], path: Path) -> Path:
 def content(steps: Iterable[Step]) -> list[tuple[str, ...]]:
     """What a reader sees of each step, without the document numbers formats assign."""
     return [(s.doc, s.role, s.section, s.number, s.title, *s.body, "|", *s.tips) for s in steps]
+
+
+def render_site_page(markdown: str, title: str = "SOP") -> str:
+    """A Markdown page as a VitePress site serves it, saved from the browser: the page in
+    ``<main>`` beside the site's navigation, boxes as ``custom-block`` divs with titles."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.container import container_plugin
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    from knowledge.parse_markdown import CONTAINERS
+
+    def box(name: str) -> Callable[..., str]:
+        def render(self: object, tokens: list, index: int, options: object, env: object) -> str:
+            token = tokens[index]
+            if token.nesting != 1:
+                return "</div>\n"
+            heading = token.info.strip()[len(name) :].strip()
+            head = f'<p class="custom-block-title">{html.escape(heading)}</p>' if heading else ""
+            return f'<div class="{name} custom-block">{head}\n'
+
+        return render
+
+    parser = MarkdownIt("commonmark", {"html": True}).enable("table").use(front_matter_plugin)
+    for name in CONTAINERS:
+        parser.use(container_plugin, name=name, render=box(name))
+    return (
+        f"<!doctype html><html><head><title>{html.escape(title)} | Site</title></head><body>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/roles/'>Roles</a></li></ul></nav>"
+        f"<main>{parser.render(markdown)}</main><footer>MIT Licensed</footer></body></html>"
+    )

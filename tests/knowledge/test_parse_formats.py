@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.corpus import CORPUS_DIR, SOP_SUFFIXES, load_catalog, parse_file
 from knowledge.model import ParsedSource
+from knowledge.parse_markdown import parse_markdown
 from tests.knowledge import formats
 
 SEED = CORPUS_DIR / "營業主管崗位職責.txt"
@@ -283,15 +284,10 @@ def test_docx_headings_made_by_hand_are_guessed_from_bold_and_size(tmp_path: Pat
     path = tmp_path / "open.docx"
     document.save(str(path))
     parsed = parse_file(path)
-    assert [(s.doc, s.role, s.section, s.label, s.body) for s in parsed.steps] == [
-        (
-            "開店作業規範",
-            "收銀台",
-            "開機",
-            "上班前打開收銀機",
-            ("上班前打開收銀機，檢查零錢是否足夠。",),
-        ),
-        ("開店作業規範", "收銀台", "關機", "下班前清點現金", ("下班前清點現金，關閉收銀機。",)),
+    # Three levels and no step headings: a document with sections, not the role scheme.
+    assert [(s.doc, s.role, s.section, s.title, s.body) for s in parsed.steps] == [
+        ("開店作業規範", "", "開機", "上班前打開收銀機", ("上班前打開收銀機，檢查零錢是否足夠。",)),
+        ("開店作業規範", "", "關機", "下班前清點現金", ("下班前清點現金，關閉收銀機。",)),
     ]
     assert parsed.lints[0].code == "headings_guessed"
     assert parsed.lints[0].parameters == {"count": "4"}
@@ -313,3 +309,18 @@ def test_pdf_headings_numbered_in_outline_form(tmp_path: Path) -> None:
         ("第一章 收銀", "1.1", "開機", ("上班前打開收銀機，檢查零錢是否足夠。",)),
         ("第一章 收銀", "1.2", "交班", ("點清現金，簽交班表。",)),
     ]
+
+
+def test_html_of_a_real_docs_site_gives_the_steps_of_its_markdown(tmp_path: Path) -> None:
+    """The 13 VitePress pages, as the browser saves them, read like their Markdown."""
+    from tests.knowledge.test_parse_markdown_sites import SHARED, pages
+
+    if not (SHARED / "source.txt").exists():
+        pytest.skip("no sopdev source here")
+    from_markdown = from_html = 0
+    for name, text in pages(SHARED / "source.txt"):
+        path = tmp_path / name.replace(".md", ".html")
+        path.write_text(formats.render_site_page(text), encoding="utf-8")
+        from_html += len(parse_file(path).steps)
+        from_markdown += len(parse_markdown(text, source=name).steps)
+    assert from_html == from_markdown
