@@ -85,6 +85,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "第 {row} 列有問題沒有答案，未收錄",
         "第 {row} 行有问题没有答案，未收录",
     ),
+    "sheet_skipped": (
+        "sheet '{sheet}' has no question and answer columns; left out",
+        "工作表「{sheet}」沒有問題和答案欄，未收錄",
+        "工作表“{sheet}”没有问题和答案列，未收录",
+    ),
     "sheet_columns": (
         "questions from column '{question}', answers from column '{answer}'",
         "問題取自「{question}」欄，答案取自「{answer}」欄",
@@ -169,6 +174,12 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "{name} cannot be opened as {kind}: {detail}",
         "{name} 無法當作 {kind} 開啟：{detail}",
         "{name} 无法当作 {kind} 打开：{detail}",
+    ),
+    "protected_office": (
+        "{name} is protected by a password or saved in the old {kind} format; "
+        "save it as a new {kind} file without a password",
+        "{name} 有密碼保護或是舊版 {kind} 格式，請另存為新版 {kind} 檔並取消密碼",
+        "{name} 有密码保护或是旧版 {kind} 格式，请另存为新版 {kind} 文件并取消密码",
     ),
     "encrypted_pdf": (
         "{name} is protected by a password; save it without one and send it again",

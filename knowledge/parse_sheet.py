@@ -73,18 +73,38 @@ SPLIT_RE = re.compile(r"\s*(?:\n|｜|\||；|;)\s*")
 def parse_sheet(
     path: Path, limits: ImportLimits = DEFAULT_LIMITS, document: str = ""
 ) -> ParsedSource:
-    rows = read_rows(path, limits)
-    return sheet_source(rows, path.name, document or path.stem, limits)
+    """A Q&A sheet; in a workbook of several sheets each sheet is a section by its name."""
+    sheets = read_sheets(path, limits)
+    document = document or path.stem
+    if len(sheets) == 1:
+        return sheet_source(sheets[0][1], path.name, document, limits)
+    parts, skipped = [], []
+    for name, rows in sheets:
+        if not any(any(row) for row in rows):
+            continue
+        try:
+            parts.append(sheet_source(rows, path.name, document, limits, section=name))
+        except SopFileError as error:
+            if error.code != "no_sheet_columns":
+                raise
+            skipped.append(make_lint(path.name, 0, "sheet_skipped", sheet=name))
+    if not parts:
+        raise SopFileError("no_sheet_columns", name=path.name)
+    steps = tuple(step for part in parts for step in part.steps)
+    count_limit(path.name, len(steps), limits.max_steps, "steps")
+    lints = (*skipped, *(lint for part in parts for lint in part.lints))
+    return ParsedSource(source=path.name, title=document, steps=steps, lints=lints)
 
 
-def read_rows(path: Path, limits: ImportLimits) -> list[list[str]]:
+def read_sheets(path: Path, limits: ImportLimits) -> list[tuple[str, list[list[str]]]]:
+    """Each sheet's name and rows (a CSV file is one sheet); too many rows in all refuse."""
     if path.suffix.lower() == ".csv":
         text = decode_text(read_bytes(path, limits), path.name)
         rows = []
         for row in csv.reader(io.StringIO(text)):
             rows.append([cell.strip() for cell in row])
             count_limit(path.name, len(rows), limits.max_rows + 1, "rows")
-        return rows
+        return [(path.stem, rows)]
     check_zip(path, limits, "Excel")
     import openpyxl  # type: ignore[import-untyped]  # imported here: only a sheet needs it
 
@@ -93,12 +113,15 @@ def read_rows(path: Path, limits: ImportLimits) -> list[list[str]]:
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
         raise SopFileError("broken_file", name=path.name, kind="Excel", detail=error) from None
     try:
-        sheet = book.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else str(v).strip() for v in values])
-            count_limit(path.name, len(rows), limits.max_rows + 1, "rows")
-        return rows
+        sheets, total = [], 0
+        for sheet in book.worksheets:
+            rows = []
+            for values in sheet.iter_rows(values_only=True):
+                rows.append(["" if v is None else str(v).strip() for v in values])
+                total += 1
+                count_limit(path.name, total, limits.max_rows + len(book.worksheets), "rows")
+            sheets.append((str(sheet.title), rows))
+        return sheets
     finally:
         book.close()
 
@@ -115,7 +138,11 @@ def find_columns(header: list[str]) -> dict[str, list[int]]:
 
 
 def sheet_source(
-    rows: list[list[str]], source: str, document: str, limits: ImportLimits = DEFAULT_LIMITS
+    rows: list[list[str]],
+    source: str,
+    document: str,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    section: str = "",
 ) -> ParsedSource:
     rows = [row for row in rows if any(row)]
     lints: list[Lint] = []
@@ -148,7 +175,7 @@ def sheet_source(
         for index in columns.get("alternates", []):
             if index < len(row) and row[index]:
                 wordings += [w for w in SPLIT_RE.split(row[index]) if w]
-        key = (cell(row, "role"), cell(row, "section"), answer)
+        key = (cell(row, "role"), cell(row, "section") or section, answer)
         step = steps.get(key)
         if step is None:
             title = question or answer.split("\n")[0][:40]

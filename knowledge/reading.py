@@ -102,8 +102,15 @@ def decode_text(data: bytes, name: str) -> str:
         raise SopFileError("not_utf8", name=name, line=line) from None
 
 
+# Word and Excel files protected by a password, and the old .doc/.xls, are OLE files.
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def check_zip(path: Path, limits: ImportLimits, kind: str) -> None:
     """Refuse a zip (Word, Excel) that is broken or unpacks to far more than it is."""
+    with path.open("rb") as file:
+        if file.read(len(OLE_SIGNATURE)) == OLE_SIGNATURE:
+            raise SopFileError("protected_office", name=path.name, kind=kind)
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()

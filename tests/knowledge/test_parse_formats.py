@@ -324,3 +324,35 @@ def test_html_of_a_real_docs_site_gives_the_steps_of_its_markdown(tmp_path: Path
         from_html += len(parse_file(path).steps)
         from_markdown += len(parse_markdown(text, source=name).steps)
     assert from_html == from_markdown
+
+
+def test_sheet_workbook_of_several_sheets_gives_a_section_each(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "收銀"
+    first.append(["question", "answer"])
+    first.append(["零錢不夠怎麼辦？", "找值班經理換零。"])
+    notes = book.create_sheet("說明")
+    notes.append(["這份表格由門市維護。"])
+    stock = book.create_sheet("盤點")
+    stock.append(["問題", "答案"])
+    stock.append(["幾點盤點？", "每月最後一天關店後。"])
+    path = tmp_path / "faq.xlsx"
+    book.save(path)
+    parsed = parse_file(path)
+    assert [(s.section, s.title) for s in parsed.steps] == [
+        ("收銀", "零錢不夠怎麼辦？"),
+        ("盤點", "幾點盤點？"),
+    ]
+    assert [lint.code for lint in parsed.lints] == ["sheet_skipped"]
+
+
+def test_docx_protected_by_a_password_or_old_format_gets_its_own_reply(tmp_path: Path) -> None:
+    path = tmp_path / "locked.docx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)  # an OLE file
+    with pytest.raises(ValueError) as error:
+        parse_file(path)
+    assert error.value.code == "protected_office"
+    assert "密碼" in error.value.render("hant")
