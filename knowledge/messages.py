@@ -227,6 +227,8 @@ WORDS: dict[str, tuple[str, str, str]] = {
     "front matter title": ("front matter title", "頁首資料的標題", "页首资料的标题"),
     "file name": ("file name", "檔名", "文件名"),
     "first heading": ("first heading", "第一個標題", "第一个标题"),
+    "page title": ("page title", "網頁標題", "网页标题"),
+    "document title": ("document title", "文件屬性的標題", "文件属性的标题"),
 }
 SCRIPTS = ("en", "hant", "hans")
 

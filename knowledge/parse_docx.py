@@ -69,7 +69,9 @@ def parse_docx(
         return parse_text("\n".join(reader.plain_lines), source=path.name, catalog=catalog)
     title = (word.core_properties.title or "").strip()
     guessed = 0 if reader.has_headings else reader.guess_headings()
-    parsed = build_source(reader.blocks, path.name, title, False, document, limits)
+    parsed = build_source(
+        reader.blocks, path.name, title, False, document, limits, "document title"
+    )
     if guessed:
         lint = make_lint(path.name, 0, "headings_guessed", count=guessed)
         parsed = replace(parsed, lints=(lint, *parsed.lints))

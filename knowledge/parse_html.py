@@ -47,7 +47,7 @@ def parse_html(
     reader.read(root)
     # A saved page's <title> is usually "Page · Site": the page part names the document.
     title = re.split(r"\s+[|·\-–—]\s+", title)[0] if title else ""
-    return build_source(reader.blocks, source, title, False, document, limits)
+    return build_source(reader.blocks, source, title, False, document, limits, "page title")
 
 
 LINE_BREAKS = {

@@ -68,7 +68,7 @@ def parse_pdf(
     if not levels and any(DOC_RE.match(text) for text, _, _ in paragraphs):
         return parse_text("\n".join(t for t, _, _ in paragraphs), source=path.name, catalog=catalog)
     blocks = to_blocks(paragraphs, levels)
-    parsed = build_source(blocks, path.name, title, False, document, limits)
+    parsed = build_source(blocks, path.name, title, False, document, limits, "document title")
     count = sum(1 for block in blocks if block.kind == "heading")
     if count:
         lint = make_lint(path.name, 0, "headings_by_size", count=count)

@@ -182,8 +182,10 @@ class StructureBuilder:
         title: str = "",
         document: str = "",
         limits: ImportLimits = DEFAULT_LIMITS,
+        title_origin: str = "front matter title",
     ) -> None:
         self.source = source
+        self.title_origin = title_origin
         self.scheme = scheme
         self.limits = limits
         self.title = ""
@@ -234,7 +236,7 @@ class StructureBuilder:
             self.open_document(self.document, line)
             self.role = clean_heading(self.hinted_title or self.source.rsplit(".", 1)[0])
             return
-        name, origin = self.hinted_title, "front matter title"
+        name, origin = self.hinted_title, self.title_origin
         if not name:
             name, origin = self.source.rsplit(".", 1)[0] or self.source, "file name"
         self.lint(line, "no_document_heading", name=name, origin=origin)
@@ -512,6 +514,7 @@ def build_source(
     has_front_matter: bool = False,
     document: str = "",
     limits: ImportLimits = DEFAULT_LIMITS,
+    title_origin: str = "front matter title",
 ) -> ParsedSource:
     """Steps from the blocks of one file.
 
@@ -520,4 +523,5 @@ def build_source(
     file's own title as the role (several pages of one handbook).
     """
     scheme = detect_scheme(blocks, has_front_matter or bool(document))
-    return StructureBuilder(source, scheme, title, document, limits).read(blocks)
+    builder = StructureBuilder(source, scheme, title, document, limits, title_origin)
+    return builder.read(blocks)
