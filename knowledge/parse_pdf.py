@@ -31,6 +31,7 @@ PAGE_NUMBER_RE = re.compile(
     r"^(?:\d{1,4}|第\s*\d+\s*[頁页]|page \d+(?: of \d+)?|\d+\s*/\s*\d+)$", re.I
 )
 HEADING_RATIO = 1.15
+CID_RE = re.compile(r"\(cid:\d+\)")
 # Headings numbered in outline form, "1.2 開機" (two parts or more), or "第三章 收銀".
 OUTLINE_RE = re.compile(r"^(?P<number>\d{1,2}(?:\.\d{1,2})+)\.?\s+\S")
 CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十百\d]+(?P<unit>[章篇部節节])\s*\S")
@@ -55,8 +56,15 @@ def parse_pdf(
     document: str = "",
 ) -> ParsedSource:
     lines, title = read_lines(path, limits)
-    if not lines:
+    # Glyphs pdfminer cannot map to characters come out as "(cid:97)": when a third of
+    # them are, the text layer is unreadable; a few (a bullet's symbol) are dropped.
+    unreadable = sum(len(CID_RE.findall(line.text)) for line in lines)
+    glyphs = sum(len(CID_RE.sub("x", line.text)) for line in lines)
+    if not lines or unreadable * 3 > glyphs:
         raise SopFileError("pdf_no_text", name=path.name)
+    for line in lines:
+        line.text = CID_RE.sub("", line.text)
+    lines = [line for line in lines if line.text.strip()]
     body_size = Counter(round(line.size, 1) for line in lines for _ in line.text).most_common(1)[0][
         0
     ]

@@ -356,3 +356,21 @@ def test_docx_protected_by_a_password_or_old_format_gets_its_own_reply(tmp_path:
         parse_file(path)
     assert error.value.code == "protected_office"
     assert "密碼" in error.value.render("hant")
+
+
+def test_pdf_whose_glyphs_map_to_no_characters_has_no_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pdfminer writes a glyph it cannot map as "(cid:97)": mostly those, there is no text."""
+    from knowledge import parse_pdf
+
+    def lines_of(text: str) -> list[parse_pdf.Line]:
+        return [parse_pdf.Line(text, 11.0, 72, 500, 100, 111, 0)]
+
+    path = tmp_path / "glyphs.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    monkeypatch.setattr(parse_pdf, "read_lines", lambda *_: (lines_of("(cid:97)(cid:98)x"), ""))
+    with pytest.raises(ValueError, match="has no text"):
+        parse_pdf.parse_pdf(path)
+    monkeypatch.setattr(parse_pdf, "read_lines", lambda *_: (lines_of("• (cid:9)Lock up."), ""))
+    assert parse_pdf.parse_pdf(path).steps[0].text == "Lock up."  # a bullet item
