@@ -107,6 +107,10 @@ def main() -> None:
             modes = [("alone", corpus.sources)]
             if not args.alone and corpus is not packaged:
                 modes.append(("beside the packaged SOP", packaged.sources + corpus.sources))
+            elif not args.alone:
+                # What serving a store's own SOPs beside it costs the packaged SOP's answers.
+                others = tuple(s for c in everything if c is not packaged for s in c.sources)
+                modes.append(("beside the other SOPs", packaged.sources + others))
             for mode, sources in modes:
                 kb = open_kb(f"{corpus.name}-{mode.split()[0]}", sources)
                 for path in corpus.sets:
