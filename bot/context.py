@@ -7,16 +7,17 @@ rather than dicts of string keys, so a typo is an AttributeError and types are c
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
-from telegram import User
-from telegram.ext import CallbackContext, ContextTypes, ExtBot
+from telegram import Update, User
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.briefings.service import Courier
 from bot.browse.contents import Contents
 from bot.config import Settings
 from bot.search_worker import SearchWorker
-from bot.storage import Storage
+from bot.storage import Person, Storage
 from bot.storage.briefings import Briefings
 from knowledge import Answer, KnowledgeBase
 from knowledge.normalize import HANT, script_from_language
@@ -74,8 +75,72 @@ class ChatData:
         return self.answers.get(message_id)
 
 
-Context = CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]
-CONTEXT_TYPES = ContextTypes(bot_data=BotData, chat_data=ChatData)
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
+    """What every handler gets: the services (``bot_data``), and who is asking.
+
+    PTB builds one context per update and hands it to every handler group, so the asker's
+    registration is read once per update (the gate reads it first) instead of by each
+    handler. Jobs get a context too, with no asker.
+    """
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.asker: User | None = None
+        self._person: Person | None = None
+        self._person_read = False
+
+    @classmethod
+    def from_update(
+        cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]
+    ) -> Context:
+        context = super().from_update(update, application)
+        if isinstance(update, Update):
+            context.asker = update.effective_user
+        return context
+
+    @property
+    def ui(self) -> str:
+        """The script of the asker's messages and buttons (from their Telegram language)."""
+        return interface_script(self.asker)
+
+    @property
+    def person(self) -> Person | None:
+        """The asker as registered (active or not), None for a stranger; read once."""
+        if not self._person_read:
+            user = self.asker
+            self._person = self.bot_data.storage.person(user.id) if user else None
+            self._person_read = True
+        return self._person
+
+    def forget_person(self) -> None:
+        """Read the asker's registration again (after it changed during this update)."""
+        self._person_read = False
+
+    @property
+    def stores(self) -> tuple[str, ...]:
+        person = self.person
+        return person.stores if person else ()
+
+    def at_least(self, access: str) -> bool:
+        """The one guard: the asker is active at ``access`` or above, or a configured admin."""
+        if self.asker is None:
+            return False
+        if self.asker.id in self.bot_data.settings.admin_ids:
+            return True
+        person = self.person
+        return person is not None and person.at_least(access)
+
+    def now(self) -> datetime:
+        """Now, in the store's time zone (``SOPBOT_TIMEZONE``)."""
+        return datetime.now(self.bot_data.settings.timezone)
+
+
+CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData, chat_data=ChatData)
 
 
 def interface_script(user: User | None, fallback: str = HANT) -> str:
@@ -88,14 +153,3 @@ def interface_script(user: User | None, fallback: str = HANT) -> str:
     if code[:2].lower() in ("zh", "en"):
         return script_from_language(code)
     return fallback
-
-
-def may(context: Context, user: User | None, access: str) -> bool:
-    """Whether the user is registered at ``access`` or above (or a configured admin)."""
-    if user is None:
-        return False
-    data = context.bot_data
-    if user.id in data.settings.admin_ids:
-        return True
-    person = data.storage.person(user.id)
-    return person is not None and person.at_least(access)

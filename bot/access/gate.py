@@ -95,10 +95,11 @@ async def gate(update: Update, context: Context) -> None:
     user = update.effective_user
     member = False
     if user is not None:
-        person = data.storage.person(user.id)
+        person = context.person
         member = person is not None and person.active
         if not member and user.id in data.settings.admin_ids:
             register_admins(data.storage, [user.id])
+            context.forget_person()
             member = True
     found = verdict(update, member, context.bot.username)
     if found.action == ALLOW:

@@ -49,7 +49,7 @@ MANAGER_COMMANDS = (
 
 async def manager_of(update: Update, context: Context) -> Person | None:
     """The sender if they are a manager or admin; otherwise say so and return None."""
-    person = context.bot_data.storage.person(update.effective_user.id)
+    person = context.person
     if person is not None and person.at_least("manager"):
         return person
     await reply(update, "managers_only")
@@ -97,7 +97,7 @@ async def invite(update: Update, context: Context) -> None:
         access.code_hash(code), level, store, actor.user_id, settings.invite_hours, uses
     )
     storage.log_action(actor.user_id, "invite", store, f"invite {made.id}: {level}, {uses} use(s)")
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     link = access.invite_link(context.bot.username, code)
     text = render_access.invite_made(ui, level, store, uses, settings.invite_hours, link)
     button = InlineKeyboardButton(label(ui, "withdraw"), callback_data=callbacks.withdraw(made.id))
@@ -119,7 +119,7 @@ async def withdraw_invite(update: Update, context: Context) -> None:
     storage.withdraw_invite(made.id)
     storage.log_action(actor.user_id, "withdraw invite", made.store, f"invite {made.id}")
     await query.answer()
-    await edit(query, render_access.notice(interface_script(query.from_user), "withdrawn"), None)
+    await edit(query, render_access.notice(context.ui, "withdrawn"), None)
 
 
 async def list_people(update: Update, context: Context) -> None:
@@ -142,7 +142,7 @@ async def list_people(update: Update, context: Context) -> None:
         for store in person.stores or ("",):
             if everywhere or store in actor.stores:
                 stores.setdefault(store, []).append(entry)
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     timezone = context.bot_data.settings.timezone
     await update.effective_message.reply_html(render_access.directory(ui, stores, timezone))
 
@@ -188,7 +188,7 @@ async def grant(update: Update, context: Context) -> None:
         await reply(update, reason, **refusal_values(reason, actor, name))
         return
     asked = storage.propose(actor.user_id, GRANT, target_id, level, store)
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     await update.effective_message.reply_html(
         render_access.confirm_grant(ui, name, target_id, level, store),
         reply_markup=confirm_keyboard(asked.id, ui),
@@ -216,7 +216,7 @@ async def revoke(update: Update, context: Context) -> None:
         await reply(update, reason, **refusal_values(reason, actor, name))
         return
     asked = storage.propose(actor.user_id, REVOKE, target_id, None, None)
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     await update.effective_message.reply_html(
         render_access.confirm_revoke(ui, name, target_id),
         reply_markup=confirm_keyboard(asked.id, ui),
@@ -237,7 +237,7 @@ def confirm_keyboard(number: int, ui: str) -> InlineKeyboardMarkup:
 async def settle(update: Update, context: Context) -> None:
     """Carry out (✅) or drop (✖) a /grant or /revoke, checking the rights again first."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     yes, number = context.matches[0][1] == "ok", int(context.matches[0][2])
     storage = context.bot_data.storage
     asked = storage.settle(number, query.from_user.id)

@@ -19,7 +19,7 @@ async def show_full_step(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     shown = answer_shown(update, context)
-    script = shown.script if shown else interface_script(query.from_user)
+    script = shown.script if shown else context.ui
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     await query.answer()
     await edit(query, render.step_full(step, script), without_button(markup, query.data))

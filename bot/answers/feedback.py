@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.i18n import label
 from bot.storage import DOWN, UP
 from bot.tg.messages import answer_expired, answer_shown
@@ -24,4 +24,4 @@ async def record_vote(update: Update, context: Context) -> None:
     question = shown.query[:QUERY_KEPT] if shown else ""
     vote = UP if sign == "+" else DOWN
     context.bot_data.storage.vote(query.from_user.id, question, step_id, vote)
-    await query.answer(label(interface_script(query.from_user), "thanks"))
+    await query.answer(label(context.ui, "thanks"))

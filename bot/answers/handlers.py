@@ -49,7 +49,7 @@ async def search(update: Update, context: Context, question: str) -> Answer:
     result = await context.bot_data.ask(question, role, user.language_code if user else None)
     if user:
         # Kept for /gaps and /stats (bot/learning/), pruned after SOPBOT_LOG_DAYS.
-        learning.log_question(context.bot_data.storage, user.id, result)
+        learning.log_question(context.bot_data.storage, user.id, context.stores, result)
     return result
 
 
@@ -72,17 +72,17 @@ async def answer_example(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     await query.answer()
-    question = label(interface_script(query.from_user), f"example_{number}")
+    question = label(context.ui, f"example_{number}")
     result = await search(update, context, question)
     reply = await context.bot.send_message(
         update.effective_chat.id,
         render.asked(question, result),
-        reply_markup=answer_keyboard(result, 0, interface_script(query.from_user)),
+        reply_markup=answer_keyboard(result, 0, context.ui),
     )
     context.chat_data.remember(reply.message_id, result)
 
 
 async def ask_for_text(update: Update, context: Context) -> None:
     """Ask for a typed question when a sticker, photo or voice message arrives."""
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     await update.effective_message.reply_html(html.escape(label(ui, "no_words")))

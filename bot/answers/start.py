@@ -24,11 +24,11 @@ async def welcome(update: Update, context: Context) -> None:
 
 async def show_help(update: Update, context: Context) -> None:
     """Explain how to ask, the answer's buttons, browsing, roles and sharing."""
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     await update.effective_message.reply_html(render.help_text(ui, context.bot.username))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """Point to /help when a command is not one of the bot's."""
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     await update.effective_message.reply_html(html.escape(label(ui, "unknown_command")))

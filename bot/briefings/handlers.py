@@ -42,20 +42,18 @@ App = Application[Any, Any, Any, Any, BotData, Any]
 # -- who may brief -------------------------------------------------------------------------------
 
 
-def briefer(context: Context, user_id: int) -> tuple[bool, Person | None]:
-    """Whether a user may send briefings (a manager, an admin), and their registration."""
-    person = context.bot_data.storage.person(user_id)
-    if person is not None and person.at_least("manager"):
-        return True, person
-    return user_id in context.bot_data.settings.admin_ids, person
+def briefer(context: Context) -> tuple[bool, Person | None]:
+    """Whether the asker may send briefings (a manager, an admin), and their registration."""
+    return context.at_least("manager"), context.person
 
 
 def every_store(storage: Storage) -> list[str]:
     return sorted({store for person in storage.people() for store in person.stores})
 
 
-def choices_for(context: Context, user_id: int) -> list[brief.Audience]:
-    _, person = briefer(context, user_id)
+def choices_for(context: Context) -> list[brief.Audience]:
+    """The audiences the asker may send a briefing to."""
+    _, person = briefer(context)
     return brief.audience_choices(person, every_store(context.bot_data.storage))
 
 
@@ -95,7 +93,7 @@ async def start_briefing(update: Update, context: Context) -> None:
     """Start a briefing: with the note after /brief, or ask for it (text, photo or document)."""
     user = update.effective_user
     ui = interface_script(user)
-    allowed, person = briefer(context, user.id)
+    allowed, person = briefer(context)
     if not allowed:
         await update.effective_message.reply_html(label(ui, "brief_refused"))
         return
@@ -113,8 +111,8 @@ async def start_briefing(update: Update, context: Context) -> None:
 
 
 async def show_audiences(update: Update, context: Context, briefing: brief.Briefing) -> None:
-    ui = interface_script(update.effective_user)
-    choices = choices_for(context, update.effective_user.id)
+    ui = context.ui
+    choices = choices_for(context)
     await update.effective_message.reply_html(
         render.briefing_preview(briefing, ui),
         reply_markup=keyboards.audience_keyboard(briefing.id, choices, ui),
@@ -161,10 +159,10 @@ async def take_note(update: Update, context: Context) -> None:
 async def choose_audience(update: Update, context: Context) -> None:
     """Set the audience the author tapped; offer ✅ 發送, 🕗 排程, ✖ 取消."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     briefing_id, choice = (int(group) for group in context.matches[0].groups())
     draft = own_draft(context, briefing_id, query.from_user.id)
-    choices = choices_for(context, query.from_user.id)
+    choices = choices_for(context)
     if draft is None or choice >= len(choices):
         await answer_expired(query)
         return
@@ -205,7 +203,7 @@ async def tapped_draft(
 async def send_now(update: Update, context: Context) -> None:
     """✅ 發送: queue a delivery per person, then deliver them in the background."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     if (draft := await tapped_draft(update, context)) is None:
         return
     people = audience_of(context, draft)
@@ -220,7 +218,7 @@ async def send_now(update: Update, context: Context) -> None:
 async def ask_time(update: Update, context: Context) -> None:
     """🕗 排程: ask for the time; the author's next message is read as one."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     if (draft := await tapped_draft(update, context)) is None:
         return
     context.bot_data.briefings.set_status(draft.id, brief.TIMING)
@@ -232,7 +230,7 @@ async def ask_time(update: Update, context: Context) -> None:
 
 async def schedule_draft(update: Update, context: Context, draft: brief.Briefing) -> None:
     """Read the time the author typed and schedule the draft."""
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     zone = context.bot_data.settings.timezone
     when = brief.parse_when(update.effective_message.text or "", datetime.now(zone))
     if when is None:
@@ -246,7 +244,7 @@ async def schedule_draft(update: Update, context: Context, draft: brief.Briefing
 async def cancel_draft(update: Update, context: Context) -> None:
     """✖ 取消: drop the draft."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     if (draft := await tapped_draft(update, context, needs_audience=False)) is None:
         return
     context.bot_data.briefings.set_status(draft.id, brief.CANCELLED)
@@ -260,7 +258,7 @@ async def cancel_draft(update: Update, context: Context) -> None:
 async def mark_read(update: Update, context: Context) -> None:
     """✅ 已讀: acknowledge the note and take the button away."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     (briefing_id,) = (int(group) for group in context.matches[0].groups())
     briefings = context.bot_data.briefings
     if not briefings.acknowledge(briefing_id, query.from_user.id):
@@ -331,7 +329,7 @@ async def list_briefs(update: Update, context: Context) -> None:
     """/briefs: recent notes, read 12/15 and who has not read, and the schedules."""
     user = update.effective_user
     ui = interface_script(user)
-    allowed, person = briefer(context, user.id)
+    allowed, person = briefer(context)
     if not allowed:
         await update.effective_message.reply_html(label(ui, "brief_refused"))
         return
@@ -349,14 +347,14 @@ async def list_briefs(update: Update, context: Context) -> None:
 
 
 def may_manage(context: Context, user_id: int, author: int) -> bool:
-    allowed, person = briefer(context, user_id)
+    allowed, person = briefer(context)
     return allowed and (author == user_id or person is None or person.access == "admin")
 
 
 async def resend_unread(update: Update, context: Context) -> None:
     """🔁: send a note again to everyone who has not acknowledged it."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     (briefing_id,) = (int(group) for group in context.matches[0].groups())
     briefing = context.bot_data.briefings.get(briefing_id)
     if (
@@ -376,7 +374,7 @@ async def resend_unread(update: Update, context: Context) -> None:
 async def cancel_schedule(update: Update, context: Context) -> None:
     """✖ a schedule: no more notes from it."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     (schedule_id,) = (int(group) for group in context.matches[0].groups())
     briefings = context.bot_data.briefings
     schedule = briefings.schedule(schedule_id)

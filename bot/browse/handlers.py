@@ -11,14 +11,14 @@ from bot.browse.keyboards import (
     step_read_keyboard,
     steps_keyboard,
 )
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, edit
 
 
 async def list_documents(update: Update, context: Context) -> None:
     """Send the list of documents."""
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     contents = context.bot_data.contents
     await update.effective_message.reply_html(
         render.documents_heading(ui), reply_markup=documents_keyboard(contents, 0, ui)
@@ -28,7 +28,7 @@ async def list_documents(update: Update, context: Context) -> None:
 async def show_documents(update: Update, context: Context) -> None:
     """Go back to (or page through) the list of documents."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     page = int(context.matches[0].group(1))
     await query.answer()
     await edit(
@@ -39,7 +39,7 @@ async def show_documents(update: Update, context: Context) -> None:
 async def show_document(update: Update, context: Context) -> None:
     """Show a document's roles, or its steps when it has no roles."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     doc, page = (int(group) for group in context.matches[0].groups())
     contents = context.bot_data.contents
     document = contents.document(doc)
@@ -59,7 +59,7 @@ async def show_document(update: Update, context: Context) -> None:
 async def show_section(update: Update, context: Context) -> None:
     """Show the steps of one role in a document."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     doc, role, page = (int(group) for group in context.matches[0].groups())
     contents = context.bot_data.contents
     section = contents.section(doc, role)
@@ -74,7 +74,7 @@ async def show_section(update: Update, context: Context) -> None:
 async def read_step(update: Update, context: Context) -> None:
     """Show a whole step, with a button back to its list."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     step_id = context.matches[0].group(1)
     step = context.bot_data.kb.step(step_id)
     place = context.bot_data.contents.locate(step_id)

@@ -32,7 +32,7 @@ async def choose_role(update: Update, context: Context) -> None:
 async def set_role(update: Update, context: Context) -> None:
     """Store the role the user tapped (or no role)."""
     query = update.callback_query
-    ui = interface_script(query.from_user)
+    ui = context.ui
     number, clear = context.matches[0].groups()
     roles = context.bot_data.contents.roles
     if not clear and int(number) >= len(roles):

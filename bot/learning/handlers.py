@@ -16,7 +16,7 @@ from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.browse.keyboards import documents_keyboard
-from bot.context import Context, interface_script, may
+from bot.context import Context
 from bot.i18n import label
 from bot.learning import render as render_learning
 from bot.learning import service as learning
@@ -34,7 +34,7 @@ TRAINER = "trainer"
 
 async def show_gaps(update: Update, context: Context) -> None:
     """List the most frequent unanswered and 👎'd questions of the last N days, grouped."""
-    if not may(context, update.effective_user, TRAINER):
+    if not context.at_least(TRAINER):
         await refuse(update)
         return
     args = context.args or []
@@ -43,14 +43,14 @@ async def show_gaps(update: Update, context: Context) -> None:
     found = context.bot_data.storage.gap_questions(days)
     groups = group_gaps(GapQuestion(text, kind, step) for text, kind, step in found)
     context.user_data[GAPS] = [group.wordings for group in groups]
-    text, keyboard = render_learning.gaps(groups, days, interface_script(update.effective_user))
+    text, keyboard = render_learning.gaps(groups, days, context.ui)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
 
 
 async def teach_gap(update: Update, context: Context) -> None:
     """Start teaching the wordings of one gap group."""
     query = update.callback_query
-    if not may(context, query.from_user, TRAINER):
+    if not context.at_least(TRAINER):
         await refuse(update)
         return
     number = int(context.matches[0].group(1))
@@ -64,12 +64,12 @@ async def teach_gap(update: Update, context: Context) -> None:
 
 async def teach(update: Update, context: Context) -> None:
     """/teach WORDING: find the step a staff wording should lead to."""
-    if not may(context, update.effective_user, TRAINER):
+    if not context.at_least(TRAINER):
         await refuse(update)
         return
     wording = " ".join(context.args or []).strip()
     if not wording:
-        ui = interface_script(update.effective_user)
+        ui = context.ui
         await update.effective_message.reply_html(html.escape(label(ui, "teach_usage")))
         return
     await prompt(update, context, (wording,))
@@ -77,7 +77,7 @@ async def teach(update: Update, context: Context) -> None:
 
 async def prompt(update: Update, context: Context, wordings: tuple[str, ...]) -> None:
     teaching = learning.start_teaching(context.user_data, wordings)
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     text, keyboard = render_learning.teach_prompt(teaching.wordings, ui)
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
 
@@ -86,7 +86,7 @@ async def find_step(update: Update, context: Context) -> None:
     """While teaching, typed words search the SOP for the step to teach."""
     words = (update.effective_message.text or "")[: learning.TAUGHT_LIMIT]
     result = await context.bot_data.ask(words, None, update.effective_user.language_code)
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     text, keyboard = render_learning.teach_results([hit.step for hit in result.hits], ui)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
 
@@ -97,7 +97,7 @@ async def browse_for_step(update: Update, context: Context) -> None:
     if learning.teaching_of(context.user_data) is None:
         await answer_expired(query)
         return
-    ui = interface_script(query.from_user)
+    ui = context.ui
     await query.answer()
     await edit(
         query,
@@ -109,7 +109,7 @@ async def browse_for_step(update: Update, context: Context) -> None:
 async def teach_step(update: Update, context: Context) -> None:
     """Make the wordings alternates of the chosen step and rebuild the index."""
     query = update.callback_query
-    if not may(context, query.from_user, TRAINER):
+    if not context.at_least(TRAINER):
         await refuse(update)
         return
     teaching = learning.teaching_of(context.user_data)
@@ -118,7 +118,7 @@ async def teach_step(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     learning.stop_teaching(context.user_data)
-    ui = interface_script(query.from_user)
+    ui = context.ui
     await query.answer(label(ui, "teach_working"))
     context.bot_data.storage.teach(step.id, teaching.wordings, query.from_user.id)
     await learning.rebuild_knowledge(context.bot_data)
@@ -129,7 +129,7 @@ async def stop_teaching(update: Update, context: Context) -> None:
     """✖️: stop teaching; typed text is a question again."""
     query = update.callback_query
     learning.stop_teaching(context.user_data)
-    ui = interface_script(query.from_user)
+    ui = context.ui
     await query.answer()
     await edit(query, html.escape(label(ui, "teach_cancelled")), None)
 

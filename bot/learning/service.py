@@ -46,10 +46,10 @@ _rebuild_locks: weakref.WeakKeyDictionary[BotData, asyncio.Lock] = weakref.WeakK
 # -- the question log ------------------------------------------------------------------------
 
 
-def log_question(storage: Storage, user_id: int, result: Answer) -> int:
-    """Keep a question with the step it got, its confidence and how long it took."""
-    person = storage.person(user_id)
-    store = person.stores[0] if person and person.stores else None
+def log_question(storage: Storage, user_id: int, stores: tuple[str, ...], result: Answer) -> int:
+    """Keep a question with the step it got, its confidence and how long it took, under
+    the asker's first store."""
+    store = stores[0] if stores else None
     best = result.best
     return storage.log_question(
         user_id,

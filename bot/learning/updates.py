@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from bot.context import Context, interface_script, may
+from bot.context import Context
 from bot.i18n import label
 from bot.learning import render as render_learning
 from bot.learning import service as learning
@@ -40,12 +40,12 @@ def managed(context: Context) -> ManagedCorpus:
 
 async def receive_sop_file(update: Update, context: Context) -> None:
     """Read an SOP file an admin sent and show what importing it would change."""
-    if not may(context, update.effective_user, ADMIN):
+    if not context.at_least(ADMIN):
         await refuse(update, "learn_admins_only")
         return
     message = update.effective_message
     document = message.document
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     try:
         if document.file_size and document.file_size > MAX_SOP_BYTES:
             raise UpdateError(f"{document.file_name} is too big to be an SOP")
@@ -67,7 +67,7 @@ async def receive_sop_file(update: Update, context: Context) -> None:
 async def settle_sop_file(update: Update, context: Context) -> None:
     """✅ applies the proposed file (new version, rebuilt index, live at once); ✖️ drops it."""
     query = update.callback_query
-    if not may(context, query.from_user, ADMIN):
+    if not context.at_least(ADMIN):
         await refuse(update, "learn_admins_only")
         return
     choice, token = context.matches[0].groups()
@@ -76,7 +76,7 @@ async def settle_sop_file(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     del context.user_data[PROPOSAL]
-    ui = interface_script(query.from_user)
+    ui = context.ui
     if choice == "no":
         await query.answer()
         await edit(query, html.escape(label(ui, "sop_discarded")), None)
@@ -98,10 +98,10 @@ async def settle_sop_file(update: Update, context: Context) -> None:
 
 async def roll_back(update: Update, context: Context) -> None:
     """/rollback: serve the previous SOP version again."""
-    if not may(context, update.effective_user, ADMIN):
+    if not context.at_least(ADMIN):
         await refuse(update, "learn_admins_only")
         return
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     try:
         await asyncio.to_thread(managed(context).rollback)
     except UpdateError:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from datetime import time as day_time
 from typing import Any, cast
 
-from telegram import InputPollOption, Message, Poll, Update, User
+from telegram import InputPollOption, Message, Poll, Update
 from telegram.error import Forbidden
 from telegram.ext import Application, JobQueue
 
@@ -43,16 +43,6 @@ STALE_QUIZ = timedelta(hours=1)
 STOP = "stop"
 
 
-def allowed(context: Context, user: User | None, access: str) -> bool:
-    """Whether ``user`` is an active person with at least ``access`` (configured admins are)."""
-    if user is None:
-        return False
-    if user.id in context.bot_data.settings.admin_ids:
-        return True
-    person = context.bot_data.storage.person(user.id)
-    return person is not None and person.at_least(access)
-
-
 def script_of(storage: Storage, user_id: int) -> str:
     """The interface script of a user the bot is not replying to (jobs, quiz questions)."""
     user = storage.user(user_id)
@@ -71,7 +61,7 @@ async def start_quiz(update: Update, context: Context) -> None:
     """Start a quiz of N questions on the SOP (or one role) in this chat; trainers and up."""
     user, chat = update.effective_user, update.effective_chat
     ui = interface_script(user)
-    if not allowed(context, user, "trainer"):
+    if not context.at_least("trainer"):
         await reply(update, html.escape(label(ui, "quiz_refused")))
         return
     storage, steps = context.bot_data.storage, context.bot_data.kb.steps
@@ -123,7 +113,7 @@ async def send_quiz_question(context: Context, quiz_id: int) -> None:
     )
     storage.add_poll(poll_record(context, sent, question, quiz_id=quiz.id, position=quiz.position))
     if group:
-        job_queue = context.job_queue
+        job_queue: JobQueue[Any] | None = context.job_queue
         assert job_queue is not None, "install python-telegram-bot[job-queue]"
         job_queue.run_once(
             send_next_question,
@@ -306,7 +296,7 @@ async def practice(update: Update, context: Context) -> None:
     """Practise SOP questions one at a time; `/practice on HH:MM` or `off` for a reminder."""
     user, chat = update.effective_user, update.effective_chat
     ui = interface_script(user)
-    if not allowed(context, user, "staff"):
+    if not context.at_least("staff"):
         await reply(update, html.escape(label(ui, "not_registered")))
         return
     if chat.type != chat.PRIVATE:
@@ -436,13 +426,12 @@ async def show_leaderboard(update: Update, context: Context) -> None:
     """Rank the people of the user's stores (every store for a manager or admin without one)."""
     user = update.effective_user
     ui = interface_script(user)
-    if not allowed(context, user, "staff"):
+    if not context.at_least("staff"):
         await reply(update, html.escape(label(ui, "not_registered")))
         return
     storage = context.bot_data.storage
-    person = storage.person(user.id)
-    stores = list(person.stores) if person else []
-    if not stores and allowed(context, user, "manager"):
+    stores = list(context.stores)
+    if not stores and context.at_least("manager"):
         stores = quizzes.all_stores(storage)
     if not stores:
         await reply(update, html.escape(label(ui, "leaderboard_no_store")))
@@ -455,11 +444,11 @@ async def show_my_score(update: Update, context: Context) -> None:
     """Show the user's totals, their last 30 days, weak roles and steps, and practice cards."""
     user = update.effective_user
     ui = interface_script(user)
-    if not allowed(context, user, "staff"):
+    if not context.at_least("staff"):
         await reply(update, html.escape(label(ui, "not_registered")))
         return
     storage = context.bot_data.storage
-    person = storage.person(user.id)
+    person = context.person
     name = person.name if person else user.full_name
     score = quizzes.my_score(storage, user.id, name)
     await reply(update, render.my_score(score, ui, quizzes.LEADERBOARD_DAYS))

@@ -7,7 +7,7 @@ import re
 
 from telegram import Update
 
-from bot.context import Context, interface_script, may
+from bot.context import Context
 from bot.learning import render as render_learning
 from bot.stats import service as stats
 from bot.tg.messages import refuse
@@ -20,7 +20,7 @@ CAPTION_LIMIT = 1024  # Telegram's, for a photo's caption
 
 async def show_stats(update: Update, context: Context) -> None:
     """Send questions per day as a chart, with stores, top steps and rates below it."""
-    if not may(context, update.effective_user, "manager"):
+    if not context.at_least("manager"):
         await refuse(update, "learn_managers_only")
         return
     args = context.args or []
@@ -28,7 +28,7 @@ async def show_stats(update: Update, context: Context) -> None:
     days = min(max(days, 1), MAX_DAYS)
     data = context.bot_data
     usage = stats.usage(data.storage, data.kb, days, data.settings.timezone)
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     summary = render_learning.stats(usage, ui)
     # Drawing takes a few hundred ms of CPU: off the event loop.
     png = await asyncio.to_thread(stats.chart, usage)

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.i18n import label
 from bot.tg.messages import answer_expired
 
@@ -27,7 +27,7 @@ async def report_error(update: object, context: Context) -> None:
     log.error("error while handling %s", where, exc_info=context.error)
     if not isinstance(update, Update):
         return
-    text = label(interface_script(update.effective_user), "error")
+    text = label(context.ui, "error")
     try:
         if update.callback_query:
             await update.callback_query.answer(text)
