@@ -153,10 +153,12 @@ def hand_tables(directory: Path = GENERAL_DIR) -> list[tuple[str, tuple[str, ...
     return found
 
 
-def english_table(directory: Path = GENERAL_DIR) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+def english_table(
+    directory: Path = GENERAL_DIR, name: str = "english.tsv"
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """The general English supplement: (stemmed phrase, Chinese words, not yet folded)."""
     found = []
-    for row in _rows(directory / "english.tsv"):
+    for row in _rows(directory / name):
         if len(row) >= 2:
             terms = tuple(t for t in row[1].split() if t.strip())
             for phrase in row[0].split("|"):
@@ -237,12 +239,18 @@ def english_senses(
         if term in vocabulary:
             targets[words][term] = specific.get(words[0], 1.0) if len(words) == 1 else 1.0
     table = english_table(directory)
-    pieces = sorted({t for _, terms in table for t in terms})
+    questions = english_table(directory, "questions_en.tsv")
+    pieces = sorted({t for _, terms in table + questions for t in terms})
     folded = dict(zip(pieces, fold_all(pieces), strict=True))
     for words, terms in table:
         for term in terms:
             if folded[term] in vocabulary:
                 targets[words][folded[term]] = 1.0
+    # "how long" → 時長: the kind of words an answer holds, a hint and no more.
+    for words, terms in questions:
+        for term in terms:
+            if folded[term] in vocabulary:
+                targets[words].setdefault(folded[term], WEIGHTS["questions"])
     senses = []
     for words, terms in targets.items():
         weight = WEIGHTS["english"] / len(terms) ** 0.5
