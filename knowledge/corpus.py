@@ -8,7 +8,7 @@ point at each role.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from knowledge.reading import (
     local_picture,
     megabytes,
     read_bytes,
+    unpack_archive,
 )
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
@@ -86,8 +87,52 @@ def load_catalog(directory: Path = CORPUS_DIR) -> Catalog:
     return Catalog(files=data, roles=roles, specialists=specialists, english=english)
 
 
+# A folder holding a whole docs site or wiki export (imported as a .zip) has this file,
+# naming the document its pages belong to.
+SITE_MARKER = ".sopbot-site.json"
+
+
 def sop_files(directory: Path = CORPUS_DIR) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.suffix.lower() in SOP_SUFFIXES)
+    """The SOP files of a corpus directory, then the pages of each site folder in it."""
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in SOP_SUFFIXES)
+    for site in sorted(p for p in directory.iterdir() if (p / SITE_MARKER).is_file()):
+        files += folder_files(site)
+    return files
+
+
+def unpack_site(archive: Path, folder: Path, limits: ImportLimits | None = None) -> Path:
+    """Unpack a zipped docs site into ``folder`` and mark it as one site.
+
+    The site's document is named by its top index page's title (``index.md`` or
+    ``README.md`` nearest the top), else by the archive's name.
+    """
+    limits = limits or ImportLimits.from_env()
+    unpack_archive(archive, folder, limits)
+    document = archive.stem
+    tops = sorted(
+        (p for p in folder.rglob("*") if p.stem.lower() in {"index", "readme"} and p.is_file()),
+        key=lambda p: (len(p.relative_to(folder).parts), str(p)),
+    )
+    for top in tops:
+        if top.suffix.lower() in {".md", ".markdown"}:
+            text = decode_text(read_bytes(top, limits), top.name)
+            title = parse_markdown(text, source=top.name, limits=limits).title
+            if title and title != top.name:
+                document = title
+                break
+    marker = {"document": document, "archive": archive.name}
+    (folder / SITE_MARKER).write_text(json.dumps(marker, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def site_of(path: Path) -> tuple[Path, str] | None:
+    """The site folder a page belongs to and the site's document name, or None."""
+    for folder in list(path.parents)[:12]:
+        marker = folder / SITE_MARKER
+        if marker.is_file():
+            data = json.loads(marker.read_text(encoding="utf-8") or "{}")
+            return folder, str(data.get("document", "")) or folder.name
+    return None
 
 
 def parse_file(
@@ -101,11 +146,30 @@ def parse_file(
 
     A file that cannot be read whole raises :class:`~knowledge.reading.SopFileError`
     before anything is returned. Pictures are checked against ``root`` (the folder the
-    SOP came in, by default the file's own): one outside it or missing is not kept.
-    ``document`` files the steps as a page of that document (the file's title its role).
+    SOP came in, by default the file's own, or the site folder it is a page of): one
+    outside it or missing is not kept. ``document`` files the steps as a page of that
+    document (the file's title its role); a site's pages are filed under the site's.
     """
     catalog = catalog or load_catalog()
     limits = limits or ImportLimits.from_env()
+    site = site_of(path) if root is None else None
+    if site is not None:
+        root, document = site[0], document or site[1]
+    # Pictures are named from the folder of the file, or of its site: the corpus directory.
+    base = root.parent if site is not None and root is not None else (root or path.parent)
+    parsed = read_file(path, catalog, limits, root or path.parent, document)
+    if path.suffix.lower() == ".docx":
+        # Embedded pictures are named by the file and their place in it: "sop.docx#word/…".
+        inside = path.relative_to(base).as_posix()
+        parsed = with_pictures(parsed, lambda name: f"{inside}#{name}")
+    elif path.suffix.lower() in {".md", ".markdown", ".html", ".htm"}:
+        parsed = check_pictures(parsed, path.parent, root or path.parent, limits, base)
+    return parsed
+
+
+def read_file(
+    path: Path, catalog: Catalog, limits: ImportLimits, root: Path, document: str
+) -> ParsedSource:
     suffix = path.suffix.lower()
     documents = catalog.documents(path.name) or catalog.documents(f"{path.stem}.txt")
     if suffix not in SOP_SUFFIXES:
@@ -131,8 +195,52 @@ def parse_file(
 
         parsed = parse_html(text, source=path.name, limits=limits, document=document)
     else:
-        return parse_text(text, source=path.name, catalog=documents)
-    return check_pictures(parsed, path.parent, root or path.parent, limits)
+        parsed = parse_text(text, source=path.name, catalog=documents)
+    return parsed
+
+
+def with_pictures(parsed: ParsedSource, rename: Callable[[str], str]) -> ParsedSource:
+    steps = tuple(
+        replace(step, pictures=tuple(rename(p) for p in step.pictures)) if step.pictures else step
+        for step in parsed.steps
+    )
+    return replace(parsed, steps=steps)
+
+
+def picture_bytes(directory: Path, reference: str, limits: ImportLimits | None = None) -> bytes:
+    """The bytes of a picture a step names, read from the corpus ``directory``.
+
+    A reference is a path inside the directory (``site/assets/x.png``) or a Word file and
+    the picture's place in it (``sop.docx#word/media/image1.png``). One that leaves the
+    directory, is missing or is over the picture limit raises SopFileError.
+    """
+    limits = limits or ImportLimits.from_env()
+    name, _, inside = reference.partition("#")
+    relative = local_picture(name)
+    target = (directory / relative).resolve() if relative is not None else None
+    if target is None or not target.is_relative_to(directory.resolve()):
+        raise SopFileError("picture_outside", picture=reference)
+    if not target.is_file():
+        raise SopFileError("picture_missing", picture=reference)
+    if inside and target.suffix.lower() == ".docx":
+        from knowledge.parse_docx import docx_picture
+
+        try:
+            data = docx_picture(target, inside)
+        except KeyError:
+            raise SopFileError("picture_missing", picture=reference) from None
+    else:
+        check_size(target.name, target.stat().st_size, limits)
+        data = target.read_bytes()
+    if len(data) > limits.max_picture_bytes:
+        raise SopFileError(
+            "picture_too_large",
+            name=name,
+            picture=reference,
+            size=megabytes(len(data)),
+            limit=megabytes(limits.max_picture_bytes),
+        )
+    return data
 
 
 def folder_files(root: Path) -> list[Path]:
@@ -170,9 +278,14 @@ def parse_folder(
 
 
 def check_pictures(
-    parsed: ParsedSource, folder: Path, root: Path, limits: ImportLimits
+    parsed: ParsedSource,
+    folder: Path,
+    root: Path,
+    limits: ImportLimits,
+    base: Path | None = None,
 ) -> ParsedSource:
-    """Keep the pictures that are files inside ``root``, as paths relative to it.
+    """Keep the pictures that are files inside ``root``, as paths relative to ``base``
+    (by default ``root``).
 
     A web address is kept as it is; a picture outside the folder or not there is left
     out with a lint; one over the size limit refuses the whole file.
@@ -203,7 +316,7 @@ def check_pictures(
                     size=megabytes(size),
                     limit=megabytes(limits.max_picture_bytes),
                 )
-            kept.append(target.relative_to(root).as_posix())
+            kept.append(target.relative_to((base or root).resolve()).as_posix())
         steps.append(replace(step, pictures=tuple(kept)) if kept != list(step.pictures) else step)
     return replace(parsed, steps=tuple(steps), lints=tuple(lints))
 

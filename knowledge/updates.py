@@ -30,10 +30,12 @@ from knowledge.corpus import (
     TEXT_SUFFIXES,
     AlternateKey,
     Catalog,
+    folder_files,
     load_catalog,
     parse_file,
     question_files,
     sop_files,
+    unpack_site,
 )
 from knowledge.model import Lint, Step
 from knowledge.reading import ImportLimits, SopFileError, decode_text
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 CURRENT, PREVIOUS, VERSIONS = "current", "previous", "versions"
 # The largest SOP file: SOPBOT_IMPORT_MAX_MB (see knowledge/reading.py), 20 MB unless set.
 MAX_SOP_BYTES = ImportLimits.from_env().max_file_bytes
+SITE_SUFFIX = ".zip"  # a docs site or wiki export: its pages, pictures and all
 NAME_RE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
 
 
@@ -82,6 +85,7 @@ class Proposal:
     changes: Changes
     lints: tuple[Lint, ...]
     replaces: bool  # a file of the same name is in the corpus already
+    site: bool = False  # a zipped docs site, kept as a folder of its pages
 
 
 def compare(old: Sequence[Step], new: Sequence[Step]) -> Changes:
@@ -106,8 +110,8 @@ def compare(old: Sequence[Step], new: Sequence[Step]) -> Changes:
 def safe_name(name: str) -> str:
     """A file name fit for the corpus directory: no folders, no hidden files."""
     base = NAME_RE.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
-    if Path(base).suffix.lower() not in SOP_SUFFIXES or not Path(base).stem:
-        kinds = ", ".join(sorted(SOP_SUFFIXES))
+    if Path(base).suffix.lower() not in {*SOP_SUFFIXES, SITE_SUFFIX} or not Path(base).stem:
+        kinds = ", ".join(sorted({*SOP_SUFFIXES, SITE_SUFFIX}))
         raise UpdateError(f"an SOP file is one of {kinds}, not {name!r}")
     return base
 
@@ -157,32 +161,42 @@ class ManagedCorpus:
                 raise UpdateError(str(error), error.code, error.params) from None
         current = self.directory
         catalog = self.catalog()
+        site = Path(name).suffix.lower() == SITE_SUFFIX
+        # A zipped site is kept as a folder named after the zip.
+        target = Path(name).stem if site else name
         trial = self.root / ".trial"
         shutil.rmtree(trial, ignore_errors=True)
         trial.mkdir(parents=True)
         try:
             (trial / name).write_bytes(content)
-            parsed = parse_file(trial / name, catalog)
+            if site:
+                folder = unpack_site(trial / name, trial / target)
+                parsed = [parse_file(path, catalog) for path in folder_files(folder)]
+            else:
+                parsed = [parse_file(trial / name, catalog)]
         except SopFileError as error:
             raise UpdateError(str(error), error.code, error.params) from error
         finally:
             shutil.rmtree(trial, ignore_errors=True)
-        if not parsed.steps:
+        steps = [step for source in parsed for step in source.steps]
+        if not steps:
             raise UpdateError(f"no steps found in {name}: see the SOP formats in the README")
         old = self.steps()
+        replaced = current / target
         kept = [
             step
             for path in self.sources()
-            if path.name != name
+            if path != replaced and replaced not in path.parents
             for step in parse_file(path, catalog).steps
         ]
         return Proposal(
             name=name,
             content=content,
-            steps=len(parsed.steps),
-            changes=compare(old, [*kept, *parsed.steps]),
-            lints=parsed.lints,
-            replaces=(current / name).exists(),
+            steps=len(steps),
+            changes=compare(old, [*kept, *steps]),
+            lints=tuple(lint for source in parsed for lint in source.lints),
+            replaces=replaced.exists(),
+            site=site,
         )
 
     def seed(self) -> None:
@@ -204,7 +218,17 @@ class ManagedCorpus:
         current = self.directory
         version = self.new_version()
         shutil.copytree(current, version, dirs_exist_ok=True)
-        (version / proposal.name).write_bytes(proposal.content)
+        if proposal.site:
+            folder = version / Path(proposal.name).stem
+            shutil.rmtree(folder, ignore_errors=True)
+            archive = version / f".{proposal.name}"
+            archive.write_bytes(proposal.content)
+            try:
+                unpack_site(archive, folder)
+            finally:
+                archive.unlink()
+        else:
+            (version / proposal.name).write_bytes(proposal.content)
         self.point(PREVIOUS, current)
         self.point(CURRENT, version)
         self.prune()

@@ -81,3 +81,53 @@ def test_folder_archive_zip_bomb_is_refused(tmp_path: Path) -> None:
         unpack_archive(archive, tmp_path / "out")
     assert error.value.code == "zip_bomb"
     assert not (tmp_path / "out").exists()
+
+
+def site_zip(tmp_path: Path) -> bytes:
+    archive = tmp_path / "night-shift.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("docs/index.md", "---\ntitle: 夜班手冊\n---\n\n# 夜班手冊\n\n歡迎。\n")
+        bundle.writestr(
+            "docs/cash.md", "# 收銀\n\n## 開機\n\n- 打開收銀機。\n\n![鍵盤](../assets/keys.png)\n"
+        )
+        bundle.write(png(tmp_path / "keys.png"), "assets/keys.png")
+    return archive.read_bytes()
+
+
+def test_folder_zipped_site_imports_as_one_document_with_its_pictures(tmp_path: Path) -> None:
+    from knowledge.corpus import picture_bytes
+    from knowledge.updates import ManagedCorpus
+
+    corpus = ManagedCorpus(tmp_path / "managed")
+    before = len(corpus.steps())
+    proposal = corpus.propose("night-shift.zip", site_zip(tmp_path))
+    assert (proposal.site, proposal.steps, proposal.replaces) == (True, 2, False)
+    assert len(proposal.changes.added) == 2
+    corpus.apply(proposal)
+    steps = corpus.steps()
+    assert len(steps) == before + 2
+    (cash,) = [step for step in steps if step.role == "收銀"]
+    assert (cash.doc, cash.section, cash.text) == ("夜班手冊", "開機", "打開收銀機。")
+    assert cash.pictures == ("night-shift/assets/keys.png",)
+    assert picture_bytes(corpus.directory, cash.pictures[0]).startswith(b"\x89PNG")
+    with pytest.raises(SopFileError):
+        picture_bytes(corpus.directory, "../../etc/passwd")
+
+    again = corpus.propose("night-shift.zip", site_zip(tmp_path))
+    assert again.replaces and not again.changes.any
+
+
+def test_folder_zipped_site_with_an_unsafe_name_leaves_the_served_sop(tmp_path: Path) -> None:
+    from knowledge.updates import ManagedCorpus, UpdateError
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("../../evil.md", "# evil\n\n#### 1、x\n\ny\n")
+    corpus = ManagedCorpus(tmp_path / "managed")
+    corpus.seed()
+    served = [step.id for step in corpus.steps()]
+    with pytest.raises(UpdateError) as error:
+        corpus.propose("evil.zip", archive.read_bytes())
+    assert error.value.code == "unsafe_name"
+    assert [step.id for step in corpus.steps()] == served
+    assert not (tmp_path / "evil.md").exists() and not (tmp_path / "managed" / "evil.md").exists()

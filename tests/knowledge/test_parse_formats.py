@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.corpus import CORPUS_DIR, SOP_SUFFIXES, load_catalog, parse_file
+from knowledge.corpus import CORPUS_DIR, SOP_SUFFIXES, load_catalog, parse_file, picture_bytes
 from knowledge.model import ParsedSource
 from knowledge.parse_markdown import parse_markdown
 from tests.knowledge import formats
@@ -108,11 +108,9 @@ def test_docx_styles_lists_tables_and_pictures(tmp_path: Path) -> None:
     ]
     assert steps[0].body == ("上班前打開收銀機。",)
     assert steps[0].tips == ("零錢不足時先找值班經理。",)
-    assert steps[0].pictures == ("word/media/image1.png",)
+    assert steps[0].pictures == ("cash.docx#word/media/image1.png",)
     assert steps[3].body == ("換一個 USB 口",)
-    from knowledge.parse_docx import docx_picture
-
-    assert docx_picture(path, steps[0].pictures[0]).startswith(b"\x89PNG")
+    assert picture_bytes(tmp_path, steps[0].pictures[0]).startswith(b"\x89PNG")
 
 
 def test_docx_numbered_list_keeps_its_numbers(tmp_path: Path) -> None:
