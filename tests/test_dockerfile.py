@@ -43,6 +43,8 @@ from knowledge import KnowledgeBase
 from knowledge.index import read_fingerprint
 from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI
 
+pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
+
 ROOT = Path(__file__).parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 IMAGE_DIRS = ("opt", "data", "src")  # the image's own folders, rooted in the temp dir

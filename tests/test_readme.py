@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -28,19 +27,19 @@ def section(title: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def registered_commands(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+def registered_commands(
+    tmp_path_factory: pytest.TempPathFactory, index_path: Path, kb: KnowledgeBase
+) -> set[str]:
     """Every command a CommandHandler of the built Application answers."""
     tmp = tmp_path_factory.mktemp("readme")
-    index = os.environ.get("SOPBOT_INDEX") or str(tmp / "index.db")
     settings = Settings(
         token="123456:TEST-TOKEN",
         api_url="http://offline.invalid/bot",
         db_path=tmp / "sopbot.db",
-        index_path=Path(index),
+        index_path=index_path,
     )
     storage = Storage.open(settings.db_path)
     try:
-        kb = KnowledgeBase.open(index_path=settings.index_path)
         app = build_application(settings, kb, storage, request=OfflineRequest())
         return {
             command

@@ -4,13 +4,14 @@ Updates are built as Telegram sends them (JSON dicts), turned into real ``Update
 routed by PTB itself; the test then reads the Bot API calls the bot made. After every test
 the calls are checked against Telegram's rules (HTML that parses, text within 4096
 characters, callback data of a known form within 64 bytes) and no handler may have raised.
+The search index and knowledge base (``index_path``, ``kb``) are the suite's one shared
+pair, from tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -30,18 +31,6 @@ USER_ID = 777000111
 GROUP_ID = -100123456789
 TOKEN = "123456:TEST-TOKEN"
 STORE = "台北站前店"
-
-
-@pytest.fixture(scope="session")
-def index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """$SOPBOT_INDEX when set (a developer's warm index), else one built for this session."""
-    configured = os.environ.get("SOPBOT_INDEX")
-    return Path(configured) if configured else tmp_path_factory.mktemp("index") / "index.db"
-
-
-@pytest.fixture(scope="session")
-def kb(index_path: Path) -> KnowledgeBase:
-    return KnowledgeBase.open(index_path=index_path)
 
 
 @pytest.fixture

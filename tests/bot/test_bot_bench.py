@@ -5,6 +5,10 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
+
 BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_bot.py"
 
 

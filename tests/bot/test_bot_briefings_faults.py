@@ -22,6 +22,8 @@ from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.fakebotapi import FakeBotAPI
 
+pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
+
 MANAGER = 9000
 STORE = "信義店"
 FAST = brief.Backoff(first=0.01, attempts=4)

@@ -22,6 +22,8 @@ from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.fakebotapi import FakeBotAPI, Params
 
+pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
+
 STARTUP_TIMEOUT = 60  # the first start may have to build the index
 TIMEOUT = 15
 MANAGER = 9000

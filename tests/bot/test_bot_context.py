@@ -24,4 +24,3 @@ async def test_the_asker_is_read_once_per_update(
     read.clear()
     await chat.say("/myscore")
     assert read == [USER_ID]
-

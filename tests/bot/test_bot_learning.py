@@ -249,6 +249,7 @@ def test_storage_links_votes_to_logged_questions(people: Storage) -> None:
 # -- /gaps and /teach ------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> None:
     first = await bot.say(MISSED)
     assert "找不到" in only(first, "sendMessage")["text"]
@@ -290,6 +291,7 @@ async def bot_with_worker(learning_settings: Settings, people: Storage) -> Async
         await worker.stop()
 
 
+@pytest.mark.process
 async def test_teaching_replaces_the_search_worker_with_one_on_the_new_index(
     bot_with_worker: Chat,
 ) -> None:
@@ -307,6 +309,7 @@ async def test_teaching_replaces_the_search_worker_with_one_on_the_new_index(
     assert "開門準備" in only(await bot.say(MISSED), "sendMessage")["text"]
 
 
+@pytest.mark.process
 async def test_teaching_builds_the_index_in_a_child_process(
     bot: Chat, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -321,6 +324,7 @@ async def test_teaching_builds_the_index_in_a_child_process(
     assert "child process" not in caplog.text  # no failure, no fallback
 
 
+@pytest.mark.process
 async def test_teach_by_browsing_the_sop(bot: Chat) -> None:
     only(await bot.say(f"/teach {MISSED}", user_id=MANAGER), "sendMessage")
     documents = only(await bot.press(callbacks.teach_browse(), user_id=MANAGER), "editMessageText")
@@ -403,6 +407,7 @@ async def test_stats_are_refused_below_manager(bot: Chat) -> None:
 # -- SOP updates ---------------------------------------------------------------------------
 
 
+@pytest.mark.process
 async def test_sop_file_import_then_rollback_round_trip(bot: Chat) -> None:
     taught = step_named(bot, "1")
     bot.app.bot_data.storage.teach(taught.id, [MISSED], ADMIN)
@@ -456,6 +461,7 @@ async def test_sop_file_that_is_not_an_sop_is_refused(bot: Chat) -> None:
     assert "沒有上一版" in nothing["text"]
 
 
+@pytest.mark.process
 def test_cli_import_and_rollback(learning_settings: Settings, tmp_path: Path) -> None:
     new = tmp_path / "store.md"
     new.write_text(SOP_V2, encoding="utf-8")

@@ -88,6 +88,7 @@ def environment(tmp_path: Path, index_path: Path, **extra: str) -> dict[str, str
     }
 
 
+@pytest.mark.process
 def test_doctor_quick_passes_on_a_healthy_install(tmp_path: Path, index_path: Path) -> None:
     Storage.open(tmp_path / "sopbot.db").close()
     checks = doctor(environment(tmp_path, index_path), None, quick=True)
@@ -101,6 +102,7 @@ def test_doctor_quick_passes_on_a_healthy_install(tmp_path: Path, index_path: Pa
     assert "lints" in checks[3].detail
 
 
+@pytest.mark.process
 def test_sopbot_doctor_without_a_token_fails_with_one_line_per_check(
     tmp_path: Path, index_path: Path, monkeypatch
 ) -> None:
@@ -113,6 +115,7 @@ def test_sopbot_doctor_without_a_token_fails_with_one_line_per_check(
     assert [line[0] for line in lines[1:]] == ["✅", "✅", "✅"]  # the rest is still checked
 
 
+@pytest.mark.process
 def test_doctor_asks_telegram_who_the_bot_is(tmp_path: Path, index_path: Path) -> None:
     with FakeBotAPI(token=TOKEN) as api:
         env = environment(tmp_path, index_path, TELEGRAM_API_URL=api.base_url)
@@ -125,6 +128,7 @@ def test_doctor_asks_telegram_who_the_bot_is(tmp_path: Path, index_path: Path) -
         assert not refused.ok and "@BotFather" in refused.detail
 
 
+@pytest.mark.process
 def test_doctor_starts_a_search_worker_and_compares_its_answer(
     tmp_path: Path, index_path: Path
 ) -> None:
@@ -141,6 +145,7 @@ def test_doctor_starts_a_search_worker_and_compares_its_answer(
         assert worker.ok and worker.detail.startswith("off")
 
 
+@pytest.mark.process
 def test_doctor_says_when_telegram_is_unreachable(tmp_path: Path, index_path: Path) -> None:
     with socket_nobody_listens_on() as port:
         env = environment(tmp_path, index_path, TELEGRAM_API_URL=f"http://127.0.0.1:{port}/bot")

@@ -25,6 +25,8 @@ from bot.storage import UP, Storage
 from knowledge import KnowledgeBase
 from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI
 
+pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
+
 STARTUP_TIMEOUT = 60  # the first start may have to build the index
 TIMEOUT = 10
 SECRET = "test-secret_1"

@@ -23,6 +23,8 @@ from knowledge.updates import Recipe
 from tests.bot.botcalls import only
 from tests.bot.conftest import Chat, run_chat, until
 
+pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
+
 QUESTIONS = [
     "客人沒帶身分證怎麼辦",
     "客户没带证件怎么办",
