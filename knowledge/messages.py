@@ -196,6 +196,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "{name} 的{what}超過 {limit} 個，請分成較小的檔案",
         "{name} 的{what}超过 {limit} 个，请分成较小的文件",
     ),
+    "too_deep": (
+        "{name} nests its elements hundreds deep; it is not an ordinary page",
+        "{name} 的元素巢狀了好幾百層，不是一般的網頁",
+        "{name} 的元素嵌套了好几百层，不是一般的网页",
+    ),
     "picture_too_large": (
         "picture '{picture}' in {name} is {size} MB; a picture may be at most {limit} MB",
         "{name} 的圖片「{picture}」有 {size} MB，圖片最多 {limit} MB",

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from knowledge.model import ParsedSource
-from knowledge.reading import DEFAULT_LIMITS, ImportLimits, count_limit
+from knowledge.reading import DEFAULT_LIMITS, ImportLimits, SopFileError, count_limit
 from knowledge.structure import Block, Item, build_source, join_lines
 
 TOC_RE = re.compile(r"^\[\[toc\]\]$", re.IGNORECASE)
@@ -37,14 +37,18 @@ def parse_html(
 ) -> ParsedSource:
     from bs4 import BeautifulSoup  # imported here: only an import of a page needs it
 
-    soup = BeautifulSoup(text, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup.find_all(DROPPED):
-        tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.body or soup
-    count_limit(source, len(root.find_all(list(HEADINGS))), limits.max_headings, "headings")
-    reader = HtmlReader(limits, source)
-    reader.read(root)
+    try:
+        soup = BeautifulSoup(text, "html.parser")
+        title = soup.title.get_text(" ", strip=True) if soup.title else ""
+        for tag in soup.find_all(DROPPED):
+            tag.decompose()
+        root = soup.find("main") or soup.find("article") or soup.body or soup
+        count_limit(source, len(root.find_all(list(HEADINGS))), limits.max_headings, "headings")
+        reader = HtmlReader(limits, source)
+        reader.read(root)
+    except RecursionError:
+        # Elements nested hundreds deep: no page a person wrote, and too deep to walk.
+        raise SopFileError("too_deep", name=source) from None
     # A saved page's <title> is usually "Page · Site": the page part names the document.
     title = re.split(r"\s+[|·\-–—]\s+", title)[0] if title else ""
     return build_source(reader.blocks, source, title, False, document, limits, "page title")

@@ -152,3 +152,16 @@ def test_bad_import_leaves_the_served_sop_untouched(
     assert sorted(p.name for p in corpus.directory.iterdir()) == before
     assert [s.id for s in corpus.steps()] == served
     assert not (tmp_path / "managed" / ".trial").exists()
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html", ".docx", ".pdf", ".xlsx", ".csv", ".txt"])
+def test_bad_random_bytes_get_one_clear_reply(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"noise{suffix}"
+    path.write_bytes(bytes(range(256)) * 20)
+    assert refusal(path).code in {"not_utf8", "broken_file"}
+
+
+def test_bad_html_nested_thousands_deep(tmp_path: Path) -> None:
+    path = tmp_path / "deep.html"
+    path.write_text("<div>" * 5000 + "開燈" + "</div>" * 5000, encoding="utf-8")
+    assert refusal(path).code == "too_deep"
