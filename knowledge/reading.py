@@ -7,7 +7,7 @@ of a file's steps or none and the served SOP stays as it was.
 The limits are settings (environment variables, defaults in brackets):
 
 - ``SOPBOT_IMPORT_MAX_MB`` (20): the largest SOP file.
-- ``SOPBOT_IMPORT_MAX_UNPACKED_MB`` (200): what a Word or Excel file (a zip) may unpack
+- ``SOPBOT_IMPORT_MAX_UNPACKED_MB`` (100): what a Word or Excel file (a zip) may unpack
   to; more, or a member packed over 200:1, is treated as a zip bomb.
 - ``SOPBOT_IMPORT_MAX_ROWS`` (20000): rows of a question-and-answer sheet.
 - ``SOPBOT_IMPORT_MAX_HEADINGS`` (5000): headings of one file.
@@ -32,7 +32,7 @@ MB = 1_000_000
 @dataclass(frozen=True)
 class ImportLimits:
     max_file_bytes: int = 20 * MB
-    max_unpacked_bytes: int = 200 * MB
+    max_unpacked_bytes: int = 100 * MB
     max_zip_ratio: int = 200
     max_rows: int = 20_000
     max_headings: int = 5_000
