@@ -84,6 +84,9 @@ class Tuning:
     # Beside other documents, a question word that only some document's indexed staff
     # questions contain counts this much (see Searcher.read).
     staff_only_factor: float = 0.5
+    # Beside other documents, what one document's own lexicon adds counts this much: the
+    # others have only the general resources to meet staff wording with.
+    scoped_factor: float = 0.7
     second_passage_weight: float = 0.3
     number_boost: float = 1.3
     role_boost: float = 1.35
@@ -607,7 +610,7 @@ class Searcher:
         if query.scoped_words:
             scoped = self.index.passage_words.score(query.scoped_words)
             scoped += self.index.passage_grams.score(self.telling_grams(query.scoped_grams))
-            scores += scoped * self.passage_scope
+            scores += scoped * self.passage_scope * self.tuning.scoped_factor
         if query.wants_number:
             scores[self.passage_has_number] *= self.tuning.number_boost
         return scores
@@ -649,7 +652,7 @@ class Searcher:
         if query.scoped_words:
             scoped = self.index.step_words.score(query.scoped_words)
             scoped += self.index.step_grams.score(self.telling_grams(query.scoped_grams))
-            step_scores += scoped * self.scope_mask
+            step_scores += scoped * self.scope_mask * self.tuning.scoped_factor
         scores = (best + tuning.second_passage_weight * second) + tuning.step_weight * step_scores
         candidates = (best > 0) | (step_scores > 0)
         # A role the question names counts most, then the asker's own role; specialists'
