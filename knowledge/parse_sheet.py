@@ -164,6 +164,8 @@ def sheet_source(
         indexes = columns.get(column, [])
         return row[indexes[0]].strip() if indexes and indexes[0] < len(row) else ""
 
+    known = {index for indexes in columns.values() for index in indexes}
+    others = [i for i in range(len(header)) if i not in known] if data is not rows else []
     steps: dict[tuple[str, str, str], StepDraft] = {}
     for number, row in enumerate(data, start=2 if data is not rows else 1):
         question, answer = cell(row, "question"), cell(row, "answer")
@@ -181,6 +183,12 @@ def sheet_source(
             title = question or answer.split("\n")[0][:40]
             step = StepDraft(document, doc_no, key[0], key[1], "", title, number)
             step.body = [line.strip() for line in answer.splitlines() if line.strip()]
+            # Columns the sheet has beyond these (備註, 負責人…) stay with the answer.
+            step.body += [
+                f"{header[index]}：{row[index]}" if header[index] else row[index]
+                for index in others
+                if index < len(row) and row[index]
+            ]
             steps[key] = step
             count_limit(source, len(steps), limits.max_steps, "steps")
         step.alternates += [w for w in wordings if w not in step.alternates]

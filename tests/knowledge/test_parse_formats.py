@@ -225,12 +225,12 @@ def test_sheet_xlsx_questions_become_alternates_of_their_answers(tmp_path: Path)
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["問題", "答案", "其他問法", "崗位"])
+    sheet.append(["問題", "答案", "其他問法", "崗位", "備註"])
     sheet.append(
         ["客戶沒帶證件怎麼辦？", "請客戶出示其他有效證件。", "忘了帶身分證｜沒證件", "業務受理"]
     )
     sheet.append(["證件不見了", "請客戶出示其他有效證件。", None, "業務受理"])
-    sheet.append(["幾點開門？", "每天九點開門。", None, None])
+    sheet.append(["幾點開門？", "每天九點開門。", None, None, "假日十點"])
     sheet.append(["沒有答案的問題", None, None, None])
     path = tmp_path / "faq.xlsx"
     book.save(path)
@@ -240,7 +240,7 @@ def test_sheet_xlsx_questions_become_alternates_of_their_answers(tmp_path: Path)
     assert (first.doc, first.role, first.title) == ("faq", "業務受理", "客戶沒帶證件怎麼辦？")
     assert first.body == ("請客戶出示其他有效證件。",)
     assert first.alternates == ("客戶沒帶證件怎麼辦？", "忘了帶身分證", "沒證件", "證件不見了")
-    assert second.body == ("每天九點開門。",)
+    assert second.body == ("每天九點開門。", "備註：假日十點")
     assert [lint.code for lint in parsed.lints] == ["sheet_no_answer"]
 
 
