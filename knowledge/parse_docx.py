@@ -40,6 +40,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
 A_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
 V_IMAGEDATA = "{urn:schemas-microsoft-com:vml}imagedata"
+TEXT_BOX = f"{W}txbxContent"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
@@ -150,6 +151,26 @@ class DocxReader:
         return found
 
     def read_paragraph(self, paragraph: Any) -> None:
+        self.read_own_text(paragraph)
+        for text in self.text_boxes(paragraph):
+            self.list = None
+            self.plain_lines.append(text)
+            self.blocks.append(Block("paragraph", self.line, lines=[text]))
+
+    def text_boxes(self, paragraph: Any) -> list[str]:
+        """The text of text boxes and shapes anchored in a paragraph (a flow chart's boxes).
+
+        Word stores each box twice (a drawing and its VML fallback): each text once.
+        """
+        texts: list[str] = []
+        for box in paragraph._p.iter(TEXT_BOX):
+            for inner in box.iter(f"{W}p"):
+                text = "".join(t.text or "" for t in inner.iter(f"{W}t")).strip()
+                if text and text not in texts:
+                    texts.append(text)
+        return texts
+
+    def read_own_text(self, paragraph: Any) -> None:
         text = paragraph.text.replace("\t", " ").strip()
         style = self.style_name(paragraph)
         pictures = self.pictures(paragraph)

@@ -372,3 +372,24 @@ def test_pdf_whose_glyphs_map_to_no_characters_has_no_text(
         parse_pdf.parse_pdf(path)
     monkeypatch.setattr(parse_pdf, "read_lines", lambda *_: (lines_of("• (cid:9)Lock up."), ""))
     assert parse_pdf.parse_pdf(path).steps[0].text == "Lock up."  # a bullet item
+
+
+def test_docx_text_boxes_are_read_once(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    document.add_heading("Opening", level=1)
+    document.add_heading("1、Flow", level=4)
+    anchor = document.add_paragraph("Follow the chart.")
+    box = (
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:pict><w:txbxContent><w:p><w:r><w:t>Unlock the door</w:t></w:r></w:p>"
+        "</w:txbxContent></w:pict></w:r>"
+    )
+    anchor._p.append(parse_xml(box))
+    anchor._p.append(parse_xml(box))  # Word's fallback copy of the same box
+    path = tmp_path / "flow.docx"
+    document.save(str(path))
+    (step,) = parse_file(path).steps
+    assert step.body == ("Follow the chart.", "Unlock the door")
