@@ -1,9 +1,11 @@
 """A Bot API request layer that never touches the network, for tests and benchmarks.
 
 Swapped in for PTB's HTTP layer (``build_application(..., request=OfflineRequest())``), it
-records every call with its parameters and answers it the way Telegram would, with
-canned successful results: the real ``Application`` routes real ``Update`` objects through
-real handlers, and the test or benchmark reads what the bot sent. Modelled on
+records every call with its parameters and answers it the way Telegram would: canned
+successful results, and Telegram's 400s where Telegram refuses (HTML it cannot parse, a
+text over 4096 characters, an edit that changes nothing, a button answered twice). The
+real ``Application`` routes real ``Update`` objects through real handlers, and the test or
+benchmark reads what the bot sent. Modelled on
 ``OfflineRequest`` in python-telegram-bot's own test suite (``tests/auxil/networking.py``).
 """
 
@@ -31,6 +33,38 @@ BOT_USER: dict[str, Any] = {
     "supports_inline_queries": True,
 }
 TAG_RE = re.compile(r"<[^>]+>")
+# The tags Telegram's HTML parse mode knows (https://core.telegram.org/bots/api#html-style).
+HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
+    | {"code", "pre", "blockquote", "tg-emoji"}
+)
+TAG_TOKEN_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)?[^<>]*>|<")
+TEXT_LIMIT = 4096
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+class Refused(Exception):
+    """What Telegram answers with a 400: its description."""
+
+
+def check_html(text: str) -> None:
+    """Raise :class:`Refused` as Telegram does for HTML it cannot parse: an unknown tag (a
+    bare '<' included), an end tag that does not match, a tag left open."""
+    stack: list[str] = []
+    for token in TAG_TOKEN_RE.finditer(text):
+        closing, name = token.group(1), (token.group(2) or "").lower()
+        if not name or name not in HTML_TAGS:
+            raise Refused(f"Bad Request: can't parse entities: unsupported tag at {token.start()}")
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            raise Refused(f"Bad Request: can't parse entities: unmatched end tag </{name}>")
+    if stack:
+        raise Refused(f"Bad Request: can't parse entities: unclosed start tag <{stack[-1]}>")
 
 
 @dataclass(frozen=True)
@@ -56,6 +90,8 @@ class OfflineRequest(BaseRequest):
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.message_ids = itertools.count(1_000_001)
         self.poll_ids = itertools.count(5_000_000_001)
+        self.answered_queries: set[str] = set()
+        self.refused: list[tuple[ApiCall, str]] = []  # calls answered with a 400, and why
 
     async def initialize(self) -> None:
         pass
@@ -79,10 +115,37 @@ class OfflineRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         call = ApiCall(url.rsplit("/", 1)[-1], request_data.parameters if request_data else {})
         self.calls.append(call)
+        try:
+            self.check(call)
+        except Refused as refused:
+            self.refused.append((call, str(refused)))
+            body = {"ok": False, "error_code": 400, "description": str(refused)}
+            return HTTPStatus.BAD_REQUEST, json.dumps(body).encode()
         result = self.result_of(call)
         if self.on_call is not None:
             self.on_call(call, result)
         return HTTPStatus.OK, json.dumps({"ok": True, "result": result}).encode()
+
+    def check(self, call: ApiCall) -> None:
+        """Refuse what Telegram refuses (raise :class:`Refused`)."""
+        params = call.params
+        for key in ("text", "caption"):
+            if key in params and params.get("parse_mode") == "HTML":
+                check_html(str(params[key]))
+        if len(str(params.get("text", ""))) > TEXT_LIMIT:
+            raise Refused("Bad Request: message is too long")
+        if call.method == "answerCallbackQuery":
+            query_id = str(params.get("callback_query_id"))
+            if query_id in self.answered_queries:
+                raise Refused(QUERY_INVALID)
+            self.answered_queries.add(query_id)
+        if call.method == "editMessageText" and "chat_id" in params:
+            stored = self.messages.get((int(params["chat_id"]), int(params["message_id"])))
+            edited = self.content(params)
+            if stored is not None and all(
+                stored.get(key) == edited.get(key) for key in ("text", "reply_markup")
+            ):
+                raise Refused(NOT_MODIFIED)
 
     def result_of(self, call: ApiCall) -> Any:
         """What Telegram answers to ``call``, as far as the bot reads it."""
