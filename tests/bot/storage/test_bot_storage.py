@@ -93,7 +93,7 @@ def test_a_vote_is_up_or_down() -> None:
         storage.vote(7, "q", "802c95ae0e", 5)
 
 
-RELEASE_0_1_0 = Path(__file__).parent / "data" / "release-0.1.0.sqlite"
+RELEASE_0_1_0 = Path(__file__).parents[1] / "data" / "release-0.1.0.sqlite"
 
 
 def applied_migrations(storage: Storage) -> list[str]:
