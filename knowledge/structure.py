@@ -439,9 +439,6 @@ class StructureBuilder:
             cells = [cell.strip() for cell in row]
             if not any(cells):
                 continue
-            if self.heading_step is not None:
-                self.heading_step.body.append("；".join(c for c in cells if c))
-                continue
             title, *rest = cells
             if len(cells) > 2 and header:
                 rest = [
@@ -450,6 +447,13 @@ class StructureBuilder:
                     if cell
                 ]
             rest = [cell for cell in rest if cell]
+            if self.heading_step is not None:
+                # A row of a table under a step heading: one line of the step's body.
+                line = "；".join(rest)
+                self.heading_step.body.append(
+                    f"{title}：{line}" if title and line else title or line
+                )
+                continue
             step = self.block_step(block.line, title if not rest else rest[0], title)
             step.body = rest if rest else [title]
             self.last_headlike = False
