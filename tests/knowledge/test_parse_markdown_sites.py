@@ -207,5 +207,6 @@ def test_markdown_github_alerts_and_docusaurus_boxes_are_tips() -> None:
 
 
 def test_markdown_table_under_a_step_heading_is_one_body_line_a_row() -> None:
-    text = "# D\n\n#### 1、應急\n\n| 問題 | 解決方案 |\n|---|---|\n| 冷場 | 主動點名 |\n| 超時 | 提示 |\n"
+    table = "| 問題 | 解決方案 |\n|---|---|\n| 冷場 | 主動點名 |\n| 超時 | 提示 |\n"
+    text = "# D\n\n#### 1、應急\n\n" + table
     assert parse_markdown(text).steps[0].body == ("冷場：主動點名", "超時：提示")
