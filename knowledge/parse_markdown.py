@@ -314,4 +314,4 @@ def parse_markdown(
 ) -> ParsedSource:
     """Parse one Markdown file; ``document`` files it as a page of that document."""
     blocks, title, front_matter = markdown_blocks(text, source, limits)
-    return build_source(blocks, source, title, front_matter, document, limits)
+    return build_source(blocks, source, title, front_matter, document, limits, markdown=True)

@@ -150,13 +150,15 @@ def split_number(text: str, number: str = "") -> tuple[str, str]:
     return (match["num"], text) if match else ("", text)
 
 
-def detect_scheme(blocks: list[Block], has_front_matter: bool) -> str:
+def detect_scheme(blocks: list[Block], has_front_matter: bool, markdown: bool = True) -> str:
     """``sop`` for a file in the project's scheme, else ``site``.
 
     The project's scheme opens with a ``#`` document heading, has no front matter, and
     either has step headings (``####``, or numbered ones) or no ``###`` sections: a docs
     page that opens with its title and groups lists under ``##`` and ``###`` is a site
-    page, whose ``##`` headings are not roles.
+    page, whose ``##`` headings are not roles. Other formats (Word, PDF, HTML) need the
+    step headings: their second-level headings are a procedure's parts far more often
+    than roles.
     """
     if has_front_matter or not blocks:
         return "site"
@@ -169,7 +171,7 @@ def detect_scheme(blocks: list[Block], has_front_matter: bool) -> str:
         for h in headings
     )
     has_sections = any(h.level == 3 for h in headings)
-    return "sop" if has_steps or not has_sections else "site"
+    return "sop" if has_steps or (markdown and not has_sections) else "site"
 
 
 class StructureBuilder:
@@ -519,6 +521,7 @@ def build_source(
     document: str = "",
     limits: ImportLimits = DEFAULT_LIMITS,
     title_origin: str = "front matter title",
+    markdown: bool = False,
 ) -> ParsedSource:
     """Steps from the blocks of one file.
 
@@ -526,6 +529,6 @@ def build_source(
     properties); ``document`` files the steps under a document of that name, with the
     file's own title as the role (several pages of one handbook).
     """
-    scheme = detect_scheme(blocks, has_front_matter or bool(document))
+    scheme = detect_scheme(blocks, has_front_matter or bool(document), markdown)
     builder = StructureBuilder(source, scheme, title, document, limits, title_origin)
     return builder.read(blocks)

@@ -393,3 +393,19 @@ def test_docx_text_boxes_are_read_once(tmp_path: Path) -> None:
     document.save(str(path))
     (step,) = parse_file(path).steps
     assert step.body == ("Follow the chart.", "Unlock the door")
+
+
+def test_docx_second_level_headings_without_step_headings_are_sections(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("門市作業手冊", level=1)
+    document.add_heading("開店作業", level=2)
+    document.add_paragraph("打開大門與燈光。", style="List Number")
+    document.add_paragraph("收銀機開機。", style="List Number")
+    path = tmp_path / "manual.docx"
+    document.save(str(path))
+    assert [(s.role, s.section, s.label) for s in parse_file(path).steps] == [
+        ("", "開店作業", "1、打開大門與燈光"),
+        ("", "開店作業", "2、收銀機開機"),
+    ]
