@@ -131,6 +131,7 @@ def guess_title(text: str, label: str = "") -> str:
     """A step's title from its bold label or its first words."""
     if label:
         return label.strip().rstrip("：:").strip()
+    text = next((line.strip() for line in text.splitlines() if line.strip()), "")
     head = TITLE_CUT_RE.split(text, maxsplit=1)[0]
     colon = COLON_RE.search(head)
     if colon and colon.start() >= 3:

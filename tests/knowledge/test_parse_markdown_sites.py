@@ -210,3 +210,9 @@ def test_markdown_table_under_a_step_heading_is_one_body_line_a_row() -> None:
     table = "| 問題 | 解決方案 |\n|---|---|\n| 冷場 | 主動點名 |\n| 超時 | 提示 |\n"
     text = "# D\n\n#### 1、應急\n\n" + table
     assert parse_markdown(text).steps[0].body == ("冷場：主動點名", "超時：提示")
+
+
+def test_markdown_code_block_step_is_titled_by_its_first_line() -> None:
+    text = "## 售后\n\n```\nphone@189-26450135 陶工\n\nhttp://example.com/problem\n```\n"
+    (step,) = parse_markdown(text, source="ice.md").steps
+    assert step.title == "phone@189-26450135 陶工"
