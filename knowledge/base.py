@@ -30,7 +30,7 @@ from knowledge.index import (
     load_index,
     read_fingerprint,
 )
-from knowledge.lexicon import LEXICON_DIR, Lexicon, load_lexicon
+from knowledge.lexicon import DOCUMENT_LEXICON_DIR, LEXICON_DIR, Lexicon, load_lexicon
 from knowledge.model import Answer, Hit, Lint, ParsedSource, Step
 from knowledge.normalize import CJK_RE, LATIN_RE, clean, detect_script
 from knowledge.resources import english_shorthand
@@ -107,11 +107,12 @@ class KnowledgeBase:
         shorthand = {**english_shorthand(lexicon_dir / "general"), **lexicon.english_shorthand}
         lexicon = replace(lexicon, english_shorthand=shorthand)
         lexicon_files = sorted(p for p in lexicon_dir.rglob("*") if p.is_file())
+        lexicon_files += sorted(p for p in DOCUMENT_LEXICON_DIR.glob("*") if p.is_file())
         # The index depends on the code that parses and segments too, not just data.
         code = [Path(__file__).with_name(name) for name in INDEX_CODE]
         stamp = fingerprint(
             [p.name.encode() + p.read_bytes() for p in [*sources, *questions, *code]]
-            + [str(p.relative_to(lexicon_dir)).encode() + p.read_bytes() for p in lexicon_files]
+            + [str(p.relative_to(p.parents[1])).encode() + p.read_bytes() for p in lexicon_files]
             + [repr(sorted(catalog.files.items())).encode(), repr(catalog.roles).encode()]
             # Only when there are any, so an index built without them stays valid.
             + ([repr(sorted(extra.items(), key=repr)).encode()] if extra else [])

@@ -1,7 +1,13 @@
-"""The domain vocabulary that bridges staff wording to the SOP's wording.
+"""The hand-written vocabulary that bridges staff wording to an SOP's wording.
 
-The files live in ``knowledge/lexicon/`` (their format is in the README there) and are
-written in traditional Chinese like the SOP; everything is folded on load so it meets
+Two scopes, two folders (formats in ``knowledge/lexicon/README.md``):
+
+- ``knowledge/lexicon/``: what holds for any SOP (stop words, small talk, chat shorthand;
+  ``general/`` holds the general tables that :mod:`knowledge.resources` reads);
+- ``knowledge/corpus/lexicon/``: the packaged SOP's own synonyms, English glossary and
+  jieba words, which the search applies to that document's steps only.
+
+Everything is written in traditional Chinese like the SOP and folded on load, so it meets
 the question and the index on the same ground.
 """
 
@@ -16,6 +22,8 @@ from knowledge.normalize import fold, fold_all
 from knowledge.smalltalk import read_phrases
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
+# The packaged SOP's own lexicon: applied to the files its catalog names, nowhere else.
+DOCUMENT_LEXICON_DIR = Path(__file__).parent / "corpus" / "lexicon"
 WORD_RE = re.compile(r"[a-z0-9%]+")
 
 
@@ -71,9 +79,12 @@ def english_words(text: str) -> list[str]:
     return [stem(word) for word in WORD_RE.findall(text.lower())]
 
 
-def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
-    synonym_rows = [row for row in _rows(directory / "synonyms.tsv") if len(row) >= 2]
-    gloss_rows = [row for row in _rows(directory / "glossary_en.tsv") if len(row) >= 2]
+def load_lexicon(
+    directory: Path = LEXICON_DIR, document: Path = DOCUMENT_LEXICON_DIR
+) -> Lexicon:
+    """The general lexicon in ``directory`` with one document's own in ``document``."""
+    synonym_rows = [row for row in _rows(document / "synonyms.tsv") if len(row) >= 2]
+    gloss_rows = [row for row in _rows(document / "glossary_en.tsv") if len(row) >= 2]
     # Fold every distinct entry in one OpenCC call: thousands of calls cost ~0.1 s at start.
     entries = {t for row in synonym_rows for t in row[0].split() + row[1].split("|")}
     entries |= {t for row in gloss_rows for t in row[1].split()}
@@ -95,7 +106,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
                 glossary.append(Gloss(words, terms))
     stopwords = frozenset(fold(row[0].strip()) for row in _rows(directory / "stopwords.txt"))
     user_words = []
-    for row in _rows(directory / "userdict.txt"):
+    for row in _rows(document / "userdict.txt"):
         parts = row[0].split()
         if parts:
             freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1000

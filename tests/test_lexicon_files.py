@@ -1,8 +1,10 @@
-"""Format and provenance checks for the hand-written lexicon in knowledge/lexicon/.
+"""Format and provenance checks for the hand-written lexicon.
 
-Every document-side term (left column of synonyms.tsv, right column of glossary_en.tsv,
-first field of userdict.txt) must occur verbatim in the traditional-Chinese SOP text, so
-that a query expanded with it can actually meet the document. Standard library only.
+knowledge/lexicon/ holds what applies to any SOP (stop words, shorthand, small talk);
+knowledge/corpus/lexicon/ the packaged SOP's own. Every document-side term of the latter
+(left column of synonyms.tsv, right column of glossary_en.tsv, first field of
+userdict.txt) must occur verbatim in the traditional-Chinese SOP text, so that a query
+expanded with it can actually meet the document. Standard library only.
 """
 
 import re
@@ -12,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 SOP = ROOT / "knowledge" / "corpus" / "營業主管崗位職責.txt"
 LEXICON = ROOT / "knowledge" / "lexicon"
+DOCUMENT_LEXICON = ROOT / "knowledge" / "corpus" / "lexicon"
+DOCUMENT_FILES = {"synonyms.tsv", "glossary_en.tsv", "userdict.txt"}
 
 # Characters that only exist in simplified Chinese: the lexicon is written in traditional
 # characters like the SOP (the loader converts both sides with OpenCC t2s).
@@ -33,7 +37,7 @@ def _sop_text() -> str:
 
 
 def _lines(name: str) -> list[str]:
-    raw = (LEXICON / name).read_bytes()
+    raw = ((DOCUMENT_LEXICON if name in DOCUMENT_FILES else LEXICON) / name).read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf"), f"{name}: remove the UTF-8 BOM"
     text = raw.decode("utf-8")
     assert text.endswith("\n"), f"{name}: the file must end with a newline"
