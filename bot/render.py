@@ -13,7 +13,7 @@ import html
 import re
 from functools import cache
 
-from bot.i18n import label
+from bot.i18n import label, label_html
 from knowledge.corpus import load_catalog
 from knowledge.model import SHORT_TIP, Answer, Hit, Step
 from knowledge.normalize import EN, to_script, to_simplified
@@ -99,17 +99,13 @@ def answer(result: Answer, buttons: bool = True) -> str:
     script = result.script
     if not result.hits:
         if result.problem in SMALL_TALK:
-            return html.escape(label(script, f"talk_{result.problem}"))
+            return label_html(script, f"talk_{result.problem}")
         return html.escape(
             label(script, result.problem or "no_words")
             if result.problem
             else label(script, "not_found")
         )
-    note = (
-        f"<i>{html.escape(label(script, 'too_long'))}</i>\n\n"
-        if result.problem == "too_long"
-        else ""
-    )
+    note = f"<i>{label_html(script, 'too_long')}</i>\n\n" if result.problem == "too_long" else ""
     if result.confidence != "high":
         return note + not_found(result)
     return note + hit_card(result.hits[0], script, buttons)
@@ -128,10 +124,10 @@ def hit_card(hit: Hit, script: str, buttons: bool = True) -> str:
         best_tip = hit.tips[0]
         shown = best_tip if len(best_tip) <= SHORT_TIP else hit.tip_passage
         tip = to_script(highlight(shorten(shown, TIP_LIMIT), hit.matched_terms), script)
-        lines.append(f"{html.escape(label(script, 'tip'))}：{tip}")
+        lines.append(f"{label_html(script, 'tip')}：{tip}")
     hidden_tips = len(hit.tips) - (1 if hit.tip_passage else 0)
     if hidden_tips and buttons:  # the hint points at the 📄 全文 button
-        lines.append(f"<i>{html.escape(label(script, 'more_tips', n=hidden_tips))}</i>")
+        lines.append(f"<i>{label_html(script, 'more_tips', n=hidden_tips)}</i>")
     if not passage and not hit.tips:
         lines.append(html.escape(to_script(shorten(hit.step.text, PASSAGE_LIMIT), script)))
     return "\n\n".join(lines)
@@ -160,7 +156,7 @@ def not_found(result: Answer, limit: int = 3) -> str:
         short = shorten(passage, DOUBT_LIMIT)
         lines.append(to_script(highlight(short, closest.matched_terms), script))
     if others:
-        lines += ["", html.escape(label(script, "also_close"))]
+        lines += ["", label_html(script, "also_close")]
         lines += [f"• {breadcrumb(hit.step, script)}" for hit in others]
     return "\n".join(lines)
 
@@ -170,8 +166,7 @@ def step_full(step: Step, script: str) -> str:
     parts = [f"<b>{breadcrumb(step, script)}</b>"]
     parts += [html.escape(to_script(paragraph, script)) for paragraph in step.body]
     parts += [
-        f"{html.escape(label(script, 'tip'))}：{html.escape(to_script(tip, script))}"
-        for tip in step.tips
+        f"{label_html(script, 'tip')}：{html.escape(to_script(tip, script))}" for tip in step.tips
     ]
     text = "\n\n".join(parts)
     if len(text) > TELEGRAM_LIMIT:
@@ -209,29 +204,29 @@ def welcome(script: str, name: str) -> str:
     """The /start message; the example questions follow as buttons."""
     return "\n\n".join(
         [
-            html.escape(label(script, "welcome", name=name)),
-            html.escape(label(script, "try_examples")),
+            label_html(script, "welcome", name=name),
+            label_html(script, "try_examples"),
         ]
     )
 
 
 def help_text(script: str, bot_username: str) -> str:
-    return html.escape(label(script, "help", bot=bot_username))
+    return label_html(script, "help", bot=bot_username)
 
 
 def documents_heading(script: str) -> str:
-    return f"<b>{html.escape(label(script, 'documents'))}</b>"
+    return f"<b>{label_html(script, 'documents')}</b>"
 
 
 def roles_heading(document: str, script: str) -> str:
     heading = html.escape(name_in(document, script))
-    return f"<b>{heading}</b>\n{html.escape(label(script, 'choose_role'))}"
+    return f"<b>{heading}</b>\n{label_html(script, 'choose_role')}"
 
 
 def steps_heading(document: str, role: str, script: str) -> str:
     title = SEPARATOR.join(name_in(part, script) for part in (document, role) if part)
     heading = html.escape(title)
-    return f"<b>{heading}</b>\n{html.escape(label(script, 'choose_step'))}"
+    return f"<b>{heading}</b>\n{label_html(script, 'choose_step')}"
 
 
 def role_prompt(script: str, current: str | None, unknown: str | None = None) -> str:
@@ -244,8 +239,8 @@ def role_prompt(script: str, current: str | None, unknown: str | None = None) ->
 
 def role_chosen(script: str, role: str | None) -> str:
     if role is None:
-        return html.escape(label(script, "role_cleared"))
-    return html.escape(label(script, "role_set", role=name_in(role, script)))
+        return label_html(script, "role_cleared")
+    return label_html(script, "role_set", role=name_in(role, script))
 
 
 def inline_title(step: Step, script: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import label
+from bot.i18n import label, label_html
 
 # A directory longer than this is cut, with "…and n more" (Telegram's limit is 4096).
 DIRECTORY_LIMIT = 3800
@@ -19,7 +19,7 @@ DIRECTORY_LIMIT = 3800
 
 def fill(script: str, key: str, **values: str | int) -> str:
     """A label as HTML, with values that are already HTML put into its placeholders."""
-    return html.escape(label(script, key)).format(**values)
+    return label_html(script, key).format(**values)
 
 
 def code(value: str | int) -> str:
@@ -49,7 +49,7 @@ def invite_refused(script: str, outcome: str, user_id: int) -> str:
     """Why an invite link did not work (unknown, used, expired, withdrawn) and what to do."""
     return "\n".join(
         [
-            html.escape(label(script, f"invite_{outcome}")),
+            label_html(script, f"invite_{outcome}"),
             fill(script, "invite_ask_again", user_id=code(user_id)),
         ]
     )
@@ -78,7 +78,7 @@ def invite_made(script: str, access: str, store: str, uses: int, hours: int, lin
 
 def notice(script: str, key: str, **values: str | int) -> str:
     """A one-line message (a usage line, a refusal) with plain values, escaped."""
-    return html.escape(label(script, key, **values))
+    return label_html(script, key, **values)
 
 
 def confirm_grant(script: str, name: str, user_id: int, access: str, store: str) -> str:
@@ -126,8 +126,8 @@ def when(iso: str | None, timezone: ZoneInfo, script: str) -> str:
 def directory(script: str, stores: dict[str, list[DirectoryEntry]], timezone: ZoneInfo) -> str:
     """/users: per store (``""`` for none), each person's name, level and last activity."""
     if not any(stores.values()):
-        return html.escape(label(script, "no_people"))
-    lines = [f"<b>{html.escape(label(script, 'people_title'))}</b>"]
+        return label_html(script, "no_people")
+    lines = [f"<b>{label_html(script, 'people_title')}</b>"]
     total = sum(len(entries) for entries in stores.values())
     shown = 0
     for store in sorted(stores, key=lambda name: (name == "", name)):
@@ -141,7 +141,7 @@ def directory(script: str, stores: dict[str, list[DirectoryEntry]], timezone: Zo
                 f"{html.escape(when(entry.last_seen, timezone, script))}"
             )
         if len("\n".join(lines + block)) > DIRECTORY_LIMIT:
-            lines.append(html.escape(label(script, "and_more", n=total - shown)))
+            lines.append(label_html(script, "and_more", n=total - shown))
             break
         lines += block
         shown += len(stores[store])

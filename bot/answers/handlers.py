@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from telegram import Message, Update
@@ -12,7 +11,7 @@ from telegram.ext import filters
 from bot import render
 from bot.answers.keyboards import answer_keyboard
 from bot.context import Context, interface_script
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired
 from knowledge import Answer
@@ -85,4 +84,4 @@ async def answer_example(update: Update, context: Context) -> None:
 async def ask_for_text(update: Update, context: Context) -> None:
     """Ask for a typed question when a sticker, photo or voice message arrives."""
     ui = context.ui
-    await update.effective_message.reply_html(html.escape(label(ui, "no_words")))
+    await update.effective_message.reply_html(label_html(ui, "no_words"))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 from telegram import Update
 
 from bot import render
 from bot.answers.keyboards import examples_keyboard
 from bot.context import Context, interface_script
-from bot.i18n import label
+from bot.i18n import label_html
 
 
 async def welcome(update: Update, context: Context) -> None:
@@ -31,4 +29,4 @@ async def show_help(update: Update, context: Context) -> None:
 async def unknown_command(update: Update, context: Context) -> None:
     """Point to /help when a command is not one of the bot's."""
     ui = context.ui
-    await update.effective_message.reply_html(html.escape(label(ui, "unknown_command")))
+    await update.effective_message.reply_html(label_html(ui, "unknown_command"))

@@ -7,7 +7,6 @@ Bot API errors into delivery outcomes.
 
 from __future__ import annotations
 
-import html
 import logging
 import warnings
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from telegram.ext import Application, ExtBot, JobQueue, filters
 from bot.briefings import keyboards, render
 from bot.briefings import service as brief
 from bot.context import BotData, Context, interface_script
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.storage import Person, Storage
 from bot.tg.messages import answer_expired, edit
 from knowledge.normalize import script_from_language
@@ -211,7 +210,7 @@ async def send_now(update: Update, context: Context) -> None:
     context.bot_data.courier.start(draft.id)
     schedule_reminder(context.application, draft.id, reminder_delay(context))
     await query.answer()
-    sending = html.escape(label(ui, "brief_sending", count=len(people)))
+    sending = label_html(ui, "brief_sending", count=len(people))
     await edit(query, f"{render.briefing_preview(draft, ui, len(people))}\n\n{sending}", None)
 
 

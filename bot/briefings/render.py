@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.briefings import model as brief
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.render import fit, shorten
 
 BRIEF_TITLE_LIMIT = 40
@@ -51,7 +51,7 @@ def briefing_preview(briefing: brief.Briefing, script: str, count: int | None = 
     else:
         audience = audience_name(briefing.audience, script)
         question = label(script, "brief_audience_is", audience=audience, count=count)
-    return f"{html.escape(label(script, 'brief_preview'))}\n\n{note}\n\n{html.escape(question)}"
+    return f"{label_html(script, 'brief_preview')}\n\n{note}\n\n{html.escape(question)}"
 
 
 def when_name(when: brief.When, script: str) -> str:
@@ -81,7 +81,7 @@ def delivery_summary(counts: dict[str, int], script: str) -> str:
 
 def briefing_done(briefing_id: int, counts: dict[str, int], script: str) -> str:
     summary = delivery_summary(counts, script) or label(script, "state_sent", n=0)
-    return html.escape(label(script, "brief_done", id=briefing_id, summary=summary))
+    return label_html(script, "brief_done", id=briefing_id, summary=summary)
 
 
 def local_day(moment: str | None, zone: ZoneInfo) -> str:
@@ -99,7 +99,7 @@ def briefs_overview(
 ) -> str:
     """/briefs: recent notes with "read 12/15" and who has not read, then the schedules."""
     if not receipts and not schedules:
-        return html.escape(label(script, "briefs_none"))
+        return label_html(script, "briefs_none")
     lines = [label(script, "briefs_title")] if receipts else []
     for receipt in receipts:
         b = receipt.briefing
@@ -120,7 +120,7 @@ def briefs_overview(
             names = ", ".join(receipt.unread[:NAMES_SHOWN])
             if len(receipt.unread) > NAMES_SHOWN:
                 names += " " + label(script, "briefs_others", n=len(receipt.unread) - NAMES_SHOWN)
-            lines.append(html.escape(label(script, "briefs_unread", names=names)))
+            lines.append(label_html(script, "briefs_unread", names=names))
     if schedules:
         lines += ["", label(script, "briefs_schedules")]
         for schedule, template in schedules:
@@ -134,12 +134,12 @@ def briefs_overview(
 
 def missed_intro(count: int, script: str) -> str:
     if not count:
-        return html.escape(label(script, "missed_none"))
-    return html.escape(label(script, "missed_intro", n=count))
+        return label_html(script, "missed_none")
+    return label_html(script, "missed_intro", n=count)
 
 
 def missed_more(count: int, script: str) -> str:
-    return html.escape(label(script, "missed_more", n=count))
+    return label_html(script, "missed_more", n=count)
 
 
 def briefing_reminder(briefing: brief.Briefing, script: str) -> str:

@@ -7,7 +7,6 @@ step and the index is rebuilt at once, so the next person asking that way gets t
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from typing import Any
@@ -17,7 +16,7 @@ from telegram.ext import filters
 
 from bot.browse.keyboards import documents_keyboard
 from bot.context import Context
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.learning import render as render_learning
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, edit, refuse
@@ -70,7 +69,7 @@ async def teach(update: Update, context: Context) -> None:
     wording = " ".join(context.args or []).strip()
     if not wording:
         ui = context.ui
-        await update.effective_message.reply_html(html.escape(label(ui, "teach_usage")))
+        await update.effective_message.reply_html(label_html(ui, "teach_usage"))
         return
     await prompt(update, context, (wording,))
 
@@ -101,7 +100,7 @@ async def browse_for_step(update: Update, context: Context) -> None:
     await query.answer()
     await edit(
         query,
-        html.escape(label(ui, "documents")),
+        label_html(ui, "documents"),
         documents_keyboard(context.bot_data.contents, 0, ui),
     )
 
@@ -131,7 +130,7 @@ async def stop_teaching(update: Update, context: Context) -> None:
     learning.stop_teaching(context.user_data)
     ui = context.ui
     await query.answer()
-    await edit(query, html.escape(label(ui, "teach_cancelled")), None)
+    await edit(query, label_html(ui, "teach_cancelled"), None)
 
 
 # -- jobs, and the filter for a trainer's messages while teaching ---------------------------

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup
 
 from bot import callbacks, render
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.stats.service import Usage
 from knowledge import Step
 from knowledge.gaps import GapGroup
@@ -27,7 +27,7 @@ TEACH_RESULTS = 5
 
 
 def text(script: str, key: str, **values: object) -> str:
-    return html.escape(label(script, key, **values))
+    return label_html(script, key, **values)
 
 
 def quoted(question: str) -> str:

@@ -8,7 +8,6 @@ index in a worker thread and swaps it in. /rollback goes back to the version bef
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import secrets
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from bot.context import Context
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.learning import render as render_learning
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, edit, refuse
@@ -54,7 +53,7 @@ async def receive_sop_file(update: Update, context: Context) -> None:
         corpus = managed(context)
         proposal = await asyncio.to_thread(corpus.propose, document.file_name or "", content)
     except UpdateError as error:
-        await message.reply_html(html.escape(label(ui, "sop_refused", reason=str(error))))
+        await message.reply_html(label_html(ui, "sop_refused", reason=str(error)))
         return
     token = secrets.token_hex(4)
     context.user_data[PROPOSAL] = Pending(token, proposal)
@@ -79,7 +78,7 @@ async def settle_sop_file(update: Update, context: Context) -> None:
     ui = context.ui
     if choice == "no":
         await query.answer()
-        await edit(query, html.escape(label(ui, "sop_discarded")), None)
+        await edit(query, label_html(ui, "sop_discarded"), None)
         return
     await query.answer(label(ui, "sop_working"))
     corpus = managed(context)
@@ -93,7 +92,7 @@ async def settle_sop_file(update: Update, context: Context) -> None:
     context.bot_data.storage.log_action(
         query.from_user.id, "sop_import", pending.proposal.name, f"{len(kb.steps)} steps"
     )
-    await edit(query, html.escape(label(ui, "sop_applied", steps=len(kb.steps))), None)
+    await edit(query, label_html(ui, "sop_applied", steps=len(kb.steps)), None)
 
 
 async def roll_back(update: Update, context: Context) -> None:
@@ -105,9 +104,9 @@ async def roll_back(update: Update, context: Context) -> None:
     try:
         await asyncio.to_thread(managed(context).rollback)
     except UpdateError:
-        await update.effective_message.reply_html(html.escape(label(ui, "sop_no_previous")))
+        await update.effective_message.reply_html(label_html(ui, "sop_no_previous"))
         return
     kb = await learning.rebuild_knowledge(context.bot_data)
     context.bot_data.storage.log_action(update.effective_user.id, "sop_rollback", "", "")
-    text = html.escape(label(ui, "sop_rolled_back", steps=len(kb.steps)))
+    text = label_html(ui, "sop_rolled_back", steps=len(kb.steps))
     await update.effective_message.reply_html(text)

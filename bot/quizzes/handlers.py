@@ -24,7 +24,7 @@ from telegram.error import Forbidden
 from telegram.ext import Application, JobQueue
 
 from bot.context import Context, interface_script
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.quizzes import render
 from bot.quizzes import service as quizzes
 from bot.storage import SentPoll, Storage
@@ -62,18 +62,18 @@ async def start_quiz(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     ui = interface_script(user)
     if not context.at_least("trainer"):
-        await reply(update, html.escape(label(ui, "quiz_refused")))
+        await reply(update, label_html(ui, "quiz_refused"))
         return
     storage, steps = context.bot_data.storage, context.bot_data.kb.steps
     if context.args and context.args[0].lower() == STOP:
         running = storage.running_quiz(chat.id)
         if running is None:
-            await reply(update, html.escape(label(ui, "quiz_not_running")))
+            await reply(update, label_html(ui, "quiz_not_running"))
         else:
             await finish_quiz(context, running.id)
         return
     if storage.running_quiz(chat.id) is not None:
-        await reply(update, html.escape(label(ui, "quiz_running")))
+        await reply(update, label_html(ui, "quiz_running"))
         return
     request = quizzes.parse_quiz_request(context.args or ())
     role = None
@@ -86,7 +86,7 @@ async def start_quiz(update: Update, context: Context) -> None:
         role = sorted(names)[0]
     questions = generate_questions(steps, request.size, role=request.role)
     if not questions:
-        await reply(update, html.escape(label(ui, "quiz_empty")))
+        await reply(update, label_html(ui, "quiz_empty"))
         return
     quiz_id = storage.start_quiz(chat.id, user.id, role, quizzes.list_to_json(questions))
     seconds = QUESTION_SECONDS if is_group(chat.id) else None
@@ -297,26 +297,26 @@ async def practice(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     ui = interface_script(user)
     if not context.at_least("staff"):
-        await reply(update, html.escape(label(ui, "not_registered")))
+        await reply(update, label_html(ui, "not_registered"))
         return
     if chat.type != chat.PRIVATE:
-        await reply(update, html.escape(label(ui, "practice_private")))
+        await reply(update, label_html(ui, "practice_private"))
         return
     storage = context.bot_data.storage
     args = [arg.lower() for arg in context.args or ()]
     if args[:1] == ["off"]:
         storage.clear_reminder(user.id)
         remove_reminder(context.job_queue, user.id)
-        await reply(update, html.escape(label(ui, "practice_reminder_off")))
+        await reply(update, label_html(ui, "practice_reminder_off"))
     elif args[:1] == ["on"]:
         at = quizzes.parse_time(args[1]) if len(args) > 1 else None
         if at is None:
-            await reply(update, html.escape(label(ui, "practice_bad_time")))
+            await reply(update, label_html(ui, "practice_bad_time"))
             return
         text = f"{at[0]:02d}:{at[1]:02d}"
         storage.set_reminder(user.id, chat.id, text)
         schedule_reminder(context.application, user.id, chat.id, text)
-        await reply(update, html.escape(label(ui, "practice_reminder_on", time=text)))
+        await reply(update, label_html(ui, "practice_reminder_on", time=text))
     else:
         round_id = secrets.token_hex(6)
         await send_practice_question(context, user.id, chat.id, round_id, 0, quizzes.PRACTICE_ROUND)
@@ -339,7 +339,7 @@ async def send_practice_question(
         text = (
             render.practice_done(script, correct, len(answers))
             if answers
-            else html.escape(label(script, "practice_nothing"))
+            else label_html(script, "practice_nothing")
         )
         await context.bot.send_message(chat_id, text)
         return
@@ -427,14 +427,14 @@ async def show_leaderboard(update: Update, context: Context) -> None:
     user = update.effective_user
     ui = interface_script(user)
     if not context.at_least("staff"):
-        await reply(update, html.escape(label(ui, "not_registered")))
+        await reply(update, label_html(ui, "not_registered"))
         return
     storage = context.bot_data.storage
     stores = list(context.stores)
     if not stores and context.at_least("manager"):
         stores = quizzes.all_stores(storage)
     if not stores:
-        await reply(update, html.escape(label(ui, "leaderboard_no_store")))
+        await reply(update, label_html(ui, "leaderboard_no_store"))
         return
     boards = quizzes.leaderboard(storage, stores)
     await reply(update, render.leaderboard(boards, ui, quizzes.LEADERBOARD_DAYS))
@@ -445,7 +445,7 @@ async def show_my_score(update: Update, context: Context) -> None:
     user = update.effective_user
     ui = interface_script(user)
     if not context.at_least("staff"):
-        await reply(update, html.escape(label(ui, "not_registered")))
+        await reply(update, label_html(ui, "not_registered"))
         return
     storage = context.bot_data.storage
     person = context.person

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.render import DOUBT_LIMIT, fit, name_in, shorten
 from knowledge.normalize import EN, to_script
 
@@ -51,7 +51,7 @@ def quiz_started(script: str, size: int, role: str | None, seconds: int | None) 
 
 def unknown_quiz_role(script: str, role: str, roles: tuple[str, ...]) -> str:
     names = ("、" if script != EN else ", ").join(name_in(name, script) for name in roles)
-    return html.escape(label(script, "quiz_unknown_role", role=role, roles=names))
+    return label_html(script, "quiz_unknown_role", role=role, roles=names)
 
 
 def score_line(rank: int, score: Score) -> str:
@@ -61,12 +61,12 @@ def score_line(rank: int, score: Score) -> str:
 
 def quiz_summary(summary: QuizSummary, script: str) -> str:
     """The end of a quiz: everyone's score, then the most missed questions with their answer."""
-    lines = [f"<b>{html.escape(label(script, 'quiz_over', n=summary.questions))}</b>", ""]
+    lines = [f"<b>{label_html(script, 'quiz_over', n=summary.questions)}</b>", ""]
     if not summary.scores:
-        lines.append(html.escape(label(script, "quiz_no_answers")))
+        lines.append(label_html(script, "quiz_no_answers"))
     lines += [score_line(rank, score) for rank, score in enumerate(summary.scores, 1)]
     if summary.missed:
-        lines += ["", f"<b>{html.escape(label(script, 'quiz_most_missed'))}</b>"]
+        lines += ["", f"<b>{label_html(script, 'quiz_most_missed')}</b>"]
     for missed in summary.missed:
         question = missed.question
         text, options, _ = worded(question, script)
@@ -90,29 +90,29 @@ def leaderboard(boards: dict[str, list[Score]], script: str, days: int) -> str:
         lines = [f"<b>{html.escape(heading)}</b>"]
         lines += [score_line(rank, score) for rank, score in enumerate(scores, 1)]
         if not scores:
-            lines.append(html.escape(label(script, "leaderboard_empty")))
+            lines.append(label_html(script, "leaderboard_empty"))
         parts.append("\n".join(lines))
     return fit("\n\n".join(parts))
 
 
 def my_score(score: MyScore, script: str, days: int) -> str:
     """/myscore: totals, the last days, weak roles and steps, practice cards."""
-    lines = [f"<b>{html.escape(label(script, 'myscore', name=score.total.name))}</b>"]
+    lines = [f"<b>{label_html(script, 'myscore', name=score.total.name)}</b>"]
     total = score.total
     if not total.answered:
-        return "\n".join([*lines, html.escape(label(script, "myscore_none"))])
+        return "\n".join([*lines, label_html(script, "myscore_none")])
     percent = round(100 * total.correct / total.answered)
     recent = score.recent
     counts = {"correct": total.correct, "answered": total.answered, "percent": percent}
     lately = {"days": days, "correct": recent.correct, "answered": recent.answered}
     lines += [
-        html.escape(label(script, "myscore_total", **counts)),
-        html.escape(label(script, "myscore_recent", **lately)),
+        label_html(script, "myscore_total", **counts),
+        label_html(script, "myscore_recent", **lately),
     ]
     weak = (("myscore_weak_roles", score.weak_roles), ("myscore_weak_topics", score.weak_topics))
     for key, spots in weak:
         if spots:
-            lines += ["", f"<b>{html.escape(label(script, key))}</b>"]
+            lines += ["", f"<b>{label_html(script, key)}</b>"]
             lines += [
                 f"• {html.escape(name_in(spot.name, script))}：{spot.wrong}/{spot.answered} ✗"
                 for spot in spots
@@ -125,4 +125,4 @@ def my_score(score: MyScore, script: str, days: int) -> str:
 
 
 def practice_done(script: str, correct: int, answered: int) -> str:
-    return html.escape(label(script, "practice_done", correct=correct, answered=answered))
+    return label_html(script, "practice_done", correct=correct, answered=answered)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.context import Context, interface_script
-from bot.i18n import label
+from bot.i18n import label, label_html
 from knowledge import Answer
 
 
@@ -42,4 +40,4 @@ async def refuse(update: Update, key: str = "learn_trainers_only") -> None:
     if update.callback_query:
         await update.callback_query.answer(label(ui, key))
     else:
-        await update.effective_message.reply_html(html.escape(label(ui, key)))
+        await update.effective_message.reply_html(label_html(ui, key))
