@@ -45,6 +45,7 @@ from bot.search_worker import SearchWorker
 from bot.stats import handlers as stats
 from bot.storage import Storage
 from bot.tg import errors
+from bot.tg.commands import COMMAND_LANGUAGES, COMMANDS
 from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -63,23 +64,6 @@ ALLOWED_UPDATES = [
     Update.INLINE_QUERY,
     Update.POLL_ANSWER,  # answers to quiz polls, scored (bot/quizzes/handlers.py)
 ]
-
-# The command menu. Telegram picks a list by the user's two-letter language code, so one
-# Chinese list ("zh") serves both scripts: it is in traditional Chinese, the SOP's own script,
-# which simplified readers also read. Everyone else gets the default list, in English, the
-# most likely shared language of a store's non-Chinese-speaking staff.
-COMMAND_LANGUAGES = (("", "en"), ("zh", "hant"))
-COMMANDS = (
-    "start",
-    "help",
-    "roles",
-    "role",
-    "practice",
-    "myscore",
-    "leaderboard",
-    "quiz",
-    "missed",
-)
 
 
 class ButtonHandler(CallbackQueryHandler[Any, Any]):

@@ -143,6 +143,13 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
 CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData, chat_data=ChatData)
 
 
+def script_of(storage: Storage, user_id: int) -> str:
+    """The script of a user the bot is not replying to (jobs, quiz questions, menus): from
+    the language they last wrote with."""
+    user = storage.user(user_id)
+    return script_from_language(user.language if user else None)
+
+
 def interface_script(user: User | None, fallback: str = HANT) -> str:
     """The script of button captions and messages for a user: from Telegram's language_code.
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from telegram.constants import MessageLimit
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER: dict[str, Any] = {
@@ -39,7 +40,7 @@ HTML_TAGS = frozenset(
     | {"code", "pre", "blockquote", "tg-emoji"}
 )
 TAG_TOKEN_RE = re.compile(r"<(/?)([a-zA-Z][\w-]*)?[^<>]*>|<")
-TEXT_LIMIT = 4096
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"

@@ -24,11 +24,11 @@ from bot import callbacks
 from bot.access import render as render_access
 from bot.access import rules as access
 from bot.access.render import DirectoryEntry
-from bot.context import Context, interface_script
+from bot.context import Context, interface_script, script_of
 from bot.i18n import label
 from bot.storage import ACCESS_LEVELS, Confirmation, Person, Storage
+from bot.tg.commands import COMMANDS
 from bot.tg.messages import answer_expired, edit
-from knowledge.normalize import script_from_language
 
 log = logging.getLogger(__name__)
 
@@ -294,11 +294,8 @@ async def set_menu(
     """
     if person is None:
         return
-    if not public:
-        # The public menu is wired in bot.app, which imports this module.
-        from bot.app import COMMANDS as public
-    user = storage.user(person.user_id)
-    script = script_from_language(user.language if user else None)
+    public = public or COMMANDS
+    script = script_of(storage, person.user_id)
     scope = BotCommandScopeChat(person.user_id)
     try:
         if person.active and person.at_least("manager"):

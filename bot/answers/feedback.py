@@ -6,11 +6,11 @@ from telegram import Update
 
 from bot.context import Context
 from bot.i18n import label
+from bot.learning.service import QUERY_KEPT
 from bot.storage import DOWN, UP
 from bot.tg.messages import answer_expired, answer_shown
 
 # The question is kept with the vote; a forged update could carry a huge one.
-QUERY_KEPT = 500
 
 
 async def record_vote(update: Update, context: Context) -> None:

@@ -20,11 +20,10 @@ from telegram.ext import Application, ExtBot, JobQueue, filters
 
 from bot.briefings import keyboards, render
 from bot.briefings import service as brief
-from bot.context import BotData, Context, interface_script
+from bot.context import BotData, Context, interface_script, script_of
 from bot.i18n import label, label_html
 from bot.storage import Person, Storage
 from bot.tg.messages import answer_expired, edit
-from knowledge.normalize import script_from_language
 
 log = logging.getLogger(__name__)
 
@@ -462,11 +461,6 @@ async def send_briefing_reminders(context: Context) -> None:
         except TelegramError:
             # A reminder is a courtesy: the note itself waits in /missed.
             log.warning("no reminder of briefing %d for %d", briefing_id, user_id, exc_info=True)
-
-
-def script_of(storage: Storage, user_id: int) -> str:
-    user = storage.user(user_id)
-    return script_from_language(user.language if user else None)
 
 
 # -- delivery: the Telegram side of the courier ------------------------------------------------

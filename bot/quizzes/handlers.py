@@ -23,13 +23,12 @@ from telegram import InputPollOption, Message, Poll, Update
 from telegram.error import Forbidden
 from telegram.ext import Application, JobQueue
 
-from bot.context import Context, interface_script
+from bot.context import Context, interface_script, script_of
 from bot.i18n import label, label_html
 from bot.quizzes import render
 from bot.quizzes import service as quizzes
-from bot.storage import SentPoll, Storage
+from bot.storage import SentPoll
 from knowledge.corpus import load_catalog
-from knowledge.normalize import HANT, script_from_language
 from knowledge.quiz import QuizQuestion, generate_questions, role_names
 
 log = logging.getLogger(__name__)
@@ -41,13 +40,6 @@ CLOSE_GRACE_SECONDS = 2
 # the group has moved on.
 STALE_QUIZ = timedelta(hours=1)
 STOP = "stop"
-
-
-def script_of(storage: Storage, user_id: int) -> str:
-    """The interface script of a user the bot is not replying to (jobs, quiz questions)."""
-    user = storage.user(user_id)
-    code = (user.language or "") if user else ""
-    return script_from_language(code) if code[:2].lower() in ("zh", "en") else HANT
 
 
 async def reply(update: Update, text: str) -> None:

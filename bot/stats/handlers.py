@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from telegram import Update
+from telegram.constants import MessageLimit
 
 from bot.context import Context
 from bot.learning import render as render_learning
@@ -15,7 +16,6 @@ from bot.tg.messages import refuse
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
 DAYS_RE = re.compile(r"[0-9]{1,3}\Z")
-CAPTION_LIMIT = 1024  # Telegram's, for a photo's caption
 
 
 async def show_stats(update: Update, context: Context) -> None:
@@ -33,7 +33,7 @@ async def show_stats(update: Update, context: Context) -> None:
     # Drawing takes a few hundred ms of CPU: off the event loop.
     png = await asyncio.to_thread(stats.chart, usage)
     message = update.effective_message
-    if len(summary) <= CAPTION_LIMIT:
+    if len(summary) <= MessageLimit.CAPTION_LENGTH:
         await message.reply_photo(png, caption=summary)
     else:
         await message.reply_photo(png)

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.storage import Storage
 from knowledge import KnowledgeBase, Step
-from knowledge.base import NOT_QUESTIONS
+from knowledge.base import HIGH, NOT_QUESTIONS
 
-HIGH = "high"
 TOP_STEPS = 5
 TOP_STORES = 8
 

@@ -85,3 +85,17 @@ def test_the_rules_load_without_telegram() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert found.stdout.strip() == "False", free
+
+
+def test_the_limits_the_rules_keep_are_telegrams() -> None:
+    """Modules that must load without Telegram keep its limits as numbers: the same ones."""
+    from telegram.constants import InlineKeyboardButtonLimit, MessageLimit, PollLimit
+
+    from bot import callbacks, render
+    from bot.quizzes import render as quiz_render
+
+    assert render.TELEGRAM_LIMIT == MessageLimit.MAX_TEXT_LENGTH
+    assert callbacks.MAX_BYTES == InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
+    assert quiz_render.POLL_QUESTION_LIMIT == PollLimit.MAX_QUESTION_LENGTH
+    assert quiz_render.POLL_OPTION_LIMIT == PollLimit.MAX_OPTION_LENGTH
+    assert quiz_render.POLL_EXPLANATION_LIMIT == PollLimit.MAX_EXPLANATION_LENGTH
