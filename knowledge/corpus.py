@@ -16,7 +16,7 @@ from pathlib import Path
 from knowledge.messages import lint as make_lint
 from knowledge.model import Lint, ParsedSource, Step
 from knowledge.parse_markdown import parse_markdown
-from knowledge.parse_text import parse_text
+from knowledge.parse_text import DOC_RE, parse_text
 from knowledge.reading import (
     ImportLimits,
     SopFileError,
@@ -27,6 +27,7 @@ from knowledge.reading import (
     read_bytes,
     unpack_archive,
 )
+from knowledge.structure import build_source, plain_blocks
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 QUESTIONS_DIR = CORPUS_DIR / "questions"
@@ -194,8 +195,11 @@ def read_file(
         from knowledge.parse_html import parse_html
 
         parsed = parse_html(text, source=path.name, limits=limits, document=document)
-    else:
+    elif any(DOC_RE.match(line.strip()) for line in text.splitlines()):
         parsed = parse_text(text, source=path.name, catalog=documents)
+    else:
+        # Not the seed's layout ("… 篇3" documents): lines, lists and short headings.
+        parsed = build_source(plain_blocks(text), path.name, "", False, document, limits)
     return parsed
 
 

@@ -151,6 +151,47 @@ def split_number(text: str, number: str = "") -> tuple[str, str]:
     return (match["num"], text) if match else ("", text)
 
 
+PLAIN_ITEM_RE = re.compile(r"^(?:(?P<num>\d{1,3})\s*[、.．)）]\s*|[-•●*·]\s+)(?=\S)")
+PLAIN_SECTION_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十\d]+[章節节篇部])"
+)
+PLAIN_HEADING_MAX = 30
+
+
+def plain_blocks(text: str) -> list[Block]:
+    """Blocks of a plain-text file that is not in the seed's layout (notes, an export).
+
+    Each line is a paragraph; "1、…", "2." and bulleted lines are list items; a short line
+    without end punctuation that something follows is a heading (the first one, before
+    any text, level 1; one numbered 一、 or 第二章 level 2, others level 3).
+    """
+    lines = [(no, line.strip()) for no, line in enumerate(text.splitlines(), start=1)]
+    blocks: list[Block] = []
+    current: Block | None = None
+    for index, (no, line) in enumerate(lines):
+        if not line:
+            current = None
+            continue
+        following = next((rest for _, rest in lines[index + 1 :] if rest), "")
+        item = PLAIN_ITEM_RE.match(line)
+        short = len(line) <= PLAIN_HEADING_MAX and not line.endswith(
+            ("。", "；", ";", "！", "!", "？", "?", "，", ",", ".")
+        )
+        if item is None and short and following and not TIP_RE.match(line):
+            current = None
+            level = 1 if not blocks else 2 if PLAIN_SECTION_RE.match(line) else 3
+            blocks.append(Block("heading", no, text=line.rstrip("：:"), level=level))
+        elif item is not None:
+            if current is None:
+                current = Block("list", no, ordered=bool(item["num"]))
+                blocks.append(current)
+            current.items.append(Item(line[item.end() :], no, number=item["num"] or ""))
+        else:
+            current = None
+            blocks.append(Block("paragraph", no, lines=[line]))
+    return blocks
+
+
 def detect_scheme(blocks: list[Block], has_front_matter: bool, markdown: bool = True) -> str:
     """``sop`` for a file in the project's scheme, else ``site``.
 

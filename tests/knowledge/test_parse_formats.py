@@ -409,3 +409,20 @@ def test_docx_second_level_headings_without_step_headings_are_sections(tmp_path:
         ("", "開店作業", "1、打開大門與燈光"),
         ("", "開店作業", "2、收銀機開機"),
     ]
+
+
+def test_plain_text_not_in_the_seeds_layout_reads_lines_lists_and_headings(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "open.txt"
+    path.write_text(
+        "開店流程\n\n1、打開大門與燈光\n2、收銀機開機，清點零錢\n溫馨提示：零錢不足找店長\n\n"
+        "關店流程\n1、關燈\n",
+        encoding="utf-8",
+    )
+    steps = parse_file(path).steps
+    assert [(s.doc, s.section, s.label, s.tips) for s in steps] == [
+        ("開店流程", "", "1、打開大門與燈光", ()),
+        ("開店流程", "", "2、收銀機開機", ("零錢不足找店長",)),
+        ("開店流程", "關店流程", "1、關燈", ()),
+    ]
