@@ -125,6 +125,8 @@ class Query:
     # Terms from one document's own lexicon: they score that document's steps only.
     scoped_words: dict[str, float] = field(default_factory=dict)
     scoped_grams: dict[str, float] = field(default_factory=dict)
+    # Single characters: they add to a step's score, never make it a candidate alone.
+    chars: dict[str, float] = field(default_factory=dict)
     scoped_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     position_weights: dict[int, float] | None = None  # Searcher.position_weights
 
@@ -381,7 +383,7 @@ class Searcher:
             query.add(term, weight, (start, end))
         for char in folded:
             if CJK_RUN_RE.fullmatch(char) and char not in self.lexicon.stopwords:
-                query.grams[char] = max(query.grams.get(char, 0.0), self.tuning.char_weight)
+                query.chars[char] = self.tuning.char_weight
         self.add_character_forms(query, text[: MAX_QUERY_CHARS * 4])
         for run in CJK_RUN_RE.findall(folded):
             for gram in bigrams(run):
@@ -607,6 +609,7 @@ class Searcher:
         """Every passage's score (0 where nothing matched)."""
         scores = self.index.passage_words.score(query.words)
         scores += self.index.passage_grams.score(self.telling_grams(query.grams))
+        scores += self.index.passage_grams.score(self.telling_grams(query.chars))
         if query.scoped_words:
             scoped = self.index.passage_words.score(query.scoped_words)
             scoped += self.index.passage_grams.score(self.telling_grams(query.scoped_grams))
@@ -654,7 +657,9 @@ class Searcher:
             scoped += self.index.step_grams.score(self.telling_grams(query.scoped_grams))
             step_scores += scoped * self.scope_mask * self.tuning.scoped_factor
         scores = (best + tuning.second_passage_weight * second) + tuning.step_weight * step_scores
-        candidates = (best > 0) | (step_scores > 0)
+        # A step sharing a word or a pair of characters with the question, not only one
+        # character (機 of 機器 in 收銀機): single characters rank, they do not find.
+        candidates = step_scores > 0
         # A role the question names counts most, then the asker's own role; specialists'
         # steps (a VIP desk's) only when asked for.
         named = np.zeros(self.step_count, dtype=bool)
