@@ -190,11 +190,11 @@ def read_file(
         return parse_sheet(path, limits, document)
     text = decode_text(read_bytes(path, limits), path.name)
     if suffix in {".md", ".markdown"}:
-        parsed = parse_markdown(text, source=path.name, document=document, limits=limits)
+        parsed = parse_markdown(text, path.name, document, limits, documents)
     elif suffix in {".html", ".htm"}:
         from knowledge.parse_html import parse_html
 
-        parsed = parse_html(text, source=path.name, limits=limits, document=document)
+        parsed = parse_html(text, path.name, limits, document, documents)
     elif any(DOC_RE.match(line.strip()) for line in text.splitlines()):
         parsed = parse_text(text, source=path.name, catalog=documents)
     else:

@@ -14,8 +14,9 @@ import re
 from typing import Any
 
 from knowledge.model import ParsedSource
+from knowledge.parse_text import parse_text
 from knowledge.reading import DEFAULT_LIMITS, ImportLimits, SopFileError, count_limit
-from knowledge.structure import Block, Item, build_source, join_lines
+from knowledge.structure import Block, Item, build_source, join_lines, seed_layout_lines
 
 TOC_RE = re.compile(r"^\[\[toc\]\]$", re.IGNORECASE)
 
@@ -34,6 +35,7 @@ def parse_html(
     source: str = "<html>",
     limits: ImportLimits = DEFAULT_LIMITS,
     document: str = "",
+    catalog: dict[str, dict] | None = None,
 ) -> ParsedSource:
     from bs4 import BeautifulSoup  # imported here: only an import of a page needs it
 
@@ -49,6 +51,8 @@ def parse_html(
     except RecursionError:
         # Elements nested hundreds deep: no page a person wrote, and too deep to walk.
         raise SopFileError("too_deep", name=source) from None
+    if (lines := seed_layout_lines(reader.blocks)) is not None:
+        return parse_text("\n".join(lines), source=source, catalog=catalog)
     # A saved page's <title> is usually "Page · Site": the page part names the document.
     title = re.split(r"\s+[|·\-–—]\s+", title)[0] if title else ""
     return build_source(reader.blocks, source, title, False, document, limits, "page title")

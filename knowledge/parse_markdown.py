@@ -32,8 +32,16 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from knowledge.model import ParsedSource
+from knowledge.parse_text import parse_text
 from knowledge.reading import DEFAULT_LIMITS, ImportLimits, count_limit
-from knowledge.structure import Block, Item, build_source, document_number, join_lines
+from knowledge.structure import (
+    Block,
+    Item,
+    build_source,
+    document_number,
+    join_lines,
+    seed_layout_lines,
+)
 
 __all__ = ["document_number", "parse_markdown", "markdown_blocks"]
 
@@ -311,7 +319,14 @@ def parse_markdown(
     source: str = "<markdown>",
     document: str = "",
     limits: ImportLimits = DEFAULT_LIMITS,
+    catalog: dict[str, dict] | None = None,
 ) -> ParsedSource:
-    """Parse one Markdown file; ``document`` files it as a page of that document."""
+    """Parse one Markdown file; ``document`` files it as a page of that document.
+
+    A file with no headings laid out like the seed ("… 篇3" lines) is the seed's plain
+    text saved as .md: the plain-text parser reads it, with ``catalog``'s names.
+    """
     blocks, title, front_matter = markdown_blocks(text, source, limits)
+    if seed_layout_lines(blocks) is not None:
+        return parse_text(text, source=source, catalog=catalog)
     return build_source(blocks, source, title, front_matter, document, limits, markdown=True)

@@ -192,6 +192,31 @@ def plain_blocks(text: str) -> list[Block]:
     return blocks
 
 
+def seed_layout_lines(blocks: list[Block]) -> list[str] | None:
+    """The lines of a file laid out like the seed (no headings, "… 篇3" lines), or None.
+
+    Such a file (the seed pasted into Word, printed to PDF, saved as a page) is for the
+    plain-text parser, which knows that layout.
+    """
+    from knowledge.parse_text import DOC_RE
+
+    if any(block.kind == "heading" for block in blocks):
+        return None
+    lines = [
+        text
+        for block in blocks
+        for text in (
+            block.lines
+            if block.kind in {"paragraph", "quote", "box", "code"}
+            else [t for item in block.items for t in (item.text, *item.more)]
+            if block.kind == "list"
+            else [" ".join(row) for row in block.rows]
+        )
+        if text
+    ]
+    return lines if any(DOC_RE.match(line) for line in lines) else None
+
+
 def detect_scheme(blocks: list[Block], has_front_matter: bool, markdown: bool = True) -> str:
     """``sop`` for a file in the project's scheme, else ``site``.
 

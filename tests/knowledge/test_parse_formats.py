@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import struct
 import zlib
 from pathlib import Path
@@ -50,10 +51,16 @@ def png(path: Path, size: int = 4) -> Path:
 def test_formats_seed_layout_in_word_and_pdf_gives_the_text_files_steps(
     seed: ParsedSource, seed_lines: list[str], tmp_path: Path
 ) -> None:
-    """A store's Word or PDF copy of the seed, line for line: the same steps, same ids."""
+    """A store's Word, PDF, Markdown or HTML copy of the seed, line for line: the same
+    steps, with the same ids."""
     word = formats.write_plain_docx(seed_lines, tmp_path / "營業主管崗位職責.docx")
     pdf = formats.write_plain_pdf(seed_lines, tmp_path / "營業主管崗位職責.pdf")
-    for path in (word, pdf):
+    markdown = tmp_path / "營業主管崗位職責.md"
+    markdown.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    page = tmp_path / "營業主管崗位職責.html"
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>\n" for line in seed_lines)
+    page.write_text(f"<html><body><main>{paragraphs}</main></body></html>", encoding="utf-8")
+    for path in (word, pdf, markdown, page):
         parsed = parse_file(path, load_catalog())
         assert [s.id for s in parsed.steps] == [s.id for s in seed.steps], path.suffix
         assert formats.content(parsed.steps) == formats.content(seed.steps), path.suffix
