@@ -28,7 +28,7 @@ from bot.context import Context, interface_script, script_of
 from bot.i18n import label
 from bot.storage import ACCESS_LEVELS, Confirmation, Person, Storage
 from bot.tg.commands import COMMANDS
-from bot.tg.messages import answer_expired, edit
+from bot.tg.messages import answer_expired, edit, refuse
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ async def manager_of(update: Update, context: Context) -> Person | None:
     person = context.person
     if person is not None and person.at_least("manager"):
         return person
-    await reply(update, "managers_only")
+    await refuse(update, "managers_only")
     return None
 
 

@@ -23,7 +23,7 @@ from bot.briefings import service as brief
 from bot.context import BotData, Context, interface_script, script_of
 from bot.i18n import label, label_html
 from bot.storage import Person, Storage
-from bot.tg.messages import answer_expired, edit
+from bot.tg.messages import answer_expired, edit, refuse
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ async def start_briefing(update: Update, context: Context) -> None:
     ui = interface_script(user)
     allowed, person = briefer(context)
     if not allowed:
-        await update.effective_message.reply_html(label(ui, "brief_refused"))
+        await refuse(update, "brief_refused")
         return
     name = person.name if person else user.full_name
     _, _, text = (update.effective_message.text or "").partition(" ")
@@ -329,7 +329,7 @@ async def list_briefs(update: Update, context: Context) -> None:
     ui = interface_script(user)
     allowed, person = briefer(context)
     if not allowed:
-        await update.effective_message.reply_html(label(ui, "brief_refused"))
+        await refuse(update, "brief_refused")
         return
     briefings = context.bot_data.briefings
     everyone = person is None or person.access == "admin"

@@ -28,6 +28,7 @@ from bot.i18n import label, label_html
 from bot.quizzes import render
 from bot.quizzes import service as quizzes
 from bot.storage import SentPoll
+from bot.tg.messages import refuse
 from knowledge.corpus import load_catalog
 from knowledge.quiz import QuizQuestion, generate_questions, role_names
 
@@ -54,7 +55,7 @@ async def start_quiz(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     ui = interface_script(user)
     if not context.at_least("trainer"):
-        await reply(update, label_html(ui, "quiz_refused"))
+        await refuse(update, "quiz_refused")
         return
     storage, steps = context.bot_data.storage, context.bot_data.kb.steps
     if context.args and context.args[0].lower() == STOP:
@@ -289,7 +290,7 @@ async def practice(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     ui = interface_script(user)
     if not context.at_least("staff"):
-        await reply(update, label_html(ui, "not_registered"))
+        await refuse(update, "not_registered")
         return
     if chat.type != chat.PRIVATE:
         await reply(update, label_html(ui, "practice_private"))
@@ -419,7 +420,7 @@ async def show_leaderboard(update: Update, context: Context) -> None:
     user = update.effective_user
     ui = interface_script(user)
     if not context.at_least("staff"):
-        await reply(update, label_html(ui, "not_registered"))
+        await refuse(update, "not_registered")
         return
     storage = context.bot_data.storage
     stores = list(context.stores)
@@ -437,7 +438,7 @@ async def show_my_score(update: Update, context: Context) -> None:
     user = update.effective_user
     ui = interface_script(user)
     if not context.at_least("staff"):
-        await reply(update, label_html(ui, "not_registered"))
+        await refuse(update, "not_registered")
         return
     storage = context.bot_data.storage
     person = context.person

@@ -35,7 +35,8 @@ def answer_shown(update: Update, context: Context) -> Answer | None:
 
 
 async def refuse(update: Update, key: str = "learn_trainers_only") -> None:
-    """Say why someone may not do what they asked (as a button's answer, or a reply)."""
+    """The one refusal: say why someone may not do what they asked (``key``, a text of the
+    catalogs), as the pressed button's answer or as a reply."""
     ui = interface_script(update.effective_user)
     if update.callback_query:
         await update.callback_query.answer(label(ui, key))
