@@ -52,8 +52,17 @@ class StaleIndexError(RuntimeError):
 
 
 INDEX_CODE = (
+    "corpus.py",
+    "reading.py",
+    "structure.py",
+    "messages.py",
     "parse_text.py",
     "parse_markdown.py",
+    "parse_docx.py",
+    "parse_pdf.py",
+    "parse_html.py",
+    "parse_sheet.py",
+    "model.py",
     "index.py",
     "segment.py",
     "normalize.py",

@@ -29,7 +29,7 @@ from knowledge.model import Lint, ParsedSource, Passage, Step
 from knowledge.normalize import fold, fold_characters
 from knowledge.segment import Segmenter, bigrams, discover_words, write_dictionary
 
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 SENTENCE_RE = re.compile(r"[^。；;！!？?]+[。；;！!？?]?")
 CJK_CHAR_RE = re.compile(r"[\u3400-\u9fff]")
 DIGIT_RE = re.compile(r"\d|[一二三兩两五十百]+(?:米|分鐘|分钟|張|张|天|小時|小时|次|人)")
@@ -258,6 +258,7 @@ def build_index(
     corpus_text = [
         fold(p.text) for index, step in enumerate(steps) for p in passages_of(index, step)
     ]
+
     def known(piece: str) -> bool:
         """A dictionary word, or one the dictionary already cuts into words of its own."""
         if freq.get(piece) or "的" in piece or "了" in piece:
@@ -282,6 +283,7 @@ def build_index(
                 "body": json.dumps(step.body, ensure_ascii=False),
                 "tips": json.dumps(step.tips, ensure_ascii=False),
                 "alternates": json.dumps(step.alternates, ensure_ascii=False),
+                "pictures": json.dumps(step.pictures, ensure_ascii=False),
                 "context": fold(step_context(step, aliases.get(step.doc_no, ()))),
                 "context_words": " ".join(
                     segmenter.index_words(fold(step_context(step, aliases.get(step.doc_no, ()))))
@@ -333,8 +335,8 @@ def build_index(
         ),
         pk="term",
     )
-    words = resources.CorpusWords(vocabulary, corpus_text)
-    general = resources.expansions(words)
+    corpus_words = resources.CorpusWords(vocabulary, corpus_text)
+    general = resources.expansions(corpus_words)
     table("expansions").create({"variant": str, "term": str, "weight": float, "kind": str})
     table("expansions").insert_all(
         {"variant": e.variant, "term": e.term, "weight": e.weight, "kind": e.kind} for e in general
@@ -342,7 +344,7 @@ def build_index(
     table("english").create({"words": str, "term": str, "weight": float})
     table("english").insert_all(
         {"words": " ".join(sense.words), "term": sense.term, "weight": sense.weight}
-        for sense in resources.english_senses(words)
+        for sense in resources.english_senses(corpus_words)
     )
     table("english_words").create({"word": str}, pk="word")
     table("english_words").insert_all(
@@ -353,10 +355,16 @@ def build_index(
         ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
     )
     # Created even when empty: a clean SOP has no lints, and loading reads the table.
-    table("lints").create({"source": str, "line": int, "message": str})
+    table("lints").create({"source": str, "line": int, "message": str, "code": str, "params": str})
     table("lints").insert_all(
         (
-            {"source": lint.source, "line": lint.line, "message": lint.message}
+            {
+                "source": lint.source,
+                "line": lint.line,
+                "message": lint.message,
+                "code": lint.code,
+                "params": json.dumps(lint.params, ensure_ascii=False),
+            }
             for source in sources
             for lint in source.lints
         ),
@@ -412,6 +420,7 @@ def load_index(path: Path) -> Index:
                     body=tuple(json.loads(row["body"])),
                     tips=tuple(json.loads(row["tips"])),
                     alternates=tuple(json.loads(row["alternates"])),
+                    pictures=tuple(json.loads(row["pictures"])),
                 )
             )
             contexts.append(Counter(row["context_words"].split()))
@@ -438,7 +447,14 @@ def load_index(path: Path) -> Index:
         readings = dict(db.execute("select char, reading from pinyin").fetchall())
         sound_alikes = {row[0] for row in db.execute("select word from homophones")}
         lints = [
-            Lint(r["source"], r["line"], r["message"]) for r in db.execute("select * from lints")
+            Lint(
+                r["source"],
+                r["line"],
+                r["message"],
+                r["code"],
+                tuple((str(k), str(v)) for k, v in json.loads(r["params"])),
+            )
+            for r in db.execute("select * from lints")
         ]
         stamp = db.execute("select value from meta where key = 'fingerprint'").fetchone()[0]
         expansions = [

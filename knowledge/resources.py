@@ -178,7 +178,8 @@ def english_shorthand(directory: Path = GENERAL_DIR) -> dict[str, str]:
 
 def cantonese_characters(directory: Path = GENERAL_DIR) -> frozenset[str]:
     """Characters only Cantonese writes (嘅, 咗, 喺…): a piece holding one is no typo."""
-    spoken, written = set(), set()
+    spoken: set[str] = set()
+    written: set[str] = set()
     for row in _rows(directory / "cantonese.tsv"):
         if len(row) >= 2:
             spoken.update(fold(row[0]))
@@ -224,9 +225,7 @@ def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> lis
     return sorted(best.values(), key=lambda e: (e.variant, e.term))
 
 
-def english_senses(
-    vocabulary: Container[str], directory: Path = GENERAL_DIR
-) -> list[EnglishSense]:
+def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> list[EnglishSense]:
     """English phrase → corpus word, from CC-CEDICT and the general supplement.
 
     A phrase that stands for several corpus words shares its weight among them, so a
@@ -251,11 +250,11 @@ def english_senses(
         for term in terms:
             if folded[term] in vocabulary:
                 targets[words].setdefault(folded[term], WEIGHTS["questions"])
-    senses = []
-    for words, terms in targets.items():
-        weight = WEIGHTS["english"] / len(terms) ** 0.5
+    senses: list[EnglishSense] = []
+    for words, factors in targets.items():
+        weight = WEIGHTS["english"] / len(factors) ** 0.5
         senses.extend(
-            EnglishSense(words, term, weight * factor) for term, factor in sorted(terms.items())
+            EnglishSense(words, term, weight * factor) for term, factor in sorted(factors.items())
         )
     return senses
 

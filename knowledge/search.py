@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from difflib import SequenceMatcher
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import cached_property
 
 import numpy as np
@@ -30,7 +30,7 @@ from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
 from knowledge.lexicon import Gloss, Lexicon, stem
 from knowledge.model import Hit
 from knowledge.normalize import fold, fold_characters
-from knowledge.resources import EnglishSense
+from knowledge.resources import EnglishSense, cantonese_characters
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams, normal_form
 
 # A staff question is a sentence or two; past this the rest is not read (and the reply says
@@ -45,6 +45,9 @@ SHORT_PASSAGE = 100
 OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 MNEMONIC_SECTION = "服務標準口訣"
 MNEMONIC_WORD = fold("口訣")
+# jieba's count below which a character of the Cantonese table is Cantonese, not Chinese
+# at large (咪 410, 唔 476; 過 97,817).
+RARE_IN_WRITING = 500
 # How many of the best-scored steps are ranked again by how much of the question they explain.
 RERANKED = 10
 # rapidfuzz ratio at which a misspelt English word is read as a glossary word.
@@ -303,6 +306,11 @@ class Searcher:
                     self.longest_general_from.get(first, 0), len(expansion.variant)
                 )
         self.spelled: dict[str, str] = {}  # spell()'s answers: words repeat across questions
+        # Characters written Chinese hardly uses alone (嘅, 咗, 咪), as jieba counts them.
+        freq = segmenter.tokenizer.FREQ
+        self.cantonese = frozenset(
+            c for c in cantonese_characters() if freq.get(c, 0) < RARE_IN_WRITING
+        )
         self.phrases_by_first_word = english_phrases(
             lexicon.glossary if self.lexicon_applies else (),
             index.english,
@@ -537,6 +545,9 @@ class Searcher:
                     # A word jieba made of a typo (投素) is still a typo; a real word
                     # that merely looks or sounds like an SOP word is not.
                     if piece in vocabulary or piece in seen or piece in self.index.sound_alikes:
+                        continue
+                    # Cantonese (係咪, 啲菜) is no misspelt SOP word: 係咪 is not 系統.
+                    if not self.cantonese.isdisjoint(piece):
                         continue
                     here = offset + start
                     if query.firm_joints.intersection(range(here + 1, here + size)):

@@ -109,7 +109,9 @@ def bigrams(text: str) -> list[str]:
 
 
 # Characters that begin or end no word of their own: a run that does is two words' pieces.
-GLUE_CHARS = frozenset("的了和与及或在是把被对将为以于之等也都就还又再很并且从向给让由个这那其各每些")
+GLUE_CHARS = frozenset(
+    "的了和与及或在是把被对将为以于之等也都就还又再很并且从向给让由个这那其各每些"
+)
 # New-word discovery: how often a piece must recur, how tightly its parts must hold
 # (occurrences against chance), and how varied its neighbours must be (entropy, nats).
 MIN_WORD_COUNT = 3
