@@ -35,10 +35,10 @@ from typing import Any
 
 from telegram import Update
 
-from bot import learning
 from bot.app import build_application
 from bot.config import Settings
 from bot.context import ANSWER_LIMIT
+from bot.learning import service as learning
 from bot.offline import ApiCall, OfflineRequest
 from bot.search_worker import SearchWorker
 from bot.storage import Storage

@@ -31,8 +31,8 @@ from telegram.ext import AIORateLimiter
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from bot import briefings as brief  # noqa: E402
 from bot.app import build_application  # noqa: E402
+from bot.briefings import service as brief  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from knowledge import KnowledgeBase  # noqa: E402

@@ -23,6 +23,7 @@ from bot.briefings import service as brief
 from bot.context import BotData, Context, interface_script, script_of
 from bot.i18n import label, label_html
 from bot.storage import Person, Storage
+from bot.tg.jobs import remove_jobs
 from bot.tg.messages import answer_expired, edit, refuse
 
 log = logging.getLogger(__name__)
@@ -384,8 +385,7 @@ async def cancel_schedule(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     briefings.cancel_schedule(schedule_id)
-    for job in context.job_queue.get_jobs_by_name(SCHEDULE_JOB.format(schedule_id)):
-        job.schedule_removal()
+    remove_jobs(context.job_queue, SCHEDULE_JOB.format(schedule_id))
     await query.answer(label(ui, "brief_unscheduled", id=schedule_id), show_alert=True)
 
 
@@ -396,8 +396,7 @@ def register_schedule(app: App, schedule: brief.Schedule) -> None:
     """Put a schedule in the JobQueue, replacing any job of the same name (timerbot's way)."""
     job_queue: JobQueue[Any] = app.job_queue
     name = SCHEDULE_JOB.format(schedule.id)
-    for job in job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
+    remove_jobs(job_queue, name)
     if not schedule.active:
         return
     zone = app.bot_data.settings.timezone
@@ -436,8 +435,7 @@ def schedule_reminder(app: App, briefing_id: int, delay: timedelta | None) -> No
     if delay is None:
         return
     name = REMINDER_JOB.format(briefing_id)
-    for job in app.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
+    remove_jobs(app.job_queue, name)
     app.job_queue.run_once(send_briefing_reminders, delay, data=briefing_id, name=name)
 
 

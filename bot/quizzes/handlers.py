@@ -28,6 +28,7 @@ from bot.i18n import label, label_html
 from bot.quizzes import render
 from bot.quizzes import service as quizzes
 from bot.storage import SentPoll
+from bot.tg.jobs import remove_jobs
 from bot.tg.messages import refuse
 from knowledge.corpus import load_catalog
 from knowledge.quiz import QuizQuestion, generate_questions, role_names
@@ -239,10 +240,7 @@ async def finish_quiz(context: Context, quiz_id: int) -> None:
     storage = context.bot_data.storage
     if not storage.end_quiz(quiz_id):
         return
-    job_queue = context.job_queue
-    if job_queue is not None:
-        for job in job_queue.get_jobs_by_name(quiz_job_name(quiz_id)):
-            job.schedule_removal()
+    remove_jobs(context.job_queue, quiz_job_name(quiz_id))
     quiz = storage.quiz(quiz_id)
     assert quiz is not None
     questions = quizzes.list_from_json(quiz.questions)
@@ -359,9 +357,7 @@ def reminder_job_name(user_id: int) -> str:
 
 
 def remove_reminder(job_queue: JobQueue[Any] | None, user_id: int) -> None:
-    if job_queue is not None:
-        for job in job_queue.get_jobs_by_name(reminder_job_name(user_id)):
-            job.schedule_removal()
+    remove_jobs(job_queue, reminder_job_name(user_id))
 
 
 def schedule_reminder(

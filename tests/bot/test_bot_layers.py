@@ -23,6 +23,7 @@ TELEGRAM_LAYER = {
     "bot.offline",
     "bot.ops",
     "bot.tg.errors",
+    "bot.tg.jobs",
     "bot.tg.messages",
     "bot.access.gate",
     "bot.access.handlers",
