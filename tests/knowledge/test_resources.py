@@ -1,0 +1,54 @@
+"""The general language resources and new-word discovery, on small made-up data."""
+
+from __future__ import annotations
+
+from knowledge import resources
+from knowledge.normalize import fold
+from knowledge.segment import discover_words
+
+
+FILLER = [
+    "每天早上開門前先打掃地面並檢查照明",
+    "顧客詢問商品價格時請耐心說明",
+    "收銀時要唱收唱付並雙手遞回零錢",
+    "發現地面濕滑立即放置警示牌",
+    "冷藏櫃的溫度每兩小時記錄一次",
+    "遇到顧客投訴先道歉再請主管處理",
+    "下班前關閉電源並鎖好後門",
+    "新到的商品要先核對送貨單",
+]
+
+
+def test_new_words_of_a_corpus_are_found_from_its_text_alone() -> None:
+    own = [
+        "理貨員每天清點貨架，把缺貨登記在補貨單",
+        "補貨單交給店長，店長再通知理貨員上架",
+        "開店前理貨員檢查冷藏櫃，發現缺貨先寫補貨單",
+        "理貨員下班前把補貨單放回櫃台",
+    ]
+    texts = [fold(line) for line in own + FILLER * 6]
+    found = discover_words(texts, known=lambda piece: False)
+    assert fold("理貨員") in found and fold("補貨單") in found
+    assert not any(piece[0] in "的了" or piece[-1] in "的了" for piece in found)
+
+
+def test_expansions_lead_only_to_words_the_corpus_has() -> None:
+    taxi, client = fold("計程車"), fold("客戶")
+    corpus = resources.CorpusWords({taxi, client}, [fold("請客戶搭計程車離開")])
+    found = {(e.variant, e.term): e for e in resources.expansions(corpus)}
+    assert (fold("的士"), taxi) in found  # a regional word for the same thing
+    assert found[(fold("的士"), taxi)].weight < 1.0  # beside the asker's word, below it
+    assert all(e.term in corpus for e in found.values())
+
+
+def test_english_translations_meet_the_corpus_and_vague_words_count_less() -> None:
+    corpus = resources.CorpusWords({"投影仪", "制作"}, [fold("檢查投影儀，制作海報")])
+    senses = {(s.words, s.term): s.weight for s in resources.english_senses(corpus)}
+    projector = senses[(("projector",), "投影仪")]
+    make = senses[(("make",), "制作")]
+    assert make < projector
+
+
+def test_cantonese_only_characters_come_from_the_cantonese_table() -> None:
+    characters = resources.cantonese_characters()
+    assert {"嘅", "咗", "喺"} <= characters
