@@ -6,7 +6,6 @@ from knowledge import resources
 from knowledge.normalize import fold
 from knowledge.segment import discover_words
 
-
 FILLER = [
     "每天早上開門前先打掃地面並檢查照明",
     "顧客詢問商品價格時請耐心說明",
