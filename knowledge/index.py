@@ -341,9 +341,14 @@ def build_index(
     table("expansions").insert_all(
         {"variant": e.variant, "term": e.term, "weight": e.weight, "kind": e.kind} for e in general
     )
-    table("english").create({"words": str, "term": str, "weight": float})
+    table("english").create({"words": str, "term": str, "weight": float, "listed": bool})
     table("english").insert_all(
-        {"words": " ".join(sense.words), "term": sense.term, "weight": sense.weight}
+        {
+            "words": " ".join(sense.words),
+            "term": sense.term,
+            "weight": sense.weight,
+            "listed": sense.listed,
+        }
         for sense in resources.english_senses(corpus_words)
     )
     table("english_words").create({"word": str}, pk="word")
@@ -462,7 +467,9 @@ def load_index(path: Path) -> Index:
             for r in db.execute("select * from expansions")
         ]
         english = [
-            resources.EnglishSense(tuple(r["words"].split()), r["term"], r["weight"])
+            resources.EnglishSense(
+                tuple(r["words"].split()), r["term"], r["weight"], bool(r["listed"])
+            )
             for r in db.execute("select * from english")
         ]
         step_sources = [r[0] for r in db.execute("select source from steps order by position")]

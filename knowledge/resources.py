@@ -76,6 +76,8 @@ class EnglishSense:
     words: tuple[str, ...]
     term: str
     weight: float
+    # Written into a hand table on purpose ("where" → 位置), not read off the dictionary.
+    listed: bool = False
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -239,6 +241,7 @@ def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) ->
             targets[words][term] = specific.get(words[0], 1.0) if len(words) == 1 else 1.0
     table = english_table(directory)
     questions = english_table(directory, "questions_en.tsv")
+    listed = {words for words, _ in table + questions}
     pieces = sorted({t for _, terms in table + questions for t in terms})
     folded = dict(zip(pieces, fold_all(pieces), strict=True))
     for words, terms in table:
@@ -254,7 +257,8 @@ def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) ->
     for words, factors in targets.items():
         weight = WEIGHTS["english"] / len(factors) ** 0.5
         senses.extend(
-            EnglishSense(words, term, weight * factor) for term, factor in sorted(factors.items())
+            EnglishSense(words, term, weight * factor, words in listed)
+            for term, factor in sorted(factors.items())
         )
     return senses
 
