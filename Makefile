@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint bench clean test-types test-core test-bot test-bot-processes test-index check-bot
+.PHONY: run test check lint bench clean test-types test-core test-bot test-bot-learning test-bot-processes test-index check-bot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,17 +22,21 @@ run: $(STAMP)
 		$(BIN)/sopbot chat; \
 	fi
 
-# The suite in three parts run side by side, with mypy beside them: the core's tests (which
-# build their own index), and the bot's in two, those that start processes and the rest.
-# The bot's share one search index, built (or found up to date) once before them and kept
-# between runs; the tests rebuild it when the SOP, lexicon or parser changes.
+# The suite in parts run side by side, with mypy beside them: the core's tests (which build
+# their own index); the bot's tests that start no process, then the Dockerfile's replay; and
+# the bot's tests that start processes (mostly waiting on children and servers), those of
+# learning apart. The bot's parts share one search index, built (or found up to date) once
+# before them and kept between runs; the tests rebuild it when the SOP or parser changes.
 BOT_TESTS := tests/bot tests/test_readme.py tests/test_fakebotapi.py
-CORE_TESTS := tests $(addprefix --ignore=,$(BOT_TESTS))
+DOCKER_TESTS := tests/test_dockerfile.py
+CORE_TESTS := tests $(addprefix --ignore=,$(BOT_TESTS) $(DOCKER_TESTS))
 TEST_INDEX := $(abspath $(VENV))/test-index.db
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+WITH_INDEX := SOPBOT_INDEX=$(TEST_INDEX)
 
 test: $(STAMP)
-	@$(MAKE) --no-print-directory -j4 --output-sync=target test-types test-core test-bot test-bot-processes
+	@$(MAKE) --no-print-directory -j5 --output-sync=target \
+		test-types test-core test-bot test-bot-learning test-bot-processes
 
 test-types:
 	$(BIN)/mypy
@@ -41,10 +45,14 @@ test-core:
 	$(PYTEST) $(CORE_TESTS)
 
 test-bot: test-index
-	SOPBOT_INDEX=$(TEST_INDEX) $(PYTEST) -m "not process" $(BOT_TESTS)
+	$(WITH_INDEX) $(PYTEST) -m "not process" $(BOT_TESTS); status=$$?; \
+		$(PYTEST) $(DOCKER_TESTS) && exit $$status
+
+test-bot-learning: test-index
+	$(WITH_INDEX) $(PYTEST) -m process tests/bot/learning
 
 test-bot-processes: test-index
-	SOPBOT_INDEX=$(TEST_INDEX) $(PYTEST) -m process $(BOT_TESTS)
+	$(WITH_INDEX) $(PYTEST) -m process $(BOT_TESTS) --ignore=tests/bot/learning
 
 test-index:
 	@$(BIN)/python -c "import sys, pathlib, knowledge; \
@@ -55,7 +63,7 @@ check: $(STAMP)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-types check-bot
 
 check-bot: test-index
-	SOPBOT_INDEX=$(TEST_INDEX) $(PYTEST) -m "not process and not slow" \
+	$(WITH_INDEX) $(PYTEST) -m "not process and not slow" \
 		$(BOT_TESTS) tests/test_quiz.py tests/test_lexicon_files.py
 
 lint: $(STAMP)
