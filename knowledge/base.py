@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -45,6 +46,10 @@ EMPTY, NO_WORDS, TOO_LONG = "empty", "no_words", "too_long"
 # Problems that mean the message was not a question at all (kept out of /gaps and /stats).
 NOT_QUESTIONS = frozenset({EMPTY, NO_WORDS, *SMALL_TALK_KINDS})
 HIGH, LOW, NONE = "high", "low", "none"
+
+
+# What a damaged index file or dictionary raises while being read.
+DAMAGE = (sqlite3.DatabaseError, ValueError, KeyError, IndexError, TypeError, EOFError)
 
 
 class StaleIndexError(RuntimeError):
@@ -127,9 +132,8 @@ class KnowledgeBase:
             + ([repr(sorted(extra.items(), key=repr)).encode()] if extra else [])
         )
         dictionary = dictionary_path(index_path)
-        if read_fingerprint(index_path) != stamp or not dictionary.exists():
-            if not build:
-                raise StaleIndexError(f"{index_path} was built from other sources")
+
+        def rebuild() -> None:
             started = time.perf_counter()
             parsed = [parse_file(path, catalog) for path in sources]
             parsed = attach_alternates(parsed, read_alternates(questions))
@@ -139,8 +143,23 @@ class KnowledgeBase:
                 index_path, parsed, Segmenter(lexicon), catalog.aliases(), stamp, extra_words
             )
             log.info("built the index in %.1fs", time.perf_counter() - started)
-        index = load_index(index_path)
-        segmenter = Segmenter(lexicon, dictionary)
+
+        if read_fingerprint(index_path) != stamp or not dictionary.exists():
+            if not build:
+                raise StaleIndexError(f"{index_path} was built from other sources")
+            rebuild()
+        try:
+            index = load_index(index_path)
+            segmenter = Segmenter(lexicon, dictionary)
+        except DAMAGE as error:
+            # A damaged page behind an intact header, or a garbled dictionary file: the
+            # index is a derived cache, so it is built again rather than the bot not starting.
+            if not build:
+                raise StaleIndexError(f"{index_path} is damaged ({error})") from error
+            log.warning("the index %s is damaged (%s): building it again", index_path, error)
+            rebuild()
+            index = load_index(index_path)
+            segmenter = Segmenter(lexicon, dictionary)
         searcher = Searcher(
             index,
             lexicon,

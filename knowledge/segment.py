@@ -49,6 +49,8 @@ class Segmenter:
     """Cuts folded (simplified, lower-case) text into words."""
 
     def __init__(self, lexicon: Lexicon, dictionary: Path | None = None) -> None:
+        if dictionary:
+            check_dictionary(dictionary)
         self.tokenizer = jieba.Tokenizer(str(dictionary)) if dictionary else jieba.Tokenizer()
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -90,6 +92,21 @@ class Segmenter:
             for word in (w.strip() for w in words)
             if word and not PUNCTUATION_RE.match(word) and word not in self.stopwords
         ]
+
+
+DICTIONARY_LINE_RE = re.compile(r"[^\s]+ \d+(?: [^\s]+)?")
+
+
+def check_dictionary(path: Path) -> None:
+    """Raise ValueError unless ``path`` reads as a jieba dictionary, one ``word freq [tag]``
+    a line (jieba itself would raise too, but leave the file open)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a dictionary: {error}") from None
+    for number, line in enumerate(lines, 1):
+        if not DICTIONARY_LINE_RE.fullmatch(line):
+            raise ValueError(f"{path}:{number} is not a dictionary line: {line[:40]!r}")
 
 
 def normal_form(word: str) -> str:

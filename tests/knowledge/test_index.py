@@ -1,10 +1,14 @@
-"""The index keeps what the parsers read: pictures of steps, and lints with their codes."""
+"""The index keeps what the parsers read (pictures of steps, lints with their codes) and is
+built again when its file is damaged: it is a derived cache."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from knowledge import KnowledgeBase
+from knowledge.base import StaleIndexError
 from knowledge.corpus import parse_file
 
 # A 1×1 PNG.
@@ -41,3 +45,36 @@ def test_pictures_and_lint_codes_survive_the_index(tmp_path: Path) -> None:
         (lint.code, lint.params) for lint in parsed.lints
     ]
     assert any(lint.code for lint in kb.lints), "the numbering gap (1 → 3) is a lint"
+
+
+FRONT_DESK = Path(__file__).parent / "data" / "front-desk.md"
+
+
+def damage_pages(index: Path) -> None:
+    """Overwrite part of every page after the first two: the header and meta stay readable."""
+    data = bytearray(index.read_bytes())
+    for page in range(8192, len(data), 4096):
+        data[page + 100 : page + 300] = b"\xff" * 200
+    index.write_bytes(bytes(data))
+
+
+def garble_dictionary(index: Path) -> None:
+    index.with_name(index.name + ".dict.txt").write_bytes(b"\x00\xffnot a dictionary\n" * 50)
+
+
+@pytest.mark.parametrize("damage", [damage_pages, garble_dictionary])
+def test_a_damaged_index_is_built_again(tmp_path: Path, damage) -> None:
+    index = tmp_path / "index.db"
+    KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+    damage(index)
+    kb = KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+    assert kb.ask("停電了怎麼辦").best.step.label == "4、停電處理"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("damage", [damage_pages, garble_dictionary])
+def test_a_reader_that_may_not_build_says_the_index_is_damaged(tmp_path: Path, damage) -> None:
+    index = tmp_path / "index.db"
+    KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+    damage(index)
+    with pytest.raises(StaleIndexError, match="damaged"):
+        KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[], build=False)
