@@ -33,7 +33,7 @@ from knowledge.index import (
 )
 from knowledge.lexicon import DOCUMENT_LEXICON_DIR, LEXICON_DIR, Lexicon, load_lexicon
 from knowledge.model import Answer, Hit, Lint, ParsedSource, Step
-from knowledge.normalize import CJK_RE, LATIN_RE, clean, detect_script
+from knowledge.normalize import CJK_RE, LATIN_RE, SURROGATE_RE, clean, detect_script
 from knowledge.resources import english_shorthand
 from knowledge.search import MAX_QUERY_CHARS, Query, Searcher
 from knowledge.segment import Segmenter, cache_dir
@@ -206,7 +206,10 @@ class KnowledgeBase:
     ) -> Answer:
         """Answer one question; never raises on odd input."""
         started = time.perf_counter()
-        text = clean(question or "")
+        # Half an emoji (a lone surrogate) cannot be stored or sent on: the answer's copy
+        # of the question goes without it.
+        question = SURROGATE_RE.sub("", question or "")
+        text = clean(question)
         script = detect_script(text[:MAX_QUERY_CHARS], hint)
         problem = ""
         if not text:

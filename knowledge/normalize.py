@@ -17,11 +17,14 @@ import opencc
 
 CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 LATIN_RE = re.compile(r"[a-zA-Z]")
-# Control and format characters (zero-width joiners, bidi marks, NUL…), but keep \n\t.
+# Control and format characters (zero-width joiners, bidi marks, NUL…), but keep \n\t;
+# and lone surrogates (half an emoji, from a broken client), which no encoder accepts.
 CONTROL_RE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+    r"\ud800-\udfff]"
 )
 SPACES_RE = re.compile(r"\s+")
+SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 HANT, HANS, EN = "hant", "hans", "en"
 

@@ -106,3 +106,10 @@ def test_without_its_document_the_packaged_lexicon_adds_nothing(desk: KnowledgeB
     query = desk.searcher.read("客人沒帶身分證")
     assert not desk.searcher.lexicon_applies
     assert not query.scoped_words and "未带证件" not in query.words
+
+
+def test_half_an_emoji_in_a_question_is_dropped(desk: KnowledgeBase) -> None:
+    answer = desk.ask("停電\ud83d了怎麼辦")
+    assert answer.query == "停電了怎麼辦"
+    assert answer.best is not None and answer.best.step.label == "4、停電處理"
+    answer.query.encode("utf-8")  # storable and sendable

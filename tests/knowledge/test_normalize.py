@@ -68,3 +68,8 @@ def test_character_folding_keeps_the_word_opencc_would_replace() -> None:
     assert fold("過載") != fold_characters("過載") == fold_characters("过载") == "过载"
     assert fold_characters("數據機") == "数据机"
     assert fold_characters("列印") == "列印" and fold("列印") == "打印"
+
+
+def test_a_lone_surrogate_is_dropped_not_raised_on() -> None:
+    assert clean("停電\ud83d了") == "停電了"
+    assert fold("停電\ud83d了") == fold("停電了")
