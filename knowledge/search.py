@@ -298,7 +298,16 @@ class Searcher:
         # General staff words → corpus words (Cantonese, regional, thesaurus).
         self.general: dict[str, list[tuple[str, float]]] = defaultdict(list)
         self.longest_general_from: dict[str, int] = {}
+        # A question word leads only to the kind of words that answer it (多少 → 數量),
+        # never to another question word (多少 → 幾多, 哪裡 → 邊度): those match nothing but
+        # other questions, such as the staff questions indexed with one document.
+        question_words = set(lexicon.stopwords)
+        question_words |= {e.variant for e in index.expansions if e.kind == "questions"}
         for expansion in index.expansions:
+            if expansion.kind != "questions" and (
+                expansion.term in question_words or expansion.variant in question_words
+            ):
+                continue
             self.general[expansion.variant].append((expansion.term, expansion.weight))
             if expansion.kind != "thesaurus":  # hand-written: found anywhere in a question
                 first = expansion.variant[0]
