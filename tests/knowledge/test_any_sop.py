@@ -85,9 +85,10 @@ def test_beside_another_document_the_packaged_lexicon_is_kept_apart(beside: Know
     assert "客户" in query.scoped_words
 
 
-def test_a_documents_staff_questions_never_score_another_document(tmp_path: Path) -> None:
-    plain = KnowledgeBase.open(index_path=tmp_path / "plain.db", sources=[FRONT_DESK], questions=[])
-    target = next(step for step in plain.steps if step.label == "3、行李寄存").id
+def test_a_documents_staff_questions_never_score_another_document(
+    desk: KnowledgeBase, tmp_path: Path
+) -> None:
+    target = next(step for step in desk.steps if step.label == "3、行李寄存").id
     kb = KnowledgeBase.open(
         index_path=tmp_path / "taught.db",
         sources=[*sop_files(CORPUS_DIR), FRONT_DESK],

@@ -3,6 +3,7 @@ built again when its file is damaged: it is a derived cache."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,19 +63,34 @@ def garble_dictionary(index: Path) -> None:
     index.with_name(index.name + ".dict.txt").write_bytes(b"\x00\xffnot a dictionary\n" * 50)
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small index built once; each test damages a copy of it."""
+    folder = tmp_path_factory.mktemp("built")
+    KnowledgeBase.open(index_path=folder / "index.db", sources=[FRONT_DESK], questions=[])
+    return folder
+
+
+def copy_of(built: Path, tmp_path: Path) -> Path:
+    for path in built.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path / "index.db"
+
+
 @pytest.mark.parametrize("damage", [damage_pages, garble_dictionary])
-def test_a_damaged_index_is_built_again(tmp_path: Path, damage) -> None:
-    index = tmp_path / "index.db"
-    KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+def test_a_damaged_index_is_built_again(built: Path, tmp_path: Path, damage) -> None:
+    index = copy_of(built, tmp_path)
     damage(index)
     kb = KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
     assert kb.ask("停電了怎麼辦").best.step.label == "4、停電處理"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("damage", [damage_pages, garble_dictionary])
-def test_a_reader_that_may_not_build_says_the_index_is_damaged(tmp_path: Path, damage) -> None:
-    index = tmp_path / "index.db"
-    KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+def test_a_reader_that_may_not_build_says_the_index_is_damaged(
+    built: Path, tmp_path: Path, damage
+) -> None:
+    index = copy_of(built, tmp_path)
+    assert KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[], build=False)
     damage(index)
     with pytest.raises(StaleIndexError, match="damaged"):
         KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[], build=False)
