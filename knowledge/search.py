@@ -201,7 +201,7 @@ def english_phrases(
             key = (term, scoped)
             terms[gloss.words][key] = max(terms[gloss.words].get(key, 0.0), weight)
     for sense in general:
-        if not sense.listed and all(word in stopwords for word in sense.words):
+        if not sense.listed and stopwords.issuperset(sense.words):
             continue  # "in", "up to": a dictionary sense, not what a question is about
         key = (sense.term, False)
         terms[sense.words][key] = max(terms[sense.words].get(key, 0.0), sense.weight)
