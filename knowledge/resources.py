@@ -30,7 +30,8 @@ from functools import cache
 from pathlib import Path
 
 from knowledge.lexicon import english_words
-from knowledge.normalize import fold, fold_all
+from knowledge.normalize import CJK_RE, fold, fold_all
+from knowledge.segment import CJK_RUN_RE
 
 GENERAL_DIR = Path(__file__).parent / "lexicon" / "general"
 
@@ -49,8 +50,6 @@ LARGEST_GROUP = 16
 SMALL_GROUP = 8
 # English definitions longer than this are explanations, not translations.
 LONGEST_DEFINITION = 4
-CJK_RE = re.compile(r"[\u3400-\u9fff]")
-CJK_RE_RUN = re.compile(r"[\u3400-\u9fff]+")
 PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 DEFINITION_NOISE_RE = re.compile(
     r"^(?:cl:|variant of|old variant|see |surname |abbr\.|lit\.|fig\.|also written|used in|"
@@ -297,7 +296,7 @@ class CorpusWords(Container[str]):
         self.words = set(words)
         self.pieces: set[str] = set()
         for text in texts:
-            for run in CJK_RE_RUN.findall(text):
+            for run in CJK_RUN_RE.findall(text):
                 for size in range(2, 7):
                     self.pieces.update(run[i : i + size] for i in range(len(run) - size + 1))
 
