@@ -1,5 +1,5 @@
-"""Fixtures for the whole suite: one search index per run, shared by every test outside
-tests/knowledge (which builds its own, for the core's tests)."""
+"""Fixtures for the whole suite: one search index per run, shared by every test that
+serves the packaged SOP as it is (the core's and the bot's)."""
 
 from __future__ import annotations
 

@@ -104,7 +104,8 @@ def test_ask_step_lookup_by_id(kb: KnowledgeBase) -> None:
     assert kb.step("nonexistent") is None
 
 
-def test_ask_rebuilds_the_index_only_when_inputs_change(index_path) -> None:
+def test_ask_rebuilds_the_index_only_when_inputs_change(tmp_path: Path) -> None:
+    index_path = tmp_path / "index.db"
     first = KnowledgeBase.open(index_path=index_path)
     built = index_path.stat().st_mtime_ns
     second = KnowledgeBase.open(index_path=index_path)
