@@ -255,9 +255,13 @@ def build_index(
 
     steps = [step for source in sources for step in source.steps]
     freq = segmenter.tokenizer.FREQ
-    corpus_text = [
-        fold(p.text) for index, step in enumerate(steps) for p in passages_of(index, step)
+    # Every passage with its folded text, once: discovery, indexing and expansion read it.
+    passages = [
+        (passage, fold(passage.text))
+        for step_index, step in enumerate(steps)
+        for passage in passages_of(step_index, step)
     ]
+    corpus_text = [folded for _, folded in passages]
 
     def known(piece: str) -> bool:
         """A dictionary word, or one the dictionary already cuts into words of its own."""
@@ -295,25 +299,23 @@ def build_index(
     )
     rows = []
     vocabulary: Counter[str] = Counter()
-    for step_index, step in enumerate(steps):
-        for passage in passages_of(step_index, step):
-            folded = fold(passage.text)
-            words = segmenter.index_words(folded)
-            other = fold_characters(passage.text)
-            if other != folded:  # OpenCC changed a word: keep the document's own too
-                seen = set(words)
-                words += [w for w in segmenter.index_words(other) if w not in seen]
-            vocabulary.update(set(words))
-            rows.append(
-                {
-                    "step": step_index,
-                    "kind": passage.kind,
-                    "position": passage.position,
-                    "text": passage.text,
-                    "folded": folded,
-                    "words": " ".join(words),
-                }
-            )
+    for passage, folded in passages:
+        words = segmenter.index_words(folded)
+        other = fold_characters(passage.text)
+        if other != folded:  # OpenCC changed a word: keep the document's own too
+            seen = set(words)
+            words += [w for w in segmenter.index_words(other) if w not in seen]
+        vocabulary.update(set(words))
+        rows.append(
+            {
+                "step": passage.step_index,
+                "kind": passage.kind,
+                "position": passage.position,
+                "text": passage.text,
+                "folded": folded,
+                "words": " ".join(words),
+            }
+        )
     table("passages").insert_all(rows, pk="id")
     table("passages").enable_fts(["text", "words"], create_triggers=True)
     readings = pinyin_table()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -172,6 +172,19 @@ class Query:
         return tuple(
             (term, tuple(bigrams(term)), spans) for term, spans in self.scoped_spans.items()
         )
+
+
+def pieces(text: str, longest_from: dict[str, int]) -> Iterator[tuple[int, int, str]]:
+    """Every piece of ``text`` of two characters or more that could be a table's entry:
+    (start, end, piece), no longer than the longest entry that starts with its character.
+
+    Looking up each piece of a question in one dict is far cheaper than searching the
+    question for each of a table's thousands of entries.
+    """
+    for start, char in enumerate(text):
+        longest = longest_from.get(char, 0)
+        for end in range(start + 2, min(start + longest, len(text)) + 1):
+            yield start, end, text[start:end]
 
 
 @dataclass(frozen=True)
@@ -457,13 +470,10 @@ class Searcher:
         that also occur inside others. A variant the corpus itself uses counts less.
         """
         known = self.sop_words
-        text = query.folded
         found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        longest = self.longest_general_from
-        for start, char in enumerate(text):
-            for end in range(start + 2, min(start + longest.get(char, 0), len(text)) + 1):
-                if text[start:end] in self.general:
-                    found[text[start:end]].append((start, end))
+        for start, end, piece in pieces(query.folded, self.longest_general_from):
+            if piece in self.general:
+                found[piece].append((start, end))
         for word, spans in list(query.spans.items()):
             if word in self.general and word not in found:
                 found[word].extend(spans)
@@ -477,19 +487,12 @@ class Searcher:
         """Where each lexicon row's variants stand in the question, by row.
 
         Variants of two characters or more count anywhere in the question; a single
-        character only as a whole word (客 inside 客戶 is not 客). Looking up every
-        piece of the question in one dict is far cheaper than searching for each of
-        the lexicon's thousands of variants.
+        character only as a whole word (客 inside 客戶 is not 客).
         """
         found: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        text = query.folded
-        longest = self.longest_variant_from
-        for start, char in enumerate(text):
-            if char not in longest:
-                continue
-            for end in range(start + 2, min(start + longest[char], len(text)) + 1):
-                for row in self.variant_rows.get(text[start:end], ()):
-                    found[row].append((start, end))
+        for start, end, piece in pieces(query.folded, self.longest_variant_from):
+            for row in self.variant_rows.get(piece, ()):
+                found[row].append((start, end))
         for word, spans in list(query.spans.items()):
             if len(word) == 1:
                 for row in self.variant_rows.get(word, ()):
