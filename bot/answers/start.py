@@ -6,14 +6,14 @@ from telegram import Update
 
 from bot import render
 from bot.answers.keyboards import examples_keyboard
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.i18n import label_html
 
 
 async def welcome(update: Update, context: Context) -> None:
     """Greet the user and offer three example questions as buttons."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     name = user.first_name if user else ""
     await update.effective_message.reply_html(
         render.welcome(ui, name), reply_markup=examples_keyboard(ui)

@@ -20,7 +20,7 @@ from telegram.ext import Application, ExtBot, JobQueue, filters
 
 from bot.briefings import keyboards, render
 from bot.briefings import service as brief
-from bot.context import BotData, Context, interface_script, script_of
+from bot.context import BotData, Context, script_of
 from bot.i18n import label, label_html
 from bot.storage import Person, Storage
 from bot.tg.jobs import remove_jobs
@@ -91,7 +91,7 @@ def too_long(note: brief.Note) -> int | None:
 async def start_briefing(update: Update, context: Context) -> None:
     """Start a briefing: with the note after /brief, or ask for it (text, photo or document)."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     allowed, person = briefer(context)
     if not allowed:
         await refuse(update, "brief_refused")
@@ -136,7 +136,7 @@ class AwaitingBriefing(filters.MessageFilter):
 async def take_note(update: Update, context: Context) -> None:
     """Take the message a draft waited for: its note (after /brief) or its time (after 🕗)."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     briefings = context.bot_data.briefings
     draft = briefings.awaiting(user.id)
     if draft is None:
@@ -276,7 +276,7 @@ async def mark_read(update: Update, context: Context) -> None:
 async def show_missed(update: Update, context: Context) -> None:
     """/missed: every note not yet acknowledged, oldest first, each with ✅ 已讀."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     briefings = context.bot_data.briefings
     briefings.mark_reachable(user.id)
     missed = briefings.missed(user.id)
@@ -327,7 +327,7 @@ async def send_note(
 async def list_briefs(update: Update, context: Context) -> None:
     """/briefs: recent notes, read 12/15 and who has not read, and the schedules."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     allowed, person = briefer(context)
     if not allowed:
         await refuse(update, "brief_refused")

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import render
 from bot.browse.keyboards import role_choice_keyboard
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.tg.messages import answer_expired, edit
 from knowledge.normalize import fold
 
@@ -14,7 +14,7 @@ from knowledge.normalize import fold
 async def choose_role(update: Update, context: Context) -> None:
     """Offer the roles to choose from, or set the one named after the command."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     roles = context.bot_data.contents.roles
     wanted = " ".join(context.args or ()).strip()
     named = next((role for role in roles if fold(role) == fold(wanted)), None)

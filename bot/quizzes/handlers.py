@@ -413,8 +413,7 @@ async def send_practice_reminder(context: Context) -> None:
 
 async def show_leaderboard(update: Update, context: Context) -> None:
     """Rank the people of the user's stores (every store for a manager or admin without one)."""
-    user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     if not context.at_least("staff"):
         await refuse(update, "not_registered")
         return
@@ -432,7 +431,7 @@ async def show_leaderboard(update: Update, context: Context) -> None:
 async def show_my_score(update: Update, context: Context) -> None:
     """Show the user's totals, their last 30 days, weak roles and steps, and practice cards."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     if not context.at_least("staff"):
         await refuse(update, "not_registered")
         return
