@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -101,8 +101,9 @@ class Tuning:
     overview_penalty: float = 0.85
     specialist_penalty: float = 0.85
     coverage_weight: float = 0.6  # how much the share of the question explained reranks
+    lead_weight: float = 0.3  # how much the share its heading (or first sentence) explains does
     confident_coverage: float = 0.5
-    confident_score: float = 17.0
+    confident_score: float = 15.0
     confident_margin: float = 1.35
 
 
@@ -713,11 +714,16 @@ class Searcher:
         # Best first; equal scores in step order, so answers never depend on chance.
         ranked = found[np.lexsort((found, -scores[found]))][: max(limit, RERANKED)]
         # Then the leaders again, by how much of the question each explains: a step that
-        # matches one word many times loses to one that accounts for the whole question.
-        share = tuning.coverage_weight
+        # matches one word many times loses to one that accounts for the whole question;
+        # and by how much its heading (or first sentence) explains: an SOP says there
+        # what a step is about, and a step whose detail happens to repeat the question's
+        # words is seldom the one asked for.
+        share, lead = tuning.coverage_weight, tuning.lead_weight
         reranked = [
             (
-                float(scores[step_no]) * (1 - share + share * self.step_coverage(query, step_no)),
+                float(scores[step_no])
+                * (1 - share + share * self.step_coverage(query, step_no))
+                * (1 - lead + lead * self.lead_coverage(query, step_no)),
                 int(step_no),
             )
             for step_no in ranked
@@ -794,8 +800,29 @@ class Searcher:
 
     def step_coverage(self, query: Query, step_no: int) -> float:
         """:meth:`coverage` of the step numbered ``step_no``."""
-        step_words = self.index.step_word_sets[step_no]
-        step_grams = self.index.step_gram_sets[step_no]
+        index = self.index
+        return self.explained_share(
+            query, step_no, index.step_word_sets[step_no], index.step_gram_sets[step_no]
+        )
+
+    def lead_coverage(self, query: Query, step_no: int) -> float:
+        """The share of the question the step's first piece explains: its heading, or its
+        first sentence where the heading only repeats that."""
+        numbers = self.index.step_passages[step_no]
+        if not numbers:
+            return 0.0
+        lead = self.index.passages[numbers[0]]
+        return self.explained_share(query, step_no, lead.words.keys(), lead.grams.keys())
+
+    def explained_share(
+        self,
+        query: Query,
+        step_no: int,
+        words: Collection[str],
+        grams: Collection[str],
+    ) -> float:
+        """The share of the question's content that some of a step's words and
+        character pairs account for, each character weighed by :meth:`position_weights`."""
         content = query.content
         if not content:
             return 0.0
@@ -803,8 +830,8 @@ class Searcher:
         sources = query.sources
         if query.scoped_sources and self.scope_mask[step_no]:
             sources = sources + query.scoped_sources
-        for term, grams, spans in sources:
-            if term in step_words or (grams and all(g in step_grams for g in grams)):
+        for term, term_grams, spans in sources:
+            if term in words or (term_grams and all(g in grams for g in term_grams)):
                 for start, end in spans:
                     explained.update(range(start, end))
         weights = self.position_weights(query)
