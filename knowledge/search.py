@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from knowledge import answer_types
 from knowledge.index import Index, pinyin_key
 from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
 from knowledge.lexicon import Gloss, Lexicon, stem
@@ -55,6 +56,9 @@ ENGLISH_SPELLING_CUTOFF = 85
 # How many spelled words are remembered.
 SPELLING_CACHE = 10_000
 
+# A question asking for a time of day is answered by one, or by a time relative to
+# something ("開場前 1 小時"); every other kind by its own.
+ANSWERED_BY = {kind: (kind,) for kind in answer_types.ANSWERS} | {"clock": ("clock", "duration")}
 NUMBER_QUESTION_RE = re.compile(
     r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|比重|比例|"
     r"什么时候|何时|电话|号码|年龄|岁|"
@@ -92,6 +96,7 @@ class Tuning:
     scoped_factor: float = 0.7
     second_passage_weight: float = 0.3
     number_boost: float = 1.3
+    answer_boost: float = 2.0  # a sentence holding the kind of answer asked for (answer_types)
     role_boost: float = 1.35
     role_name_weight: float = 0.2
     doc_boost: float = 1.6
@@ -119,6 +124,7 @@ class Query:
     roles: set[str] = field(default_factory=set)
     docs: set[int] = field(default_factory=set)
     wants_number: bool = False
+    asks_for: frozenset[str] = frozenset()  # the kinds of answer it asks for (answer_types)
     wants_mnemonic: bool = False  # it asks for a role's 服務標準口訣 (rhyme)
     # Where in ``folded`` each term came from, to tell how much of the question a
     # step explains; ``neutral`` marks stop words, which need no explaining.
@@ -363,6 +369,10 @@ class Searcher:
         places = [p.passage for p in index.passages]
         self.passage_weights = np.array([kind_weight.get(p.kind, 1.0) for p in places])
         self.passage_has_number = np.array([p.has_number for p in index.passages], dtype=bool)
+        self.passage_holds = {
+            kind: np.array([kind in p.holds for p in index.passages], dtype=bool)
+            for kind in answer_types.ANSWERS
+        }
         # Passages grouped by step (reduceat needs each group contiguous and non-empty).
         passage_steps = np.array([p.step_index for p in places], dtype=np.intp)
         self.passage_order = np.argsort(passage_steps, kind="stable")
@@ -612,6 +622,7 @@ class Searcher:
             if term in self.role_cues:
                 query.words[term] = self.tuning.role_name_weight
         query.wants_number = bool(NUMBER_QUESTION_RE.search(query.folded))
+        query.asks_for = answer_types.asked(query.folded)
         query.wants_mnemonic = any(MNEMONIC_WORD in term for term in query.words)
 
     @staticmethod
@@ -638,7 +649,13 @@ class Searcher:
             scoped = self.index.passage_words.score(query.scoped_words)
             scoped += self.index.passage_grams.score(self.telling_grams(query.scoped_grams))
             scores += scoped * self.passage_scope * self.tuning.scoped_factor
-        if query.wants_number:
+        if query.asks_for:
+            holding = np.zeros(len(scores), dtype=bool)
+            for kind in query.asks_for:
+                for held in ANSWERED_BY[kind]:
+                    holding |= self.passage_holds[held]
+            scores[holding] *= self.tuning.answer_boost
+        elif query.wants_number:
             scores[self.passage_has_number] *= self.tuning.number_boost
         return scores
 
