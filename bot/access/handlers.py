@@ -324,32 +324,36 @@ async def set_manager_menus(bot: Bot, storage: Storage, public: Sequence[str]) -
 
 async def link_group(update: Update, context: Context) -> None:
     """Link this group to a store, so the bot answers in it: ``/link <store>`` (admins)."""
-    user, chat = update.effective_user, update.effective_chat
-    configured = user.id in context.bot_data.settings.admin_ids
-    if reason := access.may_link_group(context.person, configured):
-        await reply(update, reason)
-        return
+    chat = update.effective_chat
     store = " ".join(context.args or ()).strip()[:STORE_LIMIT]
-    if chat.type == ChatType.PRIVATE or not store:
-        await update.effective_message.reply_html(label_html(context.ui, "group_link_usage"))
+    if not await group_admin(update, context, store):
         return
     storage = context.bot_data.storage
-    storage.link_group(chat.id, store, user.id)
-    storage.log_action(user.id, "link group", str(chat.id), f"{store} ({chat.title or ''})")
+    storage.link_group(chat.id, store, update.effective_user.id)
+    detail = f"{store} ({chat.title or ''})"
+    storage.log_action(update.effective_user.id, "link group", str(chat.id), detail)
     await update.effective_message.reply_html(label_html(context.ui, "group_linked", store=store))
 
 
 async def unlink_group(update: Update, context: Context) -> None:
     """Unlink this group: the bot shows no SOP text in it any more (admins)."""
-    user, chat = update.effective_user, update.effective_chat
-    configured = user.id in context.bot_data.settings.admin_ids
-    if reason := access.may_link_group(context.person, configured):
-        await reply(update, reason)
-        return
-    if chat.type == ChatType.PRIVATE:
-        await update.effective_message.reply_html(label_html(context.ui, "group_link_usage"))
+    chat = update.effective_chat
+    if not await group_admin(update, context):
         return
     storage = context.bot_data.storage
     storage.unlink_group(chat.id)
-    storage.log_action(user.id, "unlink group", str(chat.id))
+    storage.log_action(update.effective_user.id, "unlink group", str(chat.id))
     await update.effective_message.reply_html(label_html(context.ui, "group_unlinked"))
+
+
+async def group_admin(update: Update, context: Context, store: str | None = None) -> bool:
+    """Whether an admin sent /link or /unlink in a group (with a ``store``, for /link);
+    otherwise say why not."""
+    configured = update.effective_user.id in context.bot_data.settings.admin_ids
+    if reason := access.may_link_group(context.person, configured):
+        await reply(update, reason)
+        return False
+    if update.effective_chat.type == ChatType.PRIVATE or store == "":
+        await update.effective_message.reply_html(label_html(context.ui, "group_link_usage"))
+        return False
+    return True

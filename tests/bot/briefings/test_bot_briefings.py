@@ -346,24 +346,9 @@ async def test_a_note_queued_for_someone_revoked_before_it_went_is_not_sent(
     assert briefings.delivery(briefing_id, STAFF[0]).state == brief.FAILED
 
 
-async def test_a_revoked_managers_schedule_sends_nothing_more(chat: Chat, storage: Storage) -> None:
-    register(storage)
-    briefing_id = await compose(chat)
-    await chat.press(f"brf:to:{briefing_id}:0")
-    await chat.press(f"brf:at:{briefing_id}")
-    await chat.say("每天 08:30")
-    (job,) = chat.app.job_queue.get_jobs_by_name("briefing-schedule-1")
-    storage.deactivate(MANAGER)
-    before = len(chat.request.calls)
-    await job.run(chat.app)
-    await chat.app.bot_data.courier.drain()
-    assert sent(chat.request.calls[before:], "sendMessage") == []
-    assert not chat.app.bot_data.briefings.schedule(1).active
-    assert chat.app.bot_data.briefings.recent(None) == []
-
-
-async def test_a_manager_demoted_to_staff_schedule_sends_nothing_more(
-    chat: Chat, storage: Storage
+@pytest.mark.parametrize("loss", ["revoked", "demoted to staff"])
+async def test_a_schedule_of_a_manager_revoked_or_demoted_sends_nothing_more(
+    chat: Chat, storage: Storage, loss: str
 ) -> None:
     register(storage)
     briefing_id = await compose(chat)
@@ -371,9 +356,15 @@ async def test_a_manager_demoted_to_staff_schedule_sends_nothing_more(
     await chat.press(f"brf:at:{briefing_id}")
     await chat.say("每天 08:30")
     (job,) = chat.app.job_queue.get_jobs_by_name("briefing-schedule-1")
-    storage.set_access(MANAGER, "staff")
+    if loss == "revoked":
+        storage.deactivate(MANAGER)
+    else:
+        storage.set_access(MANAGER, "staff")
+    before = len(chat.request.calls)
     await job.run(chat.app)
     await chat.app.bot_data.courier.drain()
+    assert sent(chat.request.calls[before:], "sendMessage") == []
+    assert not chat.app.bot_data.briefings.schedule(1).active
     assert chat.app.bot_data.briefings.recent(None) == []
 
 
