@@ -184,6 +184,7 @@ def run() -> None:
 
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.app import TokenRevoked
     from bot.app import run as run_bot
     from bot.storage import Storage
 
@@ -195,6 +196,13 @@ def run() -> None:
         click.echo(
             "Telegram refused TELEGRAM_BOT_TOKEN. Copy it again from @BotFather "
             "(/mybots › your bot › API Token).",
+            err=True,
+        )
+        sys.exit(2)
+    except TokenRevoked as error:
+        click.echo(
+            f"Telegram stopped accepting TELEGRAM_BOT_TOKEN while the bot ran ({error}): it "
+            "was revoked or replaced in @BotFather. Set the new token and start the bot again.",
             err=True,
         )
         sys.exit(2)

@@ -43,6 +43,8 @@ class BotData:
     # bot/search_worker.py), else on the event loop: a worker thread would only add
     # hand-offs, since the search is pure-Python work under the GIL.
     search_worker: SearchWorker | None = None
+    # Set when Telegram refused the token while running: the bot stops (bot.tg.errors).
+    revoked: str = ""
 
     def __init__(self) -> None:
         # Senders recorded lately (when, and their name, username, language): recording
