@@ -192,6 +192,18 @@ def check_database(path: Path) -> Check:
     return Check(name, True, f"{path} opens, schema version {version} (current)")
 
 
+def check_polling(settings: Settings) -> Check | None:
+    """Whether a bot running on this database hears Telegram (what its polling wrote in
+    the health file beside the database, ``bot.tg.polling``); None when none is polling."""
+    from bot.tg.polling import health_path, read_health
+
+    found = read_health(health_path(settings.db_path))
+    if found is None:
+        return None
+    ok, detail = found
+    return Check("polling", ok, detail)
+
+
 def check_index(settings: Settings) -> tuple[Check, KnowledgeBase | None]:
     """The index loads (or builds) and finds a step when asked with that step's own words."""
     name = "index"
@@ -265,6 +277,9 @@ def doctor(environ: Mapping[str, str], env_file: Path | None, quick: bool) -> li
     if not quick:
         checks.append(check_telegram(settings))
     checks.append(check_database(settings.db_path))
+    # A bot that runs but cannot hear Telegram (an outage past a minute) is not healthy.
+    if (polling := check_polling(settings)) is not None:
+        checks.append(polling)
     index, kb = check_index(settings)
     checks.append(index)
     if kb is not None:

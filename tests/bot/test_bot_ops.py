@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.cli import cli
 from bot.logs import OneLineFormatter
 from bot.ops import backup_database, backup_name, doctor
 from bot.storage import MIGRATIONS, UP, Storage
+from bot.tg.polling import DEAF_AFTER, Health, health_path
 from tests.fakebotapi import FakeBotAPI
 
 TOKEN = "123456:TEST-TOKEN"
@@ -100,6 +102,25 @@ def test_doctor_quick_passes_on_a_healthy_install(tmp_path: Path, index_path: Pa
     ]
     assert f"schema version {len(MIGRATIONS)} (current)" in checks[1].detail
     assert "lints" in checks[3].detail
+
+
+@pytest.mark.process
+def test_doctor_quick_fails_while_the_running_bot_cannot_hear_telegram(
+    tmp_path: Path, index_path: Path
+) -> None:
+    Storage.open(tmp_path / "sopbot.db").close()
+    health = Health(health_path(tmp_path / "sopbot.db"))  # as `sopbot run` keeps it
+    health.ok()
+    checks = doctor(environment(tmp_path, index_path), None, quick=True)
+    assert ("polling", True) in [(c.name, c.ok) for c in checks]
+    health.failed("500 Internal Server Error")
+    health.failing_since = time.time() - DEAF_AFTER - 1
+    health.write()
+    checks = doctor(environment(tmp_path, index_path), None, quick=True)
+    polling = next(c for c in checks if c.name == "polling")
+    assert not polling.ok and "500 Internal Server Error" in polling.detail
+    health.stopped()  # the bot stopped: nothing to say about polling
+    assert "polling" not in [c.name for c in doctor(environment(tmp_path, index_path), None, True)]
 
 
 @pytest.mark.process
