@@ -4,12 +4,12 @@ The bot's application is built as ``sopbot run`` builds it (the bot's rate limit
 ``bot/tg/sending.py``, in front of every Bot API call) and talks HTTP to
 ``tests/fakebotapi.py`` on localhost. A briefing is queued for every staff member, as ✅ 發送
 does, and delivered by the courier; every delivery is written to SQLite before and after
-its send. Reported: messages/s achieved vs the configured broadcast rate (it should reach at least 90% of it), that each person got
-exactly one note, and peak memory: the process's VmHWM before and after the broadcast
-(it includes the knowledge base and the fake server, which run in the same process). With
-``--tracemalloc`` the peak of Python allocations during the broadcast is measured instead;
-tracing slows the run (the fake server's threads are traced too), so the rate is not
-judged then.
+its send. Reported: messages/s achieved vs the configured broadcast rate (it should reach
+at least 90% of it), that each person got exactly one note, and peak memory: the process's
+VmHWM before and after the broadcast (it includes the knowledge base and the fake server,
+which run in the same process). With ``--tracemalloc`` the peak of Python allocations
+during the broadcast is measured instead; tracing slows the run (the fake server's threads
+are traced too), so the rate is not judged then.
 
     python benchmarks/bench_broadcast.py                  # 1,000 staff at the default rate
     python benchmarks/bench_broadcast.py --staff 200 --rate 50
