@@ -43,6 +43,7 @@ from bot.quizzes import handlers as quiz
 from bot.search_worker import SearchWorker
 from bot.stats import handlers as stats
 from bot.storage import Storage
+from bot.storage.backlog import Backlog
 from bot.tg import errors
 from bot.tg.commands import COMMAND_LANGUAGES, COMMANDS
 from bot.tg.polling import Health, PollingRequest, health_path
@@ -119,6 +120,7 @@ def build_application(
     app.bot_data.settings = settings
     app.bot_data.kb = kb
     app.bot_data.storage = storage
+    app.bot_data.backlog = Backlog(storage)
     app.bot_data.contents = Contents.from_steps(kb.steps)
     if settings.search_worker:
         app.bot_data.search_worker = SearchWorker()  # started in post_init
@@ -252,6 +254,7 @@ async def stop_background_work(app: BotApplication) -> None:
 
 
 async def close_storage(app: BotApplication) -> None:
+    app.bot_data.backlog.close()
     app.bot_data.storage.close()
 
 

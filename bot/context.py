@@ -18,6 +18,7 @@ from bot.browse.contents import Contents
 from bot.config import Settings
 from bot.search_worker import SearchWorker
 from bot.storage import Person, Storage
+from bot.storage.backlog import Backlog
 from bot.storage.briefings import Briefings
 from knowledge import Answer, KnowledgeBase
 from knowledge.normalize import HANT, script_from_language
@@ -36,6 +37,7 @@ class BotData:
     settings: Settings
     kb: KnowledgeBase
     storage: Storage
+    backlog: Backlog  # writes no answer waits for: the question log, "last seen"
     contents: Contents
     briefings: Briefings  # briefings, deliveries, schedules (bot/briefings/)
     courier: Courier  # delivers queued briefings in the background

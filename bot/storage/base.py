@@ -21,6 +21,8 @@ from bot.storage import schema
 
 MEMORY = ":memory:"
 Row = dict[str, Any]
+# How long a write waits for another writer (a backup, a second process) to finish.
+BUSY_TIMEOUT_MS = 5000
 
 
 def utc_now() -> str:
@@ -49,12 +51,25 @@ class Connection:
             # WAL with synchronous=NORMAL survives a crash of the bot; only a power cut can
             # lose the last moments, which for usage stats and votes is acceptable.
             db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA busy_timeout = 5000")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return db
 
     def close(self) -> None:
         with self.lock:
             self.db.close()
+
+    @contextmanager
+    def waiting_at_most(self, milliseconds: int) -> Iterator[None]:
+        """Writes in this block wait at most ``milliseconds`` for a lock held elsewhere,
+        instead of ``BUSY_TIMEOUT_MS``: for writes that must not hold up the event loop
+        (``bot.storage.backlog``), which try again later themselves."""
+        with self.lock:
+            self.db.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @property
     def version(self) -> int:

@@ -25,6 +25,8 @@ TELEGRAM_LAYER = {
     "bot.tg.errors",
     "bot.tg.jobs",
     "bot.tg.messages",
+    "bot.tg.polling",
+    "bot.tg.sending",
     "bot.access.gate",
     "bot.access.handlers",
     "bot.access.users",
