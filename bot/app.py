@@ -46,6 +46,7 @@ from bot.storage import Storage
 from bot.storage.backlog import Backlog
 from bot.tg import errors
 from bot.tg.commands import COMMAND_LANGUAGES, COMMANDS
+from bot.tg.load import Admission, ArrivalQueue
 from bot.tg.polling import Health, PollingRequest, health_path
 from bot.tg.sending import Limiter
 from knowledge import KnowledgeBase
@@ -54,9 +55,9 @@ log = logging.getLogger(__name__)
 
 BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 
-# Handlers run concurrently (PTB's default cap is 256 at a time): one slow chat never holds
-# up the others. Nothing here depends on the order of updates across chats.
-CONCURRENT_UPDATES = True
+# Handlers run concurrently (up to bot.tg.load.CONCURRENCY at a time): one slow chat never
+# holds up the others. Nothing here depends on the order of updates across chats. Under
+# overload a question that waited too long for its turn is declined at once (bot/tg/load.py).
 
 # Only what the handlers use, so Telegram sends nothing else.
 ALLOWED_UPDATES = [
@@ -96,6 +97,7 @@ def build_application(
     fault refused (``run`` passes one, ``bot.tg.sending.Limiter``); ``get_updates_request``
     is the HTTP layer of polling alone (``run`` passes ``bot.tg.polling.PollingRequest``).
     """
+    arrivals = ArrivalQueue()
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -103,7 +105,8 @@ def build_application(
         .base_file_url(settings.base_file_url)
         .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .update_queue(arrivals)
+        .concurrent_updates(Admission(arrivals))
         .post_init(start_up)
         .post_stop(stop_background_work)
         .post_shutdown(close_storage)

@@ -24,6 +24,7 @@ TELEGRAM_LAYER = {
     "bot.ops",
     "bot.tg.errors",
     "bot.tg.jobs",
+    "bot.tg.load",
     "bot.tg.messages",
     "bot.tg.polling",
     "bot.tg.sending",
