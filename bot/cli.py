@@ -186,12 +186,17 @@ def run() -> None:
 
     from bot.app import TokenRevoked
     from bot.app import run as run_bot
-    from bot.storage import Storage
+    from bot.storage import Storage, StorageError
 
+    try:
+        storage = Storage.open(settings.db_path)
+    except StorageError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
     kb = open_knowledge(settings.index_path, settings.corpus_dir, settings.db_path)
     logging.getLogger(__name__).info("loaded %d SOP steps", len(kb.steps))
     try:
-        run_bot(settings, kb, Storage.open(settings.db_path))
+        run_bot(settings, kb, storage)
     except InvalidToken:
         click.echo(
             "Telegram refused TELEGRAM_BOT_TOKEN. Copy it again from @BotFather "

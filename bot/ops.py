@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings
 from bot.search_worker import SearchWorker
 from bot.storage import MIGRATIONS, Storage
+from bot.storage.base import why_not_writable
 from knowledge import KnowledgeBase
 from knowledge.corpus import AlternateKey
 from knowledge.updates import Recipe, open_knowledge
@@ -104,6 +105,17 @@ def prepare_index(settings: Settings) -> tuple[KnowledgeBase, float]:
 # -- doctor --------------------------------------------------------------------------------
 
 
+def read_only(path: Path) -> bool:
+    """Whether the bot could not write its database: a read-only file system, file or folder."""
+    folder = path.parent if path.parent.exists() else Path(".")
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(path, os.W_OK) or not os.access(folder, os.W_OK)
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -173,6 +185,9 @@ def check_database(path: Path) -> Check:
         if os.access(folder, os.W_OK):
             return Check(name, True, f"{path} does not exist yet; `sopbot run` creates it")
         return Check(name, False, f"{path} does not exist and {folder} is not writable")
+    if path.is_file() and path.stat().st_size == 0:
+        return Check(name, False, f"{path} is empty (0 bytes): restore it from a backup")
+    writable = not read_only(path)
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -182,7 +197,10 @@ def check_database(path: Path) -> Check:
         finally:
             db.close()
     except sqlite3.Error as error:
-        return Check(name, False, f"{path} does not open: {error}")
+        why = "" if writable else f" ({why_not_writable(path)})"
+        return Check(name, False, f"{path} does not open: {error}{why}")
+    if not writable:
+        return Check(name, False, f"{path} cannot be written: {why_not_writable(path)}")
     if version > current:
         return Check(name, False, f"{path} is at schema {version}, newer than this sopbot's")
     if version < current:
