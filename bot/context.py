@@ -29,6 +29,9 @@ ANSWER_LIMIT = 6
 QUESTION_LIMIT = 20_000
 # Answers kept per chat for their buttons; older answers' buttons say "expired".
 RECENT_ANSWERS = 30
+# Answers kept in all, across every chat (a few KB each): past this the oldest are forgotten
+# whichever chat they are in, so memory stays bounded however many people ever asked.
+ANSWERS_KEPT = 5_000
 
 
 class BotData:
@@ -52,6 +55,7 @@ class BotData:
         # Senders recorded lately (when, and their name, username, language): recording
         # someone again within a minute, unchanged, is a write per message for nothing.
         self.recently_seen: dict[int, tuple[float, tuple[str, str | None, str | None]]] = {}
+        self.recent_answers = RecentAnswers()
 
     async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
         """Search the SOP for a question."""
@@ -75,8 +79,28 @@ class ChatData:
         while len(self.answers) > RECENT_ANSWERS:
             self.answers.popitem(last=False)
 
+    def forget(self, message_id: int) -> None:
+        self.answers.pop(message_id, None)
+
     def answer_on(self, message_id: int) -> Answer | None:
         return self.answers.get(message_id)
+
+
+class RecentAnswers:
+    """The order answers were remembered in, across chats, to forget the oldest past
+    ``limit``: each chat keeps at most RECENT_ANSWERS, and all of them at most ``limit``."""
+
+    def __init__(self, limit: int = ANSWERS_KEPT) -> None:
+        self.limit = limit
+        self.order: OrderedDict[tuple[int, int], ChatData] = OrderedDict()
+
+    def remember(self, chat: ChatData, message_id: int, answer: Answer) -> None:
+        chat.remember(message_id, answer)
+        # Keyed by the chat's object, which the entry keeps alive: its id stays its own.
+        self.order[(id(chat), message_id)] = chat
+        while len(self.order) > self.limit:
+            (_, oldest), owner = self.order.popitem(last=False)
+            owner.forget(oldest)
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
@@ -120,6 +144,12 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
             self._person = self.bot_data.storage.person(user.id) if user else None
             self._person_read = True
         return self._person
+
+    def remember(self, message_id: int, answer: Answer) -> None:
+        """Keep the answer a message of this chat shows, for its buttons (bounded: see
+        ``ANSWERS_KEPT``)."""
+        if self.chat_data is not None:
+            self.bot_data.recent_answers.remember(self.chat_data, message_id, answer)
 
     def forget_person(self) -> None:
         """Read the asker's registration again (after it changed during this update)."""

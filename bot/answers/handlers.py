@@ -69,7 +69,7 @@ async def answer(update: Update, context: Context) -> None:
     reply = await message.reply_html(
         render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
     )
-    context.chat_data.remember(reply.message_id, result)
+    context.remember(reply.message_id, result)
     record(update, context, result)
 
 
@@ -88,7 +88,7 @@ async def answer_example(update: Update, context: Context) -> None:
         render.asked(question, result),
         reply_markup=answer_keyboard(result, 0, context.ui),
     )
-    context.chat_data.remember(reply.message_id, result)
+    context.remember(reply.message_id, result)
     record(update, context, result)
 
 
