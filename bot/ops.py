@@ -55,7 +55,8 @@ def backup_database(source: Path, dest: Path | None = None) -> Backup:
     is the database as of one moment; in WAL mode the bot's writes carry on meanwhile.
     ``dest`` may be a file, a folder (a timestamped file in it) or None (a timestamped file
     in ``backups/`` beside the database). The copy is written beside its destination and
-    renamed into place, so a reader never sees half a backup.
+    linked into place, so a reader never sees half a backup. Nothing is ever overwritten: a
+    ``dest`` that already exists (a file, an older backup, a device) is refused.
     """
     if not source.is_file():
         raise FileNotFoundError(f"no database at {source}")
@@ -63,6 +64,11 @@ def backup_database(source: Path, dest: Path | None = None) -> Backup:
         dest = source.parent / BACKUP_DIR / backup_name()
     elif dest.is_dir():
         dest = dest / backup_name()
+    if dest.exists() or dest.is_symlink():
+        raise FileExistsError(
+            f"{dest} already exists; a backup never replaces anything: give a new file name "
+            "or a folder"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
@@ -83,7 +89,18 @@ def backup_database(source: Path, dest: Path | None = None) -> Backup:
     if problem != "ok":
         partial.unlink(missing_ok=True)
         raise sqlite3.DatabaseError(f"the copy of {source} failed its check: {problem}")
-    os.replace(partial, dest)
+    try:
+        os.link(partial, dest)  # fails if something appeared at dest meanwhile
+    except FileExistsError:
+        partial.unlink(missing_ok=True)
+        raise FileExistsError(f"{dest} already exists; a backup never replaces anything") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if dest.exists():
+            partial.unlink(missing_ok=True)
+            raise FileExistsError(f"{dest} already exists") from None
+        os.replace(partial, dest)
+    else:
+        partial.unlink()
     return Backup(dest, dest.stat().st_size, version)
 
 

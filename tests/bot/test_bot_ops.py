@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import sys
 import threading
@@ -78,6 +79,37 @@ def test_sopbot_backup_without_a_database_says_so(tmp_path: Path, monkeypatch) -
     result = CliRunner().invoke(cli, ["backup"], env={"SOPBOT_DB": str(tmp_path / "none.db")})
     assert result.exit_code == 1
     assert "backup failed: no database at" in result.output
+
+
+@pytest.mark.parametrize("kind", ["file", "older backup", "fifo", "symlink"])
+def test_sopbot_backup_never_replaces_what_is_at_dest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Storage.open(tmp_path / "sopbot.db").close()
+    dest = tmp_path / "dest"
+    if kind == "file":
+        dest.write_text("a report someone keeps here")
+    elif kind == "older backup":
+        backup_database(tmp_path / "sopbot.db", dest)
+    elif kind == "fifo":  # a special file, as a device would be
+        os.mkfifo(dest)
+    else:
+        (tmp_path / "target").write_text("kept")
+        dest.symlink_to(tmp_path / "target")
+    before = dest.lstat()
+    content = dest.read_bytes() if kind in ("file", "older backup") else None
+    env = {"SOPBOT_DB": str(tmp_path / "sopbot.db")}
+    result = CliRunner().invoke(cli, ["backup", str(dest)], env=env)
+    assert result.exit_code == 1
+    assert f"backup failed: {dest} already exists" in result.output
+    after = dest.lstat()
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    if content is not None:
+        assert dest.read_bytes() == content
+    if kind == "symlink":
+        assert (tmp_path / "target").read_text() == "kept"
+    assert not list(tmp_path.glob(".*.partial"))
 
 
 def environment(tmp_path: Path, index_path: Path, **extra: str) -> dict[str, str]:
