@@ -1,15 +1,15 @@
 """How fast a briefing reaches 1,000 staff: the real courier and rate limiter, a fake Telegram.
 
-The bot's application is built as ``sopbot run`` builds it (PTB's AIORateLimiter in front of
-every Bot API call) and talks HTTP to ``tests/fakebotapi.py`` on localhost. A briefing is
-queued for every staff member, as ✅ 發送 does, and delivered by the courier; every
-delivery is written to SQLite before and after its send. Reported: messages/s achieved vs
-the configured broadcast rate (it should reach at least 90% of it), that each person got
-exactly one note, and peak memory: the process's VmHWM before and after the broadcast
-(it includes the knowledge base and the fake server, which run in the same process). With
-``--tracemalloc`` the peak of Python allocations during the broadcast is measured instead;
-tracing slows the run (the fake server's threads are traced too), so the rate is not
-judged then.
+The bot's application is built as ``sopbot run`` builds it (the bot's rate limiter,
+``bot/tg/sending.py``, in front of every Bot API call) and talks HTTP to
+``tests/fakebotapi.py`` on localhost. A briefing is queued for every staff member, as ✅ 發送
+does, and delivered by the courier; every delivery is written to SQLite before and after
+its send. Reported: messages/s achieved vs the configured broadcast rate (it should reach
+at least 90% of it), that each person got exactly one note, and peak memory: the process's
+VmHWM before and after the broadcast (it includes the knowledge base and the fake server,
+which run in the same process). With ``--tracemalloc`` the peak of Python allocations
+during the broadcast is measured instead; tracing slows the run (the fake server's threads
+are traced too), so the rate is not judged then.
 
     python benchmarks/bench_broadcast.py                  # 1,000 staff at the default rate
     python benchmarks/bench_broadcast.py --staff 200 --rate 50
@@ -27,14 +27,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from telegram.ext import AIORateLimiter
-
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bot.app import build_application  # noqa: E402
 from bot.briefings import service as brief  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.storage import Storage  # noqa: E402
+from bot.tg.sending import Limiter  # noqa: E402
 from knowledge import KnowledgeBase  # noqa: E402
 from tests.fakebotapi import FakeBotAPI  # noqa: E402
 
@@ -68,7 +67,7 @@ async def broadcast(staff: int, rate: float, limiter_rate: float, folder: Path, 
         settings = Settings(
             token=api.token, api_url=api.base_url, db_path=db, brief_reminder_hours=0
         )
-        limiter = AIORateLimiter(overall_max_rate=limiter_rate, max_retries=2)
+        limiter = Limiter(overall_max_rate=limiter_rate)
         app = build_application(settings, kb, storage, rate_limiter=limiter)
         courier = app.bot_data.courier
         courier.rate = rate
@@ -94,9 +93,7 @@ async def broadcast(staff: int, rate: float, limiter_rate: float, folder: Path, 
 
     achieved = staff / elapsed
     print(f"staff:               {staff}")
-    print(
-        f"broadcast rate:      {rate:.1f} messages/s configured (AIORateLimiter {limiter_rate}/s)"
-    )
+    print(f"broadcast rate:      {rate:.1f} messages/s configured (rate limiter {limiter_rate}/s)")
     print(
         f"achieved:            {achieved:.1f} messages/s ({achieved / rate:.0%}) in {elapsed:.1f} s"
     )

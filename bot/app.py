@@ -9,7 +9,6 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -44,17 +43,21 @@ from bot.quizzes import handlers as quiz
 from bot.search_worker import SearchWorker
 from bot.stats import handlers as stats
 from bot.storage import Storage
+from bot.storage.backlog import Backlog
 from bot.tg import errors
 from bot.tg.commands import COMMAND_LANGUAGES, COMMANDS
+from bot.tg.load import Admission, ArrivalQueue
+from bot.tg.polling import Health, PollingRequest, health_path
+from bot.tg.sending import Limiter
 from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
 BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 
-# Handlers run concurrently (PTB's default cap is 256 at a time): one slow chat never holds
-# up the others. Nothing here depends on the order of updates across chats.
-CONCURRENT_UPDATES = True
+# Handlers run concurrently (up to bot.tg.load.CONCURRENCY at a time): one slow chat never
+# holds up the others. Nothing here depends on the order of updates across chats. Under
+# overload a question that waited too long for its turn is declined at once (bot/tg/load.py).
 
 # Only what the handlers use, so Telegram sends nothing else.
 ALLOWED_UPDATES = [
@@ -92,12 +95,16 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
+    get_updates_request: BaseRequest | None = None,
 ) -> BotApplication:
     """The bot, ready to run: services on ``bot_data``, handlers in the order they match.
 
     ``request`` replaces the HTTP layer (tests and benchmarks pass an offline one);
-    ``rate_limiter`` keeps the bot within Telegram's flood limits (``run`` passes one).
+    ``rate_limiter`` keeps the bot within Telegram's flood limits and retries what a passing
+    fault refused (``run`` passes one, ``bot.tg.sending.Limiter``); ``get_updates_request``
+    is the HTTP layer of polling alone (``run`` passes ``bot.tg.polling.PollingRequest``).
     """
+    arrivals = ArrivalQueue()
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -105,13 +112,16 @@ def build_application(
         .base_file_url(settings.base_file_url)
         .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .update_queue(arrivals)
+        .concurrent_updates(Admission(arrivals))
         .post_init(start_up)
         .post_stop(stop_background_work)
         .post_shutdown(close_storage)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    elif get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
     app: BotApplication = builder.build()
@@ -120,6 +130,7 @@ def build_application(
     app.bot_data.settings = settings
     app.bot_data.kb = kb
     app.bot_data.storage = storage
+    app.bot_data.backlog = Backlog(storage)
     app.bot_data.contents = Contents.from_steps(kb.steps)
     if settings.search_worker:
         app.bot_data.search_worker = SearchWorker()  # started in post_init
@@ -261,25 +272,50 @@ async def stop_background_work(app: BotApplication) -> None:
 
 
 async def close_storage(app: BotApplication) -> None:
+    app.bot_data.backlog.close()
     app.bot_data.storage.close()
 
 
+class TokenRevoked(Exception):
+    """Telegram refused the token while the bot was running (it was revoked or replaced)."""
+
+
 def run(settings: Settings, kb: KnowledgeBase, storage: Storage) -> None:
-    """Run until SIGINT or SIGTERM: long polling, or a webhook when one is configured."""
+    """Run until SIGINT or SIGTERM: long polling, or a webhook when one is configured.
+
+    Raises :class:`TokenRevoked` when Telegram refused the token once running.
+    """
     # Replies to many users at once may burst past Telegram's limits (about 30 messages/s);
-    # the limiter spaces them and retries once Telegram says how long to wait.
-    app = build_application(settings, kb, storage, rate_limiter=AIORateLimiter(max_retries=2))
-    if settings.uses_webhook:
-        log.info("listening for updates at %s", settings.webhook_url)
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.webhook_path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        log.info("polling %s for updates", settings.api_url)
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    # the limiter spaces them, pauses a chat Telegram asks to wait, and retries what a
+    # passing fault (a 5xx, a dropped connection) refused, within bounded time.
+    health = Health(health_path(settings.db_path))
+    app: BotApplication | None = None
+
+    def revoked(problem: str) -> None:
+        if app is not None:
+            errors.stop_on_revoked_token(app, problem)
+
+    polling = None if settings.uses_webhook else PollingRequest(health, revoked)
+    app = build_application(
+        settings, kb, storage, rate_limiter=Limiter(), get_updates_request=polling
+    )
+    try:
+        if settings.uses_webhook:
+            log.info("listening for updates at %s", settings.webhook_url)
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=settings.webhook_path,
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            log.info("polling %s for updates", settings.api_url)
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    finally:
+        if polling is not None and not polling.revoked:
+            health.stopped()
+    if app.bot_data.revoked:
+        raise TokenRevoked(app.bot_data.revoked)
     log.info("stopped")

@@ -184,17 +184,30 @@ def run() -> None:
 
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.app import TokenRevoked
     from bot.app import run as run_bot
-    from bot.storage import Storage
+    from bot.storage import Storage, StorageError
 
+    try:
+        storage = Storage.open(settings.db_path)
+    except StorageError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
     kb = open_knowledge(settings.index_path, settings.corpus_dir, settings.db_path)
     logging.getLogger(__name__).info("loaded %d SOP steps", len(kb.steps))
     try:
-        run_bot(settings, kb, Storage.open(settings.db_path))
+        run_bot(settings, kb, storage)
     except InvalidToken:
         click.echo(
             "Telegram refused TELEGRAM_BOT_TOKEN. Copy it again from @BotFather "
             "(/mybots › your bot › API Token).",
+            err=True,
+        )
+        sys.exit(2)
+    except TokenRevoked as error:
+        click.echo(
+            f"Telegram stopped accepting TELEGRAM_BOT_TOKEN while the bot ran ({error}): it "
+            "was revoked or replaced in @BotFather. Set the new token and start the bot again.",
             err=True,
         )
         sys.exit(2)

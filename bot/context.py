@@ -20,6 +20,7 @@ from bot.browse.contents import Contents
 from bot.config import Settings
 from bot.search_worker import SearchWorker
 from bot.storage import Person, Storage
+from bot.storage.backlog import Backlog
 from bot.storage.briefings import Briefings
 from knowledge import Answer, KnowledgeBase
 from knowledge.normalize import HANT, script_from_language
@@ -30,6 +31,9 @@ ANSWER_LIMIT = 6
 QUESTION_LIMIT = 20_000
 # Answers kept per chat for their buttons; older answers' buttons say "expired".
 RECENT_ANSWERS = 30
+# Answers kept in all, across every chat (a few KB each): past this the oldest are forgotten
+# whichever chat they are in, so memory stays bounded however many people ever asked.
+ANSWERS_KEPT = 5_000
 
 
 class BotData:
@@ -38,6 +42,7 @@ class BotData:
     settings: Settings
     kb: KnowledgeBase
     storage: Storage
+    backlog: Backlog  # writes no answer waits for: the question log, "last seen"
     contents: Contents
     briefings: Briefings  # briefings, deliveries, schedules (bot/briefings/)
     courier: Courier  # delivers queued briefings in the background
@@ -45,6 +50,8 @@ class BotData:
     # bot/search_worker.py), else on the event loop: a worker thread would only add
     # hand-offs, since the search is pure-Python work under the GIL.
     search_worker: SearchWorker | None = None
+    # Set when Telegram refused the token while running: the bot stops (bot.tg.errors).
+    revoked: str = ""
 
     def __init__(self) -> None:
         # Senders recorded lately (when, and their name, username, language): recording
@@ -53,6 +60,7 @@ class BotData:
         # How many replies strangers still get (bot/access/rules.py): a flood of them must
         # not use up the sending budget staff's answers need.
         self.stranger_replies = StrangerReplies()
+        self.recent_answers = RecentAnswers()
 
     async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
         """Search the SOP for a question."""
@@ -76,8 +84,28 @@ class ChatData:
         while len(self.answers) > RECENT_ANSWERS:
             self.answers.popitem(last=False)
 
+    def forget(self, message_id: int) -> None:
+        self.answers.pop(message_id, None)
+
     def answer_on(self, message_id: int) -> Answer | None:
         return self.answers.get(message_id)
+
+
+class RecentAnswers:
+    """The order answers were remembered in, across chats, to forget the oldest past
+    ``limit``: each chat keeps at most RECENT_ANSWERS, and all of them at most ``limit``."""
+
+    def __init__(self, limit: int = ANSWERS_KEPT) -> None:
+        self.limit = limit
+        self.order: OrderedDict[tuple[int, int], ChatData] = OrderedDict()
+
+    def remember(self, chat: ChatData, message_id: int, answer: Answer) -> None:
+        chat.remember(message_id, answer)
+        # Keyed by the chat's object, which the entry keeps alive: its id stays its own.
+        self.order[(id(chat), message_id)] = chat
+        while len(self.order) > self.limit:
+            (_, oldest), owner = self.order.popitem(last=False)
+            owner.forget(oldest)
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
@@ -125,6 +153,12 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
             self._person = self.bot_data.storage.person(user.id) if user else None
             self._person_read = True
         return self._person
+
+    def remember(self, message_id: int, answer: Answer) -> None:
+        """Keep the answer a message of this chat shows, for its buttons (bounded: see
+        ``ANSWERS_KEPT``)."""
+        if self.chat_data is not None:
+            self.bot_data.recent_answers.remember(self.chat_data, message_id, answer)
 
     def forget_person(self) -> None:
         """Read the asker's registration again (after it changed during this update)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings
 from bot.search_worker import SearchWorker
 from bot.storage import MIGRATIONS, Storage
+from bot.storage.base import why_not_writable
 from knowledge import KnowledgeBase
 from knowledge.corpus import AlternateKey
 from knowledge.updates import Recipe, open_knowledge
@@ -54,7 +55,8 @@ def backup_database(source: Path, dest: Path | None = None) -> Backup:
     is the database as of one moment; in WAL mode the bot's writes carry on meanwhile.
     ``dest`` may be a file, a folder (a timestamped file in it) or None (a timestamped file
     in ``backups/`` beside the database). The copy is written beside its destination and
-    renamed into place, so a reader never sees half a backup.
+    linked into place, so a reader never sees half a backup. Nothing is ever overwritten: a
+    ``dest`` that already exists (a file, an older backup, a device) is refused.
     """
     if not source.is_file():
         raise FileNotFoundError(f"no database at {source}")
@@ -62,6 +64,11 @@ def backup_database(source: Path, dest: Path | None = None) -> Backup:
         dest = source.parent / BACKUP_DIR / backup_name()
     elif dest.is_dir():
         dest = dest / backup_name()
+    if dest.exists() or dest.is_symlink():
+        raise FileExistsError(
+            f"{dest} already exists; a backup never replaces anything: give a new file name "
+            "or a folder"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
@@ -82,7 +89,18 @@ def backup_database(source: Path, dest: Path | None = None) -> Backup:
     if problem != "ok":
         partial.unlink(missing_ok=True)
         raise sqlite3.DatabaseError(f"the copy of {source} failed its check: {problem}")
-    os.replace(partial, dest)
+    try:
+        os.link(partial, dest)  # fails if something appeared at dest meanwhile
+    except FileExistsError:
+        partial.unlink(missing_ok=True)
+        raise FileExistsError(f"{dest} already exists; a backup never replaces anything") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if dest.exists():
+            partial.unlink(missing_ok=True)
+            raise FileExistsError(f"{dest} already exists") from None
+        os.replace(partial, dest)
+    else:
+        partial.unlink()
     return Backup(dest, dest.stat().st_size, version)
 
 
@@ -102,6 +120,17 @@ def prepare_index(settings: Settings) -> tuple[KnowledgeBase, float]:
 
 
 # -- doctor --------------------------------------------------------------------------------
+
+
+def read_only(path: Path) -> bool:
+    """Whether the bot could not write its database: a read-only file system, file or folder."""
+    folder = path.parent if path.parent.exists() else Path(".")
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(path, os.W_OK) or not os.access(folder, os.W_OK)
 
 
 @dataclass(frozen=True)
@@ -173,6 +202,9 @@ def check_database(path: Path) -> Check:
         if os.access(folder, os.W_OK):
             return Check(name, True, f"{path} does not exist yet; `sopbot run` creates it")
         return Check(name, False, f"{path} does not exist and {folder} is not writable")
+    if path.is_file() and path.stat().st_size == 0:
+        return Check(name, False, f"{path} is empty (0 bytes): restore it from a backup")
+    writable = not read_only(path)
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -182,7 +214,10 @@ def check_database(path: Path) -> Check:
         finally:
             db.close()
     except sqlite3.Error as error:
-        return Check(name, False, f"{path} does not open: {error}")
+        why = "" if writable else f" ({why_not_writable(path)})"
+        return Check(name, False, f"{path} does not open: {error}{why}")
+    if not writable:
+        return Check(name, False, f"{path} cannot be written: {why_not_writable(path)}")
     if version > current:
         return Check(name, False, f"{path} is at schema {version}, newer than this sopbot's")
     if version < current:
@@ -190,6 +225,18 @@ def check_database(path: Path) -> Check:
             name, False, f"{path} is at schema {version} of {current}; `sopbot run` migrates it"
         )
     return Check(name, True, f"{path} opens, schema version {version} (current)")
+
+
+def check_polling(settings: Settings) -> Check | None:
+    """Whether a bot running on this database hears Telegram (what its polling wrote in
+    the health file beside the database, ``bot.tg.polling``); None when none is polling."""
+    from bot.tg.polling import health_path, read_health
+
+    found = read_health(health_path(settings.db_path))
+    if found is None:
+        return None
+    ok, detail = found
+    return Check("polling", ok, detail)
 
 
 def check_index(settings: Settings) -> tuple[Check, KnowledgeBase | None]:
@@ -265,6 +312,9 @@ def doctor(environ: Mapping[str, str], env_file: Path | None, quick: bool) -> li
     if not quick:
         checks.append(check_telegram(settings))
     checks.append(check_database(settings.db_path))
+    # A bot that runs but cannot hear Telegram (an outage past a minute) is not healthy.
+    if (polling := check_polling(settings)) is not None:
+        checks.append(polling)
     index, kb = check_index(settings)
     checks.append(index)
     if kb is not None:

@@ -24,6 +24,10 @@ PASSAGE_LIMIT = 380
 TIP_LIMIT = 220
 DOUBT_LIMIT = 160
 TELEGRAM_LIMIT = 4096
+# A document's or role's name, and a step's heading, as a breadcrumb shows them: an SOP may
+# have a whole paragraph as a heading, which would push every answer citing it past 4096.
+NAME_LIMIT = 80
+HEADING_LIMIT = 160
 SENTENCE_END_RE = re.compile(r"[。；;！？!?]")
 
 
@@ -35,7 +39,8 @@ def breadcrumb_text(step: Step, script: str, levels: int = 3) -> str:
     """Document › role › step (plain text; the last ``levels``): names in English for
     English readers; the step's own heading stays as the SOP writes it."""
     *names, heading = step.breadcrumb[-levels:]
-    return SEPARATOR.join([*(name_in(name, script) for name in names), to_script(heading, script)])
+    shown = [shorten(name_in(name, script), NAME_LIMIT) for name in names]
+    return SEPARATOR.join([*shown, to_script(shorten(heading, HEADING_LIMIT), script)])
 
 
 def name_in(name: str, script: str) -> str:
@@ -162,16 +167,32 @@ def not_found(result: Answer, limit: int = 3) -> str:
 
 
 def step_full(step: Step, script: str) -> str:
-    """A whole step with all its tips (the 📄 全文 button), within Telegram's limit."""
-    parts = [f"<b>{breadcrumb(step, script)}</b>"]
-    parts += [html.escape(to_script(paragraph, script)) for paragraph in step.body]
-    parts += [
-        f"{label_html(script, 'tip')}：{html.escape(to_script(tip, script))}" for tip in step.tips
-    ]
-    text = "\n\n".join(parts)
-    if len(text) > TELEGRAM_LIMIT:
-        text = html.escape(shorten(html.unescape(text), TELEGRAM_LIMIT - 200))
-    return text
+    """A whole step with all its tips (the 📄 全文 button), within Telegram's limit.
+
+    A step too long for one message is cut at a paragraph (or inside the one that does
+    not fit) with "…"; each part is escaped after it is cut, so the markup stays whole.
+    """
+    heading = f"<b>{breadcrumb(step, script)}</b>"
+    tip = label_html(script, "tip")
+    parts = [("", to_script(paragraph, script)) for paragraph in step.body]
+    parts += [(f"{tip}：", to_script(text, script)) for text in step.tips]
+    out, room = [heading], TELEGRAM_LIMIT - 10 - len(heading)
+    for prefix, text in parts:
+        room -= 2 + len(prefix)  # the blank line before it
+        escaped = html.escape(text)
+        if len(escaped) <= room:
+            out.append(prefix + escaped)
+            room -= len(escaped)
+            continue
+        cut = shorten(text, room)
+        while len(escaped := html.escape(cut)) > room and len(cut) > 1:  # & is five long
+            cut = shorten(text, len(cut) - (len(escaped) - room) - 1)
+        if room > 20:
+            out.append(prefix + escaped)
+        else:
+            out.append("…")
+        break
+    return "\n\n".join(out)
 
 
 def plain(text: str) -> str:

@@ -39,7 +39,9 @@ from knowledge.updates import Recipe
 log = logging.getLogger(__name__)
 
 FRAME_HEADER = struct.Struct("!I")
-# A search takes milliseconds; a reply this late means the worker is stuck: it is replaced.
+# A search takes milliseconds. A worker that has answered nothing at all for this long while
+# questions wait is stuck, and is replaced; one that is answering other questions meanwhile
+# is only busy (under a burst of questions), and the asker waits for it.
 REPLY_TIMEOUT = 5.0
 # How long a worker may take to load the index before it is given up on.
 START_TIMEOUT = 120.0
@@ -127,6 +129,8 @@ class SearchWorker:
         self.request_ids = itertools.count(1)
         self.supervisor: asyncio.Task[None] | None = None
         self.stopping = False
+        self.last_reply = 0.0  # loop time the worker last answered (or became ready)
+        self.restarts = 0  # workers started again after one died or was given up on
 
     @property
     def ready(self) -> bool:
@@ -182,15 +186,22 @@ class SearchWorker:
         request_id = next(self.request_ids)
         reply: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = reply
+        loop = asyncio.get_running_loop()
         try:
             process.stdin.write(frame((request_id, question, limit, role, hint)))
-            packed = await asyncio.wait_for(reply, REPLY_TIMEOUT)
-        except TimeoutError:
-            log.warning(
-                "the search worker did not answer within %.0f s; replacing it", REPLY_TIMEOUT
-            )
-            self.kill(process)
-            return None
+            while True:
+                try:
+                    packed = await asyncio.wait_for(asyncio.shield(reply), REPLY_TIMEOUT)
+                    break
+                except TimeoutError:
+                    if loop.time() - self.last_reply < REPLY_TIMEOUT and self.process is process:
+                        continue  # busy answering the questions before this one: not stuck
+                    log.warning(
+                        "the search worker answered nothing for %.0f s; replacing it",
+                        REPLY_TIMEOUT,
+                    )
+                    self.kill(process)
+                    return None
         finally:
             self.pending.pop(request_id, None)
         return unpack(kb, question, packed) if packed is not None else None
@@ -216,6 +227,7 @@ class SearchWorker:
             if recipe is not self.recipe:
                 failures = 0  # replaced on purpose: start the new one at once
                 continue
+            self.restarts += 1
             failures = 0 if served else failures + 1
             delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
             log.warning("the search worker stopped; starting another in %.0f s", delay)
@@ -239,12 +251,15 @@ class SearchWorker:
             if not isinstance(ready, str):
                 log.warning("the search worker could not load the index: %s", ready)
                 return False
+            loop = asyncio.get_running_loop()
             if recipe is self.recipe and not self.stopping:
                 self.fingerprint = ready
+                self.last_reply = loop.time()
                 served = True
                 log.info("search worker ready (pid %d)", process.pid)
             while True:
                 request_id, packed = await read_frame(process.stdout)
+                self.last_reply = loop.time()
                 reply = self.pending.get(request_id)
                 if reply is not None and not reply.done():
                     reply.set_result(packed)

@@ -79,9 +79,7 @@ def english_words(text: str) -> list[str]:
     return [stem(word) for word in WORD_RE.findall(text.lower())]
 
 
-def load_lexicon(
-    directory: Path = LEXICON_DIR, document: Path = DOCUMENT_LEXICON_DIR
-) -> Lexicon:
+def load_lexicon(directory: Path = LEXICON_DIR, document: Path = DOCUMENT_LEXICON_DIR) -> Lexicon:
     """The general lexicon in ``directory`` with one document's own in ``document``."""
     synonym_rows = [row for row in _rows(document / "synonyms.tsv") if len(row) >= 2]
     gloss_rows = [row for row in _rows(document / "glossary_en.tsv") if len(row) >= 2]

@@ -7,6 +7,7 @@ dictionary cache goes where we say (the image builds it once, see the Dockerfile
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -32,6 +33,7 @@ finally:
         del sys.modules["pkg_resources"]
 
 jieba.setLogLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 # A private-use character: never typed, so the filler entry never matches anything.
 FILLER_WORD = "\ue000"
@@ -55,7 +57,7 @@ class Segmenter:
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
         self.tokenizer.tmp_dir = str(directory)
-        self.tokenizer.initialize()
+        initialize(self.tokenizer)
         for word, freq in lexicon.user_words:
             self.tokenizer.add_word(word, freq)
         self.stopwords = lexicon.stopwords
@@ -95,6 +97,47 @@ class Segmenter:
 
 
 DICTIONARY_LINE_RE = re.compile(r"[^\s]+ \d+(?: [^\s]+)?")
+
+
+def initialize(tokenizer: jieba.Tokenizer) -> None:
+    """Load jieba's prefix dictionary, from its cache file when there is one.
+
+    jieba reads the cache with ``marshal`` and keeps whatever comes out if it unpacks into
+    two values; a garbled cache that does (a copy cut short, another program's file) made
+    every later word addition fail, so nothing could start or rebuild the index. Such a
+    cache is deleted and the dictionary built again from its source.
+    """
+    tokenizer.initialize()
+    if usable(tokenizer):
+        return
+    cache = jieba_cache_file(tokenizer)
+    log.warning("jieba's dictionary cache %s is damaged: building it again", cache)
+    cache.unlink(missing_ok=True)
+    tokenizer.initialized = False
+    tokenizer.initialize()
+    if not usable(tokenizer):
+        raise ValueError(f"jieba's dictionary {tokenizer.dictionary or 'default'} is damaged")
+
+
+def usable(tokenizer: jieba.Tokenizer) -> bool:
+    """Whether jieba's prefix dictionary is what it builds: word → count, and their total."""
+    freq, total = tokenizer.FREQ, tokenizer.total
+    if not isinstance(freq, dict) or not isinstance(total, int | float) or not freq:
+        return False
+    sample = [value for _, value in zip(range(100), freq.items(), strict=False)]
+    return all(isinstance(word, str) and isinstance(count, int) for word, count in sample)
+
+
+def jieba_cache_file(tokenizer: jieba.Tokenizer) -> Path:
+    """The cache file jieba reads for this tokenizer (named as ``Tokenizer.initialize`` does)."""
+    if tokenizer.cache_file:
+        name = tokenizer.cache_file
+    elif tokenizer.dictionary == jieba.DEFAULT_DICT:
+        name = "jieba.cache"
+    else:
+        digest = hashlib.md5(tokenizer.dictionary.encode("utf-8", "replace")).hexdigest()
+        name = f"jieba.u{digest}.cache"
+    return Path(tokenizer.tmp_dir or tempfile.gettempdir()) / name
 
 
 def check_dictionary(path: Path) -> None:

@@ -22,5 +22,7 @@ async def remember_user(update: Update, context: Context) -> None:
     recent = context.bot_data.recently_seen.get(user.id)
     if recent and recent[1] == details and now - recent[0] < SEEN_INTERVAL:
         return
-    context.bot_data.storage.seen(user.id, *details)
+    # After a locked or full database, not before the answer (``bot.storage.backlog``).
+    storage = context.bot_data.storage
+    context.bot_data.backlog.write("who wrote", lambda: storage.seen(user.id, *details))
     context.bot_data.recently_seen[user.id] = (now, details)

@@ -50,15 +50,24 @@ async def search(update: Update, context: Context, question: str) -> Answer:
     """Ask the SOP, ranking the user's own role first."""
     user = update.effective_user
     role = context.bot_data.storage.role_of(user.id) if user else None
-    result = await context.bot_data.ask(question, role, user.language_code if user else None)
-    if user:
-        # Kept for /gaps and /stats (bot/learning/), pruned after SOPBOT_LOG_DAYS.
-        learning.log_question(context.bot_data.storage, user.id, context.stores, result)
-    return result
+    return await context.bot_data.ask(question, role, user.language_code if user else None)
+
+
+def record(update: Update, context: Context, result: Answer) -> None:
+    """Keep the question for /gaps and /stats (bot/learning/, pruned after SOPBOT_LOG_DAYS),
+    once it is answered: a locked or full database delays or drops the log line, never the
+    answer (``bot.storage.backlog``)."""
+    user = update.effective_user
+    if user is None:
+        return
+    data, stores = context.bot_data, context.stores
+    data.backlog.write(
+        "a question", lambda: learning.log_question(data.storage, user.id, stores, result)
+    )
 
 
 async def answer(update: Update, context: Context) -> None:
-    """Reply to a staff question with the best-matching SOP step."""
+    """Reply to a staff question with the best-matching SOP step, then record it."""
     message = update.effective_message
     question = question_in(message, context.bot.username)
     result = await search(update, context, question)
@@ -69,7 +78,8 @@ async def answer(update: Update, context: Context) -> None:
     reply = await message.reply_html(
         render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
     )
-    context.chat_data.remember(reply.message_id, result)
+    context.remember(reply.message_id, result)
+    record(update, context, result)
 
 
 async def answer_in_private(
@@ -109,7 +119,8 @@ async def answer_example(update: Update, context: Context) -> None:
         render.asked(question, result),
         reply_markup=answer_keyboard(result, 0, context.ui),
     )
-    context.chat_data.remember(reply.message_id, result)
+    context.remember(reply.message_id, result)
+    record(update, context, result)
 
 
 async def ask_for_text(update: Update, context: Context) -> None:

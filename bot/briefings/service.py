@@ -42,10 +42,12 @@ import asyncio
 import contextlib
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from functools import partial
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.briefings.model import *  # noqa: F403  (the values, for callers of the rules)
@@ -76,6 +78,18 @@ from bot.storage import Person, Storage
 from bot.storage.briefings import Briefings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# How long one of the courier's writes waits for a lock held elsewhere before it steps back
+# (and tries again later): the event loop, and every answer with it, is never held longer.
+STORAGE_WAIT_MS = 50
+# The longest pause between tries while the database refuses: the broadcast goes on within
+# this long of the fault clearing.
+STORAGE_PAUSE = 5.0
+
+
+class StorageStalled(Exception):
+    """The courier stopped while the database still refused its bookkeeping."""
 
 
 class Sender(Protocol):
@@ -222,6 +236,12 @@ class Courier:
     slow the pace. A 429 pauses every send for its retry_after; a network error or 5xx
     retries that one delivery with backoff. ``close`` lets sends in flight finish and leaves
     the rest pending for the next start.
+
+    A database that refuses a write for a while (locked by another process, a full disk)
+    pauses the broadcast, never ends it: each write of the courier's bookkeeping is tried
+    again with backoff until it is taken, and the broadcast goes on from where it was. An
+    outcome already known (the note reached Telegram) is kept in memory meanwhile and
+    written once the database takes it, so nobody gets the note twice.
     """
 
     def __init__(
@@ -293,7 +313,11 @@ class Courier:
         while True:
             run.again = False
             queue: asyncio.Queue[int] = asyncio.Queue()
-            for _, user_id in self.briefings.pending(run.briefing_id):
+            try:
+                waiting = await self._store(lambda: self.briefings.pending(run.briefing_id))
+            except StorageStalled:
+                return
+            for _, user_id in waiting:
                 queue.put_nowait(user_id)
             if queue.empty():
                 break
@@ -309,13 +333,37 @@ class Courier:
             await self.on_finished(run.briefing_id, run.counts)
 
     async def _work(self, run: Run, queue: asyncio.Queue[int]) -> None:
-        briefing = self.briefings.get(run.briefing_id)
+        try:
+            briefing = await self._store(lambda: self.briefings.get(run.briefing_id))
+        except StorageStalled:
+            return
         if briefing is None:
             return
         while not queue.empty() and not self.stopping.is_set():
             user_id = queue.get_nowait()
-            state = await self._deliver(briefing, user_id)
+            try:
+                state = await self._deliver(briefing, user_id)
+            except StorageStalled:
+                return  # stopping: what was not recorded is settled at the next start
             run.counts[state] = run.counts.get(state, 0) + 1
+
+    async def _store(self, write: Callable[[], T]) -> T:
+        """One read or write of the courier's bookkeeping, tried until the database takes
+        it; raises StorageStalled if the courier stops first."""
+        attempt = 0
+        while True:
+            try:
+                with self.briefings.storage.waiting_at_most(STORAGE_WAIT_MS):
+                    return write()
+            except sqlite3.OperationalError as error:  # locked, full disk, I/O error
+                attempt += 1
+                if attempt == 1:
+                    log.warning("briefing delivery waits for the database: %s", error)
+                if self.stopping.is_set():
+                    raise StorageStalled from error
+                await self._sleep(min(STORAGE_PAUSE, self.backoff.pause(attempt)))
+                if attempt > 1 and attempt % 10 == 0:
+                    log.warning("briefing delivery still waits for the database: %s", error)
 
     async def _deliver(self, briefing: Briefing, user_id: int) -> str:
         """Send one delivery until it settles (or the courier stops); its final state."""
@@ -325,11 +373,15 @@ class Courier:
             await self._wait_for_slot()
             if self.stopping.is_set():
                 return PENDING
-            if not self.briefings.receives(user_id):
+            if not await self._store(partial(self.briefings.receives, user_id)):
                 # Revoked since the note was queued: it is not theirs to read any more.
-                self.briefings.record(briefing.id, user_id, Failed("revoked"), retry=False)
+                revoked = Failed("revoked")
+                await self._store(
+                    partial(self.briefings.record, briefing.id, user_id, revoked, False)
+                )
                 return FAILED
-            if not self.briefings.begin_send(briefing.id, user_id):
+            begun = await self._store(lambda: self.briefings.begin_send(briefing.id, user_id))
+            if not begun:
                 return "skipped"  # settled elsewhere (a resend raced this one)
             attempt += 1
             try:
@@ -340,7 +392,7 @@ class Courier:
             retry = isinstance(outcome, Retry) and (
                 outcome.after is not None or attempt < self.backoff.attempts
             )
-            self.briefings.record(briefing.id, user_id, outcome, retry)
+            await self._store(partial(self.briefings.record, briefing.id, user_id, outcome, retry))
             if not retry:
                 return state_of(outcome)
             assert isinstance(outcome, Retry)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.storage.base import MEMORY, Connection, utc_now
+from bot.storage.base import MEMORY, Connection, StorageError, utc_now
 from bot.storage.groups import Groups
 from bot.storage.invites import (
     EXPIRED,
@@ -73,6 +73,7 @@ __all__ = [
     "ScoredAnswer",
     "SentPoll",
     "Storage",
+    "StorageError",
     "User",
     "Vote",
 ]

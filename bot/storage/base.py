@@ -7,6 +7,8 @@ benchmark) may use it as well. Rows come back mapped by column name.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +23,48 @@ from bot.storage import schema
 
 MEMORY = ":memory:"
 Row = dict[str, Any]
+# How long a write waits for another writer (a backup, a second process) to finish.
+BUSY_TIMEOUT_MS = 5000
+
+
+class StorageError(Exception):
+    """The database cannot be used as it is: which file, why, and what to do (one sentence
+    for the operator, printed by ``sopbot run`` without a traceback)."""
+
+
+def check_openable(path: Path) -> None:
+    """Refuse, with the reason, a database the bot must not or cannot start on.
+
+    A zero-length file is not a fresh database but a lost one (truncated, or replaced by an
+    empty file): starting on it would silently make every registered person a stranger.
+    """
+    if path.is_file() and path.stat().st_size == 0:
+        raise StorageError(
+            f"The database {path} is empty (0 bytes): it was truncated or replaced, and "
+            "starting on it would forget everyone registered. Restore it from a backup "
+            "(see `sopbot backup`), or delete it to start with a new, empty database."
+        )
+
+
+def why_not_writable(path: Path) -> str:
+    """Why the bot cannot write its database at ``path``, as far as the system tells."""
+    folder = next((p for p in [path.parent, *path.parents] if p.exists()), Path("."))
+    with contextlib.suppress(OSError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"{folder} is on a read-only file system"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{path} is not writable by this user (uid {os.getuid()})"
+    if not os.access(folder, os.W_OK):
+        return f"the folder {folder} is not writable by this user (uid {os.getuid()})"
+    return "the file or its folder cannot be written"
+
+
+def unopenable(path: Path, error: sqlite3.Error) -> StorageError:
+    return StorageError(
+        f"Could not open the database {path} ({error}): {why_not_writable(path)}. The bot "
+        "writes there (who may use it, the question log, briefings): mount the volume "
+        "read-write, or give the file and its folder to the bot's user (SOPBOT_DB)."
+    )
 
 
 def utc_now() -> str:
@@ -35,26 +79,67 @@ class Connection:
         self.clock = clock
         self.lock = threading.Lock()
         with self.lock:
-            schema.migrate(self.db)
+            try:
+                schema.migrate(self.db)
+            except sqlite3.OperationalError as error:
+                if "readonly" not in str(error) and "read-only" not in str(error):
+                    raise
+                path = Path(self.db.conn.execute("PRAGMA database_list").fetchone()[2])
+                raise unopenable(path, error) from None
 
     @classmethod
     def connect(cls, path: Path | str) -> sqlite_utils.Database:
-        """Open (creating it and its folder if needed) the database at ``path``."""
-        if str(path) != MEMORY:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating it and its folder if needed) the database at ``path``.
+
+        Raises :class:`StorageError` for a database the bot must not or cannot start on.
+        """
+        if str(path) == MEMORY:
+            return sqlite_utils.Database(sqlite3.connect(MEMORY, check_same_thread=False))
+        path = Path(path)
+        check_openable(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(
+                f"Could not create the folder of the database {path} ({error}). "
+                "Set SOPBOT_DB to a writable place."
+            ) from None
         connection = sqlite3.connect(str(path), check_same_thread=False)
         db = sqlite_utils.Database(connection)
-        if str(path) != MEMORY:
+        try:
             db.enable_wal()
             # WAL with synchronous=NORMAL survives a crash of the bot; only a power cut can
             # lose the last moments, which for usage stats and votes is acceptable.
             db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA busy_timeout = 5000")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as error:  # read-only file system, folder or file
+            connection.close()
+            raise unopenable(path, error) from None
+        except sqlite3.DatabaseError as error:  # not a database at all
+            connection.close()
+            raise StorageError(
+                f"{path} is not a usable SQLite database ({error}). Restore it from a "
+                "backup (see `sopbot backup`), or move it away to start with a new one."
+            ) from None
         return db
 
     def close(self) -> None:
         with self.lock:
             self.db.close()
+
+    @contextmanager
+    def waiting_at_most(self, milliseconds: int) -> Iterator[None]:
+        """Writes in this block wait at most ``milliseconds`` for a lock held elsewhere,
+        instead of ``BUSY_TIMEOUT_MS``: for writes that must not hold up the event loop
+        (``bot.storage.backlog``), which try again later themselves."""
+        with self.lock:
+            self.db.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @property
     def version(self) -> int:

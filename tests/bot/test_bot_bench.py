@@ -19,3 +19,16 @@ async def test_bench_bot_answers_every_question(index_path: Path) -> None:
     capacity, paced = await bench_bot.bench(3, 2, rate=500, search_worker=True, index=index_path)
     assert capacity["answered"] == paced["answered"] == 6
     assert "messages/s" in bench_bot.report("capacity", capacity)
+
+
+async def test_bench_overload_reports_what_the_issue_asks_for(index_path: Path) -> None:
+    path = BENCH.with_name("bench_overload.py")
+    spec = importlib.util.spec_from_file_location("bench_overload", path)
+    bench_overload = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_overload)
+    result = await bench_overload.bench(1.5, 2.0, index=index_path)
+    assert result["offered"] > 0 and result["unanswered"] == 0
+    assert result["answered"] + result["declined"] == result["offered"]
+    text = bench_overload.report(result, 2.0)
+    for figure in ("offered:", "answered:", "p50", "p99", "worker restarts:"):
+        assert figure in text

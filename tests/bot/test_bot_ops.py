@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from bot.cli import cli
 from bot.logs import OneLineFormatter
 from bot.ops import backup_database, backup_name, doctor
 from bot.storage import MIGRATIONS, UP, Storage
+from bot.tg.polling import DEAF_AFTER, Health, health_path
 from tests.fakebotapi import FakeBotAPI
 
 TOKEN = "123456:TEST-TOKEN"
@@ -78,6 +81,37 @@ def test_sopbot_backup_without_a_database_says_so(tmp_path: Path, monkeypatch) -
     assert "backup failed: no database at" in result.output
 
 
+@pytest.mark.parametrize("kind", ["file", "older backup", "fifo", "symlink"])
+def test_sopbot_backup_never_replaces_what_is_at_dest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Storage.open(tmp_path / "sopbot.db").close()
+    dest = tmp_path / "dest"
+    if kind == "file":
+        dest.write_text("a report someone keeps here")
+    elif kind == "older backup":
+        backup_database(tmp_path / "sopbot.db", dest)
+    elif kind == "fifo":  # a special file, as a device would be
+        os.mkfifo(dest)
+    else:
+        (tmp_path / "target").write_text("kept")
+        dest.symlink_to(tmp_path / "target")
+    before = dest.lstat()
+    content = dest.read_bytes() if kind in ("file", "older backup") else None
+    env = {"SOPBOT_DB": str(tmp_path / "sopbot.db")}
+    result = CliRunner().invoke(cli, ["backup", str(dest)], env=env)
+    assert result.exit_code == 1
+    assert f"backup failed: {dest} already exists" in result.output
+    after = dest.lstat()
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    if content is not None:
+        assert dest.read_bytes() == content
+    if kind == "symlink":
+        assert (tmp_path / "target").read_text() == "kept"
+    assert not list(tmp_path.glob(".*.partial"))
+
+
 def environment(tmp_path: Path, index_path: Path, **extra: str) -> dict[str, str]:
     return {
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -100,6 +134,25 @@ def test_doctor_quick_passes_on_a_healthy_install(tmp_path: Path, index_path: Pa
     ]
     assert f"schema version {len(MIGRATIONS)} (current)" in checks[1].detail
     assert "lints" in checks[3].detail
+
+
+@pytest.mark.process
+def test_doctor_quick_fails_while_the_running_bot_cannot_hear_telegram(
+    tmp_path: Path, index_path: Path
+) -> None:
+    Storage.open(tmp_path / "sopbot.db").close()
+    health = Health(health_path(tmp_path / "sopbot.db"))  # as `sopbot run` keeps it
+    health.ok()
+    checks = doctor(environment(tmp_path, index_path), None, quick=True)
+    assert ("polling", True) in [(c.name, c.ok) for c in checks]
+    health.failed("500 Internal Server Error")
+    health.failing_since = time.time() - DEAF_AFTER - 1
+    health.write()
+    checks = doctor(environment(tmp_path, index_path), None, quick=True)
+    polling = next(c for c in checks if c.name == "polling")
+    assert not polling.ok and "500 Internal Server Error" in polling.detail
+    health.stopped()  # the bot stopped: nothing to say about polling
+    assert "polling" not in [c.name for c in doctor(environment(tmp_path, index_path), None, True)]
 
 
 @pytest.mark.process

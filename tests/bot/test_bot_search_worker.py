@@ -4,6 +4,7 @@ another index."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import signal
@@ -105,6 +106,24 @@ async def test_a_stuck_worker_is_given_up_on_and_replaced(
     await until(lambda: worker.process is not stuck and worker.ready)
     assert stuck.returncode is not None  # killed, not left stopped
     assert await worker.ask(kb, QUESTIONS[0], ANSWER_LIMIT, None, None) is not None
+
+
+async def test_a_busy_worker_is_waited_for_not_replaced(
+    worker: SearchWorker, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of questions: the last ones wait longer than REPLY_TIMEOUT for their turn,
+    while the worker answers the ones before them. It is busy, not stuck."""
+    monkeypatch.setattr(search_worker, "REPLY_TIMEOUT", 0.25)
+    monkeypatch.setattr(search_worker, "MAX_PENDING", 1000)
+    busy = worker.process
+    questions = [QUESTIONS[n % 4] + " " + QUESTIONS[-1][: 40 * n] for n in range(300)]
+    started = asyncio.get_running_loop().time()
+    answers = await asyncio.gather(
+        *(worker.ask(kb, question, ANSWER_LIMIT, None, None) for question in questions)
+    )
+    assert asyncio.get_running_loop().time() - started > 0.25  # some did wait that long
+    assert None not in answers  # every one answered by the worker
+    assert worker.process is busy and worker.restarts == 0
 
 
 async def test_a_worker_never_serves_an_index_other_than_the_recipe_names(

@@ -3,6 +3,7 @@ built again when its file is damaged: it is a derived cache."""
 
 from __future__ import annotations
 
+import marshal
 import shutil
 from pathlib import Path
 
@@ -94,3 +95,26 @@ def test_a_reader_that_may_not_build_says_the_index_is_damaged(
     damage(index)
     with pytest.raises(StaleIndexError, match="damaged"):
         KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[], build=False)
+
+
+def garble_jieba_caches(folder: Path) -> list[Path]:
+    """Replace jieba's dictionary caches with files that unpack, but into the wrong things
+    (jieba itself only catches a cache that does not unpack at all)."""
+    caches = sorted(folder.glob("jieba*.cache"))
+    for cache in caches:
+        cache.write_bytes(marshal.dumps(({"客人": "many"}, "a total")))
+    return caches
+
+
+def test_a_garbled_jieba_cache_is_built_again(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path / "cache"))
+    index = copy_of(built, tmp_path)
+    KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+    assert garble_jieba_caches(tmp_path / "cache")
+    kb = KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
+    assert kb.ask("停電了怎麼辦").best.step.label == "4、停電處理"  # type: ignore[union-attr]
+    for cache in (tmp_path / "cache").glob("jieba*.cache"):
+        freq, total = marshal.loads(cache.read_bytes())
+        assert isinstance(total, int) and len(freq) > 1000  # built again, and kept

@@ -18,7 +18,7 @@ from bot.i18n import label
 from bot.storage import DOWN, Storage
 from knowledge import Answer, KnowledgeBase
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import GROUP_ID, USER_ID, Chat
+from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
 
 CONFIDENT = ("客人沒帶證件怎麼辦", "客人投訴怎麼處理", "遇到緊急情況怎麼辦", "晨會要做什麼")
 UNSURE = ("早會幾點開", "客人要投訴怎麼辦", "公司年終獎金怎麼算", "停車場在哪裡")
@@ -346,3 +346,28 @@ async def test_errors_are_logged_and_the_user_gets_an_apology(
     assert record.exc_info and "index is gone" in str(record.exc_info[1])
     assert len(chat.errors) == 1
     chat.errors.clear()
+
+
+async def test_remembered_answers_are_bounded_across_chats(
+    chat: Chat, kb: KnowledgeBase, storage: Storage
+) -> None:
+    """Every chat remembers its latest answers for their buttons, and all chats together at
+    most a bounded number: the oldest are forgotten first, whichever chat asked."""
+    recent = chat.app.bot_data.recent_answers
+    recent.limit = 40
+    people = range(600_001, 600_061)
+    for user_id in people:
+        storage.add_person(user_id, f"店員{user_id}", "staff", [STORE])
+    question = pick(kb, CONFIDENT, "high")
+    for user_id in people:
+        await chat.say(question, user_id=user_id)
+        await chat.say(question, user_id=user_id)
+    kept = sum(len(data.answers) for data in chat.app.chat_data.values())
+    assert kept == 40  # 120 answers given, the latest 40 kept
+    assert len(recent.order) <= 40
+    # The newest chat's buttons work; the oldest chat's say "expired".
+    newest, oldest = people[-1], people[0]
+    calls = await chat.press("more:1", user_id=newest)
+    assert "editMessageText" in [call.method for call in calls]
+    calls = await chat.press("more:1", user_id=oldest)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")

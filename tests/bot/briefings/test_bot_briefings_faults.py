@@ -1,8 +1,9 @@
 """Briefing broadcasts against the fake Bot API: 429, 5xx, 403, timeouts, a crash, a stop.
 
-The application talks HTTP to ``tests/fakebotapi.py`` through PTB's AIORateLimiter, as
-``sopbot run`` does. Every test ends by counting the notes each person has at the fake
-server: exactly one each (none for someone who blocked the bot), whatever went wrong.
+The application talks HTTP to ``tests/fakebotapi.py`` through the bot's rate limiter
+(``bot/tg/sending.py``), as ``sopbot run`` does. Every test ends by counting the notes each
+person has at the fake server: exactly one each (none for someone who blocked the bot),
+whatever went wrong.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from telegram.ext import AIORateLimiter
 
 from bot.app import BotApplication, build_application
 from bot.briefings import handlers
 from bot.briefings import service as brief
 from bot.config import Settings
 from bot.storage import Storage
+from bot.tg.sending import Limiter
 from knowledge import KnowledgeBase
 from tests.fakebotapi import FakeBotAPI
 
@@ -47,7 +48,7 @@ def make_app(
         index_path=index_path,
         brief_reminder_hours=0,
     )
-    limiter = AIORateLimiter(max_retries=retries)
+    limiter = Limiter(max_retries=retries)
     app = build_application(settings, kb, Storage.open(db), rate_limiter=limiter)
     app.bot_data.courier.backoff = FAST
     return app
