@@ -166,7 +166,13 @@ class SearchWorker:
             self.process.stdin.close()
 
     async def ask(
-        self, kb: KnowledgeBase, question: str, limit: int, role: str | None, hint: str | None
+        self,
+        kb: KnowledgeBase,
+        question: str,
+        limit: int,
+        role: str | None,
+        hint: str | None,
+        hidden: tuple[int, ...] = (),
     ) -> Answer | None:
         """The worker's answer, or None when the caller should search itself."""
         process = self.process
@@ -183,7 +189,7 @@ class SearchWorker:
         reply: asyncio.Future[tuple[Any, ...] | None] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = reply
         try:
-            process.stdin.write(frame((request_id, question, limit, role, hint)))
+            process.stdin.write(frame((request_id, question, limit, role, hint, hidden)))
             packed = await asyncio.wait_for(reply, REPLY_TIMEOUT)
         except TimeoutError:
             log.warning(
@@ -304,9 +310,10 @@ def serve_forever(requests: BinaryIO, replies: BinaryIO) -> int:
     replies.write(frame(kb.fingerprint))
     replies.flush()
     while (request := read_frame_blocking(requests)) is not None:
-        request_id, question, limit, role, hint = request
+        request_id, question, limit, role, hint, hidden = request
         try:
-            packed: tuple[Any, ...] | None = pack(kb, kb.ask(question, limit, role, hint))
+            answer = kb.ask(question, limit, role, hint, hidden)
+            packed: tuple[Any, ...] | None = pack(kb, answer)
         except Exception:  # the bot searches again itself and reports it
             log.exception("search failed in the worker")
             packed = None

@@ -11,6 +11,7 @@ from telegram.ext import filters
 from bot import render
 from bot.answers.keyboards import answer_keyboard
 from bot.context import Context, interface_script
+from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired
@@ -45,7 +46,8 @@ async def search(update: Update, context: Context, question: str) -> Answer:
     """Ask the SOP, ranking the user's own role first."""
     user = update.effective_user
     role = context.bot_data.storage.role_of(user.id) if user else None
-    result = await context.bot_data.ask(question, role, user.language_code if user else None)
+    hint = user.language_code if user else None
+    result = await context.bot_data.ask(question, role, hint, scope.hidden(context))
     if user:
         # Kept for /gaps and /stats (bot/learning/), pruned after SOPBOT_LOG_DAYS.
         learning.log_question(context.bot_data.storage, user.id, context.stores, result)
@@ -54,8 +56,14 @@ async def search(update: Update, context: Context, question: str) -> Answer:
 
 async def answer(update: Update, context: Context) -> None:
     """Reply to a staff question with the best-matching SOP step."""
+    await answer_text(update, context, question_in(update.effective_message, context.bot.username))
+
+
+async def answer_text(update: Update, context: Context, question: str) -> None:
+    """Reply to the message with the SOP step that best answers ``question`` (its text, or
+    the caption of a file or photo)."""
     message = update.effective_message
-    result = await search(update, context, question_in(message, context.bot.username))
+    result = await search(update, context, question)
     ui = interface_script(update.effective_user, result.script)
     reply = await message.reply_html(
         render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
@@ -82,6 +90,10 @@ async def answer_example(update: Update, context: Context) -> None:
 
 
 async def ask_for_text(update: Update, context: Context) -> None:
-    """Ask for a typed question when a sticker, photo or voice message arrives."""
-    ui = context.ui
-    await update.effective_message.reply_html(label_html(ui, "no_words"))
+    """Ask for a typed question when a sticker, photo or voice message arrives (a photo's
+    caption is a question, though)."""
+    message = update.effective_message
+    if (message.caption or "").strip():
+        await answer_text(update, context, message.caption or "")
+        return
+    await message.reply_html(label_html(context.ui, "no_words"))

@@ -9,6 +9,7 @@
 ``quizzes``        trainer quizzes, polls, answers, Leitner cards, reminders
 ``questions``      the question log, knowledge gaps, taught wordings, usage
 ``briefings``      briefings, deliveries and schedules
+``documents``      the document library: who is served each document, its versions
 =================  ==========================================================
 
 :class:`Storage` is all of them on one connection: ``Storage.open(path)``.
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.storage.base import MEMORY, Connection, utc_now
+from bot.storage.documents import Documents, Version
 from bot.storage.invites import (
     EXPIRED,
     JOINED,
@@ -38,7 +40,7 @@ from bot.storage.schema import MIGRATIONS
 from bot.storage.users import DOWN, UP, User, Users, Vote
 
 
-class Storage(Users, Invites, People, Quizzes, Questions, Connection):
+class Storage(Users, Invites, People, Quizzes, Questions, Documents, Connection):
     """Every repository on one connection, migrated when opened."""
 
     @classmethod
@@ -68,5 +70,6 @@ __all__ = [
     "SentPoll",
     "Storage",
     "User",
+    "Version",
     "Vote",
 ]
