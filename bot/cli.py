@@ -374,7 +374,8 @@ def import_sop(
     except UpdateError as error:
         reason = say(error.code, error.params, script) if error.code else str(error)
         raise click.ClickException(reason) from None
-    click.echo(f"{proposal.name}: {proposal.steps} steps, {proposal.pictures} pictures")
+    pictures = f"{proposal.pictures} picture{'' if proposal.pictures == 1 else 's'}"
+    click.echo(f"{proposal.name}: {proposal.steps} steps, {pictures}")
     for lint in proposal.lints:
         click.echo(f"  lint {lint.source}:{lint.line}: {render_lint(lint, script)}")
     changes = proposal.changes

@@ -219,9 +219,9 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "not_an_sop_file": (
         "{name}: {kind} files cannot be imported; send .txt, .md, .docx, .pdf, .html, .xlsx, "
         ".csv, or a .zip of a docs site",
-        "{name}：無法匯入 {kind} 檔案，請傳 .txt、.md、.docx、.pdf、.html、.xlsx、.csv，"
+        "{name} 不是 SOP 檔案（{kind}），請傳 .txt、.md、.docx、.pdf、.html、.xlsx、.csv，"
         "或文件網站的 .zip",
-        "{name}：无法导入 {kind} 文件，请发 .txt、.md、.docx、.pdf、.html、.xlsx、.csv，"
+        "{name} 不是 SOP 文件（{kind}），请发 .txt、.md、.docx、.pdf、.html、.xlsx、.csv，"
         "或文档网站的 .zip",
     ),
     "no_steps": (

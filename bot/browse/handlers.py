@@ -13,6 +13,7 @@ from bot.browse.keyboards import (
 )
 from bot.context import Context
 from bot.documents import pictures, scope
+from bot.i18n import label_html
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, edit
 
@@ -21,6 +22,9 @@ async def list_documents(update: Update, context: Context) -> None:
     """Send the list of documents."""
     ui = context.ui
     contents = scope.contents(context)
+    if not contents.documents:  # every document out of service, or limited to others
+        await update.effective_message.reply_html(label_html(ui, "roles_none"))
+        return
     await update.effective_message.reply_html(
         render.documents_heading(ui), reply_markup=documents_keyboard(contents, 0, ui)
     )
