@@ -80,7 +80,12 @@ async def show_document(update: Update, context: Context) -> None:
     if picked is None:
         return
     await update.callback_query.answer()
-    await edit(update.callback_query, *render.document(picked[1], context.ui))
+    await edit(update.callback_query, *card(context, picked[1]))
+
+
+def card(context: Context, entry: Entry) -> tuple[str, Any]:
+    changes = context.bot_data.storage.document_changes(entry.doc_no)
+    return render.document(entry, context.ui, changes)
 
 
 async def apply(context: Context, entry: Entry, rule: Rule, action: str) -> Entry:
@@ -104,7 +109,7 @@ async def serve_document(update: Update, context: Context) -> None:
     await update.callback_query.answer(
         label(context.ui, "docs_served" if serve else "docs_withdrawn")
     )
-    await edit(update.callback_query, *render.document(entry, context.ui))
+    await edit(update.callback_query, *card(context, entry))
 
 
 async def serve_file(update: Update, context: Context) -> None:
@@ -175,7 +180,7 @@ async def set_level(update: Update, context: Context) -> None:
     level = context.matches[0].group(2)
     entry = await apply(context, entry, service.with_level(entry.rule, level), "doc_level")
     await update.callback_query.answer()
-    await edit(update.callback_query, *render.document(entry, context.ui))
+    await edit(update.callback_query, *card(context, entry))
 
 
 async def reload_library(context: Context) -> None:

@@ -16,6 +16,7 @@ from bot import callbacks, render
 from bot.documents.library import short_key
 from bot.documents.service import Entry
 from bot.i18n import Html, label, label_html
+from bot.storage.documents import Change
 from bot.storage.people import ACCESS_LEVELS
 from knowledge.messages import render_lint
 from knowledge.updates import Proposal
@@ -106,8 +107,11 @@ def audience(entry: Entry, ui: str) -> str:
     return f"{stores} · {label_html(ui, f'docs_level_{rule.level}')}"
 
 
-def document(entry: Entry, ui: str) -> tuple[str, InlineKeyboardMarkup]:
-    """A document's card: status, file, steps, roles, version, audience and lints."""
+def document(
+    entry: Entry, ui: str, changes: Sequence[Change] = ()
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A document's card: status, file, steps, roles, version, audience, its latest
+    changes (the audit trail) and its file's lints."""
     document, rule = entry.document, entry.rule
     status = "docs_in_service" if rule.in_service else "docs_out_of_service"
     lines = [
@@ -123,6 +127,11 @@ def document(entry: Entry, ui: str) -> tuple[str, InlineKeyboardMarkup]:
         updated = entry.version.updated_at[:10]
         lines.append(label_html(ui, "docs_version", version=entry.version.number, date=updated))
     lines.append(label_html(ui, "docs_audience", audience=Html(audience(entry, ui))))
+    for change in changes:
+        who = change.by or "sopbot docs"
+        done = label(ui, f"docs_{change.action}")
+        when = change.at[:16].replace("T", " ")
+        lines.append(f"🕓 {html.escape(when)} {html.escape(who)}: {html.escape(done)}")
     lints = document.source.lints
     if lints:
         lines += ["", label_html(ui, "docs_file_lints", count=len(lints))]

@@ -69,6 +69,16 @@ class Library:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One change of a document's rule: when (ISO 8601, UTC), what, by whom ("" from the
+    shell, `sopbot docs`)."""
+
+    at: str
+    action: str  # doc_withdraw, doc_serve, doc_stores, doc_level
+    by: str
+
+
+@dataclass(frozen=True)
 class Version:
     """How many imports changed a document, and when it last changed (ISO 8601, UTC)."""
 
@@ -154,17 +164,16 @@ class Documents(Connection):
             if row["version"]
         }
 
-    def document_changes(self, doc_nos: Iterable[int], limit: int = 5) -> list[Row]:
-        """The latest audit entries about some documents, newest first."""
-        wanted = [f"{no} %" for no in doc_nos]
-        if not wanted:
-            return []
-        where = " OR ".join("target LIKE ?" for _ in wanted)
-        return self.rows(
-            f"SELECT at, actor, action, target, detail FROM audit WHERE ({where})"
-            " AND action LIKE 'doc_%' ORDER BY id DESC LIMIT ?",
-            (*wanted, limit),
+    def document_changes(self, doc_no: int, limit: int = 3) -> list[Change]:
+        """The latest changes of a document's rule (the audit trail), newest first."""
+        rows = self.rows(
+            "SELECT audit.at, audit.action, people.name FROM audit"
+            " LEFT JOIN people ON people.user_id = audit.actor"
+            " WHERE audit.target LIKE ? AND audit.action LIKE 'doc\\_%' ESCAPE '\\'"
+            " ORDER BY audit.id DESC LIMIT ?",
+            (f"{doc_no} %", limit),
         )
+        return [Change(row["at"], row["action"], row["name"] or "") for row in rows]
 
     def store_names(self) -> list[str]:
         """Every store someone belongs to."""

@@ -217,6 +217,8 @@ async def test_a_document_out_of_service_is_served_to_no_one_until_put_back(bot:
         assert "冷凍庫" not in reply["text"], user_id
     audit = people_audit(bot)
     assert ("doc_withdraw", f"{warehouse(bot)} 倉庫規範") in audit
+    assert "🕓" in only(pressed, "editMessageText")["text"]
+    assert "管理員: 停用" in only(pressed, "editMessageText")["text"]
 
     card = only(
         await bot.press(callbacks.library_document(warehouse(bot)), user_id=ADMIN),
@@ -499,7 +501,8 @@ def test_cli_import_speaks_the_readers_language_and_says_when_nothing_was_import
     runner = CliRunner(env={"SOPBOT_DB": str(library_settings.db_path), "LANG": "zh_TW.UTF-8"})
     declined = runner.invoke(cli, ["import", str(new), *options], input="n\n")
     assert declined.exit_code == 0, declined.output
-    assert "編號由 4 跳到 6" in declined.output and "2 steps, 1 picture\n" in declined.output, declined.output
+    assert "編號由 4 跳到 6" in declined.output, declined.output
+    assert "2 steps, 1 picture\n" in declined.output
     assert "Not imported: the served SOP is unchanged" in declined.output
     no_answer = runner.invoke(cli, ["import", str(new), "--lang", "en", *options], input="")
     assert no_answer.exit_code == 1 and "No answer: nothing imported" in no_answer.output
