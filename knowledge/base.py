@@ -95,7 +95,7 @@ class KnowledgeBase:
         self.index = index
         self.searcher = searcher
         self.sources = tuple(sources)
-        # Which steps each set of documents left out of service leaves served (ask(hidden=)).
+        # The served steps for each set of documents left out (see ``ask``), built on first use.
         self.served_masks: dict[frozenset[int], npt.NDArray[np.bool_]] = {}
 
     @classmethod
