@@ -19,6 +19,7 @@ from bot.documents.library import Rule, short_key
 from bot.documents.service import Entry
 from bot.i18n import label
 from bot.tg.messages import answer_expired, edit, refuse
+from knowledge.updates import ManagedCorpus
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,19 @@ async def library(data: BotData) -> list[Entry]:
     ]
 
 
+def corpus_version(context: Context) -> str:
+    """The managed corpus's version served now (its folder's name), "" before any import."""
+    corpus = ManagedCorpus(context.bot_data.settings.corpus_dir)
+    return corpus.directory.name if corpus.exists else ""
+
+
 async def list_documents(update: Update, context: Context) -> None:
     """/docs: the served documents, each a button to its card."""
     if not context.at_least(ADMIN):
         await refuse(update, REFUSAL)
         return
     found = await library(context.bot_data)
-    text, keyboard = render.library(found, 0, context.ui)
+    text, keyboard = render.library(found, 0, context.ui, corpus_version(context))
     await update.effective_message.reply_html(text, reply_markup=keyboard)
 
 
@@ -56,7 +63,8 @@ async def show_library(update: Update, context: Context) -> None:
         return
     found = await library(context.bot_data)
     await query.answer()
-    await edit(query, *render.library(found, int(context.matches[0].group(1)), context.ui))
+    page = int(context.matches[0].group(1))
+    await edit(query, *render.library(found, page, context.ui, corpus_version(context)))
 
 
 async def entry_for(update: Update, context: Context) -> tuple[list[Entry], Entry] | None:
@@ -131,7 +139,7 @@ async def serve_file(update: Update, context: Context) -> None:
     found = await library(context.bot_data)
     await query.answer(label(context.ui, "docs_served" if serve else "docs_withdrawn"))
     page = next(i for i, e in enumerate(found) if e.doc_no == files[0].doc_no) // render.PAGE_SIZE
-    await edit(query, *render.library(found, page, context.ui))
+    await edit(query, *render.library(found, page, context.ui, corpus_version(context)))
 
 
 def known_stores(context: Context, entry: Entry) -> list[str]:

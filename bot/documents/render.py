@@ -44,11 +44,16 @@ def page_of(found: Sequence[Entry], page: int) -> tuple[Sequence[Entry], int, in
     return found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
 
 
-def library(found: Sequence[Entry], page: int, ui: str) -> tuple[str, InlineKeyboardMarkup]:
+def library(
+    found: Sequence[Entry], page: int, ui: str, corpus_version: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
     """One page of the library: documents by file, each with its steps and version, and a
-    button per document and per file of several documents."""
+    button per document and per file of several documents. ``corpus_version`` names the
+    managed corpus's version served ("" for the packaged SOP, before any import)."""
     serving = sum(entry.rule.in_service for entry in found)
     lines = [f"<b>{label_html(ui, 'docs_heading', count=len(found), serving=serving)}</b>"]
+    if corpus_version:
+        lines.append(label_html(ui, "docs_corpus_version", version=corpus_version))
     shown, page, pages = page_of(found, page)
     rows: list[list[Button]] = []
     current = None
@@ -64,7 +69,10 @@ def library(found: Sequence[Entry], page: int, ui: str) -> tuple[str, InlineKeyb
                 caption = label(ui, key, name=render.shorten(source.name, 32))
                 data = callbacks.library_file(short_key(source.name), serve)
                 rows.append([Button(caption, callback_data=data)])
-        lines.append(f"{mark(entry)} {name(entry, ui)} · {summary(entry, ui)}")
+        line = f"{mark(entry)} {name(entry, ui)} · {summary(entry, ui)}"
+        if entry.rule.in_service and entry.rule.limited:
+            line += f" · {audience(entry, ui)}"
+        lines.append(line)
         caption = f"{mark(entry)} {render.shorten(render.name_in(entry.name, ui), 40)}"
         rows.append([Button(caption, callback_data=callbacks.library_document(entry.doc_no))])
     lines.append("\n" + label_html(ui, "docs_hint"))

@@ -196,6 +196,7 @@ async def test_docs_lists_documents_by_file_with_steps_and_versions(bot: Chat) -
     listing = await open_library(bot)
     text = listing["text"]
     assert "SOP 文件庫：2 份文件，2 份使用中" in text
+    assert "目前的 SOP 版本：0001" in text
     assert "store.md" in text and "warehouse.md" in text
     assert "✅ 門市規範 · 5 個步驟 · v1 · 1 張圖片" in text
     card = only(await press_caption(bot, listing, "✅ 門市規範"), "editMessageText")
@@ -239,6 +240,7 @@ async def test_a_document_limited_to_a_store_is_never_answered_to_another(bot: C
     assert "冷凍庫" not in near["text"]
     far = only(await bot.say(WAREHOUSE_QUESTION, user_id=FAR_STAFF), "sendMessage")
     assert "冷凍庫巡檢" in far["text"]
+    assert f"🔒 倉庫規範 · 3 個步驟 · v1 · 只限 {TAICHUNG}" in (await open_library(bot))["text"]
     # The full-step and suggestion buttons of a step not served are refused, even forged.
     step = next(s for s in bot.app.bot_data.kb.steps if s.doc == "倉庫規範")
     await bot.say("/help", user_id=STAFF)
