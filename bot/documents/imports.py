@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.answers import handlers as ask
 from bot.context import Context
@@ -72,7 +73,16 @@ async def propose_sop_file(update: Update, context: Context) -> None:
             raise UpdateError(
                 f"{name} is too big", "too_large", {"name": name, "size": size, "limit": limit}
             )
-        file = await context.bot.get_file(document.file_id)
+        try:
+            file = await context.bot.get_file(document.file_id)
+        except BadRequest as error:
+            # Bots may download files up to 20 MB; Telegram says so when size was unknown.
+            if "too big" not in error.message.lower():
+                raise
+            size, limit = "20+", megabytes(MAX_SOP_BYTES)
+            raise UpdateError(
+                f"{name} is too big", "too_large", {"name": name, "size": size, "limit": limit}
+            ) from None
         content = bytes(await file.download_as_bytearray())
         proposal = await asyncio.to_thread(managed(context).propose, name, content)
     except UpdateError as error:

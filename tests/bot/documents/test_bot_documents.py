@@ -23,7 +23,7 @@ from bot.cli import cli
 from bot.config import Settings
 from bot.documents.library import Library, Rule, short_key
 from bot.i18n import label, label_html
-from bot.offline import ApiCall
+from bot.offline import ApiCall, Refused
 from bot.quizzes import service as quizzes
 from bot.storage import Storage
 from knowledge import KnowledgeBase
@@ -474,6 +474,28 @@ def site_zip() -> bytes:
         archive.writestr("till/index.md", GAPPY)
         archive.writestr("till/till.png", png())
     return buffer.getvalue()
+
+
+class FilesTooBig(FileRequest):
+    """Telegram refusing to hand a bot a file over 20 MB whose size the message did not say."""
+
+    def check(self, call: ApiCall) -> None:
+        if call.method == "getFile":
+            raise Refused("Bad Request: file is too big")
+        super().check(call)
+
+
+async def test_a_file_telegram_will_not_hand_over_is_refused_in_a_sentence(
+    library_settings: Settings, people: Storage
+) -> None:
+    kb = open_knowledge(library_settings.index_path, library_settings.corpus_dir, {})
+    async for harness in run_chat(library_settings, kb, people, FilesTooBig):
+        document = {"file_id": "huge", "file_unique_id": "huge", "file_name": "manual.pdf"}
+        calls = await harness.send(harness.message(None, user_id=ADMIN, document=document))
+        assert (
+            "無法匯入：manual.pdf 有 20+ MB，SOP 檔案最多 20 MB"
+            in only(calls, "sendMessage")["text"]
+        )
 
 
 async def test_an_imports_lints_and_pictures_are_shown_in_the_admins_language(
