@@ -81,6 +81,21 @@ def png(width: int = 2, height: int = 2) -> bytes:
     )
 
 
+def write_word_sop(path: Path, picture: Path) -> Path:
+    """A Word SOP with heading styles and a screenshot embedded in its one step."""
+    import docx
+
+    picture.write_bytes(png(16, 12))
+    document = docx.Document()
+    document.add_heading("收銀機操作", level=1)
+    document.add_heading("收銀員", level=2)
+    document.add_heading("1、退貨畫面", level=4)
+    document.add_paragraph("客人退貨時在收銀機按退貨鍵，掃描發票上的條碼後輸入退貨原因。")
+    document.add_paragraph().add_run().add_picture(str(picture))
+    document.save(str(path))
+    return path
+
+
 @pytest.fixture(scope="module")
 def two_documents(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(packaged corpus of two documents, index built from it): built once, copied by each test."""
@@ -90,6 +105,7 @@ def two_documents(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     (packaged / "store.md").write_text(STORE_SOP, encoding="utf-8")
     (packaged / "warehouse.md").write_text(WAREHOUSE_SOP, encoding="utf-8")
     (packaged / "till.png").write_bytes(png())
+    write_word_sop(packaged / "training.docx", base / "screen.png")
     root = base / "seed-corpus"
     ManagedCorpus(root, packaged=packaged).seed()
     shutil.copy(packaged / "till.png", ManagedCorpus(root).directory / "till.png")
@@ -195,14 +211,14 @@ def test_versions_count_changes_of_what_a_document_says(people: Storage) -> None
 async def test_docs_lists_documents_by_file_with_steps_and_versions(bot: Chat) -> None:
     listing = await open_library(bot)
     text = listing["text"]
-    assert "SOP 文件庫：2 份文件，2 份使用中" in text
+    assert "SOP 文件庫：3 份文件，3 份使用中" in text
     assert "目前的 SOP 版本：0001" in text
     assert "store.md" in text and "warehouse.md" in text
     assert "✅ 門市規範 · 5 個步驟 · v1 · 1 張圖片" in text
     card = only(await press_caption(bot, listing, "✅ 門市規範"), "editMessageText")
     assert "使用中" in card["text"] and "角色：店員" in card["text"] and "版本 v1" in card["text"]
     english = await open_library(bot, language="en")
-    assert "SOP library: 2 documents, 2 in service" in english["text"]
+    assert "SOP library: 3 documents, 3 in service" in english["text"]
 
 
 async def test_a_document_out_of_service_is_served_to_no_one_until_put_back(bot: Chat) -> None:
@@ -254,7 +270,7 @@ async def test_a_document_limited_to_a_store_is_not_in_roles_of_another(bot: Cha
     await limit_warehouse_to_taichung(bot)
     near = only(await bot.say("/roles", user_id=STAFF), "sendMessage")
     far = only(await bot.say("/roles", user_id=FAR_STAFF), "sendMessage")
-    assert [caption for caption, _ in buttons(near)] == ["門市規範"]
+    assert [caption for caption, _ in buttons(near)] == ["門市規範", "收銀機操作"]
     assert "倉庫規範" in [caption for caption, _ in buttons(far)]
     roles = only(await bot.say("/role", user_id=STAFF), "sendMessage")
     assert "倉管員" not in str(buttons(roles))
@@ -389,6 +405,15 @@ async def test_the_full_step_sends_its_picture(bot: Chat) -> None:
     assert "1、開門準備" in photo["caption"]
     read = await bot.press(callbacks.read(bot.app.bot_data.kb.steps[0].id))
     assert only(read, "sendPhoto")
+
+
+async def test_a_word_files_embedded_picture_is_sent_with_its_step(bot: Chat) -> None:
+    step = next(s for s in bot.app.bot_data.kb.steps if s.doc == "收銀機操作")
+    assert step.pictures == ("training.docx#word/media/image1.png",)
+    await bot.say("退貨要按哪個鍵")
+    calls = await bot.press(callbacks.full(step.id))
+    photo = only(calls, "sendPhoto")
+    assert "1、退貨畫面" in photo["caption"]
 
 
 async def test_a_picture_gone_from_the_corpus_is_named_not_a_traceback(
