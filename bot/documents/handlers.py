@@ -67,7 +67,7 @@ async def show_library(update: Update, context: Context) -> None:
     await edit(query, *render.library(found, page, context.ui, corpus_version(context)))
 
 
-async def entry_for(update: Update, context: Context) -> tuple[list[Entry], Entry] | None:
+async def entry_for(update: Update, context: Context) -> Entry | None:
     """The pressed button's document, after the checks; None when refused (answered)."""
     query = update.callback_query
     if not context.at_least(ADMIN):
@@ -78,17 +78,16 @@ async def entry_for(update: Update, context: Context) -> tuple[list[Entry], Entr
     entry = next((e for e in found if e.doc_no == doc_no), None)
     if entry is None:
         await answer_expired(query)
-        return None
-    return found, entry
+    return entry
 
 
 async def show_document(update: Update, context: Context) -> None:
     """A document's card: status, file, steps, version, audience, lints, and its buttons."""
-    picked = await entry_for(update, context)
-    if picked is None:
+    entry = await entry_for(update, context)
+    if entry is None:
         return
     await update.callback_query.answer()
-    await edit(update.callback_query, *card(context, picked[1]))
+    await edit(update.callback_query, *card(context, entry))
 
 
 def card(context: Context, entry: Entry) -> tuple[str, Any]:
@@ -107,10 +106,9 @@ async def apply(context: Context, entry: Entry, rule: Rule, action: str) -> Entr
 
 async def serve_document(update: Update, context: Context) -> None:
     """⏸ take a document out of service, or ▶️ put it back."""
-    picked = await entry_for(update, context)
-    if picked is None:
+    entry = await entry_for(update, context)
+    if entry is None:
         return
-    entry = picked[1]
     serve = context.matches[0].group(2) == "1"
     action = "doc_serve" if serve else "doc_withdraw"
     entry = await apply(context, entry, service.in_service(entry.rule, serve), action)
@@ -149,10 +147,9 @@ def known_stores(context: Context, entry: Entry) -> list[str]:
 
 async def choose_stores(update: Update, context: Context) -> None:
     """🏪 the stores a document is served to, each a toggle."""
-    picked = await entry_for(update, context)
-    if picked is None:
+    entry = await entry_for(update, context)
+    if entry is None:
         return
-    entry = picked[1]
     await update.callback_query.answer()
     keyboard = render.stores(entry, known_stores(context, entry), context.ui)
     await edit(update.callback_query, *keyboard)
@@ -160,10 +157,9 @@ async def choose_stores(update: Update, context: Context) -> None:
 
 async def toggle_store(update: Update, context: Context) -> None:
     """Serve the document to one more store or one fewer; * serves every store again."""
-    picked = await entry_for(update, context)
-    if picked is None:
+    entry = await entry_for(update, context)
+    if entry is None:
         return
-    entry = picked[1]
     _, key, every = context.matches[0].groups()
     stores = known_stores(context, entry)
     if every:
@@ -181,10 +177,9 @@ async def toggle_store(update: Update, context: Context) -> None:
 
 async def set_level(update: Update, context: Context) -> None:
     """🎚 serve the document from one access level up."""
-    picked = await entry_for(update, context)
-    if picked is None:
+    entry = await entry_for(update, context)
+    if entry is None:
         return
-    entry = picked[1]
     level = context.matches[0].group(2)
     entry = await apply(context, entry, service.with_level(entry.rule, level), "doc_level")
     await update.callback_query.answer()
