@@ -35,10 +35,12 @@ from bot.browse import role
 from bot.browse.contents import Contents
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData
+from bot.documents import handlers as library
+from bot.documents import imports
+from bot.documents import service as documents
 from bot.i18n import label
 from bot.learning import handlers as gaps
 from bot.learning import service as learning
-from bot.learning import updates
 from bot.quizzes import handlers as quiz
 from bot.search_worker import SearchWorker
 from bot.stats import handlers as stats
@@ -132,6 +134,9 @@ def build_application(
     app.bot_data.storage = storage
     app.bot_data.backlog = Backlog(storage)
     app.bot_data.contents = Contents.from_steps(kb.steps)
+    # Which documents are served to whom (bot/documents/), and what each says now.
+    app.bot_data.library = storage.library()
+    documents.note_versions(storage, kb)
     if settings.search_worker:
         app.bot_data.search_worker = SearchWorker()  # started in post_init
     briefings.install(app)  # briefings and the courier that delivers them
@@ -171,7 +176,8 @@ def build_application(
     app.add_handler(command("gaps", gaps.show_gaps))
     app.add_handler(command("teach", gaps.teach))
     app.add_handler(command("stats", stats.show_stats))
-    app.add_handler(command("rollback", updates.roll_back))
+    app.add_handler(command("rollback", imports.roll_back))
+    app.add_handler(command("docs", library.list_documents))
     # Briefings: managers /brief and /briefs; anyone catches up with /missed.
     app.add_handler(command("brief", briefings.start_briefing))
     app.add_handler(command("briefs", briefings.list_briefs))
@@ -194,7 +200,14 @@ def build_application(
     app.add_handler(ButtonHandler(gaps.teach_step, pattern=callbacks.TEACH_STEP))
     app.add_handler(ButtonHandler(gaps.browse_for_step, pattern=callbacks.TEACH_BROWSE))
     app.add_handler(ButtonHandler(gaps.stop_teaching, pattern=callbacks.TEACH_CANCEL))
-    app.add_handler(ButtonHandler(updates.settle_sop_file, pattern=callbacks.SOP_UPDATE))
+    app.add_handler(ButtonHandler(imports.settle_sop_file, pattern=callbacks.SOP_UPDATE))
+    app.add_handler(ButtonHandler(library.show_library, pattern=callbacks.LIBRARY))
+    app.add_handler(ButtonHandler(library.show_document, pattern=callbacks.LIBRARY_DOC))
+    app.add_handler(ButtonHandler(library.serve_document, pattern=callbacks.LIBRARY_SERVE))
+    app.add_handler(ButtonHandler(library.serve_file, pattern=callbacks.LIBRARY_FILE))
+    app.add_handler(ButtonHandler(library.choose_stores, pattern=callbacks.LIBRARY_STORES))
+    app.add_handler(ButtonHandler(library.toggle_store, pattern=callbacks.LIBRARY_STORE))
+    app.add_handler(ButtonHandler(library.set_level, pattern=callbacks.LIBRARY_LEVEL))
     app.add_handler(ButtonHandler(briefings.mark_read, pattern=callbacks.BRIEF_READ))
     app.add_handler(ButtonHandler(briefings.choose_audience, pattern=callbacks.BRIEF_AUDIENCE))
     app.add_handler(ButtonHandler(briefings.send_now, pattern=callbacks.BRIEF_SEND))
@@ -232,8 +245,8 @@ def build_application(
     # 6. In private chats, unknown commands and anything but text get a friendly pointer.
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
-    # An SOP file (.txt, .md) from an admin proposes an SOP update (others are refused).
-    app.add_handler(MessageHandler(private & filters.Document.ALL, updates.receive_sop_file))
+    # A file from an admin proposes an SOP update; anyone else's caption is a question.
+    app.add_handler(MessageHandler(private & filters.Document.ALL, imports.receive_file))
     not_text = ~filters.TEXT & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(private & not_text, ask.ask_for_text))
 
@@ -242,6 +255,8 @@ def build_application(
 
     # 8. Jobs: forget questions past SOPBOT_LOG_DAYS daily; pick up SOP versions the CLI changed.
     gaps.schedule_jobs(app)
+    #    And the library's rules changed with `sopbot docs`, every minute.
+    library.schedule_jobs(app)
     return app
 
 

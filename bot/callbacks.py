@@ -70,6 +70,27 @@ TEACH_CANCEL = re.compile(r"tch:x\Z")  # ✖️ stop teaching
 SOP_UPDATE = re.compile(r"sop:(ok|no):([0-9a-f]{8})\Z")  # ✅ / ✖️ on a proposed SOP file
 PATTERNS += (TEACH_GAP, TEACH_STEP, TEACH_BROWSE, TEACH_CANCEL, SOP_UPDATE)
 
+# The document library (bot/documents/handlers.py): a document by its number (Step.doc_no),
+# a store or a file by eight hex characters of its name's hash.
+DOC_NO = r"([0-9]{1,9})"
+HASH = r"([0-9a-f]{8})"
+LIBRARY = re.compile(rf"lib:p:{NUMBER}\Z")  # /docs: a page of the library
+LIBRARY_DOC = re.compile(rf"lib:d:{DOC_NO}\Z")  # one document's card
+LIBRARY_SERVE = re.compile(rf"lib:s:{DOC_NO}:([01])\Z")  # ⏸ out of service / ▶️ back
+LIBRARY_FILE = re.compile(rf"lib:f:{HASH}:([01])\Z")  # every document of one file
+LIBRARY_STORES = re.compile(rf"lib:t:{DOC_NO}\Z")  # 🏪 the stores a document is served to
+LIBRARY_STORE = re.compile(rf"lib:t:{DOC_NO}:(?:{HASH}|(\*))\Z")  # toggle one, or * for all
+LIBRARY_LEVEL = re.compile(rf"lib:l:{DOC_NO}:(staff|trainer|manager|admin)\Z")  # 🎚 from level
+PATTERNS += (
+    LIBRARY,
+    LIBRARY_DOC,
+    LIBRARY_SERVE,
+    LIBRARY_FILE,
+    LIBRARY_STORES,
+    LIBRARY_STORE,
+    LIBRARY_LEVEL,
+)
+
 
 def checked(data: str) -> str:
     """``data`` if it fits Telegram's limit; raise otherwise (a bug, not user input)."""
@@ -149,6 +170,35 @@ def teach_cancel() -> str:
 
 def sop_update(apply: bool, token: str) -> str:
     return checked(f"sop:{'ok' if apply else 'no'}:{token}")
+
+
+def library(page: int) -> str:
+    return checked(f"lib:p:{page}")
+
+
+def library_document(doc_no: int) -> str:
+    return checked(f"lib:d:{doc_no}")
+
+
+def library_serve(doc_no: int, serve: bool) -> str:
+    return checked(f"lib:s:{doc_no}:{int(serve)}")
+
+
+def library_file(key: str, serve: bool) -> str:
+    return checked(f"lib:f:{key}:{int(serve)}")
+
+
+def library_stores(doc_no: int) -> str:
+    return checked(f"lib:t:{doc_no}")
+
+
+def library_store(doc_no: int, key: str | None) -> str:
+    """Toggle the store whose name hashes to ``key``; None: serve every store."""
+    return checked(f"lib:t:{doc_no}:{key or '*'}")
+
+
+def library_level(doc_no: int, level: str) -> str:
+    return checked(f"lib:l:{doc_no}:{level}")
 
 
 def is_known(data: str) -> bool:

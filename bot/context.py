@@ -7,6 +7,7 @@ rather than dicts of string keys, so a typo is an AttributeError and types are c
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.access.rules import StrangerReplies, shows_sop, stores_seen_by
 from bot.briefings.service import Courier
 from bot.browse.contents import Contents
 from bot.config import Settings
+from bot.documents.library import Library
 from bot.search_worker import SearchWorker
 from bot.storage import Person, Storage
 from bot.storage.backlog import Backlog
@@ -45,6 +47,7 @@ class BotData:
     backlog: Backlog  # writes no answer waits for: the question log, "last seen"
     contents: Contents
     briefings: Briefings  # briefings, deliveries, schedules (bot/briefings/)
+    library: Library  # which documents are served, and to whom (bot/documents/)
     courier: Courier  # delivers queued briefings in the background
     # Questions are searched in a child process when there is one (SOPBOT_SEARCH_WORKER,
     # bot/search_worker.py), else on the event loop: a worker thread would only add
@@ -62,15 +65,18 @@ class BotData:
         self.stranger_replies = StrangerReplies()
         self.recent_answers = RecentAnswers()
 
-    async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
-        """Search the SOP for a question."""
+    async def ask(
+        self, question: str, role: str | None, hint: str | None, hidden: Iterable[int] = ()
+    ) -> Answer:
+        """Search the SOP for a question, leaving out the ``hidden`` documents' steps."""
         question = question[:QUESTION_LIMIT]
+        left_out = tuple(sorted(hidden))
         if self.search_worker is not None:
             kb = self.kb
-            answer = await self.search_worker.ask(kb, question, ANSWER_LIMIT, role, hint)
+            answer = await self.search_worker.ask(kb, question, ANSWER_LIMIT, role, hint, left_out)
             if answer is not None:
                 return answer
-        return self.kb.ask(question, ANSWER_LIMIT, role, hint)
+        return self.kb.ask(question, ANSWER_LIMIT, role, hint, left_out)
 
 
 class ChatData:

@@ -223,7 +223,7 @@ def stores_seen_by(person: Person | None, configured_admin: bool) -> tuple[str, 
 GROUP_COMMANDS = frozenset({"start", "help", "roles", "role", "quiz", "leaderboard"})
 # In a private chat only: the staff's questions, usage, people, invites, notes, scores.
 PRIVATE_COMMANDS = frozenset(
-    {"practice", "myscore", "missed", "gaps", "teach", "stats", "rollback"}
+    {"practice", "myscore", "missed", "gaps", "teach", "stats", "rollback", "docs"}
     | {"invite", "users", "grant", "revoke", "brief", "briefs"}
 )
 # In any group, for admins: link it to a store, or unlink it.

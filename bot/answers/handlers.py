@@ -16,6 +16,7 @@ from telegram.ext import filters
 from bot import render
 from bot.answers.keyboards import answer_keyboard
 from bot.context import Context, interface_script
+from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, private_chat_keyboard
@@ -50,7 +51,8 @@ async def search(update: Update, context: Context, question: str) -> Answer:
     """Ask the SOP, ranking the user's own role first."""
     user = update.effective_user
     role = context.bot_data.storage.role_of(user.id) if user else None
-    return await context.bot_data.ask(question, role, user.language_code if user else None)
+    hint = user.language_code if user else None
+    return await context.bot_data.ask(question, role, hint, scope.hidden(context))
 
 
 def record(update: Update, context: Context, result: Answer) -> None:
@@ -68,8 +70,13 @@ def record(update: Update, context: Context, result: Answer) -> None:
 
 async def answer(update: Update, context: Context) -> None:
     """Reply to a staff question with the best-matching SOP step, then record it."""
+    await answer_text(update, context, question_in(update.effective_message, context.bot.username))
+
+
+async def answer_text(update: Update, context: Context, question: str) -> None:
+    """Reply to the message with the SOP step that best answers ``question`` (its text, or
+    the caption of a file or photo), then record it."""
     message = update.effective_message
-    question = question_in(message, context.bot.username)
     result = await search(update, context, question)
     ui = interface_script(update.effective_user, result.script)
     if not context.shows_sop:
@@ -124,6 +131,10 @@ async def answer_example(update: Update, context: Context) -> None:
 
 
 async def ask_for_text(update: Update, context: Context) -> None:
-    """Ask for a typed question when a sticker, photo or voice message arrives."""
-    ui = context.ui
-    await update.effective_message.reply_html(label_html(ui, "no_words"))
+    """Ask for a typed question when a sticker, photo or voice message arrives (a photo's
+    caption is a question, though)."""
+    message = update.effective_message
+    if (message.caption or "").strip():
+        await answer_text(update, context, message.caption or "")
+        return
+    await message.reply_html(label_html(context.ui, "no_words"))

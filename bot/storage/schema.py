@@ -283,6 +283,25 @@ def create_group_links(db: sqlite_utils.Database) -> None:
     )
 
 
+def create_documents(db: sqlite_utils.Database) -> None:
+    """The document library: each document's rule (in service, stores, level), version."""
+    table(db, "documents").create(
+        {
+            "doc_no": int,  # Step.doc_no: 篇1–14 of the packaged SOP, a stable hash otherwise
+            "name": str,
+            "in_service": int,  # 0: served to no one
+            "stores": str,  # JSON list; empty: every store
+            "level": str,  # the least access level served it
+            "fingerprint": str,  # what the document said when last seen
+            "version": int,  # 1, then one more each time its fingerprint changed
+            "updated_at": str,
+        },
+        pk="doc_no",
+        not_null={"in_service", "level"},
+        defaults={"in_service": 1, "level": "staff", "stores": "[]"},
+    )
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [
     create_users_and_feedback,  # 1
@@ -292,6 +311,7 @@ MIGRATIONS: list[Migration] = [
     create_quizzes,  # 5
     create_question_log_and_taught,  # 6
     create_group_links,  # 7
+    create_documents,  # 8
 ]
 
 

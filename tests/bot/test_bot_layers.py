@@ -42,9 +42,12 @@ TELEGRAM_LAYER = {
     "bot.browse.handlers",
     "bot.browse.keyboards",
     "bot.browse.role",
+    "bot.documents.handlers",
+    "bot.documents.imports",
+    "bot.documents.pictures",
+    "bot.documents.render",
     "bot.learning.handlers",
     "bot.learning.render",
-    "bot.learning.updates",
     "bot.quizzes.handlers",
     "bot.stats.handlers",
 }
