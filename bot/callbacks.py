@@ -70,6 +70,19 @@ TEACH_CANCEL = re.compile(r"tch:x\Z")  # ✖️ stop teaching
 SOP_UPDATE = re.compile(r"sop:(ok|no):([0-9a-f]{8})\Z")  # ✅ / ✖️ on a proposed SOP file
 PATTERNS += (TEACH_GAP, TEACH_STEP, TEACH_BROWSE, TEACH_CANCEL, SOP_UPDATE)
 
+# Ask a person and store notes (bot/asks/): n is a question's (or a note's) row id.
+ASK_ID = r"([0-9]{1,9})"
+ASK_PERSON = re.compile(r"hp:q\Z")  # 🙋 under an answer: hand the question it shows to people
+ASK_TAKE = re.compile(rf"hp:t:{ASK_ID}\Z")  # ✋ take question n
+ASK_RELEASE = re.compile(rf"hp:r:{ASK_ID}\Z")  # ↩️ give question n back
+ASK_WITHDRAW = re.compile(rf"hp:x:{ASK_ID}\Z")  # ✖ the asker withdraws question n
+ASK_VOTE = re.compile(rf"hp:v:([+-]):{ASK_ID}\Z")  # 👍 / 👎 on the answer to question n
+ASK_NOTE = re.compile(rf"hp:n:{ASK_ID}\Z")  # 📌 save question n and its answer as a note
+ASK_TEACH = re.compile(rf"hp:s:{ASK_ID}\Z")  # 🎓 attach question n to a step
+NOTE_REMOVE = re.compile(rf"nt:x:{ASK_ID}\Z")  # 🗑 remove store note n
+PATTERNS += (ASK_PERSON, ASK_TAKE, ASK_RELEASE, ASK_WITHDRAW, ASK_VOTE, ASK_NOTE, ASK_TEACH)
+PATTERNS += (NOTE_REMOVE,)
+
 
 def checked(data: str) -> str:
     """``data`` if it fits Telegram's limit; raise otherwise (a bug, not user input)."""
@@ -149,6 +162,23 @@ def teach_cancel() -> str:
 
 def sop_update(apply: bool, token: str) -> str:
     return checked(f"sop:{'ok' if apply else 'no'}:{token}")
+
+
+def ask_person() -> str:
+    return checked("hp:q")
+
+
+def ask(action: str, ask_id: int) -> str:
+    """Buttons of a question asked of people: ``action`` is t, r, x, n or s."""
+    return checked(f"hp:{action}:{ask_id}")
+
+
+def ask_vote(up: bool, ask_id: int) -> str:
+    return checked(f"hp:v:{'+' if up else '-'}:{ask_id}")
+
+
+def note_remove(note_id: int) -> str:
+    return checked(f"nt:x:{note_id}")
 
 
 def is_known(data: str) -> bool:

@@ -10,6 +10,8 @@ from telegram.ext import filters
 
 from bot import render
 from bot.answers.keyboards import answer_keyboard
+from bot.asks import notes as store_notes
+from bot.asks import render as render_asks
 from bot.context import Context, interface_script
 from bot.i18n import label, label_html
 from bot.learning import service as learning
@@ -53,10 +55,18 @@ async def search(update: Update, context: Context, question: str) -> Answer:
 
 
 async def answer(update: Update, context: Context) -> None:
-    """Reply to a staff question with the best-matching SOP step."""
+    """Reply to a staff question with the best-matching SOP step (or the store's note)."""
     message = update.effective_message
-    result = await search(update, context, question_in(message, context.bot.username))
+    question = question_in(message, context.bot.username)
+    result = await search(update, context, question)
     ui = interface_script(update.effective_user, result.script)
+    # A question a colleague answered before, kept as a note of the asker's store.
+    storage, searcher = context.bot_data.storage, context.bot_data.kb.searcher
+    note = store_notes.find(storage, searcher, context.stores, question) if result.terms else None
+    if note is not None:
+        zone = context.bot_data.settings.timezone
+        await message.reply_html(render_asks.note_card(note, ui, zone))
+        return
     reply = await message.reply_html(
         render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
     )

@@ -6,6 +6,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from statistics import median
 from zoneinfo import ZoneInfo
 
 from bot.storage import Storage
@@ -27,6 +28,8 @@ class Usage:
     votes: tuple[int, int]  # 👍, 👎
     briefings: tuple[int, int]  # read, delivered
     quizzes: tuple[int, int]  # right, answered
+    # Questions asked of people (bot/asks/): asked, answered, median minutes to an answer.
+    asks: tuple[int, int, float | None] = (0, 0, None)
 
 
 def usage(storage: Storage, kb: KnowledgeBase, days: int, zone: ZoneInfo) -> Usage:
@@ -52,7 +55,13 @@ def usage(storage: Storage, kb: KnowledgeBase, days: int, zone: ZoneInfo) -> Usa
         votes=storage.question_votes(days),
         briefings=storage.briefing_reads(days),
         quizzes=storage.quiz_results(days),
+        asks=asks_summary(storage, days),
     )
+
+
+def asks_summary(storage: Storage, days: int) -> tuple[int, int, float | None]:
+    asked, minutes = storage.answer_times(storage.cutoff(days))
+    return asked, len(minutes), (median(minutes) if minutes else None)
 
 
 def chart(found: Usage) -> bytes:

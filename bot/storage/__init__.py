@@ -9,6 +9,7 @@
 ``quizzes``        trainer quizzes, polls, answers, Leitner cards, reminders
 ``questions``      the question log, knowledge gaps, taught wordings, usage
 ``briefings``      briefings, deliveries and schedules
+``asks``           questions asked of people, their outbox, responders, store notes
 =================  ==========================================================
 
 :class:`Storage` is all of them on one connection: ``Storage.open(path)``.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.storage.asks import Asks
 from bot.storage.base import MEMORY, Connection, utc_now
 from bot.storage.invites import (
     EXPIRED,
@@ -38,7 +40,7 @@ from bot.storage.schema import MIGRATIONS
 from bot.storage.users import DOWN, UP, User, Users, Vote
 
 
-class Storage(Users, Invites, People, Quizzes, Questions, Connection):
+class Storage(Users, Invites, People, Quizzes, Questions, Asks, Connection):
     """Every repository on one connection, migrated when opened."""
 
     @classmethod

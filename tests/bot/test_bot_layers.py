@@ -34,6 +34,8 @@ TELEGRAM_LAYER = {
     "bot.answers.inline",
     "bot.answers.keyboards",
     "bot.answers.start",
+    "bot.asks.handlers",
+    "bot.asks.keyboards",
     "bot.briefings.handlers",
     "bot.briefings.keyboards",
     "bot.browse.handlers",
