@@ -259,11 +259,11 @@ async def take_answer(update: Update, context: Context) -> None:
     if not may_answer(context, ask) or not storage.answer_ask(ask.id, user.id, answer):
         await message.reply_html(label_html(ui, "ask_closed"))
         return
+    await deliver_now(context.application)  # the asker first: the confirmation says it went
     done = storage.ask(ask.id) or ask
     await message.reply_html(
         render.answered(done, ui), reply_markup=keyboards.knowledge_keyboard(done, ui)
     )
-    await deliver_now(context.application)
     await settle_offers(context.application, done)
 
 
