@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -12,13 +14,18 @@ from bot import render
 from bot.answers.keyboards import answer_keyboard
 from bot.asks import notes as store_notes
 from bot.asks import render as render_asks
-from bot.context import Context, interface_script
+from bot.context import ANSWER_LIMIT, Context, interface_script
 from bot.i18n import label, label_html
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired
-from knowledge import Answer
+from knowledge import Answer, followup
+from knowledge.followup import Turn
 
 EXAMPLES = (1, 2, 3)
+# user_data key: the asker's last answered question in each chat (and group topic), so a
+# follow-up ("那VIP呢", "what if they refuse") is answered in its context.
+LAST_TURNS = "last_turns"
+TURN_CONTEXT = 300  # characters of accumulated context a turn keeps
 
 
 class AddressedToBot(filters.MessageFilter):
@@ -43,22 +50,40 @@ def question_in(message: Message, bot_username: str) -> str:
     return re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.IGNORECASE).strip()
 
 
-async def search(update: Update, context: Context, question: str) -> Answer:
+async def search(
+    update: Update, context: Context, question: str, previous: Turn | None = None
+) -> Answer:
     """Ask the SOP, ranking the user's own role first."""
+    result, _ = await search_in_context(update, context, question, previous)
+    return result
+
+
+async def search_in_context(
+    update: Update, context: Context, question: str, previous: Turn | None
+) -> tuple[Answer, bool]:
+    """Ask the SOP; a follow-up of ``previous`` (the last answer in this conversation, if
+    fresh) is answered in its context. Also says whether the context was used."""
     user = update.effective_user
     role = context.bot_data.storage.role_of(user.id) if user else None
-    result = await context.bot_data.ask(question, role, user.language_code if user else None)
+    hint = user.language_code if user else None
+    result = alone = await context.bot_data.ask(question, role, hint)
+    if previous is not None and followup.refers_back(question):
+        kb = context.bot_data.kb
+        result = followup.in_context(kb, question, previous, ANSWER_LIMIT, role, hint, alone)
     if user:
         # Kept for /gaps and /stats (bot/learning/), pruned after SOPBOT_LOG_DAYS.
         learning.log_question(context.bot_data.storage, user.id, context.stores, result)
-    return result
+    return result, result is not alone
 
 
 async def answer(update: Update, context: Context) -> None:
     """Reply to a staff question with the best-matching SOP step (or the store's note)."""
     message = update.effective_message
     question = question_in(message, context.bot.username)
-    result = await search(update, context, question)
+    # An edit asks its message again, on its own: its turn is the one being replaced.
+    previous = None if update.edited_message else last_turn(context, message)
+    result, followed = await search_in_context(update, context, question, previous)
+    remember_turn(context, message, question, result, previous if followed else None)
     ui = interface_script(update.effective_user, result.script)
     # A question a colleague answered before, kept as a note of the asker's store.
     storage, searcher = context.bot_data.storage, context.bot_data.kb.searcher
@@ -71,6 +96,34 @@ async def answer(update: Update, context: Context) -> None:
         render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
     )
     context.chat_data.remember(reply.message_id, result)
+
+
+def turns(context: Context) -> dict[Any, Turn]:
+    found = context.user_data.setdefault(LAST_TURNS, {}) if context.user_data is not None else {}
+    return found
+
+
+def turn_key(message: Message) -> tuple[int, int | None]:
+    """A conversation: the chat, and the topic within a group."""
+    return message.chat.id, message.message_thread_id if message.is_topic_message else None
+
+
+def last_turn(context: Context, message: Message) -> Turn | None:
+    """The asker's last answered question in this conversation, if within a few minutes."""
+    return followup.fresh(turns(context).get(turn_key(message)), time.monotonic())
+
+
+def remember_turn(
+    context: Context, message: Message, question: str, result: Answer, previous: Turn | None
+) -> None:
+    """Keep what this answer was about, for a follow-up; one answered in the context of
+    ``previous`` carries that context on ("那VIP呢", then "要幾耐")."""
+    if not result.hits or result.problem:
+        return
+    step_id = result.hits[0].step.id
+    if previous is not None:
+        question = f"{previous.question} {question}"[-TURN_CONTEXT:]
+    turns(context)[turn_key(message)] = Turn(question, step_id, time.monotonic())
 
 
 async def answer_example(update: Update, context: Context) -> None:
