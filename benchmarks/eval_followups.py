@@ -7,7 +7,7 @@ would, the first question alone, then the follow-up in its context
 (``knowledge.followup.in_context``); the follow-up's top hit must be the expected step.
 Printed: top-1 in context and alone, by language and by kind.
 
-The cost on the plain question sets (golden, held-out): each question is asked right after
+The cost on the plain question sets (golden, held-out, the public sample): each question is asked right after
 the one before it in the file, as if the same person had asked both within minutes (a new
 topic nearly every time: the worst case for dragging), and top-1 is compared with asking
 it alone. Asserts nothing: the floors live in tests/knowledge/test_followup.py.
@@ -36,6 +36,7 @@ FOLLOW_UPS = ROOT / "tests" / "followups" / "followups.tsv"
 PLAIN_SETS = [
     ROOT / "tests" / "golden" / "questions.tsv",
     ROOT / "tests" / "holdout" / "questions.tsv",
+    ROOT.parent / "shared" / "eval" / "dev_questions.tsv",  # the public sample, when present
 ]
 
 
@@ -68,7 +69,7 @@ def follow_up_set(kb: KnowledgeBase, misses: bool) -> None:
 
 def plain_cost(kb: KnowledgeBase) -> None:
     print("plain sets: top-1 asked alone, and asked right after the question before it")
-    for path in PLAIN_SETS:
+    for path in (p for p in PLAIN_SETS if p.exists()):
         questions = read_questions(path)
         alone = context = 0
         previous = None
@@ -79,7 +80,7 @@ def plain_cost(kb: KnowledgeBase) -> None:
         n = len(questions)
         cost = (alone - context) / n * 100 if n else 0.0
         print(
-            f"  {path.parent.name:<10} n={n:<5} alone {share(alone, n)}   after another "
+            f"  {path.parent.name + '/' + path.stem:<22} n={n:<5} alone {share(alone, n)}   after another "
             f"{share(context, n)}   cost {cost:+.1f} points"
         )
 

@@ -352,3 +352,33 @@ async def test_responders_are_configurable_per_store(chat: Chat, people: Storage
     assert STORE in refused["text"] and people.responder_levels(STORE) == ("manager",)
     refused = only(await chat.say("/responders staff", user_id=TRAINER), "sendMessage")
     assert refused["text"] == html.escape(label("hant", "learn_managers_only"))
+
+
+async def test_attaching_the_question_to_a_step_starts_teaching_it(
+    chat: Chat, people: Storage
+) -> None:
+    _, ask_id = await asked_person(chat)
+    await chat.press(callbacks.ask("t", ask_id), user_id=MANAGER)
+    await chat.say(ANSWER, user_id=MANAGER)
+    # Only the one who answered may; then the question is the wording being taught.
+    refused = await chat.press(callbacks.ask("s", ask_id), user_id=TRAINER, chat_id=MANAGER)
+    assert only(refused, "answerCallbackQuery")["text"] == label("hant", "ask_not_responder")
+    calls = await chat.press(callbacks.ask("s", ask_id), user_id=MANAGER)
+    prompt = only(calls, "sendMessage")
+    assert QUESTION in prompt["text"] and callbacks.teach_cancel() in str(prompt["reply_markup"])
+    assert people.ask(ask_id).taught
+    # The manager's next words search for the step to teach (as /teach does).
+    calls = await chat.say("晨會", user_id=MANAGER)
+    assert "tch:s:" in str(only(calls, "sendMessage")["reply_markup"])
+
+
+async def test_a_huge_question_with_html_breaks_no_ones_message(
+    chat: Chat, people: Storage
+) -> None:
+    question = "<b>收銀機</b> & <i>發票</i> " + "很長的問題" * 800  # over 4000 characters
+    calls = await chat.say(f"/ask {question}")
+    offers = [p for p in sent(calls, "sendMessage") if p["chat_id"] in (TRAINER, MANAGER)]
+    assert len(offers) == 2
+    for offer in offers:
+        assert "&lt;b&gt;收銀機&lt;/b&gt; &amp; &lt;i&gt;發票&lt;/i&gt;" in offer["text"]
+        assert len(offer["text"]) < 4096
