@@ -43,6 +43,7 @@ from bot.i18n import label, label_html
 from bot.learning import handlers as teaching
 from bot.tg.messages import answer_expired, answer_shown, edit, refuse
 from knowledge import Answer
+from knowledge.base import EMPTY, NO_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ async def ask_command(update: Update, context: Context) -> None:
         await message.reply_html(label_html(context.ui, "ask_usage"))
         return
     result = await search(update, context, question[:QUESTION_LIMIT])
+    if result.problem in (EMPTY, NO_WORDS):  # an emoji, a sticker's worth of nothing
+        await message.reply_html(label_html(context.ui, "ask_usage"))
+        return
     await hand_over(
         update, context, result, message.message_id, f"{message.chat.id}:{message.message_id}"
     )

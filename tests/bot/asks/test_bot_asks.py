@@ -274,8 +274,9 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
 
 
 async def test_ask_command_and_thumbs_down_offer_a_person(chat: Chat, people: Storage) -> None:
-    reply = only(await chat.say("/ask"), "sendMessage")
-    assert reply["text"] == html.escape(label("hant", "ask_usage"))
+    for empty in ("/ask", "/ask 🙂🙂"):
+        reply = only(await chat.say(empty), "sendMessage")
+        assert reply["text"] == html.escape(label("hant", "ask_usage"))
     calls = await chat.say("/ask 客人要開兩張發票可以嗎")
     assert {p["chat_id"] for p in sent(calls, "sendMessage")} == {USER_ID, TRAINER, MANAGER}
     # 👎 on a confident answer adds 🙋 under it.

@@ -29,6 +29,7 @@ STORE = "信義店"
 OTHER_STORE = "松山店"
 ASKER, COLLEAGUE, OUTSIDER, ADMIN = 2001, 2002, 2003, 9000
 RESPONDERS = range(3001, 3021)  # the store's managers and trainers
+MANAGERS = RESPONDERS[1::2]
 OTHER_MANAGER = 3100  # a manager of another store
 QUESTION = "加班費怎麼算"  # the SOP has no clear answer
 REWORDED = "加班費點計"
@@ -53,7 +54,8 @@ def register(db: Path) -> None:
     storage.add_person(COLLEAGUE, "小華", "staff", [STORE])
     storage.add_person(OUTSIDER, "阿強", "staff", [OTHER_STORE])
     for n, user_id in enumerate(RESPONDERS):
-        storage.add_person(user_id, f"主管{n}", "manager" if n % 2 else "trainer", [STORE])
+        access = "manager" if user_id in MANAGERS else "trainer"
+        storage.add_person(user_id, f"主管{n}", access, [STORE])
     storage.add_person(OTHER_MANAGER, "林店長", "manager", [OTHER_STORE])
     storage.close()
 
@@ -133,8 +135,8 @@ def test_killed_mid_delivery_the_question_reaches_everyone_once_and_is_answered_
         others = {p["chat_id"] for p in api.calls_to("sendMessage")} - {ASKER, *RESPONDERS}
         assert others == set(), others  # no other store's staff, no stranger
 
-        # A responder who got it takes it and answers; the asker gets the answer once.
-        taker = next(chat for chat, count in at_server.items() if count)
+        # A manager of the store who got it takes it and answers; the asker gets it once.
+        taker = next(chat for chat, count in at_server.items() if count and chat in MANAGERS)
         since = len(api.calls)
         api.push_update(api.callback_query("hp:t:1", user_id=taker))
         api.wait_for_call("editMessageText", lambda p: p["chat_id"] == taker, TIMEOUT, since=since)
