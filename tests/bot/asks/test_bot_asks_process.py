@@ -4,7 +4,8 @@
 The fake holds every sendMessage a while, so the offers are half way out when the process
 dies. The next start sends the rest: no responder gets the question twice, whoever may have
 missed it has it recorded as uncertain (and sees it in /asks), and the question is still
-there to be taken and answered, the answer reaching the asker once.
+there to be taken, survives another restart taken, and is answered, the answer reaching
+the asker once.
 """
 
 from __future__ import annotations
@@ -140,6 +141,11 @@ def test_killed_mid_delivery_the_question_reaches_everyone_once_and_is_answered_
         since = len(api.calls)
         api.push_update(api.callback_query("hp:t:1", user_id=taker))
         api.wait_for_call("editMessageText", lambda p: p["chat_id"] == taker, TIMEOUT, since=since)
+        # Taken survives a restart too: the taker's next message is still the answer.
+        wait_until(lambda: status(db) == "taken")
+        bot.kill()
+        bot.start()
+        since = len(api.calls)
         api.push_update(api.text_message(ANSWER, user_id=taker))
         confirmation = api.wait_for_call(
             "sendMessage", lambda p: p["chat_id"] == taker, TIMEOUT, since=since
