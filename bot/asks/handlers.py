@@ -18,7 +18,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ExtBot, filters
 
-from bot.answers.handlers import search
+from bot.answers.handlers import question_in, search
 from bot.asks import keyboards, notes, render
 from bot.asks import service as asks
 from bot.asks.model import (
@@ -64,13 +64,19 @@ TRAINER, MANAGER = "trainer", "manager"
 async def ask_person(update: Update, context: Context) -> None:
     """🙋 under an answer: hand the question it answered to the store's responders."""
     query = update.callback_query
-    shown = answer_shown(update, context)
-    if shown is None or not isinstance(query.message, Message):
+    if not isinstance(query.message, Message):
         await answer_expired(query)
         return
     asked = query.message.reply_to_message  # the question, when Telegram says which
     if asked is not None and asked.from_user and asked.from_user.id != query.from_user.id:
         await refuse(update, "ask_not_yours")
+        return
+    shown = answer_shown(update, context)
+    if shown is None and asked is not None and asked.text:
+        # An answer from before a restart: the question it answered is searched again.
+        shown = await search(update, context, question_in(asked, context.bot.username))
+    if shown is None:
+        await answer_expired(query)
         return
     reply_to = asked.message_id if asked is not None else query.message.message_id
     source = f"{query.message.chat.id}:{query.message.message_id}"

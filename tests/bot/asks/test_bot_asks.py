@@ -383,3 +383,27 @@ async def test_a_huge_question_with_html_breaks_no_ones_message(
     for offer in offers:
         assert "&lt;b&gt;收銀機&lt;/b&gt; &amp; &lt;i&gt;發票&lt;/i&gt;" in offer["text"]
         assert len(offer["text"]) < 4096
+
+
+async def test_an_answer_from_before_a_restart_still_hands_its_question_over(
+    chat: Chat, people: Storage
+) -> None:
+    question = chat.message(QUESTION)
+    await chat.send(question)
+    answer_id = latest(chat, USER_ID)
+    chat.app.chat_data[USER_ID].answers.clear()  # what a restart forgets
+    pressed = chat.callback(callbacks.ask_person(), message_id=answer_id)
+    # Telegram says which message the answer replied to: the question.
+    pressed["callback_query"]["message"]["reply_to_message"] = question["message"]
+    calls = await chat.send(pressed)
+    (offer,) = to(calls, MANAGER)
+    assert QUESTION in offer["text"]
+    (waiting,) = to(calls, USER_ID)
+    assert waiting["reply_parameters"]["message_id"] == question["message"]["message_id"]
+    # Someone else pressing 🙋 under my answer hands nothing over.
+    pressed = chat.callback(
+        callbacks.ask_person(), message_id=answer_id, user_id=COLLEAGUE, chat_id=USER_ID
+    )
+    pressed["callback_query"]["message"]["reply_to_message"] = question["message"]
+    calls = await chat.send(pressed)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "ask_not_yours")
