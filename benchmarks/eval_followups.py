@@ -7,10 +7,10 @@ would, the first question alone, then the follow-up in its context
 (``knowledge.followup.in_context``); the follow-up's top hit must be the expected step.
 Printed: top-1 in context and alone, by language and by kind.
 
-The cost on the plain question sets (golden, held-out, the public sample): each question is asked right after
-the one before it in the file, as if the same person had asked both within minutes (a new
-topic nearly every time: the worst case for dragging), and top-1 is compared with asking
-it alone. Asserts nothing: the floors live in tests/knowledge/test_followup.py.
+The cost on the plain question sets (golden, held-out, the public sample): each question
+is asked right after the one before it in the file, as if the same person had asked both
+within minutes (a new topic nearly every time: the worst case for dragging), and top-1 is
+compared with asking it alone. Asserts nothing: the floors live in tests/knowledge/test_followup.py.
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ def plain_cost(kb: KnowledgeBase) -> None:
             previous = turn_after(kb, question.query)
         n = len(questions)
         cost = (alone - context) / n * 100 if n else 0.0
+        name = f"{path.parent.name}/{path.stem}"
         print(
-            f"  {path.parent.name + '/' + path.stem:<22} n={n:<5} alone {share(alone, n)}   after another "
+            f"  {name:<22} n={n:<5} alone {share(alone, n)}   after another "
             f"{share(context, n)}   cost {cost:+.1f} points"
         )
 

@@ -30,6 +30,7 @@ from bot.access import handlers as admin
 from bot.access import rules as access
 from bot.answers import cards, feedback, inline, start
 from bot.answers import handlers as ask
+from bot.asks import delivery as ask_delivery
 from bot.asks import handlers as asks
 from bot.briefings import handlers as briefings
 from bot.browse import handlers as browse
@@ -235,7 +236,7 @@ def build_application(
     # 8. Jobs: forget questions past SOPBOT_LOG_DAYS daily; pick up SOP versions the CLI changed.
     gaps.schedule_jobs(app)
     #    Every minute: remind responders of unanswered questions, send them up to admins.
-    asks.schedule_jobs(app)
+    ask_delivery.schedule_jobs(app)
     return app
 
 
@@ -247,7 +248,7 @@ async def start_up(app: BotApplication) -> None:
     await quiz.schedule_reminders(app)
     await quiz.resume_group_quizzes(app)
     await briefings.resume(app)  # interrupted broadcasts, schedules, reminders
-    await asks.resume(app)  # questions asked of people: what is still to be delivered
+    await ask_delivery.resume(app)  # questions asked of people: what is still to be delivered
 
 
 async def register_commands(app: BotApplication) -> None:

@@ -34,6 +34,7 @@ TELEGRAM_LAYER = {
     "bot.answers.inline",
     "bot.answers.keyboards",
     "bot.answers.start",
+    "bot.asks.delivery",
     "bot.asks.handlers",
     "bot.asks.keyboards",
     "bot.briefings.handlers",

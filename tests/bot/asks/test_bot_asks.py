@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot import callbacks
-from bot.asks import handlers as ask_handlers
+from bot.asks import delivery
 from bot.asks.model import ANSWERED, OPEN, REMINDER, TAKEN, WITHDRAWN, utc_now
 from bot.i18n import label
 from bot.offline import ApiCall
@@ -244,14 +244,14 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
     chat: Chat, people: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, ask_id = await asked_person(chat)
-    (job,) = chat.app.job_queue.get_jobs_by_name(ask_handlers.FOLLOW_UP_JOB)
+    (job,) = chat.app.job_queue.get_jobs_by_name(delivery.FOLLOW_UP_JOB)
     settings = chat.app.bot_data.settings
     before = len(chat.request.calls)
     await job.run(chat.app)
     assert not sent(chat.request.calls[before:], "sendMessage")  # nothing due yet
 
     later = utc_now() + timedelta(minutes=settings.ask_remind_minutes + 1)
-    monkeypatch.setattr(ask_handlers, "utc_now", lambda: later)
+    monkeypatch.setattr(delivery, "utc_now", lambda: later)
     before = len(chat.request.calls)
     await job.run(chat.app)
     reminders = sent(chat.request.calls[before:], "sendMessage")
@@ -262,7 +262,7 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
     assert not sent(chat.request.calls[before:], "sendMessage")
 
     later = utc_now() + timedelta(minutes=settings.ask_escalate_minutes + 1)
-    monkeypatch.setattr(ask_handlers, "utc_now", lambda: later)
+    monkeypatch.setattr(delivery, "utc_now", lambda: later)
     before = len(chat.request.calls)
     await job.run(chat.app)
     (escalation,) = sent(chat.request.calls[before:], "sendMessage")
