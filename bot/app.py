@@ -29,6 +29,8 @@ from bot.access import handlers as admin
 from bot.access import rules as access
 from bot.answers import cards, feedback, inline, start
 from bot.answers import handlers as ask
+from bot.asks import delivery as ask_delivery
+from bot.asks import handlers as asks
 from bot.briefings import handlers as briefings
 from bot.browse import handlers as browse
 from bot.browse import role
@@ -182,6 +184,11 @@ def build_application(
     app.add_handler(command("brief", briefings.start_briefing))
     app.add_handler(command("briefs", briefings.list_briefs))
     app.add_handler(command("missed", briefings.show_missed))
+    # Ask a person: anyone /ask; responders /asks; store notes; who answers (managers+).
+    app.add_handler(command("ask", asks.ask_command))
+    app.add_handler(command("asks", asks.list_asks))
+    app.add_handler(command("notes", asks.list_notes))
+    app.add_handler(command("responders", asks.set_responders))
 
     # 3. Buttons, each kind by its strict pattern (bot.callbacks).
     app.add_handler(ButtonHandler(cards.show_full_step, pattern=callbacks.FULL))
@@ -215,6 +222,14 @@ def build_application(
     app.add_handler(ButtonHandler(briefings.cancel_draft, pattern=callbacks.BRIEF_CANCEL))
     app.add_handler(ButtonHandler(briefings.resend_unread, pattern=callbacks.BRIEF_RESEND))
     app.add_handler(ButtonHandler(briefings.cancel_schedule, pattern=callbacks.BRIEF_UNSCHEDULE))
+    app.add_handler(ButtonHandler(asks.ask_person, pattern=callbacks.ASK_PERSON))
+    app.add_handler(ButtonHandler(asks.take, pattern=callbacks.ASK_TAKE))
+    app.add_handler(ButtonHandler(asks.release, pattern=callbacks.ASK_RELEASE))
+    app.add_handler(ButtonHandler(asks.withdraw, pattern=callbacks.ASK_WITHDRAW))
+    app.add_handler(ButtonHandler(asks.vote_on_answer, pattern=callbacks.ASK_VOTE))
+    app.add_handler(ButtonHandler(asks.save_note, pattern=callbacks.ASK_NOTE))
+    app.add_handler(ButtonHandler(asks.attach_to_step, pattern=callbacks.ASK_TEACH))
+    app.add_handler(ButtonHandler(asks.remove_note, pattern=callbacks.NOTE_REMOVE))
     # ... and any other data (an older version's, or forged) is answered "expired".
     app.add_handler(CallbackQueryHandler(errors.expired_button))
 
@@ -235,6 +250,10 @@ def build_application(
     teaching = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     teaching = teaching & filters.UpdateType.MESSAGE & gaps.IsTeaching(app.user_data)
     app.add_handler(MessageHandler(teaching, gaps.find_step))
+
+    # 4d. Someone who took a question (✋): their next private message is the answer.
+    answering = asks.Answering(app.bot_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(answering, asks.take_answer))
 
     # 5. Questions: text sent or edited (a fixed typo is asked again), in a private chat or
     #    addressed to the bot in a group. Channel posts have no sender and are left alone.
@@ -257,6 +276,8 @@ def build_application(
     gaps.schedule_jobs(app)
     #    And the library's rules changed with `sopbot docs`, every minute.
     library.schedule_jobs(app)
+    #    Every minute: remind responders of unanswered questions, send them up to admins.
+    ask_delivery.schedule_jobs(app)
     return app
 
 
@@ -268,6 +289,7 @@ async def start_up(app: BotApplication) -> None:
     await quiz.schedule_reminders(app)
     await quiz.resume_group_quizzes(app)
     await briefings.resume(app)  # interrupted broadcasts, schedules, reminders
+    await ask_delivery.resume(app)  # questions asked of people: what is still to be delivered
 
 
 async def register_commands(app: BotApplication) -> None:

@@ -90,6 +90,18 @@ PATTERNS += (
     LIBRARY_STORE,
     LIBRARY_LEVEL,
 )
+# Ask a person and store notes (bot/asks/): n is a question's (or a note's) row id.
+ASK_ID = r"([0-9]{1,9})"
+ASK_PERSON = re.compile(r"hp:q\Z")  # 🙋 under an answer: hand the question it shows to people
+ASK_TAKE = re.compile(rf"hp:t:{ASK_ID}\Z")  # ✋ take question n
+ASK_RELEASE = re.compile(rf"hp:r:{ASK_ID}\Z")  # ↩️ give question n back
+ASK_WITHDRAW = re.compile(rf"hp:x:{ASK_ID}\Z")  # ✖ the asker withdraws question n
+ASK_VOTE = re.compile(rf"hp:v:([+-]):{ASK_ID}\Z")  # 👍 / 👎 on the answer to question n
+ASK_NOTE = re.compile(rf"hp:n:{ASK_ID}\Z")  # 📌 save question n and its answer as a note
+ASK_TEACH = re.compile(rf"hp:s:{ASK_ID}\Z")  # 🎓 attach question n to a step
+NOTE_REMOVE = re.compile(rf"nt:x:{ASK_ID}\Z")  # 🗑 remove store note n
+PATTERNS += (ASK_PERSON, ASK_TAKE, ASK_RELEASE, ASK_WITHDRAW, ASK_VOTE, ASK_NOTE, ASK_TEACH)
+PATTERNS += (NOTE_REMOVE,)
 
 
 def checked(data: str) -> str:
@@ -199,6 +211,23 @@ def library_store(doc_no: int, key: str | None) -> str:
 
 def library_level(doc_no: int, level: str) -> str:
     return checked(f"lib:l:{doc_no}:{level}")
+
+
+def ask_person() -> str:
+    return checked("hp:q")
+
+
+def ask(action: str, ask_id: int) -> str:
+    """Buttons of a question asked of people: ``action`` is t, r, x, n or s."""
+    return checked(f"hp:{action}:{ask_id}")
+
+
+def ask_vote(up: bool, ask_id: int) -> str:
+    return checked(f"hp:v:{'+' if up else '-'}:{ask_id}")
+
+
+def note_remove(note_id: int) -> str:
+    return checked(f"nt:x:{note_id}")
 
 
 def is_known(data: str) -> bool:

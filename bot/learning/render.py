@@ -123,4 +123,14 @@ def stats(usage: Usage, ui: str) -> str:
     lines.append(
         text(ui, "stats_quiz", correct=right, answered=answered, rate=percent(right, answered))
     )
+    asked, answered_by_people, minutes = usage.asks
+    middle = label(ui, "stats_asks_median_none") if minutes is None else minutes_text(minutes, ui)
+    lines.append(text(ui, "stats_asks", asked=asked, answered=answered_by_people, median=middle))
     return render.fit("\n".join(lines))
+
+
+def minutes_text(minutes: float, ui: str) -> str:
+    """A median time to an answer: 4 分鐘, 1.5 小時."""
+    if minutes < 90:
+        return label(ui, "ask_age_minutes", n=round(minutes))
+    return label(ui, "ask_age_hours", n=round(minutes / 60, 1))

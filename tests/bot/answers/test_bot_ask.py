@@ -88,8 +88,11 @@ async def test_low_confidence_offers_did_you_mean_buttons(chat: Chat, kb: Knowle
     assert reply["text"] == render.answer(expected)
     assert html.escape(label("hant", "not_found")) in reply["text"]
     assert buttons(reply) == [
-        (f"❓ {render.step_caption(hit.step, 'hant')}", f"see:{hit.step.id}")
-        for hit in expected.hits[:3]
+        *(
+            (f"❓ {render.step_caption(hit.step, 'hant')}", f"see:{hit.step.id}")
+            for hit in expected.hits[:3]
+        ),
+        (label("hant", "ask_button"), "hp:q"),  # or hand it to a person (bot/asks/)
     ]
 
 
