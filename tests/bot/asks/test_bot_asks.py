@@ -297,6 +297,7 @@ async def test_ask_command_and_thumbs_down_offer_a_person(chat: Chat, people: St
 async def test_in_a_group_only_the_asker_hands_it_over_and_the_answer_comes_to_the_group(
     chat: Chat, people: Storage
 ) -> None:
+    people.link_group(GROUP_ID, STORE, linked_by=1)  # answered in the group itself
     bot = chat.app.bot.username
     reply = only(await chat.say(f"@{bot} {QUESTION}", chat_id=GROUP_ID), "sendMessage")
     assert callbacks.ask_person() in str(reply["reply_markup"])
