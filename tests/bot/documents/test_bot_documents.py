@@ -30,7 +30,7 @@ from knowledge import KnowledgeBase
 from knowledge.index import dictionary_path
 from knowledge.updates import ManagedCorpus, open_knowledge
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import TOKEN, USER_ID, Chat, run_chat
+from tests.bot.conftest import GROUP_ID, TOKEN, USER_ID, Chat, run_chat
 from tests.bot.learning.test_bot_learning import FileRequest, upload
 
 TAIPEI, TAICHUNG = "台北站前店", "台中店"
@@ -305,6 +305,28 @@ async def test_a_document_limited_to_a_store_is_not_in_quizzes_of_another(bot: C
         ]
         record = storage.poll(message["poll"]["id"])
         assert record is not None and "倉庫規範" not in record.breadcrumb
+
+
+async def test_a_limited_document_is_never_shown_in_a_group(bot: Chat) -> None:
+    """Everyone in a group reads the reply, and the bot cannot know their stores."""
+    await limit_warehouse_to_taichung(bot)
+    asked = f"@sop_test_bot {WAREHOUSE_QUESTION}"
+    in_group = only(await bot.say(asked, user_id=FAR_STAFF, chat_id=GROUP_ID), "sendMessage")
+    assert "冷凍庫" not in in_group["text"]
+    inline = bot.inline("冷凍庫溫度", user_id=FAR_STAFF)
+    inline["inline_query"]["chat_type"] = "supergroup"
+    results = only(await bot.send(inline), "answerInlineQuery")["results"]
+    assert not any(in_warehouse(bot, result["id"]) for result in results)
+    await bot.say("/quiz 20", user_id=FAR_TRAINER, chat_id=GROUP_ID)
+    quiz = bot.app.bot_data.storage.running_quiz(GROUP_ID)
+    assert quiz is not None
+    assert not any(in_warehouse(bot, q.step_id) for q in quizzes.list_from_json(quiz.questions))
+    # Store SOP steps, served to everyone, are answered in the group as before.
+    store = "@sop_test_bot 客戶投訴時怎麼辦"
+    assert (
+        "處理投訴"
+        in only(await bot.say(store, user_id=STAFF, chat_id=GROUP_ID), "sendMessage")["text"]
+    )
 
 
 async def test_a_document_from_a_level_up_is_not_served_below_it(bot: Chat) -> None:
