@@ -617,6 +617,9 @@ def test_cli_docs_lists_and_limits_documents(library_settings: Settings) -> None
         True,
     )
     assert record["file"] == "warehouse.md" and record["steps"] == 3 and record["version"] == 1
+    shown = runner.invoke(cli, ["docs", *options, "show", "倉庫規範"])
+    assert shown.exit_code == 0 and "file: warehouse.md" in shown.output
+    assert "roles: 倉管員" in shown.output and "OUT OF SERVICE" not in shown.output
     unknown = runner.invoke(cli, ["docs", *options, "off", "no such document"])
     assert unknown.exit_code == 2 and "no served document is 'no such document'" in unknown.output
     off = runner.invoke(cli, ["docs", *options, "off", "倉庫規範"])
@@ -633,3 +636,24 @@ def test_cli_docs_lists_and_limits_documents(library_settings: Settings) -> None
     actions = [row["action"] for row in storage.rows("SELECT action FROM audit ORDER BY id")]
     storage.close()
     assert actions == ["doc_stores", "doc_level", "doc_withdraw"]
+
+
+def test_cli_takes_the_packaged_sample_out_of_service_and_keeps_the_store_sop(
+    index_path: Path, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    import json
+
+    options = ["--corpus", str(tmp_path / "corpus"), "--index", str(index_path)]
+    options += ["--db", str(tmp_path / "sopbot.db")]
+    runner = CliRunner()
+    off = runner.invoke(cli, ["docs", *options, "off", "packaged"])
+    assert off.exit_code == 0, off.output
+    assert len(off.output.splitlines()) == 14
+    back = runner.invoke(cli, ["docs", *options, "on", "3"])  # 篇3, the store service SOP
+    assert back.exit_code == 0 and back.output.startswith("3 電信門市服務規範")
+    listed = runner.invoke(cli, ["docs", "--json", *options])
+    served = {r["doc_no"] for r in map(json.loads, listed.output.splitlines()) if r["in_service"]}
+    assert served == {3}
+    env = {"SOPBOT_DB": str(tmp_path / "sopbot.db"), "SOPBOT_CORPUS_DIR": str(tmp_path / "corpus")}
+    asked = CliRunner(env=env).invoke(cli, ["ask", "--json", "--index", str(index_path), "保潔"])
+    assert all(hit["doc"] == "電信門市服務規範" for hit in json.loads(asked.output)["hits"])
