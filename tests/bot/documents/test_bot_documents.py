@@ -657,3 +657,45 @@ def test_cli_takes_the_packaged_sample_out_of_service_and_keeps_the_store_sop(
     env = {"SOPBOT_DB": str(tmp_path / "sopbot.db"), "SOPBOT_CORPUS_DIR": str(tmp_path / "corpus")}
     asked = CliRunner(env=env).invoke(cli, ["ask", "--json", "--index", str(index_path), "保潔"])
     assert all(hit["doc"] == "電信門市服務規範" for hit in json.loads(asked.output)["hits"])
+
+
+@pytest.mark.process
+async def test_a_word_sop_sent_in_is_served_with_its_picture_and_counts_versions(
+    bot: Chat, tmp_path: Path
+) -> None:
+    def word(body: str) -> bytes:
+        import docx
+
+        (tmp_path / "form.png").write_bytes(png(20, 10))
+        document = docx.Document()
+        document.add_heading("盤點作業", level=1)
+        document.add_heading("1、月底盤點", level=4)
+        document.add_paragraph(body)
+        document.add_paragraph().add_run().add_picture(str(tmp_path / "form.png"))
+        path = tmp_path / "count.docx"
+        document.save(str(path))
+        return path.read_bytes()
+
+    async def send(content: bytes) -> None:
+        file_id = f"w{len(bot.request.files)}"
+        bot.request.files[file_id] = content
+        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": "count.docx"}
+        summary = only(
+            await bot.send(bot.message(None, user_id=ADMIN, document=document)), "sendMessage"
+        )
+        assert "🖼 1 張圖片" in summary["text"]
+        apply = [data for caption, data in buttons(summary) if data.startswith("sop:ok:")][0]
+        assert (
+            "SOP 已更新" in only(await bot.press(apply, user_id=ADMIN), "editMessageText")["text"]
+        )
+
+    await send(word("每月最後一天關店後盤點庫存，把數量填在盤點表上。"))
+    step = next(s for s in bot.app.bot_data.kb.steps if s.doc == "盤點作業")
+    assert step.pictures == ("count.docx#word/media/image1.png",)
+    await bot.say("/help", user_id=STAFF)
+    calls = await bot.press(callbacks.full(step.id), user_id=STAFF)
+    assert "1、月底盤點" in only(calls, "sendPhoto")["caption"]
+    assert "盤點作業 · 1 個步驟 · v1" in (await open_library(bot))["text"]
+
+    await send(word("每月最後一天關店後盤點庫存，數量填在盤點表上，交給店長簽名。"))
+    assert "盤點作業 · 1 個步驟 · v2" in (await open_library(bot))["text"]
