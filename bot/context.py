@@ -131,6 +131,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.asker: User | None = None
         self.chat: Chat | None = None
+        # A group or channel (or an inline query made there): others read the reply too.
+        self.in_shared_chat = False
         self._person: Person | None = None
         self._person_read = False
         self._linked_store: str | None = None
@@ -144,6 +146,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         if isinstance(update, Update):
             context.asker = update.effective_user
             context.chat = update.effective_chat
+            context.in_shared_chat = in_shared_chat(update)
         return context
 
     @property
@@ -213,6 +216,17 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
 
 
 CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData, chat_data=ChatData)
+
+
+SHARED_CHATS = {ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL}
+
+
+def in_shared_chat(update: Update) -> bool:
+    """Whether what the bot sends for ``update`` is read by more than the asker."""
+    if update.inline_query is not None:
+        return update.inline_query.chat_type in SHARED_CHATS
+    chat = update.effective_chat
+    return chat is not None and chat.type in SHARED_CHATS
 
 
 def script_of(storage: Storage, user_id: int) -> str:

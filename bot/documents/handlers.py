@@ -31,12 +31,8 @@ REFUSAL = "docs_admins_only"
 async def library(data: BotData) -> list[Entry]:
     """The served documents with their rules and versions (the files read in a thread)."""
     directory = service.corpus_directory(data.settings)
-    documents = await asyncio.to_thread(service.documents, data.kb, directory)
-    library, versions = data.library, data.storage.versions()
-    return [
-        Entry(document, library.rule(document.doc_no), versions.get(document.doc_no))
-        for document in documents
-    ]
+    versions = data.storage.versions()
+    return await asyncio.to_thread(service.entries, data.kb, directory, data.library, versions)
 
 
 def corpus_version(context: Context) -> str:

@@ -1,7 +1,8 @@
 """What the asker of an update is served: the documents their stores and level may see.
 
 Every entry point that shows SOP steps (answers, inline results, /roles, quizzes and
-practice, opening a step by its button) asks here first.
+practice, opening a step by its button) asks here first. A document limited to some
+stores or levels is never shown in a group: the bot cannot know who else reads it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.browse.contents import Contents
-from bot.documents.library import served_steps
+from bot.documents.library import EVERYONE, served_steps
 from knowledge.model import Step
 
 if TYPE_CHECKING:
@@ -19,7 +20,13 @@ ADMIN = "admin"
 
 
 def hidden(context: Context) -> frozenset[int]:
-    """The documents not served to the asker: out of service, or limited to others."""
+    """The documents not served to the asker: out of service, or limited to others.
+
+    In a group (or an inline query made in one) everyone there reads the reply, and the
+    bot does not know their stores: only documents served to everyone are.
+    """
+    if context.in_shared_chat:
+        return context.bot_data.library.hidden_for((), EVERYONE)
     person = context.person
     level = person.access if person is not None and person.active else None
     everything = context.at_least(ADMIN)

@@ -30,7 +30,7 @@ from knowledge import KnowledgeBase
 from knowledge.index import dictionary_path
 from knowledge.updates import ManagedCorpus, open_knowledge
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import TOKEN, USER_ID, Chat, run_chat
+from tests.bot.conftest import GROUP_ID, TOKEN, USER_ID, Chat, run_chat
 from tests.bot.learning.test_bot_learning import FileRequest, upload
 
 TAIPEI, TAICHUNG = "台北站前店", "台中店"
@@ -305,6 +305,28 @@ async def test_a_document_limited_to_a_store_is_not_in_quizzes_of_another(bot: C
         ]
         record = storage.poll(message["poll"]["id"])
         assert record is not None and "倉庫規範" not in record.breadcrumb
+
+
+async def test_a_limited_document_is_never_shown_in_a_group(bot: Chat) -> None:
+    """Everyone in a group reads the reply, and the bot cannot know their stores."""
+    await limit_warehouse_to_taichung(bot)
+    asked = f"@sop_test_bot {WAREHOUSE_QUESTION}"
+    in_group = only(await bot.say(asked, user_id=FAR_STAFF, chat_id=GROUP_ID), "sendMessage")
+    assert "冷凍庫" not in in_group["text"]
+    inline = bot.inline("冷凍庫溫度", user_id=FAR_STAFF)
+    inline["inline_query"]["chat_type"] = "supergroup"
+    results = only(await bot.send(inline), "answerInlineQuery")["results"]
+    assert not any(in_warehouse(bot, result["id"]) for result in results)
+    await bot.say("/quiz 20", user_id=FAR_TRAINER, chat_id=GROUP_ID)
+    quiz = bot.app.bot_data.storage.running_quiz(GROUP_ID)
+    assert quiz is not None
+    assert not any(in_warehouse(bot, q.step_id) for q in quizzes.list_from_json(quiz.questions))
+    # Store SOP steps, served to everyone, are answered in the group as before.
+    store = "@sop_test_bot 客戶投訴時怎麼辦"
+    assert (
+        "處理投訴"
+        in only(await bot.say(store, user_id=STAFF, chat_id=GROUP_ID), "sendMessage")["text"]
+    )
 
 
 async def test_a_document_from_a_level_up_is_not_served_below_it(bot: Chat) -> None:
@@ -595,6 +617,9 @@ def test_cli_docs_lists_and_limits_documents(library_settings: Settings) -> None
         True,
     )
     assert record["file"] == "warehouse.md" and record["steps"] == 3 and record["version"] == 1
+    shown = runner.invoke(cli, ["docs", *options, "show", "倉庫規範"])
+    assert shown.exit_code == 0 and "file: warehouse.md" in shown.output
+    assert "roles: 倉管員" in shown.output and "OUT OF SERVICE" not in shown.output
     unknown = runner.invoke(cli, ["docs", *options, "off", "no such document"])
     assert unknown.exit_code == 2 and "no served document is 'no such document'" in unknown.output
     off = runner.invoke(cli, ["docs", *options, "off", "倉庫規範"])
@@ -611,3 +636,66 @@ def test_cli_docs_lists_and_limits_documents(library_settings: Settings) -> None
     actions = [row["action"] for row in storage.rows("SELECT action FROM audit ORDER BY id")]
     storage.close()
     assert actions == ["doc_stores", "doc_level", "doc_withdraw"]
+
+
+def test_cli_takes_the_packaged_sample_out_of_service_and_keeps_the_store_sop(
+    index_path: Path, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    import json
+
+    options = ["--corpus", str(tmp_path / "corpus"), "--index", str(index_path)]
+    options += ["--db", str(tmp_path / "sopbot.db")]
+    runner = CliRunner()
+    off = runner.invoke(cli, ["docs", *options, "off", "packaged"])
+    assert off.exit_code == 0, off.output
+    assert len(off.output.splitlines()) == 14
+    back = runner.invoke(cli, ["docs", *options, "on", "3"])  # 篇3, the store service SOP
+    assert back.exit_code == 0 and back.output.startswith("3 電信門市服務規範")
+    listed = runner.invoke(cli, ["docs", "--json", *options])
+    served = {r["doc_no"] for r in map(json.loads, listed.output.splitlines()) if r["in_service"]}
+    assert served == {3}
+    env = {"SOPBOT_DB": str(tmp_path / "sopbot.db"), "SOPBOT_CORPUS_DIR": str(tmp_path / "corpus")}
+    asked = CliRunner(env=env).invoke(cli, ["ask", "--json", "--index", str(index_path), "保潔"])
+    assert all(hit["doc"] == "電信門市服務規範" for hit in json.loads(asked.output)["hits"])
+
+
+@pytest.mark.process
+async def test_a_word_sop_sent_in_is_served_with_its_picture_and_counts_versions(
+    bot: Chat, tmp_path: Path
+) -> None:
+    def word(body: str) -> bytes:
+        import docx
+
+        (tmp_path / "form.png").write_bytes(png(20, 10))
+        document = docx.Document()
+        document.add_heading("盤點作業", level=1)
+        document.add_heading("1、月底盤點", level=4)
+        document.add_paragraph(body)
+        document.add_paragraph().add_run().add_picture(str(tmp_path / "form.png"))
+        path = tmp_path / "count.docx"
+        document.save(str(path))
+        return path.read_bytes()
+
+    async def send(content: bytes) -> None:
+        file_id = f"w{len(bot.request.files)}"
+        bot.request.files[file_id] = content
+        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": "count.docx"}
+        summary = only(
+            await bot.send(bot.message(None, user_id=ADMIN, document=document)), "sendMessage"
+        )
+        assert "🖼 1 張圖片" in summary["text"]
+        apply = [data for caption, data in buttons(summary) if data.startswith("sop:ok:")][0]
+        assert (
+            "SOP 已更新" in only(await bot.press(apply, user_id=ADMIN), "editMessageText")["text"]
+        )
+
+    await send(word("每月最後一天關店後盤點庫存，把數量填在盤點表上。"))
+    step = next(s for s in bot.app.bot_data.kb.steps if s.doc == "盤點作業")
+    assert step.pictures == ("count.docx#word/media/image1.png",)
+    await bot.say("/help", user_id=STAFF)
+    calls = await bot.press(callbacks.full(step.id), user_id=STAFF)
+    assert "1、月底盤點" in only(calls, "sendPhoto")["caption"]
+    assert "盤點作業 · 1 個步驟 · v1" in (await open_library(bot))["text"]
+
+    await send(word("每月最後一天關店後盤點庫存，數量填在盤點表上，交給店長簽名。"))
+    assert "盤點作業 · 1 個步驟 · v2" in (await open_library(bot))["text"]
