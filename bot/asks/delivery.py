@@ -69,7 +69,9 @@ class TelegramSender:
 
     async def _send(self, ask: Ask, message: Outgoing) -> Message:
         storage = self.data.storage
-        ui = script_of(storage, message.chat_id)
+        # The answer is in the asker's language, even in a group chat.
+        reader = ask.asker_id if message.kind == REPLY else message.chat_id
+        ui = script_of(storage, reader)
         if message.kind == REPLY:
             return await self.bot.send_message(
                 ask.chat_id,
