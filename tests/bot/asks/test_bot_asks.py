@@ -265,8 +265,11 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
     monkeypatch.setattr(delivery, "utc_now", lambda: later)
     before = len(chat.request.calls)
     await job.run(chat.app)
-    (escalation,) = sent(chat.request.calls[before:], "sendMessage")
+    escalation, waiting = sent(chat.request.calls[before:], "sendMessage")
     assert escalation["chat_id"] == ADMIN and QUESTION in escalation["text"]
+    # The asker hears it is still waiting and where it went; they can still withdraw it.
+    assert waiting["chat_id"] == USER_ID and QUESTION in waiting["text"]
+    assert data_of(waiting, "hp:x:") == callbacks.ask("x", ask_id)
     # The admin may take it from there.
     await chat.press(callbacks.ask("t", ask_id), user_id=ADMIN)
     assert people.ask(ask_id).taken_by == ADMIN
