@@ -23,7 +23,9 @@ from bot.asks.model import (
     PENDING,
     REPLY,
     SENT,
+    STILL_WAITING,
     TAKEN,
+    TO_ASKER,
     UNCERTAIN,
     Ask,
     Outgoing,
@@ -69,7 +71,19 @@ class TelegramSender:
 
     async def _send(self, ask: Ask, message: Outgoing) -> Message:
         storage = self.data.storage
-        ui = script_of(storage, message.chat_id)
+        # What the asker gets is in their language, even in a group chat.
+        reader = ask.asker_id if message.kind in TO_ASKER else message.chat_id
+        ui = script_of(storage, reader)
+        if message.kind == STILL_WAITING:
+            return await self.bot.send_message(
+                ask.chat_id,
+                render.still_waiting(ask, ui, utc_now()),
+                reply_markup=keyboards.waiting_keyboard(ask, ui),
+                reply_parameters=ReplyParameters(ask.message_id, allow_sending_without_reply=True),
+                message_thread_id=ask.thread_id,
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
+            )
         if message.kind == REPLY:
             return await self.bot.send_message(
                 ask.chat_id,
@@ -104,7 +118,7 @@ async def settle_offers(app: App, ask: Ask, leave_out: int | None = None) -> Non
     or that it was withdrawn (best effort: an old message may be gone)."""
     storage = app.bot_data.storage
     for sent in storage.messages_of(ask.id):
-        if sent.kind == REPLY or sent.state != SENT or sent.message_id is None:
+        if sent.kind in TO_ASKER or sent.state != SENT or sent.message_id is None:
             continue
         if sent.chat_id == leave_out:
             continue

@@ -20,6 +20,8 @@ OFFER = "offer"  # to each responder of the store, with ✋
 REMINDER = "reminder"  # to the responders again (or the taker) after SOPBOT_ASK_REMIND_MINUTES
 ESCALATION = "escalation"  # to the admins after SOPBOT_ASK_ESCALATE_MINUTES
 REPLY = "reply"  # the answer, to the asker, as a reply to their question
+STILL_WAITING = "waiting"  # to the asker, when it goes up to the admins
+TO_ASKER = (REPLY, STILL_WAITING)
 
 # An outbox row: pending ──▶ sending (committed before the Bot API call) ──▶ sent │ failed
 # │ blocked. A row still "sending" at start was cut off mid-call: it becomes "uncertain" and

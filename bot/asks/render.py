@@ -51,6 +51,13 @@ def sent(ask: Ask, count: int, to_admins: bool, ui: str) -> str:
     return text(ui, key, count=count, store=store_name(ask, ui), question=short(ask.question, 200))
 
 
+def still_waiting(ask: Ask, ui: str, now: datetime) -> str:
+    """Told to the asker when nobody has answered and it goes up to the admins."""
+    return text(
+        ui, "ask_still_waiting", age=age(ask.age(now), ui), question=short(ask.question, 200)
+    )
+
+
 def reply(ask: Ask, ui: str) -> str:
     """The answer, as the asker gets it, under their question."""
     return text(ui, "ask_reply", name=ask.taker_name, answer=ask.answer)

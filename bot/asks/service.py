@@ -35,7 +35,9 @@ from bot.asks.model import (
     FAILED,
     PENDING,
     REMINDER,
+    REPLY,
     SENT,
+    STILL_WAITING,
     TAKEN,
     UNCERTAIN,
     Ask,
@@ -136,7 +138,8 @@ def queue_follow_ups(
         admins = admin_ids(storage, configured_admins)
         for ask in storage.due_for("escalated_at", iso(now - timedelta(minutes=escalate_after))):
             to = [user_id for user_id in admins if user_id != ask.asker_id]
-            if storage.follow_up(ask.id, "escalated_at", ESCALATION, to):
+            # The asker hears that it is still waiting, and where it went.
+            if storage.follow_up(ask.id, "escalated_at", ESCALATION, to, asker=STILL_WAITING):
                 queued.append((ask.id, ESCALATION))
     return queued
 
@@ -166,7 +169,7 @@ async def deliver(storage: Storage, sender: Sender) -> dict[str, int]:
         ask = storage.ask(message.ask_id)
         if ask is None or not storage.begin_sending(message.id):
             continue
-        if message.kind != "reply" and not ask.unanswered:
+        if not ask.unanswered and message.kind != REPLY:
             # Settled meanwhile (taken and answered, withdrawn): an offer would be stale.
             storage.sent(message.id, FAILED, None, f"question {ask.status}")
             continue

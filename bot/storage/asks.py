@@ -231,8 +231,16 @@ class Asks(Connection):
         )
         return [ask_from(row) for row in rows]
 
-    def follow_up(self, ask_id: int, column: str, kind: str, recipients: Iterable[int]) -> bool:
-        """Mark a question reminded (or escalated) and queue those messages, once."""
+    def follow_up(
+        self,
+        ask_id: int,
+        column: str,
+        kind: str,
+        recipients: Iterable[int],
+        asker: str | None = None,
+    ) -> bool:
+        """Mark a question reminded (or escalated) and queue those messages, once; and a
+        message of kind ``asker`` to the asker's chat, if given."""
         assert column in ("reminded_at", "escalated_at")
         now = self.clock()
         with self.transaction():
@@ -243,6 +251,9 @@ class Asks(Connection):
             ).rowcount
             if done:
                 self._queue(ask_id, kind, recipients, now)
+                if asker is not None:
+                    chat = self.db.execute("SELECT chat_id FROM asks WHERE id = ?", (ask_id,))
+                    self._queue(ask_id, asker, [int(chat.fetchone()[0])], now)
         return bool(done)
 
     def answer_times(

@@ -265,8 +265,11 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
     monkeypatch.setattr(delivery, "utc_now", lambda: later)
     before = len(chat.request.calls)
     await job.run(chat.app)
-    (escalation,) = sent(chat.request.calls[before:], "sendMessage")
+    escalation, waiting = sent(chat.request.calls[before:], "sendMessage")
     assert escalation["chat_id"] == ADMIN and QUESTION in escalation["text"]
+    # The asker hears it is still waiting and where it went; they can still withdraw it.
+    assert waiting["chat_id"] == USER_ID and QUESTION in waiting["text"]
+    assert data_of(waiting, "hp:x:") == callbacks.ask("x", ask_id)
     # The admin may take it from there.
     await chat.press(callbacks.ask("t", ask_id), user_id=ADMIN)
     assert people.ask(ask_id).taken_by == ADMIN
@@ -294,21 +297,24 @@ async def test_ask_command_and_thumbs_down_offer_a_person(chat: Chat, people: St
     assert not sent(calls, "sendMessage")
 
 
-async def test_in_a_group_only_the_asker_hands_it_over_and_the_answer_comes_to_the_group(
+async def test_a_question_asked_in_a_group_is_answered_there_in_the_askers_language(
     chat: Chat, people: Storage
 ) -> None:
     people.link_group(GROUP_ID, STORE, linked_by=1)  # answered in the group itself
     bot = chat.app.bot.username
-    reply = only(await chat.say(f"@{bot} {QUESTION}", chat_id=GROUP_ID), "sendMessage")
-    assert callbacks.ask_person() in str(reply["reply_markup"])
-    calls = await chat.press(callbacks.ask_person(), chat_id=GROUP_ID)
-    (offer,) = to(calls, MANAGER)
+    said = await chat.say(f"@{bot} {QUESTION}", chat_id=GROUP_ID, language_code="en")
+    assert callbacks.ask_person() in str(only(said, "sendMessage")["reply_markup"])
+    calls = await chat.press(callbacks.ask_person(), chat_id=GROUP_ID, language_code="en")
+    (offer,) = to(calls, MANAGER)  # in private, in the manager's language
+    assert label("hant", "ask_offer_closest") in offer["text"]
     ask_id = int(data_of(offer, "hp:t:").rsplit(":", 1)[1])
-    assert to(calls, GROUP_ID)  # "sent to …" in the group, under the question
+    (waiting,) = to(calls, GROUP_ID)  # "sent to …" in the group, under the question
+    assert "Sent to 2 colleagues" in waiting["text"]
     await chat.press(callbacks.ask("t", ask_id), user_id=MANAGER)
     calls = await chat.say(ANSWER, user_id=MANAGER)
     (answer,) = to(calls, GROUP_ID)
-    assert ANSWER in answer["text"]
+    assert ANSWER in answer["text"] and "answered your question" in answer["text"]
+    assert not to(calls, USER_ID)  # not in the asker's private chat
 
 
 async def test_asks_lists_open_taken_and_answered_with_ages_and_stats_count_them(
