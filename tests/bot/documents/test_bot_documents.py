@@ -308,7 +308,10 @@ async def test_a_document_limited_to_a_store_is_not_in_quizzes_of_another(bot: C
 
 
 async def test_a_limited_document_is_never_shown_in_a_group(bot: Chat) -> None:
-    """Everyone in a group reads the reply, and the bot cannot know their stores."""
+    """Everyone in a group reads the reply, and the bot cannot know their stores: not
+    even in a group linked to the document's own store (only linked groups show SOP text
+    at all, see test_bot_groups)."""
+    bot.app.bot_data.storage.link_group(GROUP_ID, TAICHUNG, linked_by=ADMIN)
     await limit_warehouse_to_taichung(bot)
     asked = f"@sop_test_bot {WAREHOUSE_QUESTION}"
     in_group = only(await bot.say(asked, user_id=FAR_STAFF, chat_id=GROUP_ID), "sendMessage")
