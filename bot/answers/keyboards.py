@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks, render
 from bot.i18n import label
 from knowledge import Answer
-from knowledge.base import HIGH
+from knowledge.base import HIGH, NONE
 
 SUGGESTIONS = 3
 
@@ -18,6 +18,8 @@ def answer_keyboard(result: Answer, index: int, ui: str) -> InlineKeyboardMarkup
     """The buttons under hit ``index`` of an answer (0: the reply as first sent)."""
     if not result.hits:
         return None
+    if result.confidence == NONE:
+        return None  # the reply says the SOP has no answer: no step to offer
     if result.confidence != HIGH:
         if index == 0:
             return suggestions_keyboard(result)
@@ -57,7 +59,7 @@ def suggestions_keyboard(result: Answer) -> InlineKeyboardMarkup:
         [
             [
                 Button(
-                    f"❓ {render.step_caption(hit.step, result.script)}",
+                    f"❓ {render.suggestion_caption(hit.step, result.script)}",
                     callback_data=callbacks.see(hit.step.id),
                 )
             ]
