@@ -187,7 +187,8 @@ def excerpt(
     - Otherwise the best unit, and a second nearly as good while the excerpt is shorter
       than ``second_below``; and what lies between two chosen units of one paragraph,
       so the excerpt reads as the document does.
-    A unit that breaks off mid-clause is shown only when nothing else matches.
+    A unit that breaks off mid-clause is not shown: when it is all that matched, the
+    text's first whole sentence is (and the piece marked "…" when there is none).
     """
     top = max(scores, default=0.0)
     if top <= 0:
@@ -201,7 +202,11 @@ def excerpt(
     )
     best = ranked[0]
     if all_units[best].is_dangling:
-        return Excerpt(join([all_units[best]], is_verse), top)
+        # Only a broken-off piece matched: the text's first whole sentence says more.
+        opening = next((n for n, unit in enumerate(all_units) if not unit.is_dangling), None)
+        if opening is None:
+            return Excerpt(join([all_units[best]], is_verse) + "…", top)
+        best = opening
     chosen = {best}
     hidden = 0
     length = len(all_units[best].text)

@@ -145,3 +145,15 @@ def test_readable_paragraphs_keep_every_word_of_the_document() -> None:
     paragraphs = ["分流根據客戶要辦理的業務類型引導客戶。當客戶離開時,送出道別語。", "溫馨提示"]
     shown = readable_paragraphs(paragraphs)
     assert [line.replace("：", "") for line in shown] == paragraphs
+
+
+def test_when_only_a_broken_off_piece_matches_the_opening_sentence_is_shown() -> None:
+    paragraphs = [
+        "業務受理崗強調的是一站式服務,方便、高效、快捷為客戶實現服務需要。",
+        "業務受理的主要職責有:根據客戶需要準確、",
+    ]
+    found = units(paragraphs)
+    shown = excerpt(found, [0.0, 1.0], budget=200, whole_below=10, second_below=100)
+    assert shown.text == paragraphs[0]
+    alone = excerpt(found[1:], [1.0], budget=200, whole_below=10, second_below=100)
+    assert alone.text == paragraphs[1] + "…"
