@@ -275,7 +275,7 @@ def inline_title(step: Step, script: str) -> str:
 
 def inline_description(hit: Hit, script: str, limit: int = 120) -> str:
     """An inline result's second line (plain text): the sentences that matched."""
-    text = hit.passage or hit.step.text
+    text = (hit.passage or hit.step.text).replace("\n", " ")  # one line under the title
     return to_script(shorten(text, limit), script)
 
 
