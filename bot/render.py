@@ -14,21 +14,26 @@ import re
 from functools import cache
 
 from bot.i18n import label, label_html
+from knowledge.base import HIGH, NONE
 from knowledge.corpus import load_catalog
-from knowledge.model import SHORT_TIP, Answer, Hit, Step
+from knowledge.excerpt import is_verse_step, readable_paragraphs
+from knowledge.model import Answer, Hit, Step
 from knowledge.normalize import EN, to_script, to_simplified
 from knowledge.smalltalk import KINDS as SMALL_TALK
 
 SEPARATOR = " › "
-PASSAGE_LIMIT = 380
-TIP_LIMIT = 220
+# The core chooses what a card shows from whole sentences, short enough for a phone
+# (knowledge/excerpt.py); these limits only guard a document's one endless sentence.
+PASSAGE_LIMIT = 600
+TIP_LIMIT = 400
 DOUBT_LIMIT = 160
 TELEGRAM_LIMIT = 4096
 # A document's or role's name, and a step's heading, as a breadcrumb shows them: an SOP may
 # have a whole paragraph as a heading, which would push every answer citing it past 4096.
 NAME_LIMIT = 80
 HEADING_LIMIT = 160
-SENTENCE_END_RE = re.compile(r"[。；;！？!?]")
+SENTENCE_END_RE = re.compile(r"[。；;！？!?\n]")
+CLAUSE_END_RE = re.compile(r"[，,、：:]")
 
 
 def breadcrumb(step: Step, script: str) -> str:
@@ -57,13 +62,15 @@ def english_names() -> dict[str, str]:
 
 
 def shorten(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters, at a sentence end where one is near."""
+    """Cut ``text`` to ``limit`` characters at a sentence end, else at a clause's end,
+    so no half sentence reaches a reader unless a single clause is longer than that."""
     if len(text) <= limit:
         return text
     cut = text[:limit]
-    ends = [m.end() for m in SENTENCE_END_RE.finditer(cut)]
-    if ends and ends[-1] >= limit * 0.5:
-        return cut[: ends[-1]] + "…"
+    for ends in (SENTENCE_END_RE, CLAUSE_END_RE):
+        found = [m.end() for m in ends.finditer(cut)]
+        if found and found[-1] >= limit * 0.4:
+            return cut[: found[-1]] + "…"
     return cut.rstrip() + "…"
 
 
@@ -102,33 +109,36 @@ def highlight(text: str, terms: tuple[str, ...]) -> str:
 def answer(result: Answer, buttons: bool = True) -> str:
     """The reply to a staff question (``buttons``: shown under it, as in Telegram)."""
     script = result.script
-    if not result.hits:
+    if not result.hits or result.confidence == NONE:
         if result.problem in SMALL_TALK:
             return label_html(script, f"talk_{result.problem}")
-        return html.escape(
-            label(script, result.problem or "no_words")
-            if result.problem
-            else label(script, "not_found")
-        )
+        if result.problem:
+            return html.escape(label(script, result.problem))
+        # Even the closest step only shares a word by chance: offering it would mislead.
+        return html.escape(label(script, "no_answer" if result.hits else "not_found"))
     note = f"<i>{label_html(script, 'too_long')}</i>\n\n" if result.problem == "too_long" else ""
-    if result.confidence != "high":
+    if result.confidence != HIGH:
         return note + not_found(result)
     return note + hit_card(result.hits[0], script, buttons)
 
 
 def hit_card(hit: Hit, script: str, buttons: bool = True) -> str:
-    """One step as a short card: breadcrumb, matching sentences, the best tip."""
+    """One step as a short card: breadcrumb, the sentences that answer, the best tip.
+
+    What of the step and its tip is shown the core chose (``Hit.passage``,
+    ``Hit.tip_passage``: whole sentences, a list whole or counted); the benchmark's
+    reply@1 reads the same fields (knowledge.evaluate.shown).
+    """
     lines = [f"<b>{breadcrumb(hit.step, script)}</b>"]
-    passage = hit.passage if hit.passage else ""
+    passage = hit.passage
     if passage:
         lines.append(
             to_script(highlight(shorten(passage, PASSAGE_LIMIT), hit.matched_terms), script)
         )
+    if hit.hidden_items and buttons:  # the pointer names the 📄 全文 button
+        lines.append(f"<i>{label_html(script, 'more_items', n=hit.hidden_items)}</i>")
     if hit.tip_passage:
-        # A short tip is shown whole: its sentences make one point together.
-        best_tip = hit.tips[0]
-        shown = best_tip if len(best_tip) <= SHORT_TIP else hit.tip_passage
-        tip = to_script(highlight(shorten(shown, TIP_LIMIT), hit.matched_terms), script)
+        tip = to_script(highlight(shorten(hit.tip_passage, TIP_LIMIT), hit.matched_terms), script)
         lines.append(f"{label_html(script, 'tip')}：{tip}")
     hidden_tips = len(hit.tips) - (1 if hit.tip_passage else 0)
     if hidden_tips and buttons:  # the hint points at the 📄 全文 button
@@ -169,13 +179,16 @@ def not_found(result: Answer, limit: int = 3) -> str:
 def step_full(step: Step, script: str) -> str:
     """A whole step with all its tips (the 📄 全文 button), within Telegram's limit.
 
-    A step too long for one message is cut at a paragraph (or inside the one that does
-    not fit) with "…"; each part is escaped after it is cut, so the markup stays whole.
+    A rhyme (口訣) is shown as its lines. A step too long for one message is cut at a
+    paragraph (or inside the one that does not fit) with "…"; each part is escaped after
+    it is cut, so the markup stays whole.
     """
     heading = f"<b>{breadcrumb(step, script)}</b>"
     tip = label_html(script, "tip")
-    parts = [("", to_script(paragraph, script)) for paragraph in step.body]
-    parts += [(f"{tip}：", to_script(text, script)) for text in step.tips]
+    verse = is_verse_step(step.section, step.title)
+    body = readable_paragraphs(step.body, verse)
+    parts = [("", to_script(paragraph, script)) for paragraph in body]
+    parts += [(f"{tip}：", to_script(text, script)) for text in readable_paragraphs(step.tips)]
     out, room = [heading], TELEGRAM_LIMIT - 10 - len(heading)
     for prefix, text in parts:
         room -= 2 + len(prefix)  # the blank line before it
@@ -211,9 +224,21 @@ def step_caption(step: Step, script: str, limit: int = 32) -> str:
     return to_script(text, script)
 
 
+def suggestion_caption(step: Step, script: str, limit: int = 40) -> str:
+    """A "did you mean…" button (plain text): the step under its role, or its document,
+    so that steps of one name (every role has a 主動迎客) tell apart."""
+    owner = name_in(step.role or step.doc, script) if (step.role or step.doc) else ""
+    if not owner:
+        return step_caption(step, script, limit)
+    if len(owner) > limit // 2:
+        owner = owner[: limit // 2 - 1].rstrip() + "…"
+    return f"{owner}{SEPARATOR}{step_caption(step, script, limit - len(owner) - len(SEPARATOR))}"
+
+
 def step_card(step: Step, script: str) -> str:
     """A step as a card when no question picked its sentences (browsing, suggestions)."""
-    return hit_card(Hit(step=step, passage=step.text, tips=step.tips, score=0.0), script)
+    text = "\n".join(readable_paragraphs(step.body, is_verse_step(step.section, step.title)))
+    return hit_card(Hit(step=step, passage=text, tips=step.tips, score=0.0), script)
 
 
 def asked(question: str, result: Answer) -> str:
@@ -271,7 +296,7 @@ def inline_title(step: Step, script: str) -> str:
 
 def inline_description(hit: Hit, script: str, limit: int = 120) -> str:
     """An inline result's second line (plain text): the sentences that matched."""
-    text = hit.passage or hit.step.text
+    text = (hit.passage or hit.step.text).replace("\n", " ")  # one line under the title
     return to_script(shorten(text, limit), script)
 
 

@@ -54,7 +54,7 @@ RESTART_DELAYS = (1.0, 5.0, 30.0, 300.0)
 MAX_PENDING = 32
 
 # One hit as it crosses the pipe: (step number, passage, tips, score, matched terms, tip passage).
-PackedHit = tuple[int, str, tuple[str, ...], float, tuple[str, ...], str]
+PackedHit = tuple[int, str, tuple[str, ...], float, tuple[str, ...], str, int]
 
 
 # -- both ends ---------------------------------------------------------------------------------
@@ -75,6 +75,7 @@ def pack(kb: KnowledgeBase, answer: Answer) -> tuple[Any, ...]:
             hit.score,
             hit.matched_terms,
             hit.tip_passage,
+            hit.hidden_items,
         )
         for hit in answer.hits
     ]
@@ -106,8 +107,9 @@ def unpack(kb: KnowledgeBase, question: str, packed: tuple[Any, ...]) -> Answer 
                 score=score,
                 matched_terms=matched,
                 tip_passage=tip_passage,
+                hidden_items=hidden_items,
             )
-            for number, passage, tips, score, matched, tip_passage in hits
+            for number, passage, tips, score, matched, tip_passage, hidden_items in hits
         ),
         elapsed_ms=elapsed_ms,
         problem=problem,

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.model import SHORT_TIP, Hit
+from knowledge.model import Hit
 from knowledge.normalize import to_simplified
 
 NOISE_RE = re.compile(r"[\W_]+")
@@ -55,11 +55,8 @@ def answers(hit: Hit, question: Question) -> bool:
 
 def shown(hit: Hit) -> str:
     """What the first reply shows of a hit: the step's heading, the matching sentences and
-    the best tip (bot/render.py's card, before shortening)."""
-    tip = ""
-    if hit.tip_passage:
-        tip = hit.tips[0] if hit.tips and len(hit.tips[0]) <= SHORT_TIP else hit.tip_passage
-    return hit.step.title + hit.passage + tip
+    what of the best tip matched (bot/render.py's card)."""
+    return hit.step.title + hit.passage + hit.tip_passage
 
 
 def answers_in_reply(hit: Hit, question: Question) -> bool:

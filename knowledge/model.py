@@ -117,9 +117,10 @@ SHORT_TIP = 90
 class Hit:
     """A step that answers a question, with the sentences that matched.
 
-    ``passage`` holds the matching body sentences (empty when a tip answers on its
-    own), ``tip_passage`` the matching sentences of the best tip; ``tips`` are the
-    step's whole tips, best-matching first.
+    ``passage`` holds the matching body sentences, whole (empty when a tip answers on
+    its own; paragraphs on lines of their own), ``tip_passage`` the matching sentences
+    of the best tip, or all of a short one; ``tips`` are the step's whole tips,
+    best-matching first.
     """
 
     step: Step
@@ -127,7 +128,8 @@ class Hit:
     tips: tuple[str, ...]
     score: float
     matched_terms: tuple[str, ...] = ()
-    tip_passage: str = ""  # the sentences of the best tip that matched
+    tip_passage: str = ""  # what the card shows of the best tip (all of a short one)
+    hidden_items: int = 0  # items of a list ``passage`` had no room for
 
     def as_dict(self) -> dict[str, object]:
         data = self.step.as_dict()

@@ -26,10 +26,11 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from knowledge import answer_types
+from knowledge.excerpt import Excerpt, Unit, excerpt, is_verse_step, units
 from knowledge.index import Index, pinyin_key
 from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
 from knowledge.lexicon import Gloss, Lexicon, stem
-from knowledge.model import Hit
+from knowledge.model import SHORT_TIP, Hit
 from knowledge.normalize import fold, fold_characters
 from knowledge.resources import EnglishSense, cantonese_characters
 from knowledge.segment import CJK_RUN_RE, Segmenter, bigrams, normal_form
@@ -43,6 +44,11 @@ TIP_OVER_BODY = 1.5
 TIP_RELEVANCE = 0.5
 # Past this many characters a card shows no second sentence.
 SHORT_PASSAGE = 100
+# A step's text this short is shown whole; a longer one by its best sentences, at most
+# this long (a list as far as it fits, the rest counted).
+WHOLE_PASSAGE = 150
+PASSAGE_BUDGET = 360
+TIP_BUDGET = 220
 OVERVIEW_SECTIONS = {"崗位職責說明", "職位"}
 MNEMONIC_SECTION = "服務標準口訣"
 MNEMONIC_WORD = fold("口訣")
@@ -109,7 +115,16 @@ class Tuning:
     lead_weight: float = 0.3  # how much the share its heading (or first sentence) explains does
     confident_coverage: float = 0.5
     confident_score: float = 15.0
+    # The lead over the runner-up a confident answer needs: a clear one, or a smaller one
+    # when the runner-up explains clearly less of the question (by confident_rival_gap
+    # of it): a step that accounts for a third less is no rival, whatever its score.
     confident_margin: float = 1.35
+    confident_close_margin: float = 1.25
+    confident_rival_gap: float = 0.3
+    # Below both, the closest step shares a word or two with the question by chance:
+    # the reply says the SOP has no answer rather than offer steps ("今天天氣如何").
+    confident_closest_score: float = 8.0
+    confident_closest_coverage: float = 0.6
 
 
 @dataclass
@@ -763,20 +778,48 @@ class Searcher:
     def hit(
         self, query: Query, step_no: int, score: float, passage_scores: npt.NDArray[np.float64]
     ) -> Hit:
-        """The step with the sentences that matched, in reading order, and its tips."""
+        """The step with the sentences that answer, in reading order, and its tips.
+
+        What a card shows is chosen from whole sentences (:mod:`knowledge.excerpt`): the
+        best-matching of the body, and of the best-matching tip.
+        """
         step = self.index.steps[step_no]
         body_numbers, tip_numbers = self.step_sentences[step_no]
-        body = self.best_sentences(body_numbers, passage_scores)
-        tip = self.best_sentences(tip_numbers, passage_scores)
+        body_units = units(step.body)
+        verse = is_verse_step(step.section, step.title)
+        body = excerpt(
+            body_units,
+            self.unit_scores(body_units, body_numbers, passage_scores),
+            budget=PASSAGE_BUDGET,
+            whole_below=WHOLE_PASSAGE,
+            second_below=SHORT_PASSAGE,
+            is_verse=verse,
+        )
+        tip_units = units(step.tips)
+        tip_unit_scores = self.unit_scores(tip_units, tip_numbers, passage_scores)
         tip_scores: dict[int, float] = defaultdict(float)
-        for n in tip_numbers:
-            position = self.index.passages[n].passage.position
-            tip_scores[position] = max(tip_scores[position], float(passage_scores[n]))
-        if tip[1] > TIP_OVER_BODY * body[1]:
-            body = ("", 0.0)  # the tip is what answers; the body would only crowd it
-        elif tip[1] < TIP_RELEVANCE * body[1]:
-            tip = ("", 0.0)  # a tip that barely matches is noise on a phone screen
+        for unit, unit_score in zip(tip_units, tip_unit_scores, strict=True):
+            tip_scores[unit.paragraph] = max(tip_scores[unit.paragraph], unit_score)
         order = sorted(range(len(step.tips)), key=lambda i: (-tip_scores.get(i, 0.0), i))
+        tip = Excerpt("", 0.0)
+        if order and tip_scores.get(order[0], 0.0) > 0:
+            # One tip, the best: its sentences make one point together.
+            mine = [n for n, unit in enumerate(tip_units) if unit.paragraph == order[0]]
+            tip = excerpt(
+                [tip_units[n] for n in mine],
+                [tip_unit_scores[n] for n in mine],
+                budget=TIP_BUDGET,
+                whole_below=SHORT_TIP,
+                second_below=SHORT_PASSAGE,
+            )
+        if tip.score > TIP_OVER_BODY * body.score:
+            body = Excerpt("", 0.0)  # the tip is what answers; the body would only crowd it
+        elif tip.score < TIP_RELEVANCE * body.score:
+            tip = Excerpt("", 0.0)  # a tip that barely matches is noise on a phone screen
+        if not body.text and not tip.text and body_units:
+            # Nothing matched word for word: the step's opening says what it is about.
+            opening = [1.0] + [0.0] * (len(body_units) - 1)
+            body = excerpt(body_units, opening, PASSAGE_BUDGET, WHOLE_PASSAGE, 0, verse)
         step_words = self.index.step_word_sets[step_no]
         terms = list(query.words)
         if self.scope_mask[step_no]:
@@ -788,31 +831,24 @@ class Searcher:
         )
         return Hit(
             step=step,
-            passage=body[0] or (step.body[0] if step.body and not tip[0] else ""),
+            passage=body.text,
             tips=tuple(step.tips[i] for i in order),
             score=score,
             matched_terms=matched,
-            tip_passage=tip[0],
+            tip_passage=tip.text,
+            hidden_items=body.hidden_items,
         )
 
-    def best_sentences(
-        self, numbers: list[int], passage_scores: npt.NDArray[np.float64], most: int = 2
-    ) -> tuple[str, float]:
-        """The best-matching of some sentences, in reading order, and the best one's
-        score: the sentences within half of the best, at most ``most``."""
-        scored = [(float(passage_scores[n]), n) for n in numbers]
-        top = max((score for score, _ in scored), default=0.0)
-        if top <= 0:
-            return "", 0.0
-        chosen: list[int] = []
-        length = 0
-        for score, n in sorted(scored, reverse=True)[:most]:
-            # A second sentence only if it matches nearly as well and the card stays short.
-            if chosen and (score < 0.5 * top or length > SHORT_PASSAGE):
-                break
-            chosen.append(n)
-            length += len(self.index.passages[n].passage.text)
-        return "".join(self.index.passages[n].passage.text for n in sorted(chosen)), top
+    @staticmethod
+    def unit_scores(
+        found: Sequence[Unit], numbers: list[int], passage_scores: npt.NDArray[np.float64]
+    ) -> list[float]:
+        """Each unit's score: the best of its sentences' (``numbers``: the index's passage
+        numbers of those sentences, in reading order)."""
+        scores = [float(passage_scores[n]) for n in numbers]
+        return [
+            max((scores[i] for i in unit.pieces if i < len(scores)), default=0.0) for unit in found
+        ]
 
     # -- judging ---------------------------------------------------------------------
     def coverage(self, query: Query, hit: Hit) -> float:

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks, render
 from bot.i18n import label
 from knowledge import Answer
-from knowledge.base import HIGH
+from knowledge.base import HIGH, NONE
 
 SUGGESTIONS = 3
 
@@ -17,9 +17,11 @@ Button = InlineKeyboardButton
 def answer_keyboard(result: Answer, index: int, ui: str) -> InlineKeyboardMarkup | None:
     """The buttons under hit ``index`` of an answer (0: the reply as first sent).
 
-    An answer that is not confident offers 🙋: hand the question to a person.
+    An answer that is not confident, or none at all, offers 🙋: hand the question to a
+    person.
     """
-    if not result.hits:
+    if not result.hits or result.confidence == NONE:
+        # The reply says the SOP has no answer: no step to offer, but a person may answer.
         if result.problem or not result.terms:
             return None  # not a question (small talk, no words)
         return InlineKeyboardMarkup([[ask_person_button(ui)]])
@@ -63,7 +65,7 @@ def suggestions_keyboard(result: Answer) -> InlineKeyboardMarkup:
         [
             [
                 Button(
-                    f"❓ {render.step_caption(hit.step, result.script)}",
+                    f"❓ {render.suggestion_caption(hit.step, result.script)}",
                     callback_data=callbacks.see(hit.step.id),
                 )
             ]

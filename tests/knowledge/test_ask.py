@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from knowledge import KnowledgeBase
 from knowledge.base import StaleIndexError
-from knowledge.evaluate import confident_share, read_lines
+from knowledge.evaluate import confident_share, read_lines, read_questions
+from knowledge.excerpt import is_verse_step
 from knowledge.updates import Recipe
 
 GOLDEN = Path(__file__).parents[1] / "golden"
+HOLDOUT = Path(__file__).parents[1] / "holdout" / "questions.tsv"
 
 
 def best(kb: KnowledgeBase, question: str) -> str:
@@ -140,3 +143,75 @@ def test_a_recipe_reopens_the_same_knowledge_base_from_plain_data(
     taught = Recipe(kb.index_path, None, {kb.steps[0].id: ["一句沒教過的問題"]})
     with pytest.raises(StaleIndexError):
         Recipe.from_json(taught.to_json()).open(build=False)
+
+
+SENTENCE_ENDS = "。；;！!？?:：、,， "
+
+
+def test_ask_cards_show_whole_sentences_never_a_broken_one(kb: KnowledgeBase) -> None:
+    """Every line a card shows starts and ends where a sentence (or a list item) does."""
+    questions = [q.query for q in read_questions(HOLDOUT)]
+    checked = 0
+    for question in questions:
+        for hit in kb.ask(question).hits:
+            if is_verse_step(hit.step.section, hit.step.title):
+                continue  # a rhyme's lines are not sentences
+            for text, paragraphs in (
+                (hit.passage, hit.step.body),
+                (hit.tip_passage, hit.step.tips),
+            ):
+                # Sub-headings the card sets off with "：" (knowledge/excerpt.py) aside.
+                plain = [p.replace("：", "") for p in paragraphs]
+                for line in filter(None, text.splitlines()):
+                    assert line[-1] not in "、,，", (question, line)
+                    raw = line.replace("：", "")
+                    place = next(((p, p.find(raw)) for p in plain if raw in p), None)
+                    assert place, (question, line)
+                    paragraph, start = place
+                    end = start + len(raw)
+                    assert start == 0 or paragraph[start - 1] in SENTENCE_ENDS, (question, line)
+                    assert end == len(paragraph.rstrip()) or paragraph[end - 1] in SENTENCE_ENDS, (
+                        question,
+                        line,
+                    )
+                    checked += 1
+    assert checked > len(questions)
+
+
+def test_ask_a_question_about_a_checklist_shows_the_whole_list(kb: KnowledgeBase) -> None:
+    hit = kb.ask("開店前值班經理要檢查什麼").hits[0]
+    items = [p for p in hit.step.body if re.match(r"[A-E]、", p)]
+    assert len(items) >= 4
+    shown = hit.passage.splitlines()
+    assert all(item in shown for item in items) or hit.hidden_items == len(
+        [item for item in items if item not in shown]
+    )
+
+
+def test_ask_a_question_off_every_topic_offers_no_steps(kb: KnowledgeBase) -> None:
+    for question in ("今天天氣如何", "明天會不會下雨", "what's the capital of France"):
+        answer = kb.ask(question)
+        assert answer.confidence == "none", question
+        assert answer.problem == "", question  # it was a question: /gaps may list it
+
+
+def test_ask_confidence_needs_a_clear_lead_unless_the_runner_up_explains_clearly_less(
+    kb: KnowledgeBase,
+) -> None:
+    tuning = kb.searcher.tuning
+    assert tuning.confident_close_margin < tuning.confident_margin
+    relaxed = 0
+    for q in read_questions(HOLDOUT):
+        answer = kb.ask(q.query)
+        if answer.confidence != "high" or len(answer.hits) < 2:
+            continue
+        query = kb.searcher.read(q.query)
+        best, runner_up = answer.hits[:2]
+        margin = best.score / runner_up.score
+        gap = kb.searcher.coverage(query, best) - kb.searcher.coverage(query, runner_up)
+        if gap > tuning.confident_rival_gap:
+            assert margin >= tuning.confident_close_margin, q.query
+            relaxed += margin < tuning.confident_margin
+        else:
+            assert margin >= tuning.confident_margin, q.query
+    assert relaxed  # the smaller lead is what answers these with confidence

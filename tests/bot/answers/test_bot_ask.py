@@ -17,10 +17,11 @@ from bot.context import ANSWER_LIMIT
 from bot.i18n import label
 from bot.storage import DOWN, Storage
 from knowledge import Answer, KnowledgeBase
+from knowledge.model import Hit
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
 
-CONFIDENT = ("客人沒帶證件怎麼辦", "客人投訴怎麼處理", "遇到緊急情況怎麼辦", "晨會要做什麼")
+CONFIDENT = ("客人沒帶證件怎麼辦", "客人投訴怎麼處理", "門市停電了怎麼辦", "晨會要做什麼")
 UNSURE = ("早會幾點開", "客人要投訴怎麼辦", "公司年終獎金怎麼算", "停車場在哪裡")
 
 
@@ -89,11 +90,69 @@ async def test_low_confidence_offers_did_you_mean_buttons(chat: Chat, kb: Knowle
     assert html.escape(label("hant", "not_found")) in reply["text"]
     assert buttons(reply) == [
         *(
-            (f"❓ {render.step_caption(hit.step, 'hant')}", f"see:{hit.step.id}")
+            (f"❓ {render.suggestion_caption(hit.step, 'hant')}", f"see:{hit.step.id}")
             for hit in expected.hits[:3]
         ),
         (label("hant", "ask_button"), "hp:q"),  # or hand it to a person (bot/asks/)
     ]
+
+
+async def test_did_you_mean_buttons_name_the_role_of_each_step(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    question = pick(kb, UNSURE, "low")
+    hits = ask(kb, question).hits[:3]
+    captions = [caption for caption, _ in buttons(only(await chat.say(question), "sendMessage"))]
+    for caption, hit in zip(captions, hits, strict=True):
+        assert caption.startswith(f"❓ {hit.step.role or hit.step.doc} › "), caption
+        assert len(caption) <= 42
+
+
+async def test_a_question_off_every_topic_gets_no_steps(chat: Chat, kb: KnowledgeBase) -> None:
+    assert ask(kb, "今天天氣如何").confidence == "none"
+    reply = only(await chat.say("今天天氣如何"), "sendMessage")
+    assert reply["text"] == html.escape(label("hant", "no_answer"))
+    assert "reply_markup" not in reply or not buttons(reply)
+    english = only(
+        await chat.say("what's the capital of France", language_code="en"), "sendMessage"
+    )
+    assert english["text"] == html.escape(label("en", "no_answer"))
+
+
+async def test_a_checklist_question_shows_every_item_on_its_line(chat: Chat) -> None:
+    reply = only(await chat.say("開店前值班經理要檢查什麼"), "sendMessage")
+    lines = render.plain(reply["text"]).splitlines()
+    assert [line[:2] for line in lines if re.match(r"[A-E]、", line)] == [
+        "A、",
+        "B、",
+        "C、",
+        "D、",
+        "E、",
+    ]
+
+
+async def test_a_rhyme_is_shown_as_its_lines(chat: Chat, kb: KnowledgeBase) -> None:
+    reply = only(await chat.say("流動諮詢的服務標準口訣"), "sendMessage")
+    lines = render.plain(reply["text"]).splitlines()
+    assert "上前迎候笑一笑" in lines and "微笑送客別忘了" in lines
+    step = ask(kb, "流動諮詢的服務標準口訣").hits[0].step
+    full = only(await chat.press(f"full:{step.id}"), "editMessageText")
+    assert "上前迎候笑一笑\n詢問客戶何需求" in full["text"]
+
+
+async def test_a_sub_heading_run_into_the_text_is_set_off(chat: Chat) -> None:
+    reply = only(await chat.say("客人沒帶身分證要辦業務怎麼處理"), "sendMessage")
+    assert "詢問與核實詢問" not in reply["text"]
+    assert "詢問與核實：" in render.plain(reply["text"])
+
+
+def test_a_card_counts_the_items_of_a_list_it_had_no_room_for(kb: KnowledgeBase) -> None:
+    step = next(s for s in kb.steps if s.tips)
+    hit = Hit(step=step, passage="主要職責有:\nA、一;", tips=(), score=1.0, hidden_items=3)
+    card = render.hit_card(hit, "hant")
+    assert label("hant", "more_items", n=3) in card
+    assert label("en", "more_items", n=1) == "1 more item: tap “Full step”."
+    assert label("hant", "more_items", n=3) not in render.hit_card(hit, "hant", buttons=False)
 
 
 async def test_an_english_not_found_reads_as_two_sentences(chat: Chat, kb: KnowledgeBase) -> None:

@@ -55,3 +55,10 @@ async def test_full_button_on_a_shared_card_edits_it(chat: Chat, kb: KnowledgeBa
     assert edit["inline_message_id"] == "AAEAAQ"
     assert edit["text"] == render.step_full(step, "hant")
     assert "reply_markup" not in edit
+
+
+async def test_an_inline_result_describes_a_list_on_one_line(chat: Chat) -> None:
+    answer = only(await chat.send(chat.inline("開店前值班經理要檢查什麼")), "answerInlineQuery")
+    first = answer["results"][0]
+    assert "\n" not in first["description"]
+    assert "\n" in first["input_message_content"]["message_text"]  # the card keeps its lines

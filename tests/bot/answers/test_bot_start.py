@@ -72,3 +72,16 @@ async def test_command_menu_is_registered_in_english_and_chinese(chat: Chat) -> 
     assert [c["command"] for c in by_language[""]][:4] == ["start", "help", "roles", "role"]
     assert by_language[""][0]["description"] == label("en", "cmd_start")
     assert by_language["zh"][2]["description"] == label("hant", "cmd_roles")
+
+
+async def test_every_example_question_leads_to_a_confident_answer(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    await chat.say("/start")
+    for n in (1, 2, 3):
+        for ui, language in (("hant", "zh-hant"), ("hans", "zh-hans"), ("en", "en")):
+            question = label(ui, f"example_{n}")
+            expected = kb.ask(question, ANSWER_LIMIT, None, language)
+            assert expected.confidence == "high", question
+        reply = only(await chat.press(f"ask:{n}"), "sendMessage")
+        assert label("hant", "not_found") not in reply["text"]
