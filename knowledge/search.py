@@ -124,7 +124,7 @@ class Tuning:
     # Below both, the closest step shares a word or two with the question by chance:
     # the reply says the SOP has no answer rather than offer steps ("今天天氣如何").
     confident_closest_score: float = 8.0
-    confident_closest_coverage: float = 0.6
+    confident_closest_coverage: float = 0.25
 
 
 @dataclass

@@ -189,7 +189,10 @@ def test_ask_a_question_about_a_checklist_shows_the_whole_list(kb: KnowledgeBase
 
 
 def test_ask_a_question_off_every_topic_offers_no_steps(kb: KnowledgeBase) -> None:
-    for question in ("今天天氣如何", "明天會不會下雨", "what's the capital of France"):
+    # Only a chance match is "none": a question sharing a real word with a step ("今天天氣
+    # 如何": 今天) still gets the closest steps, since on a store's own SOP right answers
+    # match that weakly too (test_quality guards how few of those are hidden).
+    for question in ("怎麼煮咖哩飯", "帮我订一张机票", "what's the capital of France"):
         answer = kb.ask(question)
         assert answer.confidence == "none", question
         assert answer.problem == "", question  # it was a question: /gaps may list it

@@ -103,16 +103,18 @@ async def test_did_you_mean_buttons_name_the_role_of_each_step(
     question = pick(kb, UNSURE, "low")
     hits = ask(kb, question).hits[:3]
     captions = [caption for caption, _ in buttons(only(await chat.say(question), "sendMessage"))]
-    for caption, hit in zip(captions, hits, strict=True):
+    assert captions[-1] == label("hant", "ask_button")  # then 🙋, to ask a person
+    for caption, hit in zip(captions[:-1], hits, strict=True):
         assert caption.startswith(f"❓ {hit.step.role or hit.step.doc} › "), caption
         assert len(caption) <= 42
 
 
 async def test_a_question_off_every_topic_gets_no_steps(chat: Chat, kb: KnowledgeBase) -> None:
-    assert ask(kb, "今天天氣如何").confidence == "none"
-    reply = only(await chat.say("今天天氣如何"), "sendMessage")
+    assert ask(kb, "怎麼煮咖哩飯").confidence == "none"
+    reply = only(await chat.say("怎麼煮咖哩飯"), "sendMessage")
     assert reply["text"] == html.escape(label("hant", "no_answer"))
-    assert "reply_markup" not in reply or not buttons(reply)
+    # No step to offer; only 🙋, to hand the question to a person (bot/asks/).
+    assert buttons(reply) == [(label("hant", "ask_button"), "hp:q")]
     english = only(
         await chat.say("what's the capital of France", language_code="en"), "sendMessage"
     )
