@@ -320,13 +320,19 @@ def import_sop(file: Path, yes: bool, corpus_dir: Path | None, index: Path | Non
     new version; the previous version is kept for `sopbot rollback`. A running bot picks
     the new version up within a minute.
     """
-    from knowledge.updates import ManagedCorpus, UpdateError
+    from knowledge.updates import MAX_SOP_BYTES, ManagedCorpus, UpdateError
 
     corpus = ManagedCorpus(corpus_dir or paths().corpus_dir)
+    if not file.is_file():  # a device (/dev/zero would be read for ever), a pipe, a socket
+        raise click.ClickException(f"{file} is not a file: an SOP is a file (.txt, .md, …)")
     try:
-        proposal = corpus.propose(file.name, file.read_bytes())
+        with file.open("rb") as source:
+            content = source.read(MAX_SOP_BYTES + 1)  # a file growing meanwhile: no further
+        proposal = corpus.propose(file.name, content)
     except UpdateError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"{file} could not be read: {error}") from None
     click.echo(f"{proposal.name}: {proposal.steps} steps")
     for lint in proposal.lints:
         click.echo(f"  lint {lint}")

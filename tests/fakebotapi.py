@@ -681,7 +681,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send_json(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, ensure_ascii=False, default=_json_default).encode("utf-8")
+        text = json.dumps(payload, ensure_ascii=False, default=_json_default)
+        try:
+            body = text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (a forged update's "\ud83d") has no UTF-8 form: JSON's own
+            # escapes carry it, as a Telegram-compatible server would have to.
+            body = json.dumps(payload, default=_json_default).encode("ascii")
         self._send(status, body, "application/json")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:

@@ -13,7 +13,9 @@ limiter keeps its pacing (about 30 messages a second in all, 20 a minute per gro
   well have delivered it, and a person must not get an answer twice (the error handler
   does not apologise for it either, see ``bot.tg.errors``);
 - every call gives up after ``RETRY_WITHIN`` seconds from its first try, so a person hears
-  about a failure (the apology) in bounded time instead of never.
+  about a failure (the apology) in bounded time instead of never;
+- a text parameter with a lone surrogate (a name or question echoed back, from a forged
+  update) is sent with U+FFFD in its place rather than failing to encode.
 
 getUpdates does not pass through a rate limiter (PTB leaves it out): polling has its own
 recovery (``bot.tg.polling``).
@@ -33,6 +35,8 @@ from aiolimiter import AsyncLimiter
 from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
+
+from knowledge.normalize import encodable
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +122,9 @@ class Limiter(BaseRateLimiter[int]):
     ) -> Result:
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         chat = chat_key(data.get("chat_id"))
+        for name, value in data.items():  # text echoing a name or a question may hold half
+            if isinstance(value, str):  # an emoji, which no HTTP body can carry
+                data[name] = encodable(value)
         loop = asyncio.get_running_loop()
         started = loop.time()
         attempt = 0
