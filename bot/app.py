@@ -81,6 +81,13 @@ class ButtonHandler(CallbackQueryHandler[Any, Any]):
         return found if isinstance(found, re.Match) else False
 
 
+def command(name: str, callback: Any) -> CommandHandler[Any, Any]:
+    """The handler of a command; in private chats only if the rules say it is private."""
+    if name in access.PRIVATE_COMMANDS:
+        return CommandHandler(name, callback, filters=filters.ChatType.PRIVATE)
+    return CommandHandler(name, callback)
+
+
 def build_application(
     settings: Settings,
     kb: KnowledgeBase,
@@ -130,7 +137,9 @@ def build_application(
     briefings.install(app)  # briefings and the courier that delivers them
 
     # 0. The gate (group -2, before everything): only registered, active people get past it;
-    #    strangers and revoked users get a refusal with their id, or join with an invite link.
+    #    strangers and revoked users get a refusal with their id (a few a minute), or join
+    #    with an invite link. In a group no admin linked to a store, members are pointed to
+    #    a private chat (bot/access/rules.py says what each chat may show).
     #    Admins listed in SOPBOT_ADMIN_IDS are registered now (and again on a message).
     access.register_admins(storage, settings.admin_ids)
     app.add_handler(TypeHandler(Update, gate.gate), group=-2)
@@ -138,30 +147,35 @@ def build_application(
     # 1. Before anything else (group -1, which never stops the rest): note who wrote.
     app.add_handler(TypeHandler(Update, users.remember_user), group=-1)
 
-    # 2. Commands, before the text handler that would take them for questions.
-    app.add_handler(CommandHandler("start", start.welcome))
-    app.add_handler(CommandHandler("help", start.show_help))
-    app.add_handler(CommandHandler("roles", browse.list_documents))
-    app.add_handler(CommandHandler("role", role.choose_role))
-    app.add_handler(CommandHandler("quiz", quiz.start_quiz))
-    app.add_handler(CommandHandler("practice", quiz.practice))
-    app.add_handler(CommandHandler("leaderboard", quiz.show_leaderboard))
-    app.add_handler(CommandHandler("myscore", quiz.show_my_score))
-    # Managers and admins, in private chats only (an invite link must not land in a group).
-    private_chat = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("invite", admin.invite, filters=private_chat))
-    app.add_handler(CommandHandler("users", admin.list_people, filters=private_chat))
-    app.add_handler(CommandHandler("grant", admin.grant, filters=private_chat))
-    app.add_handler(CommandHandler("revoke", admin.revoke, filters=private_chat))
+    # 2. Commands, before the text handler that would take them for questions. Those of
+    #    access.PRIVATE_COMMANDS answer in private chats only (an invite link, a store's
+    #    figures or staff's questions must not land in a group; the gate points group
+    #    members to their private chat); see command() below.
+    app.add_handler(command("start", start.welcome))
+    app.add_handler(command("help", start.show_help))
+    app.add_handler(command("roles", browse.list_documents))
+    app.add_handler(command("role", role.choose_role))
+    app.add_handler(command("quiz", quiz.start_quiz))
+    app.add_handler(command("practice", quiz.practice))
+    app.add_handler(command("leaderboard", quiz.show_leaderboard))
+    app.add_handler(command("myscore", quiz.show_my_score))
+    # Managers and admins: invites and people.
+    app.add_handler(command("invite", admin.invite))
+    app.add_handler(command("users", admin.list_people))
+    app.add_handler(command("grant", admin.grant))
+    app.add_handler(command("revoke", admin.revoke))
+    # Admins, in a group: link it to a store (the only groups SOP text is shown in), unlink it.
+    app.add_handler(command("link", admin.link_group))
+    app.add_handler(command("unlink", admin.unlink_group))
     # Knowledge gaps and teaching (trainers+), usage (managers+), SOP rollback (admins).
-    app.add_handler(CommandHandler("gaps", gaps.show_gaps))
-    app.add_handler(CommandHandler("teach", gaps.teach))
-    app.add_handler(CommandHandler("stats", stats.show_stats))
-    app.add_handler(CommandHandler("rollback", updates.roll_back, filters=private_chat))
-    # Briefings: managers /brief and /briefs (private chats); anyone catches up with /missed.
-    app.add_handler(CommandHandler("brief", briefings.start_briefing, filters=private_chat))
-    app.add_handler(CommandHandler("briefs", briefings.list_briefs, filters=private_chat))
-    app.add_handler(CommandHandler("missed", briefings.show_missed, filters=private_chat))
+    app.add_handler(command("gaps", gaps.show_gaps))
+    app.add_handler(command("teach", gaps.teach))
+    app.add_handler(command("stats", stats.show_stats))
+    app.add_handler(command("rollback", updates.roll_back))
+    # Briefings: managers /brief and /briefs; anyone catches up with /missed.
+    app.add_handler(command("brief", briefings.start_briefing))
+    app.add_handler(command("briefs", briefings.list_briefs))
+    app.add_handler(command("missed", briefings.show_missed))
 
     # 3. Buttons, each kind by its strict pattern (bot.callbacks).
     app.add_handler(ButtonHandler(cards.show_full_step, pattern=callbacks.FULL))
@@ -199,7 +213,8 @@ def build_application(
 
     # 4c. After /brief (or 🕗), the author's next private message is the note (text, photo,
     #     document) or the time, not a question.
-    awaiting = briefings.AwaitingBriefing(storage) & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    awaiting_note = briefings.AwaitingBriefing(storage, settings.admin_ids)
+    awaiting = awaiting_note & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(awaiting, briefings.take_note))
 
     # 4c. While a trainer is teaching (/teach, 🎓 in /gaps), their private text searches for

@@ -10,9 +10,11 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from telegram import Update, User
+from telegram import Chat, Update, User
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot.access.rules import StrangerReplies, shows_sop, stores_seen_by
 from bot.briefings.service import Courier
 from bot.browse.contents import Contents
 from bot.config import Settings
@@ -55,6 +57,9 @@ class BotData:
         # Senders recorded lately (when, and their name, username, language): recording
         # someone again within a minute, unchanged, is a write per message for nothing.
         self.recently_seen: dict[int, tuple[float, tuple[str, str | None, str | None]]] = {}
+        # How many replies strangers still get (bot/access/rules.py): a flood of them must
+        # not use up the sending budget staff's answers need.
+        self.stranger_replies = StrangerReplies()
         self.recent_answers = RecentAnswers()
 
     async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
@@ -119,8 +124,11 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.asker: User | None = None
+        self.chat: Chat | None = None
         self._person: Person | None = None
         self._person_read = False
+        self._linked_store: str | None = None
+        self._linked_read = False
 
     @classmethod
     def from_update(
@@ -129,6 +137,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         context = super().from_update(update, application)
         if isinstance(update, Update):
             context.asker = update.effective_user
+            context.chat = update.effective_chat
         return context
 
     @property
@@ -154,6 +163,29 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
     def forget_person(self) -> None:
         """Read the asker's registration again (after it changed during this update)."""
         self._person_read = False
+
+    @property
+    def linked_store(self) -> str | None:
+        """The store an admin linked this group to; None in a private chat or another group."""
+        if not self._linked_read:
+            chat = self.chat
+            if chat is not None and chat.type != ChatType.PRIVATE:
+                self._linked_store = self.bot_data.storage.linked_store(chat.id)
+            self._linked_read = True
+        return self._linked_store
+
+    @property
+    def shows_sop(self) -> bool:
+        """Whether SOP text may be posted in this chat (bot/access/rules.py): a private chat,
+        a linked group, or no chat at all (an inline query, a button on a shared card)."""
+        chat = self.chat
+        return chat is None or shows_sop(chat.type == ChatType.PRIVATE, self.linked_store)
+
+    @property
+    def stores_seen(self) -> tuple[str, ...] | None:
+        """The stores whose questions, usage and people the asker sees (None: every store)."""
+        configured = self.asker is not None and self.asker.id in self.bot_data.settings.admin_ids
+        return stores_seen_by(self.person, configured)
 
     @property
     def stores(self) -> tuple[str, ...]:

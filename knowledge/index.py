@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from knowledge import resources
+from knowledge import answer_types, resources
 from knowledge.model import Lint, ParsedSource, Passage, Step
 from knowledge.normalize import fold, fold_characters
 from knowledge.segment import Segmenter, bigrams, discover_words, write_dictionary
@@ -83,6 +83,8 @@ class IndexedPassage:
     words: Counter[str]
     grams: Counter[str]
     has_number: bool
+    # The kinds of answer the passage holds (a length of time, a count…: answer_types).
+    holds: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -445,6 +447,7 @@ def load_index(path: Path) -> Index:
                     # Character pairs, and single characters for words that share one.
                     Counter(bigrams(folded)) + Counter(CJK_CHAR_RE.findall(folded)),
                     bool(DIGIT_RE.search(folded)),
+                    answer_types.held(folded),
                 )
             )
         vocabulary = dict(db.execute("select term, df from vocabulary").fetchall())

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from knowledge import answer_types
 from knowledge.index import Index, pinyin_key
 from knowledge.lexicon import WORD_RE as ENGLISH_WORD_RE
 from knowledge.lexicon import Gloss, Lexicon, stem
@@ -55,6 +56,9 @@ ENGLISH_SPELLING_CUTOFF = 85
 # How many spelled words are remembered.
 SPELLING_CACHE = 10_000
 
+# A question asking for a time of day is answered by one, or by a time relative to
+# something ("開場前 1 小時"); every other kind by its own.
+ANSWERED_BY = {kind: (kind,) for kind in answer_types.ANSWERS} | {"clock": ("clock", "duration")}
 NUMBER_QUESTION_RE = re.compile(
     r"几|幾|多少|多久|多长|多長|多远|多遠|多大|多高|哪天|几号|几號|百分|%|比重|比例|"
     r"什么时候|何时|电话|号码|年龄|岁|"
@@ -92,6 +96,7 @@ class Tuning:
     scoped_factor: float = 0.7
     second_passage_weight: float = 0.3
     number_boost: float = 1.3
+    answer_boost: float = 2.0  # a sentence holding the kind of answer asked for (answer_types)
     role_boost: float = 1.35
     role_name_weight: float = 0.2
     doc_boost: float = 1.6
@@ -101,8 +106,9 @@ class Tuning:
     overview_penalty: float = 0.85
     specialist_penalty: float = 0.85
     coverage_weight: float = 0.6  # how much the share of the question explained reranks
+    lead_weight: float = 0.3  # how much the share its heading (or first sentence) explains does
     confident_coverage: float = 0.5
-    confident_score: float = 17.0
+    confident_score: float = 15.0
     confident_margin: float = 1.35
 
 
@@ -118,6 +124,7 @@ class Query:
     roles: set[str] = field(default_factory=set)
     docs: set[int] = field(default_factory=set)
     wants_number: bool = False
+    asks_for: frozenset[str] = frozenset()  # the kinds of answer it asks for (answer_types)
     wants_mnemonic: bool = False  # it asks for a role's 服務標準口訣 (rhyme)
     # Where in ``folded`` each term came from, to tell how much of the question a
     # step explains; ``neutral`` marks stop words, which need no explaining.
@@ -362,6 +369,10 @@ class Searcher:
         places = [p.passage for p in index.passages]
         self.passage_weights = np.array([kind_weight.get(p.kind, 1.0) for p in places])
         self.passage_has_number = np.array([p.has_number for p in index.passages], dtype=bool)
+        self.passage_holds = {
+            kind: np.array([kind in p.holds for p in index.passages], dtype=bool)
+            for kind in answer_types.ANSWERS
+        }
         # Passages grouped by step (reduceat needs each group contiguous and non-empty).
         passage_steps = np.array([p.step_index for p in places], dtype=np.intp)
         self.passage_order = np.argsort(passage_steps, kind="stable")
@@ -611,6 +622,7 @@ class Searcher:
             if term in self.role_cues:
                 query.words[term] = self.tuning.role_name_weight
         query.wants_number = bool(NUMBER_QUESTION_RE.search(query.folded))
+        query.asks_for = answer_types.asked(query.folded)
         query.wants_mnemonic = any(MNEMONIC_WORD in term for term in query.words)
 
     @staticmethod
@@ -637,7 +649,13 @@ class Searcher:
             scoped = self.index.passage_words.score(query.scoped_words)
             scoped += self.index.passage_grams.score(self.telling_grams(query.scoped_grams))
             scores += scoped * self.passage_scope * self.tuning.scoped_factor
-        if query.wants_number:
+        if query.asks_for:
+            holding = np.zeros(len(scores), dtype=bool)
+            for kind in query.asks_for:
+                for held in ANSWERED_BY[kind]:
+                    holding |= self.passage_holds[held]
+            scores[holding] *= self.tuning.answer_boost
+        elif query.wants_number:
             scores[self.passage_has_number] *= self.tuning.number_boost
         return scores
 
@@ -713,11 +731,16 @@ class Searcher:
         # Best first; equal scores in step order, so answers never depend on chance.
         ranked = found[np.lexsort((found, -scores[found]))][: max(limit, RERANKED)]
         # Then the leaders again, by how much of the question each explains: a step that
-        # matches one word many times loses to one that accounts for the whole question.
-        share = tuning.coverage_weight
+        # matches one word many times loses to one that accounts for the whole question;
+        # and by how much its heading (or first sentence) explains: an SOP says there
+        # what a step is about, and a step whose detail happens to repeat the question's
+        # words is seldom the one asked for.
+        share, lead = tuning.coverage_weight, tuning.lead_weight
         reranked = [
             (
-                float(scores[step_no]) * (1 - share + share * self.step_coverage(query, step_no)),
+                float(scores[step_no])
+                * (1 - share + share * self.step_coverage(query, step_no))
+                * (1 - lead + lead * self.lead_coverage(query, step_no)),
                 int(step_no),
             )
             for step_no in ranked
@@ -794,8 +817,29 @@ class Searcher:
 
     def step_coverage(self, query: Query, step_no: int) -> float:
         """:meth:`coverage` of the step numbered ``step_no``."""
-        step_words = self.index.step_word_sets[step_no]
-        step_grams = self.index.step_gram_sets[step_no]
+        index = self.index
+        return self.explained_share(
+            query, step_no, index.step_word_sets[step_no], index.step_gram_sets[step_no]
+        )
+
+    def lead_coverage(self, query: Query, step_no: int) -> float:
+        """The share of the question the step's first piece explains: its heading, or its
+        first sentence where the heading only repeats that."""
+        numbers = self.index.step_passages[step_no]
+        if not numbers:
+            return 0.0
+        lead = self.index.passages[numbers[0]]
+        return self.explained_share(query, step_no, lead.words.keys(), lead.grams.keys())
+
+    def explained_share(
+        self,
+        query: Query,
+        step_no: int,
+        words: Collection[str],
+        grams: Collection[str],
+    ) -> float:
+        """The share of the question's content that some of a step's words and
+        character pairs account for, each character weighed by :meth:`position_weights`."""
         content = query.content
         if not content:
             return 0.0
@@ -803,8 +847,8 @@ class Searcher:
         sources = query.sources
         if query.scoped_sources and self.scope_mask[step_no]:
             sources = sources + query.scoped_sources
-        for term, grams, spans in sources:
-            if term in step_words or (grams and all(g in step_grams for g in grams)):
+        for term, term_grams, spans in sources:
+            if term in words or (term_grams and all(g in grams for g in term_grams)):
                 for start, end in spans:
                     explained.update(range(start, end))
         weights = self.position_weights(query)

@@ -4,14 +4,21 @@ The SOPs are confidential and anyone can find a Telegram bot and message it. So 
 update passes :func:`gate` first (group -2, before even the user tracker): people registered
 and active in ``people`` go on to the handlers; anyone else gets a short refusal with their
 Telegram user id (to give a manager) and nothing more, whatever they send: text, commands,
-buttons (forged ones too), inline queries, edits. ``/start`` and ``/help`` tell a stranger
-how to join, and ``/start <code>`` (an invite link) registers them.
+buttons (forged ones too), inline queries, edits, and only a few times a minute
+(``rules.StrangerReplies``). ``/start`` and ``/help`` tell a stranger how to join, and
+``/start <code>`` (an invite link) registers them, if ``rules.invite_refusal`` agrees.
+
+In a group, members pass as far as ``rules.in_group`` lets them: a group an admin did not
+link to a store gets pointers to a private chat (a question there is answered in private,
+by ``bot.answers.handlers``), and private commands are pointed there from any group.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 from telegram import InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatType
@@ -25,16 +32,20 @@ from bot.access.rules import (
     EXPLAIN,
     IGNORE,
     JOIN,
+    POINT,
     PUBLIC_START,
     REFUSE,
     START_RE,
     code_hash,
+    in_group,
+    invite_refusal,
     register_admins,
 )
 from bot.answers.keyboards import examples_keyboard
 from bot.context import Context, interface_script
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.storage import JOINED, UNKNOWN
+from bot.tg.messages import private_chat_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +75,19 @@ def addressed(message: Message, bot_username: str) -> bool:
     return author.lower() == bot_username.lower() or f"@{bot_username.lower()}" in text
 
 
-def verdict(update: Update, member: bool, bot_username: str) -> Verdict:
-    """What the gate does with an update, given whether its sender is an active member."""
+def command_name(message: Message) -> str | None:
+    """The command a message gives ("roles" for /roles or /roles@bot), None for none."""
+    text = message.text or ""
+    if not text.startswith("/"):
+        return None
+    return text.split()[0][1:].partition("@")[0].lower()
+
+
+def verdict(update: Update, member: bool, bot_username: str, linked: bool = False) -> Verdict:
+    """What the gate does with an update, given whether its sender is an active member and
+    (in a group) whether an admin linked the group to a store."""
     if member:
-        return Verdict(ALLOW)
+        return member_verdict(update, bot_username, linked)
     if update.effective_user is None:
         # A poll's new state (the bot's own quiz polls) comes from no one and reveals nothing;
         # anything else without a sender (channel posts) is not for us.
@@ -89,6 +109,23 @@ def verdict(update: Update, member: bool, bot_username: str) -> Verdict:
     return Verdict(IGNORE)  # group chatter: a refusal to every stranger would be spam
 
 
+def in_a_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type != ChatType.PRIVATE
+
+
+def member_verdict(update: Update, bot_username: str, linked: bool) -> Verdict:
+    """A member's update: all of it in a private chat; in a group, what rules.in_group says."""
+    if not in_a_group(update):
+        return Verdict(ALLOW)  # a private chat, an inline query, a button on a shared card
+    if update.callback_query is not None:
+        return Verdict(ALLOW if linked else POINT)
+    message = update.message or update.edited_message
+    if message is None or not addressed(message, bot_username):
+        return Verdict(ALLOW)  # chatter and service messages: no handler answers them here
+    return Verdict(in_group(command_name(message), linked))
+
+
 async def gate(update: Update, context: Context) -> None:
     """Let active members through; tell anyone else how to join, and stop the update there."""
     data = context.bot_data
@@ -101,9 +138,18 @@ async def gate(update: Update, context: Context) -> None:
             register_admins(data.storage, [user.id])
             context.forget_person()
             member = True
-    found = verdict(update, member, context.bot.username)
+    linked = member and in_a_group(update) and context.linked_store is not None
+    found = verdict(update, member, context.bot.username, linked)
     if found.action == ALLOW:
         return
+    if found.action == POINT:
+        await point_to_private_chat(update, context, linked)
+        raise ApplicationHandlerStop
+    # Replies to messages of strangers are rationed; buttons and inline queries cost nothing.
+    rationed = update.callback_query is None and update.inline_query is None
+    if found.action != IGNORE and rationed and not data.stranger_replies.allow(user.id):
+        log.debug("no reply to stranger %d: over their share of replies", user.id)
+        raise ApplicationHandlerStop
     if found.action == JOIN:
         await join(update, context, found.code)
     elif found.action == EXPLAIN:
@@ -112,6 +158,19 @@ async def gate(update: Update, context: Context) -> None:
     elif found.action == REFUSE:
         await refuse(update)
     raise ApplicationHandlerStop
+
+
+async def point_to_private_chat(update: Update, context: Context, linked: bool) -> None:
+    """Tell a member in a group that this is for a private chat, with a button to open it."""
+    ui = interface_script(update.effective_user)
+    if update.callback_query is not None:
+        text = label(ui, "group_not_linked_short")
+        await update.callback_query.answer(text, show_alert=True)
+        return
+    key = "group_private_only" if linked else "group_not_linked"
+    await update.effective_message.reply_html(
+        label_html(ui, key), reply_markup=private_chat_keyboard(context.bot.username, ui)
+    )
 
 
 async def refuse(update: Update) -> None:
@@ -133,9 +192,15 @@ async def join(update: Update, context: Context, code: str) -> None:
     """Register the sender with an invite code, or say politely why the code does not work."""
     user = update.effective_user
     ui = interface_script(user)
-    storage = context.bot_data.storage
+    data = context.bot_data
+    storage = data.storage
+    refusal = partial(
+        invite_refusal,
+        now=datetime.fromisoformat(storage.clock()),
+        admin_ids=data.settings.admin_ids,
+    )
     redemption = (
-        storage.redeem_invite(code_hash(code), user.id, user.full_name)
+        storage.redeem_invite(code_hash(code), user.id, user.full_name, refusal)
         if CODE_RE.match(code)
         else None
     )

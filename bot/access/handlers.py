@@ -1,7 +1,9 @@
-"""Managers and admins: /invite links, the /users directory, /grant and /revoke with ✅/✖.
+"""Managers and admins: /invite links, the /users directory, /grant and /revoke with ✅/✖;
+admins: /link and /unlink a group.
 
-Who may do what is decided in ``bot.access``; every change is written to the audit log.
-These commands work in private chats only, so an invite link is never posted to a group.
+Who may do what is decided in ``bot.access.rules``; every change is written to the audit
+log. These commands work in private chats only, so an invite link is never posted to a
+group; /link and /unlink work in the group they link.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 
 from bot import callbacks
@@ -25,7 +28,7 @@ from bot.access import render as render_access
 from bot.access import rules as access
 from bot.access.render import DirectoryEntry
 from bot.context import Context, interface_script, script_of
-from bot.i18n import label
+from bot.i18n import label, label_html
 from bot.storage import ACCESS_LEVELS, Confirmation, Person, Storage
 from bot.tg.commands import COMMANDS
 from bot.tg.messages import answer_expired, edit, refuse
@@ -314,3 +317,43 @@ async def set_manager_menus(bot: Bot, storage: Storage, public: Sequence[str]) -
     for person in storage.people():
         if person.at_least("manager"):
             await set_menu(bot, storage, person, public)
+
+
+# -- groups: /link and /unlink -----------------------------------------------------------------
+
+
+async def link_group(update: Update, context: Context) -> None:
+    """Link this group to a store, so the bot answers in it: ``/link <store>`` (admins)."""
+    chat = update.effective_chat
+    store = " ".join(context.args or ()).strip()[:STORE_LIMIT]
+    if not await group_admin(update, context, store):
+        return
+    storage = context.bot_data.storage
+    storage.link_group(chat.id, store, update.effective_user.id)
+    detail = f"{store} ({chat.title or ''})"
+    storage.log_action(update.effective_user.id, "link group", str(chat.id), detail)
+    await update.effective_message.reply_html(label_html(context.ui, "group_linked", store=store))
+
+
+async def unlink_group(update: Update, context: Context) -> None:
+    """Unlink this group: the bot shows no SOP text in it any more (admins)."""
+    chat = update.effective_chat
+    if not await group_admin(update, context):
+        return
+    storage = context.bot_data.storage
+    storage.unlink_group(chat.id)
+    storage.log_action(update.effective_user.id, "unlink group", str(chat.id))
+    await update.effective_message.reply_html(label_html(context.ui, "group_unlinked"))
+
+
+async def group_admin(update: Update, context: Context, store: str | None = None) -> bool:
+    """Whether an admin sent /link or /unlink in a group (with a ``store``, for /link);
+    otherwise say why not."""
+    configured = update.effective_user.id in context.bot_data.settings.admin_ids
+    if reason := access.may_link_group(context.person, configured):
+        await reply(update, reason)
+        return False
+    if update.effective_chat.type == ChatType.PRIVATE or store == "":
+        await update.effective_message.reply_html(label_html(context.ui, "group_link_usage"))
+        return False
+    return True

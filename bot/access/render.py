@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import label, label_html
+from bot.storage import MEMBER, REVOKED
 
 # A directory longer than this is cut, with "…and n more" (Telegram's limit is 4096).
 DIRECTORY_LIMIT = 3800
@@ -46,7 +47,11 @@ def join_help(script: str, user_id: int) -> str:
 
 
 def invite_refused(script: str, outcome: str, user_id: int) -> str:
-    """Why an invite link did not work (unknown, used, expired, withdrawn) and what to do."""
+    """Why an invite link did not work (unknown, used, expired, withdrawn, revoked,
+    member) and what to do."""
+    if outcome in (REVOKED, MEMBER):
+        # No new link helps them: a revoked person needs a /grant, a member nothing.
+        return fill(script, f"invite_{outcome}", user_id=code(user_id))
     return "\n".join(
         [
             label_html(script, f"invite_{outcome}"),

@@ -1,4 +1,8 @@
-"""Staff questions: any text is a question, answered with the best-matching SOP step."""
+"""Staff questions: any text is a question, answered with the best-matching SOP step.
+
+Where the answer goes follows ``bot/access/rules.py``: in the chat asked in, unless that is
+a group no admin linked to a store; then in the asker's private chat.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import Forbidden
 from telegram.ext import filters
 
 from bot import render
@@ -13,7 +18,7 @@ from bot.answers.keyboards import answer_keyboard
 from bot.context import Context, interface_script
 from bot.i18n import label, label_html
 from bot.learning import service as learning
-from bot.tg.messages import answer_expired
+from bot.tg.messages import answer_expired, private_chat_keyboard
 from knowledge import Answer
 
 EXAMPLES = (1, 2, 3)
@@ -64,13 +69,39 @@ def record(update: Update, context: Context, result: Answer) -> None:
 async def answer(update: Update, context: Context) -> None:
     """Reply to a staff question with the best-matching SOP step, then record it."""
     message = update.effective_message
-    result = await search(update, context, question_in(message, context.bot.username))
+    question = question_in(message, context.bot.username)
+    result = await search(update, context, question)
     ui = interface_script(update.effective_user, result.script)
+    if not context.shows_sop:
+        await answer_in_private(update, context, question, result)
+        return
     reply = await message.reply_html(
         render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
     )
     context.remember(reply.message_id, result)
     record(update, context, result)
+
+
+async def answer_in_private(
+    update: Update, context: Context, question: str, result: Answer
+) -> None:
+    """Answer a question asked in an unlinked group in the asker's private chat; the group
+    hears only that, or that they must open a private chat with the bot first."""
+    user = update.effective_user
+    ui = interface_script(user, result.script)
+    keyboard = private_chat_keyboard(context.bot.username, ui)
+    try:
+        reply = await context.bot.send_message(
+            user.id, render.asked(question, result), reply_markup=answer_keyboard(result, 0, ui)
+        )
+    except Forbidden:
+        # Telegram lets a bot write only to people who have opened a chat with it.
+        text = label_html(ui, "group_open_private")
+        await update.effective_message.reply_html(text, reply_markup=keyboard)
+        return
+    context.application.chat_data[user.id].remember(reply.message_id, result)
+    text = label_html(ui, "group_answered_privately")
+    await update.effective_message.reply_html(text, reply_markup=keyboard)
 
 
 async def answer_example(update: Update, context: Context) -> None:

@@ -11,13 +11,11 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot import render
+from bot.access.rules import INLINE_CACHE_SECONDS
 from bot.answers.keyboards import shared_card_keyboard
 from bot.context import Context, interface_script
 from bot.i18n import label
 from knowledge import Hit
-
-# Results depend on the words only (and the asker's role, then marked personal).
-CACHE_SECONDS = 60
 
 
 def article(hit: Hit, script: str, ui: str) -> InlineQueryResultArticle:
@@ -50,6 +48,8 @@ async def share_steps(update: Update, context: Context) -> None:
         if results
         else InlineQueryResultsButton(label(ui, "inline_open"), start_parameter="inline")
     )
+    # Personal, always: Telegram would otherwise hand these cards to anyone typing the same
+    # words, strangers included (bot/access/rules.py).
     await inline_query.answer(
-        results, cache_time=CACHE_SECONDS, is_personal=role is not None, button=button
+        results, cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=button
     )

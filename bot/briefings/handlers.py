@@ -42,8 +42,10 @@ App = Application[Any, Any, Any, Any, BotData, Any]
 
 
 def briefer(context: Context) -> tuple[bool, Person | None]:
-    """Whether the asker may send briefings (a manager, an admin), and their registration."""
-    return context.at_least("manager"), context.person
+    """Whether the asker may send briefings (brief.may_brief), and their registration."""
+    user = context.asker
+    configured = user is not None and user.id in context.bot_data.settings.admin_ids
+    return brief.may_brief(context.person, configured), context.person
 
 
 def every_store(storage: Storage) -> list[str]:
@@ -57,11 +59,23 @@ def choices_for(context: Context) -> list[brief.Audience]:
 
 
 def audience_of(context: Context, briefing: brief.Briefing) -> list[int]:
-    """Who a briefing goes to, as its author's reach is now."""
-    storage = context.bot_data.storage
-    author = storage.person(briefing.author)
+    """Who a briefing goes to, as its author's reach is now (no one, if they may no longer
+    brief)."""
+    allowed, author = author_of(context, briefing.author)
+    if not allowed:
+        return []
     audience = briefing.audience or brief.Audience(brief.ALL)
+    storage = context.bot_data.storage
     return [p.user_id for p in brief.recipients(storage, briefing.author, author, audience)]
+
+
+def author_of(context: Context, author_id: int) -> tuple[bool, Person | None]:
+    """Whether an author may still brief, and the author as brief.recipients takes them
+    (None for someone in SOPBOT_ADMIN_IDS, who reaches everyone)."""
+    if author_id in context.bot_data.settings.admin_ids:
+        return True, None
+    author = context.bot_data.storage.person(author_id)
+    return brief.may_brief(author, configured_admin=False), author
 
 
 def reminder_delay(context: Context) -> timedelta | None:
@@ -119,18 +133,22 @@ async def show_audiences(update: Update, context: Context, briefing: brief.Brief
 
 
 class AwaitingBriefing(filters.MessageFilter):
-    """A private message from someone whose draft waits for their next message."""
+    """A private message from someone whose draft waits for their next message (and who
+    may still brief: a manager demoted meanwhile is asking a question again)."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, admin_ids: frozenset[int]) -> None:
         super().__init__(name="AwaitingBriefing")
         self.storage = storage
+        self.admin_ids = admin_ids
         self.briefings = brief.Briefings(storage)
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
         if user is None or message.chat.type != ChatType.PRIVATE:
             return False
-        return self.briefings.awaiting(user.id) is not None
+        if self.briefings.awaiting(user.id) is None:
+            return False
+        return brief.may_brief(self.storage.person(user.id), user.id in self.admin_ids)
 
 
 async def take_note(update: Update, context: Context) -> None:
@@ -179,11 +197,12 @@ async def choose_audience(update: Update, context: Context) -> None:
 
 
 def own_draft(context: Context, briefing_id: int, user_id: int) -> brief.Briefing | None:
-    """The author's draft with this id, if it is still a draft (a button works once)."""
+    """The author's draft with this id, if it is still a draft (a button works once) and
+    they may still brief (a manager demoted since may not send it)."""
     draft = context.bot_data.briefings.get(briefing_id)
     if draft is None or draft.author != user_id or draft.status not in (brief.DRAFT, brief.TIMING):
         return None
-    return draft
+    return draft if briefer(context)[0] else None
 
 
 async def tapped_draft(
@@ -420,6 +439,12 @@ async def send_scheduled_briefing(context: Context) -> None:
     schedule = briefings.schedule(schedule_id)
     template = briefings.get(schedule.briefing_id) if schedule else None
     if schedule is None or template is None:
+        return
+    if not author_of(context, schedule.author)[0]:
+        # Revoked or demoted since: their schedules stop with their right to brief.
+        log.info("schedule %d cancelled: its author may no longer brief", schedule_id)
+        briefings.cancel_schedule(schedule_id)
+        remove_jobs(context.job_queue, SCHEDULE_JOB.format(schedule_id))
         return
     today = datetime.now(context.bot_data.settings.timezone).date()
     people = audience_of(context, template)

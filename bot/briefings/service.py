@@ -25,6 +25,15 @@ skipped and, the window between "sending" and "sent" aside, nobody gets a note t
 A person who blocked the bot (403) is marked unreachable: their deliveries become
 ``blocked`` and later briefings are not pushed to them (their rows are written ``blocked``,
 so the notes still wait in ``/missed``) until they write to the bot again.
+
+Who may brief, and who is briefed
+---------------------------------
+Only active managers and admins brief (:func:`may_brief`), checked when they press a
+button, not only when they typed /brief: a manager demoted since cannot send an old draft,
+and a schedule whose author may no longer brief is cancelled the next time it would fire.
+A note goes only to people active when it is sent (:func:`recipients`), and a person
+revoked since is never pushed it: not by the courier (a row still pending for them is
+settled ``failed``), nor by 🔁 or the reminder.
 """
 
 from __future__ import annotations
@@ -100,7 +109,12 @@ class Backoff:
         return min(self.longest, self.first * self.factor ** max(0, attempt - 1))
 
 
-# -- who gets a briefing --------------------------------------------------------------------------
+# -- who briefs, who gets a briefing ---------------------------------------------------------------
+
+
+def may_brief(author: Person | None, configured_admin: bool) -> bool:
+    """Active managers and admins brief; so does anyone in SOPBOT_ADMIN_IDS."""
+    return configured_admin or (author is not None and author.at_least("manager"))
 
 
 def audience_choices(author: Person | None, stores: Iterable[str]) -> list[Audience]:
@@ -122,8 +136,11 @@ def recipients(
     """The active people an audience names, within the author's reach, the author left out.
 
     A manager reaches the people of their stores; an admin (``author`` None, from
-    SOPBOT_ADMIN_IDS, or access "admin") reaches everyone.
+    SOPBOT_ADMIN_IDS, or access "admin") reaches everyone; someone who may no longer brief
+    (revoked, demoted) reaches no one.
     """
+    if author is not None and not may_brief(author, configured_admin=False):
+        return []
     stores = None if author is None or author.access == "admin" else author.stores
     if audience.kind == STORE:
         if stores is not None and audience.value not in stores:
@@ -356,6 +373,13 @@ class Courier:
             await self._wait_for_slot()
             if self.stopping.is_set():
                 return PENDING
+            if not await self._store(partial(self.briefings.receives, user_id)):
+                # Revoked since the note was queued: it is not theirs to read any more.
+                revoked = Failed("revoked")
+                await self._store(
+                    partial(self.briefings.record, briefing.id, user_id, revoked, False)
+                )
+                return FAILED
             begun = await self._store(lambda: self.briefings.begin_send(briefing.id, user_id))
             if not begun:
                 return "skipped"  # settled elsewhere (a resend raced this one)

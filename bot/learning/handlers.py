@@ -39,7 +39,8 @@ async def show_gaps(update: Update, context: Context) -> None:
     args = context.args or []
     days = int(args[0]) if args and DAYS_RE.match(args[0]) else DEFAULT_DAYS
     days = min(max(days, 1), MAX_DAYS)
-    found = context.bot_data.storage.gap_questions(days)
+    # Their own stores' questions only (an admin's: every store's), bot/access/rules.py.
+    found = context.bot_data.storage.gap_questions(days, context.stores_seen)
     groups = group_gaps(GapQuestion(text, kind, step) for text, kind, step in found)
     context.user_data[GAPS] = [group.wordings for group in groups]
     text, keyboard = render_learning.gaps(groups, days, context.ui)

@@ -23,6 +23,7 @@ from telegram import InputPollOption, Message, Poll, Update
 from telegram.error import Forbidden
 from telegram.ext import Application, JobQueue
 
+from bot.access.rules import shows_sop
 from bot.context import Context, interface_script, script_of
 from bot.i18n import label, label_html
 from bot.quizzes import render
@@ -93,11 +94,23 @@ def is_group(chat_id: int) -> bool:
     return chat_id < 0
 
 
+def may_post(context: Context, chat_id: int) -> bool:
+    """Whether a quiz may still post SOP text in its chat: a private chat, or a group still
+    linked to a store (bot/access/rules.py); a group unlinked meanwhile gets no more."""
+    group = is_group(chat_id)
+    return shows_sop(not group, context.bot_data.storage.linked_store(chat_id) if group else None)
+
+
 async def send_quiz_question(context: Context, quiz_id: int) -> None:
     """Send the quiz's current question; in a group, schedule the next one."""
     storage = context.bot_data.storage
     quiz = storage.quiz(quiz_id)
     if quiz is None or quiz.ended_at:
+        return
+    if not may_post(context, quiz.chat_id):
+        log.info("quiz %d ended unfinished: its group is no longer linked", quiz_id)
+        storage.end_quiz(quiz_id)
+        remove_jobs(context.job_queue, quiz_job_name(quiz_id))
         return
     question = quizzes.list_from_json(quiz.questions)[quiz.position]
     group = is_group(quiz.chat_id)
@@ -243,6 +256,8 @@ async def finish_quiz(context: Context, quiz_id: int) -> None:
     remove_jobs(context.job_queue, quiz_job_name(quiz_id))
     quiz = storage.quiz(quiz_id)
     assert quiz is not None
+    if not may_post(context, quiz.chat_id):
+        return  # the right answers are SOP text: not for a group unlinked meanwhile
     questions = quizzes.list_from_json(quiz.questions)
     summary = quizzes.summarize(questions, storage.quiz_answers(quiz_id))
     script = script_of(storage, quiz.started_by)
@@ -289,9 +304,6 @@ async def practice(update: Update, context: Context) -> None:
     ui = interface_script(user)
     if not context.at_least("staff"):
         await refuse(update, "not_registered")
-        return
-    if chat.type != chat.PRIVATE:
-        await reply(update, label_html(ui, "practice_private"))
         return
     storage = context.bot_data.storage
     args = [arg.lower() for arg in context.args or ()]
@@ -412,7 +424,8 @@ async def send_practice_reminder(context: Context) -> None:
 
 
 async def show_leaderboard(update: Update, context: Context) -> None:
-    """Rank the people of the user's stores (every store for a manager or admin without one)."""
+    """Rank the people of the user's stores (every store for a manager or admin without one;
+    in a linked group, that group's store)."""
     ui = context.ui
     if not context.at_least("staff"):
         await refuse(update, "not_registered")
@@ -421,6 +434,8 @@ async def show_leaderboard(update: Update, context: Context) -> None:
     stores = list(context.stores)
     if not stores and context.at_least("manager"):
         stores = quizzes.all_stores(storage)
+    if context.linked_store is not None:
+        stores = [context.linked_store]  # a group sees its own store's board, nobody else's
     if not stores:
         await reply(update, label_html(ui, "leaderboard_no_store"))
         return

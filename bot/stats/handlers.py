@@ -27,7 +27,8 @@ async def show_stats(update: Update, context: Context) -> None:
     days = int(args[0]) if args and DAYS_RE.match(args[0]) else DEFAULT_DAYS
     days = min(max(days, 1), MAX_DAYS)
     data = context.bot_data
-    usage = stats.usage(data.storage, data.kb, days, data.settings.timezone)
+    stores = context.stores_seen  # their own stores' usage; an admin's: every store's
+    usage = stats.usage(data.storage, data.kb, days, data.settings.timezone, stores)
     ui = context.ui
     summary = render_learning.stats(usage, ui)
     # Drawing takes a few hundred ms of CPU: off the event loop.

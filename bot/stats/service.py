@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,12 +30,23 @@ class Usage:
     quizzes: tuple[int, int]  # right, answered
 
 
-def usage(storage: Storage, kb: KnowledgeBase, days: int, zone: ZoneInfo) -> Usage:
-    """Sum up the last ``days`` of the question log, by the store's calendar days."""
-    rows = [row for row in storage.asked(days) if (row[4] or "") not in NOT_QUESTIONS]
+def usage(
+    storage: Storage,
+    kb: KnowledgeBase,
+    days: int,
+    zone: ZoneInfo,
+    stores: Iterable[str] | None = None,
+) -> Usage:
+    """Sum up the last ``days`` of the question log, by the store's calendar days.
+
+    Only ``stores`` count (None: every store): a manager sees their own stores' usage
+    (``bot.access.rules.stores_seen_by``), never another's.
+    """
+    wanted = None if stores is None else tuple(stores)
+    rows = [row for row in storage.asked(days, wanted) if (row[4] or "") not in NOT_QUESTIONS]
     today = datetime.fromisoformat(storage.clock()).astimezone(zone).date()
     per_day = Counter(datetime.fromisoformat(at).astimezone(zone).date() for at, *_ in rows)
-    stores = Counter(store for _, store, *_ in rows)
+    by_store = Counter(store for _, store, *_ in rows)
     steps = Counter(
         step_id for _, _, step_id, confidence, _ in rows if confidence == HIGH and step_id
     )
@@ -47,11 +59,11 @@ def usage(storage: Storage, kb: KnowledgeBase, days: int, zone: ZoneInfo) -> Usa
             (day, per_day.get(day, 0))
             for day in (today - timedelta(days=n) for n in range(days - 1, -1, -1))
         ),
-        by_store=tuple(stores.most_common(TOP_STORES)),
+        by_store=tuple(by_store.most_common(TOP_STORES)),
         top_steps=tuple((step, n) for step, n in top if step is not None)[:TOP_STEPS],
-        votes=storage.question_votes(days),
-        briefings=storage.briefing_reads(days),
-        quizzes=storage.quiz_results(days),
+        votes=storage.question_votes(days, wanted),
+        briefings=storage.briefing_reads(days, wanted),
+        quizzes=storage.quiz_results(days, wanted),
     )
 
 

@@ -9,6 +9,7 @@
 ``quizzes``        trainer quizzes, polls, answers, Leitner cards, reminders
 ``questions``      the question log, knowledge gaps, taught wordings, usage
 ``briefings``      briefings, deliveries and schedules
+``groups``         groups an admin linked to a store
 =================  ==========================================================
 
 :class:`Storage` is all of them on one connection: ``Storage.open(path)``.
@@ -20,9 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.storage.base import MEMORY, Connection, StorageError, utc_now
+from bot.storage.groups import Groups
 from bot.storage.invites import (
     EXPIRED,
     JOINED,
+    MEMBER,
+    REVOKED,
     UNKNOWN,
     USED,
     WITHDRAWN,
@@ -38,7 +42,7 @@ from bot.storage.schema import MIGRATIONS
 from bot.storage.users import DOWN, UP, User, Users, Vote
 
 
-class Storage(Users, Invites, People, Quizzes, Questions, Connection):
+class Storage(Users, Invites, People, Quizzes, Questions, Groups, Connection):
     """Every repository on one connection, migrated when opened."""
 
     @classmethod
@@ -52,8 +56,10 @@ __all__ = [
     "DOWN",
     "EXPIRED",
     "JOINED",
+    "MEMBER",
     "MEMORY",
     "MIGRATIONS",
+    "REVOKED",
     "UNKNOWN",
     "UP",
     "USED",

@@ -54,6 +54,9 @@ BRIEFING_COLUMNS = (
 
 
 DELIVERY_COLUMNS = "briefing_id, user_id, state, attempts, message_id, read_at"
+# Notes are pushed to active people only (bot/briefings/service.py): resends and reminders
+# leave out anyone revoked since.
+ACTIVE = "user_id IN (SELECT user_id FROM people WHERE active = 1)"
 
 
 def briefing_from(row: Row) -> Briefing:
@@ -237,7 +240,7 @@ class Briefings:
         return self._write(
             "UPDATE deliveries SET state = ?, error = NULL WHERE briefing_id = ? "
             "AND read_at IS NULL AND state IN (?, ?, ?, ?) "
-            "AND user_id NOT IN (SELECT user_id FROM briefing_unreachable)",
+            f"AND user_id NOT IN (SELECT user_id FROM briefing_unreachable) AND {ACTIVE}",
             (PENDING, briefing_id, DELIVERED, FAILED, UNCERTAIN, BLOCKED),
         )
 
@@ -257,6 +260,10 @@ class Briefings:
     def mark_reachable(self, user_id: int) -> None:
         """The person wrote to the bot again: push them briefings from now on."""
         self._write("DELETE FROM briefing_unreachable WHERE user_id = ?", [user_id])
+
+    def receives(self, user_id: int) -> bool:
+        """Whether notes may still be pushed to this person: registered and active."""
+        return bool(self._rows(f"SELECT 1 FROM people WHERE {ACTIVE} AND user_id = ?", [user_id]))
 
     def unreachable(self, user_id: int) -> bool:
         return bool(self._rows("SELECT 1 FROM briefing_unreachable WHERE user_id = ?", [user_id]))
@@ -346,13 +353,13 @@ class Briefings:
         with self.storage.transaction():
             rows = self.storage.rows_unlocked(
                 "SELECT user_id FROM deliveries WHERE briefing_id = ? AND read_at IS NULL "
-                "AND reminded_at IS NULL AND state IN (?, ?) ORDER BY rowid",
+                f"AND reminded_at IS NULL AND state IN (?, ?) AND {ACTIVE} ORDER BY rowid",
                 (briefing_id, DELIVERED, UNCERTAIN),
             )
             now = iso(self.now())
             self.db.execute(
                 "UPDATE deliveries SET reminded_at = ? WHERE briefing_id = ? AND read_at IS NULL "
-                "AND reminded_at IS NULL AND state IN (?, ?)",
+                f"AND reminded_at IS NULL AND state IN (?, ?) AND {ACTIVE}",
                 (now, briefing_id, DELIVERED, UNCERTAIN),
             )
             self.db.execute("UPDATE briefings SET remind_at = NULL WHERE id = ?", (briefing_id,))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.people import People, check_access
+from bot.storage.people import People, Person, check_access
 
 # What opening an invite link came to.
 JOINED, UNKNOWN, USED, EXPIRED, WITHDRAWN = "joined", "unknown", "used", "expired", "withdrawn"
+REVOKED = "revoked"  # the person opening it was registered once and revoked
+MEMBER = "member"  # the person opening it is registered and active already
 
 INVITE_SELECT = (
     "SELECT id, access, store, created_by, created_at, expires_at, max_uses, uses, revoked_at "
@@ -32,6 +35,11 @@ class Invite:
     max_uses: int
     uses: int
     revoked_at: str | None
+
+
+# Why an invite does not admit someone (None: it does), given the invite, the person who
+# made it and the person opening it (None for a newcomer).
+InviteRule = Callable[[Invite, Person | None, Person | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -84,23 +92,26 @@ class Invites(People):
                 (self.clock(), invite_id),
             )
 
-    def redeem_invite(self, code_hash: str, user_id: int, name: str) -> Redemption:
-        """Register ``user_id`` with the invite's level and store, if the invite still admits.
+    def redeem_invite(
+        self, code_hash: str, user_id: int, name: str, refusal: InviteRule
+    ) -> Redemption:
+        """Register ``user_id`` with the invite's level and store, if the invite admits them.
 
-        Checking and counting the use happen in one transaction, so a one-time link
-        admits one person even when two open it at once.
+        ``refusal`` (``bot.access.rules.invite_refusal``) decides, from the invite, the
+        person who made it and the one opening it, as they are now; its reason (USED,
+        EXPIRED, …) is the outcome, and nothing is used up. Deciding and counting the use
+        happen in one transaction, so a one-time link admits one person even when two
+        open it at once.
         """
         with self.transaction():
             rows = self.rows_unlocked(f"{INVITE_SELECT} WHERE code_hash = ?", (code_hash,))
             if not rows:
                 return Redemption(UNKNOWN, None)
             invite = Invite(**rows[0])
-            if invite.revoked_at is not None:
-                return Redemption(WITHDRAWN, invite)
-            if datetime.fromisoformat(self.clock()) >= datetime.fromisoformat(invite.expires_at):
-                return Redemption(EXPIRED, invite)
-            if invite.uses >= invite.max_uses:
-                return Redemption(USED, invite)
+            creator = self.person_unlocked(invite.created_by)
+            reason = refusal(invite, creator, self.person_unlocked(user_id))
+            if reason is not None:
+                return Redemption(reason, invite)
             self.db.execute("UPDATE invites SET uses = uses + 1 WHERE id = ?", (invite.id,))
             self.register(user_id, name, invite.access, [invite.store])
         return Redemption(JOINED, invite)

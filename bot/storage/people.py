@@ -46,7 +46,16 @@ class People(Connection):
         return person
 
     def register(self, user_id: int, name: str, access: str, stores: Iterable[str]) -> None:
-        """add_person's writes, for use inside a transaction."""
+        """add_person's writes, for use inside a transaction.
+
+        An active person keeps their stores and gains these. A revoked person comes back
+        with these stores alone: nothing of what they had before returns with them.
+        """
+        revoked = self.db.execute(
+            "SELECT 1 FROM people WHERE user_id = ? AND active = 0", (user_id,)
+        ).fetchone()
+        if revoked:
+            self.db.execute("DELETE FROM memberships WHERE user_id = ?", (user_id,))
         self.db.execute(
             """
             INSERT INTO people (user_id, name, access, active, joined_at)
@@ -66,14 +75,18 @@ class People(Connection):
     def person(self, user_id: int) -> Person | None:
         """The registered person with this Telegram id (active or not), or None."""
         with self.lock:
-            found = self.rows_unlocked(
-                "SELECT user_id, name, access, active FROM people WHERE user_id = ?", (user_id,)
-            )
-            if not found:
-                return None
-            stores = self.rows_unlocked(
-                "SELECT store FROM memberships WHERE user_id = ? ORDER BY store", (user_id,)
-            )
+            return self.person_unlocked(user_id)
+
+    def person_unlocked(self, user_id: int) -> Person | None:
+        """:meth:`person` for use inside a transaction."""
+        found = self.rows_unlocked(
+            "SELECT user_id, name, access, active FROM people WHERE user_id = ?", (user_id,)
+        )
+        if not found:
+            return None
+        stores = self.rows_unlocked(
+            "SELECT store FROM memberships WHERE user_id = ? ORDER BY store", (user_id,)
+        )
         row = found[0]
         return Person(
             user_id=row["user_id"],

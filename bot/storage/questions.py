@@ -11,6 +11,25 @@ from bot.storage.users import DOWN
 from knowledge.base import NOT_QUESTIONS
 
 Taught = dict[str, list[str]]  # wordings by step id
+# Which stores a count covers: some (their names), or every store (None). Who sees which is
+# decided in bot/access/rules.py (stores_seen_by).
+Stores = Iterable[str] | None
+
+
+def in_stores(column: str, stores: Stores) -> tuple[str, tuple[str, ...]]:
+    """(SQL condition, its values): ``column`` is one of ``stores``; always true for None."""
+    if stores is None:
+        return "1", ()
+    names = tuple(stores)
+    return f"{column} IN ({', '.join('?' * len(names))})", names
+
+
+def members_of(column: str, stores: Stores) -> tuple[str, tuple[str, ...]]:
+    """(SQL condition, its values): the person ``column`` names belongs to one of ``stores``."""
+    if stores is None:
+        return "1", ()
+    condition, names = in_stores("store", stores)
+    return f"{column} IN (SELECT user_id FROM memberships WHERE {condition})", names
 
 
 class Questions(Connection):
@@ -41,67 +60,87 @@ class Questions(Connection):
             self.db.execute("DELETE FROM feedback WHERE at < ?", (cutoff,))
         return removed
 
-    def asked(self, days: float) -> list[tuple[str, str | None, str | None, str, str]]:
-        """(at, store, step id, confidence, problem) of every question of the last ``days``."""
+    def asked(
+        self, days: float, stores: Stores = None
+    ) -> list[tuple[str, str | None, str | None, str, str]]:
+        """(at, store, step id, confidence, problem) of every question of the last ``days``
+        asked in ``stores`` (None: anywhere)."""
+        where, names = in_stores("store", stores)
         rows = self.rows(
             "SELECT at, store, step_id, confidence, problem FROM questions WHERE at >= ? "
-            "ORDER BY id",
-            (self.cutoff(days),),
+            f"AND {where} ORDER BY id",
+            (self.cutoff(days), *names),
         )
         return [
             (row["at"], row["store"], row["step_id"], row["confidence"], row["problem"])
             for row in rows
         ]
 
-    def gap_questions(self, days: float) -> list[tuple[str, str, str | None]]:
-        """(question, "unanswered" or "downvoted", step id) of the last ``days``.
+    def gap_questions(
+        self, days: float, stores: Stores = None
+    ) -> list[tuple[str, str, str | None]]:
+        """(question, "unanswered" or "downvoted", step id) of the last ``days``, asked in
+        ``stores`` (None: anywhere).
 
         Unanswered: the answer was not confident (empty and word-less messages, greetings
-        and thanks are not questions). Downvoted: a 👎 on an answer.
+        and thanks are not questions). Downvoted: a 👎 on an answer, of the store the
+        question was logged under.
         """
         since = self.cutoff(days)
         skipped = sorted(NOT_QUESTIONS)
+        where, names = in_stores("store", stores)
         unanswered = self.rows(
             "SELECT query, step_id FROM questions WHERE at >= ? AND confidence != 'high' "
-            f"AND coalesce(problem, '') NOT IN ({', '.join('?' * len(skipped))}) ORDER BY id",
-            (since, *skipped),
-        )
-        downvoted = self.rows(
-            "SELECT query, step_id FROM feedback WHERE at >= ? AND vote = ? AND query != '' "
+            f"AND coalesce(problem, '') NOT IN ({', '.join('?' * len(skipped))}) AND {where} "
             "ORDER BY id",
-            (since, DOWN),
+            (since, *skipped, *names),
+        )
+        asked_here, names = in_stores("q.store", stores)
+        downvoted = self.rows(
+            "SELECT query, step_id FROM feedback f WHERE at >= ? AND vote = ? AND query != '' "
+            + (
+                ""
+                if stores is None
+                else "AND EXISTS (SELECT 1 FROM questions q WHERE q.user_id = f.user_id "
+                f"AND q.query = f.query AND {asked_here}) "
+            )
+            + "ORDER BY id",
+            (since, DOWN, *names),
         )
         return [(row["query"], "unanswered", row["step_id"]) for row in unanswered] + [
             (row["query"], "downvoted", row["step_id"]) for row in downvoted
         ]
 
-    def question_votes(self, days: float) -> tuple[int, int]:
+    def question_votes(self, days: float, stores: Stores = None) -> tuple[int, int]:
         """👍 and 👎 on the answers to the logged questions of the last ``days``."""
+        where, names = in_stores("q.store", stores)
         row = self.row(
             "SELECT coalesce(sum(f.vote = 1), 0) AS up, coalesce(sum(f.vote = -1), 0) AS down "
             "FROM feedback f WHERE f.at >= ? AND EXISTS (SELECT 1 FROM questions q "
-            "WHERE q.user_id = f.user_id AND q.query = f.query)",
-            (self.cutoff(days),),
+            f"WHERE q.user_id = f.user_id AND q.query = f.query AND {where})",
+            (self.cutoff(days), *names),
         )
         assert row is not None
         return int(row["up"]), int(row["down"])
 
-    def briefing_reads(self, days: float) -> tuple[int, int]:
-        """(read, delivered) of briefings sent in the last ``days``."""
+    def briefing_reads(self, days: float, stores: Stores = None) -> tuple[int, int]:
+        """(read, delivered) of briefings sent in the last ``days`` to people of ``stores``."""
+        where, names = members_of("user_id", stores)
         row = self.row(
             "SELECT coalesce(sum(read_at IS NOT NULL), 0) AS read, count(*) AS delivered "
-            "FROM deliveries WHERE sent_at >= ?",
-            (self.cutoff(days),),
+            f"FROM deliveries WHERE sent_at >= ? AND {where}",
+            (self.cutoff(days), *names),
         )
         assert row is not None
         return int(row["read"]), int(row["delivered"])
 
-    def quiz_results(self, days: float) -> tuple[int, int]:
-        """(correct, answered) quiz answers of the last ``days``."""
+    def quiz_results(self, days: float, stores: Stores = None) -> tuple[int, int]:
+        """(correct, answered) quiz answers of the last ``days`` by people of ``stores``."""
+        where, names = members_of("user_id", stores)
         row = self.row(
             "SELECT coalesce(sum(correct), 0) AS correct, count(*) AS answered "
-            "FROM answers WHERE at >= ?",
-            (self.cutoff(days),),
+            f"FROM answers WHERE at >= ? AND {where}",
+            (self.cutoff(days), *names),
         )
         assert row is not None
         return int(row["correct"]), int(row["answered"])

@@ -274,6 +274,15 @@ def create_question_log_and_taught(db: sqlite_utils.Database) -> None:
     table(db, "taught").create_index(["step_id", "question"], unique=True)
 
 
+def create_group_links(db: sqlite_utils.Database) -> None:
+    """Groups an admin linked to a store: the only groups SOP text is shown in."""
+    table(db, "group_links").create(
+        {"chat_id": int, "store": str, "linked_by": int, "linked_at": str},
+        pk="chat_id",
+        not_null={"store", "linked_by", "linked_at"},
+    )
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [
     create_users_and_feedback,  # 1
@@ -282,6 +291,7 @@ MIGRATIONS: list[Migration] = [
     create_briefings,  # 4
     create_quizzes,  # 5
     create_question_log_and_taught,  # 6
+    create_group_links,  # 7
 ]
 
 

@@ -1,8 +1,9 @@
-"""Small steps several handlers share: editing a message, answering stale buttons, refusing."""
+"""Small steps several handlers share: editing a message, answering stale buttons, refusing,
+a button to the private chat."""
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -42,3 +43,9 @@ async def refuse(update: Update, key: str = "learn_trainers_only") -> None:
         await update.callback_query.answer(label(ui, key))
     else:
         await update.effective_message.reply_html(label_html(ui, key))
+
+
+def private_chat_keyboard(bot_username: str, ui: str) -> InlineKeyboardMarkup:
+    """One button that opens the user's private chat with the bot (from a group)."""
+    url = f"https://t.me/{bot_username}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label(ui, "open_private"), url=url)]])

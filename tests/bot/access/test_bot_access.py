@@ -6,21 +6,26 @@ SOP text. The default test user (conftest) is staff in STORE; ADMIN is in SOPBOT
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
+from telegram.ext import AIORateLimiter
 
 from bot import render
 from bot.access import render as render_access
 from bot.access import rules as access
-from bot.app import COMMANDS, register_commands
+from bot.app import COMMANDS, build_application, register_commands
 from bot.config import ConfigError, Settings
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
+from bot.offline import BOT_USER, ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.botcalls import buttons, only, sent
@@ -315,8 +320,10 @@ async def test_invite_is_for_managers_only(chat: Chat, storage: Storage) -> None
     assert reply["text"] == render_access.notice("hant", "managers_only")
 
 
-async def test_invite_is_not_made_in_a_group(chat: Chat, manager: int) -> None:
-    assert sent(await chat.say("/invite", user_id=MANAGER, chat_id=GROUP_ID), "sendMessage") == []
+async def test_invite_is_not_made_in_a_group(chat: Chat, storage: Storage, manager: int) -> None:
+    reply = only(await chat.say("/invite", user_id=MANAGER, chat_id=GROUP_ID), "sendMessage")
+    assert not LINK_RE.search(reply["text"])  # a pointer to the private chat, not a link
+    assert storage.db["invites"].count == 0
 
 
 async def test_invite_a_member_opening_a_link_does_not_use_it_up(
@@ -527,9 +534,168 @@ def test_invites_and_confirmations_survive_a_restart(tmp_path: Path) -> None:
     storage.close()
 
     again = Storage.open(tmp_path / "bot.db")
-    assert again.redeem_invite(access.code_hash(code), NEWCOMER, "Lee").outcome == "joined"
+    rule = partial(access.invite_refusal, now=datetime.now(UTC), admin_ids=frozenset({MANAGER}))
+    assert again.redeem_invite(access.code_hash(code), NEWCOMER, "Lee", rule).outcome == "joined"
     assert again.person(NEWCOMER).stores == (STORE,)
     assert again.settle(asked.id, actor=USER_ID) is None  # not theirs
     assert again.settle(asked.id, actor=ADMIN).target == USER_ID
     assert again.settle(asked.id, actor=ADMIN) is None  # once only
     again.close()
+
+
+# -- issue 17: no way back in but through someone entitled to let you in ---------------------
+
+
+async def test_invite_does_not_readmit_a_revoked_person(
+    chat: Chat, storage: Storage, manager: int
+) -> None:
+    """A multi-use link is for newcomers: someone revoked cannot open it again and be back."""
+    code = await invite_code(chat, "/invite 10")
+    await chat.say(f"/start {code}", user_id=NEWCOMER)
+    assert storage.person(NEWCOMER).active
+    storage.deactivate(NEWCOMER)
+
+    reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
+    assert reply["text"] == render_access.invite_refused("hant", "revoked", NEWCOMER)
+    assert not storage.person(NEWCOMER).active
+    assert storage.invite(1).uses == 1  # the refusal used nothing up
+    assert only(await chat.say(QUESTION, user_id=NEWCOMER), "sendMessage")["text"] == refusal(
+        NEWCOMER
+    )
+
+
+async def test_invite_of_an_inviter_since_revoked_or_demoted_admits_no_one(
+    chat: Chat, storage: Storage, manager: int
+) -> None:
+    code = await invite_code(chat, "/invite 5")
+    storage.deactivate(MANAGER)
+    reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
+    assert reply["text"] == render_access.invite_refused("hant", "withdrawn", NEWCOMER)
+    assert storage.person(NEWCOMER) is None
+
+    storage.add_person(MANAGER, "王店長", "staff", [STORE])  # back, but as staff
+    reply = only(await chat.say(f"/start {code}", user_id=STRANGER), "sendMessage")
+    assert reply["text"] == render_access.invite_refused("hant", "withdrawn", STRANGER)
+    assert storage.person(STRANGER) is None
+    assert storage.invite(1).uses == 0
+
+
+async def test_invite_of_a_manager_moved_to_another_store_no_longer_admits_there(
+    chat: Chat, storage: Storage, manager: int
+) -> None:
+    code = await invite_code(chat, "/invite 5")
+    storage.db.execute("UPDATE memberships SET store = ? WHERE user_id = ?", (OTHER_STORE, MANAGER))
+    reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
+    assert reply["text"] == render_access.invite_refused("hant", "withdrawn", NEWCOMER)
+    assert storage.person(NEWCOMER) is None
+
+
+async def test_invite_of_a_configured_admin_admits_whatever_the_database_says(
+    chat: Chat, storage: Storage
+) -> None:
+    code = await invite_code(chat, f"/invite 2 {OTHER_STORE}", user_id=ADMIN)
+    storage.deactivate(ADMIN)  # SOPBOT_ADMIN_IDS still names them
+    await chat.say(f"/start {code}", user_id=NEWCOMER)
+    assert storage.person(NEWCOMER).active
+
+
+async def test_a_manager_cannot_make_a_manager_by_revoking_and_reinviting(
+    chat: Chat, storage: Storage, manager: int
+) -> None:
+    """Managers grant only below their level; a revocation and a manager invite are no way round."""
+    await chat.say(f"/revoke {USER_ID}", user_id=MANAGER)
+    await chat.press("adm:ok:1", user_id=MANAGER)
+    code = await invite_code(chat, "/invite manager")
+
+    reply = only(await chat.say(f"/start {code}"), "sendMessage")
+    assert reply["text"] == render_access.invite_refused("hant", "revoked", USER_ID)
+    person = storage.person(USER_ID)
+    assert (person.access, person.active) == ("staff", False)
+    reply = only(await chat.say(f"/grant {USER_ID} manager", user_id=MANAGER), "sendMessage")
+    assert reply["text"] == render_access.notice("hant", "above_level")
+
+
+async def test_a_revoked_person_comes_back_with_only_what_they_are_given(
+    chat: Chat, storage: Storage
+) -> None:
+    """Nothing of a revoked person's old stores comes back with a new grant."""
+    storage.add_person(NEWCOMER, "前店長", "manager", [OTHER_STORE])
+    storage.deactivate(NEWCOMER)
+    await chat.say(f"/grant {NEWCOMER} staff {STORE}", user_id=ADMIN)
+    await chat.press("adm:ok:1", user_id=ADMIN)
+    person = storage.person(NEWCOMER)
+    assert (person.access, person.stores, person.active) == ("staff", (STORE,), True)
+
+    await chat.say(f"/grant {NEWCOMER} manager {STORE}", user_id=ADMIN)
+    await chat.press("adm:ok:2", user_id=ADMIN)
+    assert storage.person(NEWCOMER).stores == (STORE,)
+    storage.add_person(STRANGER, "高雄店員", "staff", [OTHER_STORE])
+    reply = only(await chat.say(f"/revoke {STRANGER}", user_id=NEWCOMER), "sendMessage")
+    assert reply["text"] == render_access.notice("hant", "not_your_store", stores=STORE)
+    directory = only(await chat.say("/users", user_id=NEWCOMER), "sendMessage")["text"]
+    assert OTHER_STORE not in directory and "高雄店員" not in directory
+
+
+def test_storage_reactivating_a_person_replaces_their_stores(storage: Storage) -> None:
+    storage.add_person(NEWCOMER, "Lee", "manager", [OTHER_STORE, STORE])
+    storage.add_person(NEWCOMER, "Lee", "manager", ["板橋店"])  # active: one more store
+    assert storage.person(NEWCOMER).stores == (STORE, "板橋店", OTHER_STORE)
+    storage.deactivate(NEWCOMER)
+    storage.add_person(NEWCOMER, "Lee", "staff", [STORE])
+    assert storage.person(NEWCOMER).stores == (STORE,)
+
+
+# -- issue 17: strangers cannot use up the bot's sending budget --------------------------------
+
+
+async def test_gate_a_stranger_gets_a_few_replies_a_minute_not_one_per_message(
+    chat: Chat,
+) -> None:
+    calls = []
+    for _ in range(20):
+        calls += await chat.say(QUESTION, user_id=STRANGER)
+    replies = sent(calls, "sendMessage")
+    assert 1 <= len(replies) <= 3
+    assert all(reply["text"] == refusal(STRANGER) for reply in replies)
+
+
+async def test_gate_many_strangers_at_once_get_a_bounded_number_of_replies(chat: Chat) -> None:
+    calls = []
+    for n in range(100):
+        calls += await chat.say(QUESTION, user_id=STRANGER + n)
+    assert 1 <= len(sent(calls, "sendMessage")) <= 30
+
+
+async def test_gate_throttles_nobody_who_is_registered(chat: Chat) -> None:
+    for n in range(30):
+        await chat.say(QUESTION, user_id=STRANGER + n)
+    for _ in range(10):
+        assert len(sent(await chat.say(QUESTION), "sendMessage")) == 1
+
+
+@pytest.mark.parametrize("senders", [5, 150])
+async def test_a_flood_of_strangers_does_not_delay_a_staff_answer(
+    settings: Settings, kb: KnowledgeBase, storage: Storage, senders: int
+) -> None:
+    """150 stranger messages at once, as `sopbot run` meets them (PTB's AIORateLimiter at
+    Telegram's ~30 messages/s): a staff question right behind them is answered at once."""
+    answered: list[float] = []
+
+    def on_call(call: ApiCall, result: object) -> None:
+        if call.method == "sendMessage" and int(call.params["chat_id"]) == USER_ID:
+            answered.append(time.monotonic())
+
+    request = OfflineRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])}, on_call=on_call)
+    app = build_application(settings, kb, storage, request=request, rate_limiter=AIORateLimiter())
+    chat = Chat(app, request)
+    async with app:
+        flood = [
+            asyncio.create_task(chat.say(QUESTION, user_id=STRANGER + n % senders))
+            for n in range(150)
+        ]
+        await asyncio.sleep(0.05)  # the refusals queue at the limiter
+        asked = time.monotonic()
+        await chat.say(QUESTION)
+        await asyncio.gather(*flood)
+    assert len(answered) == 1
+    assert answered[0] - asked < 1.5

@@ -282,6 +282,7 @@ async def test_an_edited_question_is_answered_again(chat: Chat, kb: KnowledgeBas
 async def test_groups_answer_only_messages_addressed_to_the_bot(
     chat: Chat, kb: KnowledgeBase
 ) -> None:
+    chat.app.bot_data.storage.link_group(GROUP_ID, "台北站前店", linked_by=1)  # see test_bot_groups
     question = pick(kb, CONFIDENT, "high")
     assert sent(await chat.say(question, chat_id=GROUP_ID), "sendMessage") == []
     calls = await chat.say(f"@sop_test_bot {question}", chat_id=GROUP_ID)

@@ -24,7 +24,16 @@ async def test_inline_query_offers_step_cards(chat: Chat, kb: KnowledgeBase) -> 
         "parse_mode": "HTML",
     }
     assert buttons(first) == [("📄 全文", f"full:{hit.step.id}")]
-    assert answer["is_personal"] is False
+
+
+async def test_inline_results_are_cached_for_the_asker_alone(chat: Chat) -> None:
+    """Telegram may hand cached results to anyone typing the same words unless they are
+    personal: then strangers would get SOP cards without the bot being asked (issue 17)."""
+    assert chat.app.bot_data.storage.role_of(777000111) is None  # no role set
+    for words in ("沒帶證件", "  "):
+        answer = only(await chat.send(chat.inline(words)), "answerInlineQuery")
+        assert answer["is_personal"] is True
+        assert answer["cache_time"] <= 60
 
 
 async def test_an_empty_inline_query_offers_a_private_chat(chat: Chat) -> None:

@@ -298,3 +298,96 @@ NOW = datetime(2026, 5, 1, 10, 0, tzinfo=TAIPEI)  # a Friday morning
 )
 def test_parse_when_reads_what_managers_type(text: str, expected: brief.When | None) -> None:
     assert brief.parse_when(text, NOW) == expected
+
+
+# -- issue 17: notes reach only people who may still read them -----------------------------------
+
+
+async def test_resend_to_the_unread_skips_someone_revoked_since(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    briefing_id = await send_to_all(chat)
+    await chat.press(f"brf:ok:{briefing_id}", user_id=STAFF[0])
+    storage.deactivate(STAFF[2])
+    before = len(chat.request.calls)
+    calls = await chat.press(f"brf:re:{briefing_id}")
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "brief_resent", count=1)
+    await chat.app.bot_data.courier.drain()
+    again = [int(p["chat_id"]) for p in sent(chat.request.calls[before:], "sendMessage")]
+    assert STAFF[2] not in again and again.count(STAFF[1]) == 1
+
+
+async def test_reminder_skips_someone_revoked_since(chat: Chat, storage: Storage) -> None:
+    register(storage)
+    briefing_id = await send_to_all(chat)
+    storage.deactivate(STAFF[1])
+    (job,) = chat.app.job_queue.get_jobs_by_name(f"briefing-reminder-{briefing_id}")
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    reminders = sent(chat.request.calls[before:], "sendMessage")
+    assert sorted(int(p["chat_id"]) for p in reminders) == [STAFF[0], STAFF[2]]
+
+
+async def test_a_note_queued_for_someone_revoked_before_it_went_is_not_sent(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    briefing_id = await compose(chat)
+    await chat.press(f"brf:to:{briefing_id}:0")
+    briefings = chat.app.bot_data.briefings
+    briefings.queue(briefing_id, list(STAFF), None)  # as ✅ 發送 does, before the courier runs
+    storage.deactivate(STAFF[0])
+    before = len(chat.request.calls)
+    chat.app.bot_data.courier.start(briefing_id)
+    await chat.app.bot_data.courier.drain()
+    notes = [int(p["chat_id"]) for p in sent(chat.request.calls[before:], "sendMessage")]
+    assert STAFF[0] not in notes and STAFF[1] in notes
+    assert briefings.delivery(briefing_id, STAFF[0]).state == brief.FAILED
+
+
+@pytest.mark.parametrize("loss", ["revoked", "demoted to staff"])
+async def test_a_schedule_of_a_manager_revoked_or_demoted_sends_nothing_more(
+    chat: Chat, storage: Storage, loss: str
+) -> None:
+    register(storage)
+    briefing_id = await compose(chat)
+    await chat.press(f"brf:to:{briefing_id}:0")
+    await chat.press(f"brf:at:{briefing_id}")
+    await chat.say("每天 08:30")
+    (job,) = chat.app.job_queue.get_jobs_by_name("briefing-schedule-1")
+    if loss == "revoked":
+        storage.deactivate(MANAGER)
+    else:
+        storage.set_access(MANAGER, "staff")
+    before = len(chat.request.calls)
+    await job.run(chat.app)
+    await chat.app.bot_data.courier.drain()
+    assert sent(chat.request.calls[before:], "sendMessage") == []
+    assert not chat.app.bot_data.briefings.schedule(1).active
+    assert chat.app.bot_data.briefings.recent(None) == []
+
+
+async def test_a_manager_demoted_to_staff_cannot_send_an_old_draft(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    briefing_id = await compose(chat)
+    await chat.press(f"brf:to:{briefing_id}:0")
+    storage.set_access(MANAGER, "staff")
+    for data in (f"brf:go:{briefing_id}", f"brf:at:{briefing_id}", f"brf:to:{briefing_id}:0"):
+        calls = await chat.press(data)
+        assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    await chat.app.bot_data.courier.drain()
+    assert chat.app.bot_data.briefings.deliveries(briefing_id) == []
+
+
+async def test_a_manager_demoted_while_a_draft_waits_for_its_note_gets_an_answer(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    await chat.say("/brief")
+    storage.set_access(MANAGER, "staff")
+    calls = await chat.say("客人沒帶證件怎麼辦")
+    assert label("hant", "brief_choose_audience") not in only(calls, "sendMessage")["text"]
+    assert sent(calls, "sendMessage")[0]["text"] != label("hant", "brief_ask_note")

@@ -520,3 +520,63 @@ def test_cli_import_and_rollback(learning_settings: Settings, tmp_path: Path) ->
     back = runner.invoke(cli, ["rollback", *options])
     assert back.exit_code == 0, back.output
     assert "冷氣保養" in (corpus.directory / "store.md").read_text(encoding="utf-8")
+
+
+# -- issue 17: each store sees its own staff's questions and usage --------------------------------
+
+ELSEWHERE, ELSEWHERE_TRAINER, ELSEWHERE_MANAGER = 556001, 556002, 556003
+OTHER_STORE = "高雄店"
+THEIR_QUESTION = "高雄店的咖啡機漏水怎麼辦"
+
+
+@pytest.fixture
+def two_stores(people: Storage) -> Storage:
+    people.add_person(ELSEWHERE, "高雄店員", "staff", [OTHER_STORE])
+    people.add_person(ELSEWHERE_TRAINER, "高雄培訓", "trainer", [OTHER_STORE])
+    people.add_person(ELSEWHERE_MANAGER, "高雄店長", "manager", [OTHER_STORE])
+    return people
+
+
+async def test_gaps_show_a_trainer_only_their_own_stores_questions(
+    bot: Chat, two_stores: Storage
+) -> None:
+    await bot.say(MISSED)  # our store's staff
+    await bot.say(THEIR_QUESTION, user_id=ELSEWHERE)
+    two_stores.log_question(ELSEWHERE, OTHER_STORE, "另一店被倒讚的問題", "abc", "high", "", 3.0)
+    two_stores.vote(ELSEWHERE, "另一店被倒讚的問題", "abc", -1)
+
+    ours = only(await bot.say("/gaps", user_id=TRAINER), "sendMessage")["text"]
+    assert MISSED in ours
+    assert THEIR_QUESTION not in ours and "另一店被倒讚的問題" not in ours
+    theirs = only(await bot.say("/gaps", user_id=ELSEWHERE_TRAINER), "sendMessage")["text"]
+    assert THEIR_QUESTION in theirs and "另一店被倒讚的問題" in theirs and MISSED not in theirs
+    everything = only(await bot.say("/gaps", user_id=ADMIN), "sendMessage")["text"]
+    assert MISSED in everything and THEIR_QUESTION in everything
+
+
+async def test_stats_show_a_manager_only_their_own_stores_usage(
+    bot: Chat, two_stores: Storage
+) -> None:
+    await bot.say("收銀機幾點要打開")
+    for _ in range(3):
+        await bot.say(THEIR_QUESTION, user_id=ELSEWHERE)
+
+    ours = only(await bot.say("/stats 7", user_id=MANAGER), "sendPhoto")["caption"]
+    assert "提問 1 次" in ours and STORE in ours and OTHER_STORE not in ours
+    theirs = only(await bot.say("/stats 7", user_id=ELSEWHERE_MANAGER), "sendPhoto")["caption"]
+    assert "提問 3 次" in theirs and OTHER_STORE in theirs and STORE not in theirs
+    everything = only(await bot.say("/stats 7", user_id=ADMIN), "sendPhoto")["caption"]
+    assert "提問 4 次" in everything and STORE in everything and OTHER_STORE in everything
+
+
+def test_usage_counts_only_the_stores_asked_for(two_stores: Storage, bot: Chat) -> None:
+    from bot.stats import service as stats
+
+    two_stores.log_question(STAFF, STORE, "早會幾點", "abc", "high", "", 4.0)
+    two_stores.log_question(ELSEWHERE, OTHER_STORE, "晚班幾點", "abc", "high", "", 4.0)
+    two_stores.vote(ELSEWHERE, "晚班幾點", "abc", 1)
+    data = bot.app.bot_data
+    ours = stats.usage(two_stores, data.kb, 7, data.settings.timezone, stores=(STORE,))
+    assert (ours.total, ours.votes, ours.by_store) == (1, (0, 0), ((STORE, 1),))
+    everyone = stats.usage(two_stores, data.kb, 7, data.settings.timezone)
+    assert (everyone.total, everyone.votes) == (2, (1, 0))

@@ -59,6 +59,8 @@ def storage(settings: Settings, clock: Clock) -> Iterator[Storage]:
     storage.add_person(TRAINER, "陳培訓", "trainer", [STORE])
     storage.add_person(STAFF_A, "阿美", "staff", [STORE])
     storage.add_person(STAFF_B, "阿強", "staff", [OTHER_STORE])
+    # Quizzes run in groups an admin linked to a store (bot/access/rules.py).
+    storage.link_group(GROUP_ID, STORE, linked_by=1)
     yield storage
     storage.close()
 
@@ -454,7 +456,7 @@ async def test_practice_brings_a_missed_question_back_when_it_is_due(
 
 async def test_practice_is_for_private_chats(chat: Chat) -> None:
     calls = await chat.say("/practice", chat_id=GROUP_ID)
-    assert only(calls, "sendMessage")["text"] == html.escape(label("hant", "practice_private"))
+    assert only(calls, "sendMessage")["text"] == html.escape(label("hant", "group_private_only"))
     assert polls(calls) == []
 
 
