@@ -75,9 +75,20 @@ def never_reached_telegram(error: TelegramError) -> bool:
     return isinstance(error, NetworkError)
 
 
+# Calls that put something in front of a person: one that timed out may have done so.
+SENDS = frozenset(
+    {"sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendPoll", "copyMessage"}
+)
+
+
 def may_have_arrived(error: BaseException) -> bool:
-    """A timeout waiting for Telegram's answer: the message may have been delivered."""
-    return isinstance(error, TimedOut) and not never_reached_telegram(error)
+    """A message sent (or edited) that timed out waiting for Telegram's answer: it may have
+    been delivered. (The limiter notes which call an error came from.)"""
+    return (
+        isinstance(error, TimedOut)
+        and not never_reached_telegram(error)
+        and getattr(error, "endpoint", "") in SENDS
+    )
 
 
 class Limiter(BaseRateLimiter[int]):
@@ -141,6 +152,7 @@ class Limiter(BaseRateLimiter[int]):
                 self.paused[key] = max(self.paused.get(key, 0.0), loop.time() + wait)
                 log.info("rate limited: %s for chat %s waits %.1f s", endpoint, key, wait)
             except NetworkError as error:
+                error.endpoint = endpoint  # type: ignore[attr-defined]  # for the error handler
                 wait = self.backoff[min(attempt, len(self.backoff) - 1)]
                 if (
                     not never_reached_telegram(error)
