@@ -29,16 +29,20 @@ from bot.access import handlers as admin
 from bot.access import rules as access
 from bot.answers import cards, feedback, inline, start
 from bot.answers import handlers as ask
+from bot.asks import delivery as ask_delivery
+from bot.asks import handlers as asks
 from bot.briefings import handlers as briefings
 from bot.browse import handlers as browse
 from bot.browse import role
 from bot.browse.contents import Contents
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData
+from bot.documents import handlers as library
+from bot.documents import imports
+from bot.documents import service as documents
 from bot.i18n import label
 from bot.learning import handlers as gaps
 from bot.learning import service as learning
-from bot.learning import updates
 from bot.quizzes import handlers as quiz
 from bot.search_worker import SearchWorker
 from bot.stats import handlers as stats
@@ -132,6 +136,9 @@ def build_application(
     app.bot_data.storage = storage
     app.bot_data.backlog = Backlog(storage)
     app.bot_data.contents = Contents.from_steps(kb.steps)
+    # Which documents are served to whom (bot/documents/), and what each says now.
+    app.bot_data.library = storage.library()
+    documents.note_versions(storage, kb)
     if settings.search_worker:
         app.bot_data.search_worker = SearchWorker()  # started in post_init
     briefings.install(app)  # briefings and the courier that delivers them
@@ -171,11 +178,17 @@ def build_application(
     app.add_handler(command("gaps", gaps.show_gaps))
     app.add_handler(command("teach", gaps.teach))
     app.add_handler(command("stats", stats.show_stats))
-    app.add_handler(command("rollback", updates.roll_back))
+    app.add_handler(command("rollback", imports.roll_back))
+    app.add_handler(command("docs", library.list_documents))
     # Briefings: managers /brief and /briefs; anyone catches up with /missed.
     app.add_handler(command("brief", briefings.start_briefing))
     app.add_handler(command("briefs", briefings.list_briefs))
     app.add_handler(command("missed", briefings.show_missed))
+    # Ask a person: anyone /ask; responders /asks; store notes; who answers (managers+).
+    app.add_handler(command("ask", asks.ask_command))
+    app.add_handler(command("asks", asks.list_asks))
+    app.add_handler(command("notes", asks.list_notes))
+    app.add_handler(command("responders", asks.set_responders))
 
     # 3. Buttons, each kind by its strict pattern (bot.callbacks).
     app.add_handler(ButtonHandler(cards.show_full_step, pattern=callbacks.FULL))
@@ -194,7 +207,14 @@ def build_application(
     app.add_handler(ButtonHandler(gaps.teach_step, pattern=callbacks.TEACH_STEP))
     app.add_handler(ButtonHandler(gaps.browse_for_step, pattern=callbacks.TEACH_BROWSE))
     app.add_handler(ButtonHandler(gaps.stop_teaching, pattern=callbacks.TEACH_CANCEL))
-    app.add_handler(ButtonHandler(updates.settle_sop_file, pattern=callbacks.SOP_UPDATE))
+    app.add_handler(ButtonHandler(imports.settle_sop_file, pattern=callbacks.SOP_UPDATE))
+    app.add_handler(ButtonHandler(library.show_library, pattern=callbacks.LIBRARY))
+    app.add_handler(ButtonHandler(library.show_document, pattern=callbacks.LIBRARY_DOC))
+    app.add_handler(ButtonHandler(library.serve_document, pattern=callbacks.LIBRARY_SERVE))
+    app.add_handler(ButtonHandler(library.serve_file, pattern=callbacks.LIBRARY_FILE))
+    app.add_handler(ButtonHandler(library.choose_stores, pattern=callbacks.LIBRARY_STORES))
+    app.add_handler(ButtonHandler(library.toggle_store, pattern=callbacks.LIBRARY_STORE))
+    app.add_handler(ButtonHandler(library.set_level, pattern=callbacks.LIBRARY_LEVEL))
     app.add_handler(ButtonHandler(briefings.mark_read, pattern=callbacks.BRIEF_READ))
     app.add_handler(ButtonHandler(briefings.choose_audience, pattern=callbacks.BRIEF_AUDIENCE))
     app.add_handler(ButtonHandler(briefings.send_now, pattern=callbacks.BRIEF_SEND))
@@ -202,6 +222,14 @@ def build_application(
     app.add_handler(ButtonHandler(briefings.cancel_draft, pattern=callbacks.BRIEF_CANCEL))
     app.add_handler(ButtonHandler(briefings.resend_unread, pattern=callbacks.BRIEF_RESEND))
     app.add_handler(ButtonHandler(briefings.cancel_schedule, pattern=callbacks.BRIEF_UNSCHEDULE))
+    app.add_handler(ButtonHandler(asks.ask_person, pattern=callbacks.ASK_PERSON))
+    app.add_handler(ButtonHandler(asks.take, pattern=callbacks.ASK_TAKE))
+    app.add_handler(ButtonHandler(asks.release, pattern=callbacks.ASK_RELEASE))
+    app.add_handler(ButtonHandler(asks.withdraw, pattern=callbacks.ASK_WITHDRAW))
+    app.add_handler(ButtonHandler(asks.vote_on_answer, pattern=callbacks.ASK_VOTE))
+    app.add_handler(ButtonHandler(asks.save_note, pattern=callbacks.ASK_NOTE))
+    app.add_handler(ButtonHandler(asks.attach_to_step, pattern=callbacks.ASK_TEACH))
+    app.add_handler(ButtonHandler(asks.remove_note, pattern=callbacks.NOTE_REMOVE))
     # ... and any other data (an older version's, or forged) is answered "expired".
     app.add_handler(CallbackQueryHandler(errors.expired_button))
 
@@ -223,6 +251,10 @@ def build_application(
     teaching = teaching & filters.UpdateType.MESSAGE & gaps.IsTeaching(app.user_data)
     app.add_handler(MessageHandler(teaching, gaps.find_step))
 
+    # 4d. Someone who took a question (✋): their next private message is the answer.
+    answering = asks.Answering(app.bot_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(answering, asks.take_answer))
+
     # 5. Questions: text sent or edited (a fixed typo is asked again), in a private chat or
     #    addressed to the bot in a group. Channel posts have no sender and are left alone.
     from_users = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
@@ -232,8 +264,8 @@ def build_application(
     # 6. In private chats, unknown commands and anything but text get a friendly pointer.
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
-    # An SOP file (.txt, .md) from an admin proposes an SOP update (others are refused).
-    app.add_handler(MessageHandler(private & filters.Document.ALL, updates.receive_sop_file))
+    # A file from an admin proposes an SOP update; anyone else's caption is a question.
+    app.add_handler(MessageHandler(private & filters.Document.ALL, imports.receive_file))
     not_text = ~filters.TEXT & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(private & not_text, ask.ask_for_text))
 
@@ -242,6 +274,10 @@ def build_application(
 
     # 8. Jobs: forget questions past SOPBOT_LOG_DAYS daily; pick up SOP versions the CLI changed.
     gaps.schedule_jobs(app)
+    #    And the library's rules changed with `sopbot docs`, every minute.
+    library.schedule_jobs(app)
+    #    Every minute: remind responders of unanswered questions, send them up to admins.
+    ask_delivery.schedule_jobs(app)
     return app
 
 
@@ -253,6 +289,7 @@ async def start_up(app: BotApplication) -> None:
     await quiz.schedule_reminders(app)
     await quiz.resume_group_quizzes(app)
     await briefings.resume(app)  # interrupted broadcasts, schedules, reminders
+    await ask_delivery.resume(app)  # questions asked of people: what is still to be delivered
 
 
 async def register_commands(app: BotApplication) -> None:

@@ -70,6 +70,39 @@ TEACH_CANCEL = re.compile(r"tch:x\Z")  # ✖️ stop teaching
 SOP_UPDATE = re.compile(r"sop:(ok|no):([0-9a-f]{8})\Z")  # ✅ / ✖️ on a proposed SOP file
 PATTERNS += (TEACH_GAP, TEACH_STEP, TEACH_BROWSE, TEACH_CANCEL, SOP_UPDATE)
 
+# The document library (bot/documents/handlers.py): a document by its number (Step.doc_no),
+# a store or a file by eight hex characters of its name's hash.
+DOC_NO = r"([0-9]{1,9})"
+HASH = r"([0-9a-f]{8})"
+LIBRARY = re.compile(rf"lib:p:{NUMBER}\Z")  # /docs: a page of the library
+LIBRARY_DOC = re.compile(rf"lib:d:{DOC_NO}\Z")  # one document's card
+LIBRARY_SERVE = re.compile(rf"lib:s:{DOC_NO}:([01])\Z")  # ⏸ out of service / ▶️ back
+LIBRARY_FILE = re.compile(rf"lib:f:{HASH}:([01])\Z")  # every document of one file
+LIBRARY_STORES = re.compile(rf"lib:t:{DOC_NO}\Z")  # 🏪 the stores a document is served to
+LIBRARY_STORE = re.compile(rf"lib:t:{DOC_NO}:(?:{HASH}|(\*))\Z")  # toggle one, or * for all
+LIBRARY_LEVEL = re.compile(rf"lib:l:{DOC_NO}:(staff|trainer|manager|admin)\Z")  # 🎚 from level
+PATTERNS += (
+    LIBRARY,
+    LIBRARY_DOC,
+    LIBRARY_SERVE,
+    LIBRARY_FILE,
+    LIBRARY_STORES,
+    LIBRARY_STORE,
+    LIBRARY_LEVEL,
+)
+# Ask a person and store notes (bot/asks/): n is a question's (or a note's) row id.
+ASK_ID = r"([0-9]{1,9})"
+ASK_PERSON = re.compile(r"hp:q\Z")  # 🙋 under an answer: hand the question it shows to people
+ASK_TAKE = re.compile(rf"hp:t:{ASK_ID}\Z")  # ✋ take question n
+ASK_RELEASE = re.compile(rf"hp:r:{ASK_ID}\Z")  # ↩️ give question n back
+ASK_WITHDRAW = re.compile(rf"hp:x:{ASK_ID}\Z")  # ✖ the asker withdraws question n
+ASK_VOTE = re.compile(rf"hp:v:([+-]):{ASK_ID}\Z")  # 👍 / 👎 on the answer to question n
+ASK_NOTE = re.compile(rf"hp:n:{ASK_ID}\Z")  # 📌 save question n and its answer as a note
+ASK_TEACH = re.compile(rf"hp:s:{ASK_ID}\Z")  # 🎓 attach question n to a step
+NOTE_REMOVE = re.compile(rf"nt:x:{ASK_ID}\Z")  # 🗑 remove store note n
+PATTERNS += (ASK_PERSON, ASK_TAKE, ASK_RELEASE, ASK_WITHDRAW, ASK_VOTE, ASK_NOTE, ASK_TEACH)
+PATTERNS += (NOTE_REMOVE,)
+
 
 def checked(data: str) -> str:
     """``data`` if it fits Telegram's limit; raise otherwise (a bug, not user input)."""
@@ -149,6 +182,52 @@ def teach_cancel() -> str:
 
 def sop_update(apply: bool, token: str) -> str:
     return checked(f"sop:{'ok' if apply else 'no'}:{token}")
+
+
+def library(page: int) -> str:
+    return checked(f"lib:p:{page}")
+
+
+def library_document(doc_no: int) -> str:
+    return checked(f"lib:d:{doc_no}")
+
+
+def library_serve(doc_no: int, serve: bool) -> str:
+    return checked(f"lib:s:{doc_no}:{int(serve)}")
+
+
+def library_file(key: str, serve: bool) -> str:
+    return checked(f"lib:f:{key}:{int(serve)}")
+
+
+def library_stores(doc_no: int) -> str:
+    return checked(f"lib:t:{doc_no}")
+
+
+def library_store(doc_no: int, key: str | None) -> str:
+    """Toggle the store whose name hashes to ``key``; None: serve every store."""
+    return checked(f"lib:t:{doc_no}:{key or '*'}")
+
+
+def library_level(doc_no: int, level: str) -> str:
+    return checked(f"lib:l:{doc_no}:{level}")
+
+
+def ask_person() -> str:
+    return checked("hp:q")
+
+
+def ask(action: str, ask_id: int) -> str:
+    """Buttons of a question asked of people: ``action`` is t, r, x, n or s."""
+    return checked(f"hp:{action}:{ask_id}")
+
+
+def ask_vote(up: bool, ask_id: int) -> str:
+    return checked(f"hp:v:{'+' if up else '-'}:{ask_id}")
+
+
+def note_remove(note_id: int) -> str:
+    return checked(f"nt:x:{note_id}")
 
 
 def is_known(data: str) -> bool:

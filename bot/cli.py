@@ -52,15 +52,60 @@ def paths() -> Settings:
     return Settings.paths_from_env(os.environ)
 
 
-def answer_record(kb, question: str) -> dict[str, object]:
-    result = kb.ask(question[:INPUT_LIMIT])
+def out_of_service(db: Path | None = None) -> frozenset[int]:
+    """The documents an admin took out of service (`sopbot docs off`): never answered."""
+    from bot.storage import Storage
+
+    return Storage.read_library(db or paths().db_path).out_of_service
+
+
+def hit_record(hit) -> dict[str, object]:
+    """A hit as `ask --json` lists it: its pictures too, when its step has any."""
+    record = hit.as_dict()
+    if hit.step.pictures:
+        record["pictures"] = list(hit.step.pictures)
+    return record
+
+
+def answer_record(kb, question: str, hidden: frozenset[int] = frozenset()) -> dict[str, object]:
+    result = kb.ask(question[:INPUT_LIMIT], hidden=hidden)
     return {
         "query": question,
         "confidence": result.confidence,
         "elapsed_ms": round(result.elapsed_ms, 3),
         "reply": render.answer(result),
-        "hits": [hit.as_dict() for hit in result.hits],
+        "hits": [hit_record(hit) for hit in result.hits],
     }
+
+
+def pictures_lines(result: dict[str, object]) -> str:
+    """The first hit's pictures, one line each, under a plain answer."""
+    hits = result["hits"]
+    pictures = hits[0].get("pictures", []) if isinstance(hits, list) and hits else []
+    return "".join(f"\n🖼 {picture}" for picture in pictures)
+
+
+def reader_script(lang: str | None) -> str:
+    """The script lints and refusals are written in: ``--lang``, else the locale's."""
+    import os
+
+    from knowledge.normalize import script_from_language
+
+    if lang:
+        return lang
+    locale = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
+    code = (locale or "").split(".")[0].replace("_", "-").lower()
+    if code.startswith("zh"):
+        return script_from_language("zh-hans" if code in ("zh-cn", "zh-sg") else code)
+    return "en"
+
+
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["en", "hant", "hans"]),
+    help="Write lints and refusals in English, traditional or simplified Chinese "
+    "(default: from LANG).",
+)
 
 
 def emit(record: dict[str, object]) -> None:
@@ -102,38 +147,45 @@ def ask(
 ) -> None:
     """Answer QUESTION from the SOP ('-' reads one question per input line)."""
     kb = open_trial(corpus_path) if corpus_path else open_knowledge(index)
+    hidden = frozenset() if corpus_path else out_of_service()
     text = " ".join(question)
     if text == "-":
         for line in sys.stdin:
-            record = answer_record(kb, line.rstrip("\r\n"))
+            record = answer_record(kb, line.rstrip("\r\n"), hidden)
             if as_json:
                 emit(record)
             else:
-                click.echo(render.plain(str(record["reply"])) + "\n")
+                click.echo(render.plain(str(record["reply"])) + pictures_lines(record) + "\n")
         return
-    record = answer_record(kb, text)
+    record = answer_record(kb, text, hidden)
     if as_json:
         emit(record)
     else:
-        click.echo(render.plain(str(record["reply"])))
+        click.echo(render.plain(str(record["reply"])) + pictures_lines(record))
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per step.")
 @click.option("--lint", is_flag=True, help="List what the parser had to guess or repair.")
+@LANG_OPTION
 @INDEX_OPTION
-def kb(as_json: bool, lint: bool, index: Path | None) -> None:
-    """List every step of the knowledge base."""
+def kb(as_json: bool, lint: bool, lang: str | None, index: Path | None) -> None:
+    """List every step of the knowledge base (with its pictures)."""
+    from knowledge.messages import render_lint
+
     base = open_knowledge(index)
     if lint:
+        script = reader_script(lang)
         for item in base.lints:
-            click.echo(str(item))
+            click.echo(f"{item.source}:{item.line}: {render_lint(item, script)}")
         return
     for step in base.steps:
         if as_json:
             emit(step.as_dict())
         else:
             click.echo(" › ".join(step.breadcrumb))
+            for picture in step.pictures:
+                click.echo(f"  🖼 {picture}")
 
 
 @cli.command()
@@ -311,17 +363,24 @@ CORPUS_OPTION = click.option(
 @cli.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Apply without asking.")
+@LANG_OPTION
 @CORPUS_OPTION
 @INDEX_OPTION
-def import_sop(file: Path, yes: bool, corpus_dir: Path | None, index: Path | None) -> None:
-    """Import an SOP FILE (seed text or Markdown): show the lint and what changes, apply it.
+def import_sop(
+    file: Path, yes: bool, lang: str | None, corpus_dir: Path | None, index: Path | None
+) -> None:
+    """Import an SOP FILE (.txt, .md, .docx, .pdf, .html, .xlsx, .csv, or a .zip of a docs
+    site): show its lints, pictures and what changes, then apply it.
 
     The file joins the managed SOP directory (a file of the same name is replaced) as a
     new version; the previous version is kept for `sopbot rollback`. A running bot picks
-    the new version up within a minute.
+    the new version up within a minute. Declining at the prompt imports nothing (exit 0).
     """
+    from knowledge.messages import render as say
+    from knowledge.messages import render_lint
     from knowledge.updates import MAX_SOP_BYTES, ManagedCorpus, UpdateError
 
+    script = reader_script(lang)
     corpus = ManagedCorpus(corpus_dir or paths().corpus_dir)
     if not file.is_file():  # a device (/dev/zero would be read for ever), a pipe, a socket
         raise click.ClickException(f"{file} is not a file: an SOP is a file (.txt, .md, …)")
@@ -330,12 +389,14 @@ def import_sop(file: Path, yes: bool, corpus_dir: Path | None, index: Path | Non
             content = source.read(MAX_SOP_BYTES + 1)  # a file growing meanwhile: no further
         proposal = corpus.propose(file.name, content)
     except UpdateError as error:
-        raise click.ClickException(str(error)) from None
+        reason = say(error.code, error.params, script) if error.code else str(error)
+        raise click.ClickException(reason) from None
     except OSError as error:
         raise click.ClickException(f"{file} could not be read: {error}") from None
-    click.echo(f"{proposal.name}: {proposal.steps} steps")
+    pictures = f"{proposal.pictures} picture{'' if proposal.pictures == 1 else 's'}"
+    click.echo(f"{proposal.name}: {proposal.steps} steps, {pictures}")
     for lint in proposal.lints:
-        click.echo(f"  lint {lint}")
+        click.echo(f"  lint {lint.source}:{lint.line}: {render_lint(lint, script)}")
     changes = proposal.changes
     for sign, items in (("+", changes.added), ("-", changes.removed), ("~", changes.changed)):
         for item in items:
@@ -343,7 +404,15 @@ def import_sop(file: Path, yes: bool, corpus_dir: Path | None, index: Path | Non
     if not changes.any:
         click.echo("  no step changes")
     if not yes:
-        click.confirm("Apply this update?", abort=True)
+        try:
+            confirmed = click.confirm("Apply this update?")
+        except click.Abort:  # end of input or Ctrl-C: no answer is not a yes
+            click.echo("\nNo answer: nothing imported (--yes imports without asking).", err=True)
+            sys.exit(1)
+        if not confirmed:
+            # Declining is an answer, not a failure: nothing changed, and the shell hears 0.
+            click.echo(f"Not imported: the served SOP is unchanged ({corpus.directory}).")
+            return
     corpus.apply(proposal)
     kb = open_knowledge(index, corpus.root)
     click.echo(f"imported {proposal.name}: {len(kb.steps)} steps served from {corpus.directory}")
@@ -363,6 +432,191 @@ def rollback(corpus_dir: Path | None, index: Path | None) -> None:
         raise click.ClickException(str(error)) from None
     kb = open_knowledge(index, corpus.root)
     click.echo(f"rolled back: {len(kb.steps)} steps served from {corpus.directory}")
+
+
+DB_OPTION = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SOPBOT_DB",
+    help="The bot's database, where the library's rules are kept (default var/sopbot.db). "
+    "[env: SOPBOT_DB]",
+)
+
+
+def library_entries(index: Path | None, corpus_dir: Path | None, db: Path | None):
+    """The served documents with their rules and versions, and the open database."""
+    from bot.documents import service
+    from bot.storage import Storage
+    from knowledge.updates import ManagedCorpus
+
+    corpus_dir = corpus_dir or paths().corpus_dir
+    db = db or paths().db_path
+    kb = open_knowledge(index, corpus_dir, db)
+    storage = Storage.open(db)
+    service.note_versions(storage, kb)
+    directory = ManagedCorpus(corpus_dir).directory
+    found = service.entries(kb, directory, storage.library(), storage.versions())
+    return found, storage
+
+
+def entry_record(entry) -> dict[str, object]:
+    document, rule = entry.document, entry.rule
+    return {
+        "doc_no": entry.doc_no,
+        "name": entry.name,
+        "file": document.source.name,
+        "packaged": document.source.packaged,
+        "steps": document.steps,
+        "roles": list(document.roles),
+        "pictures": document.pictures,
+        "version": entry.version.number if entry.version else None,
+        "updated_at": entry.version.updated_at if entry.version else None,
+        "file_lints": len(document.source.lints),
+        "in_service": rule.in_service,
+        "stores": list(rule.stores),
+        "level": rule.level,
+    }
+
+
+def entry_line(entry) -> str:
+    record = entry_record(entry)
+    status = "in service" if entry.rule.in_service else "OUT OF SERVICE"
+    audience = ", ".join(entry.rule.stores) or "every store"
+    if entry.rule.level != "staff":
+        audience += f", {entry.rule.level} and up"
+    version = f"v{record['version']}" if record["version"] else "v?"
+    return (
+        f"{entry.doc_no:>8}  {entry.name}  ·  {record['steps']} steps, {version}, "
+        f"{record['pictures']} pictures  ·  {status}, {audience}"
+    )
+
+
+def chosen(found, names: tuple[str, ...]):
+    """The documents named (numbers, names, file names, or "packaged"); UsageError if any
+    name matches none."""
+    from bot.documents import service
+
+    picked = []
+    for name in names:
+        matches = service.packaged(found) if name == "packaged" else service.find(found, name)
+        if not matches:
+            raise click.UsageError(f"no served document is {name!r} (see `sopbot docs`)")
+        picked += [entry for entry in matches if entry not in picked]
+    return picked
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per document.")
+@CORPUS_OPTION
+@INDEX_OPTION
+@DB_OPTION
+@click.pass_context
+def docs(
+    ctx: click.Context,
+    as_json: bool,
+    corpus_dir: Path | None,
+    index: Path | None,
+    db: Path | None,
+) -> None:
+    """The document library: list the served documents (files, steps, versions, lints,
+    who is served them), take them out of service, put them back, limit them to stores
+    or levels. A running bot applies changes within a minute; each is in the audit trail.
+
+    DOC below is a document's number (first column), its name, a file's name (all of its
+    documents) or `packaged` (the packaged sample SOP).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(corpus_dir=corpus_dir, index=index, db=db)
+    if ctx.invoked_subcommand is not None:
+        return
+    found, storage = library_entries(index, corpus_dir, db)
+    storage.close()
+    current = None
+    for entry in found:
+        if as_json:
+            emit(entry_record(entry))
+            continue
+        source = entry.document.source
+        if source.name != current:
+            current = source.name
+            sample = " (packaged sample SOP)" if source.packaged else ""
+            click.echo(f"{source.name}{sample}: {len(source.lints)} lints")
+        click.echo("  " + entry_line(entry))
+
+
+def change_documents(ctx: click.Context, names: tuple[str, ...], action: str, change) -> None:
+    from bot.documents import service
+
+    found, storage = library_entries(ctx.obj["index"], ctx.obj["corpus_dir"], ctx.obj["db"])
+    try:
+        for entry in chosen(found, names):
+            rule = change(entry.rule)
+            storage.set_rule(rule, entry.name, 0, action, service.describe(rule) + " (sopbot docs)")
+            click.echo(f"{entry.doc_no} {entry.name}: {service.describe(rule)}")
+    finally:
+        storage.close()
+
+
+@docs.command(name="off")
+@click.argument("names", metavar="DOC...", nargs=-1, required=True)
+@click.pass_context
+def docs_off(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Take documents out of service: never in answers, /roles, inline results or quizzes."""
+    from bot.documents import service
+
+    change_documents(ctx, names, "doc_withdraw", lambda rule: service.in_service(rule, False))
+
+
+@docs.command(name="on")
+@click.argument("names", metavar="DOC...", nargs=-1, required=True)
+@click.pass_context
+def docs_on(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Put documents back in service."""
+    from bot.documents import service
+
+    change_documents(ctx, names, "doc_serve", lambda rule: service.in_service(rule, True))
+
+
+@docs.command(name="stores")
+@click.argument("name", metavar="DOC")
+@click.argument("stores", nargs=-1)
+@click.pass_context
+def docs_stores(ctx: click.Context, name: str, stores: tuple[str, ...]) -> None:
+    """Serve DOC only to people of STORES (none: every store again; admins always)."""
+    from bot.documents import service
+
+    change_documents(ctx, (name,), "doc_stores", lambda rule: service.with_stores(rule, stores))
+
+
+@docs.command(name="level")
+@click.argument("name", metavar="DOC")
+@click.argument("level", type=click.Choice(["staff", "trainer", "manager", "admin"]))
+@click.pass_context
+def docs_level(ctx: click.Context, name: str, level: str) -> None:
+    """Serve DOC only to people at LEVEL or above (staff: everyone)."""
+    from bot.documents import service
+
+    change_documents(ctx, (name,), "doc_level", lambda rule: service.with_level(rule, level))
+
+
+@docs.command(name="show")
+@click.argument("name", metavar="DOC")
+@LANG_OPTION
+@click.pass_context
+def docs_show(ctx: click.Context, name: str, lang: str | None) -> None:
+    """One document: its rule, roles, pictures, and its file's lints."""
+    from knowledge.messages import render_lint
+
+    found, storage = library_entries(ctx.obj["index"], ctx.obj["corpus_dir"], ctx.obj["db"])
+    storage.close()
+    script = reader_script(lang)
+    for entry in chosen(found, (name,)):
+        click.echo(entry_line(entry))
+        click.echo(f"  file: {entry.document.source.name}")
+        if entry.document.roles:
+            click.echo(f"  roles: {', '.join(entry.document.roles)}")
+        for lint in entry.document.source.lints:
+            click.echo(f"  lint {lint.source}:{lint.line}: {render_lint(lint, script)}")
 
 
 def without_traceback_when_aborting(record: logging.LogRecord) -> bool:

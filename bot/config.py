@@ -26,6 +26,8 @@ DEFAULT_BRIEF_REMINDER_HOURS = 4.0
 DEFAULT_INVITE_HOURS = 72
 DEFAULT_CORPUS_DIR = Path("var/corpus")
 DEFAULT_LOG_DAYS = 90
+DEFAULT_ASK_REMIND_MINUTES = 10.0
+DEFAULT_ASK_ESCALATE_MINUTES = 30.0
 
 SEARCH_WORKER_ON = ("1", "on", "yes", "true")
 SEARCH_WORKER_OFF = ("0", "off", "no", "false")
@@ -69,6 +71,9 @@ class Settings:
     log_days: int = DEFAULT_LOG_DAYS
     # Search in a child process (bot/search_worker.py); from_env turns it on with 2+ CPUs.
     search_worker: bool = False
+    # Questions asked of people (bot/asks/): a reminder after N minutes, the admins after M.
+    ask_remind_minutes: float = DEFAULT_ASK_REMIND_MINUTES
+    ask_escalate_minutes: float = DEFAULT_ASK_ESCALATE_MINUTES
 
     @property
     def base_file_url(self) -> str:
@@ -133,6 +138,14 @@ class Settings:
             corpus_dir=Path(get("SOPBOT_CORPUS_DIR") or DEFAULT_CORPUS_DIR),
             log_days=parse_log_days(get("SOPBOT_LOG_DAYS", str(DEFAULT_LOG_DAYS))),
             search_worker=parse_search_worker(get("SOPBOT_SEARCH_WORKER", "auto")),
+            ask_remind_minutes=parse_minutes(
+                "SOPBOT_ASK_REMIND_MINUTES",
+                get("SOPBOT_ASK_REMIND_MINUTES", str(DEFAULT_ASK_REMIND_MINUTES)),
+            ),
+            ask_escalate_minutes=parse_minutes(
+                "SOPBOT_ASK_ESCALATE_MINUTES",
+                get("SOPBOT_ASK_ESCALATE_MINUTES", str(DEFAULT_ASK_ESCALATE_MINUTES)),
+            ),
         )
 
     @classmethod
@@ -210,6 +223,19 @@ def parse_reminder_hours(text: str) -> float:
             f"not {text!r}."
         )
     return hours
+
+
+def parse_minutes(name: str, text: str) -> float:
+    """Minutes before a question asked of people is followed up; 0 for never."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = -1.0
+    if not 0 <= minutes <= 7 * 24 * 60:
+        raise ConfigError(
+            f"{name} must be a number of minutes (e.g. 10, 0 for never), not {text!r}."
+        )
+    return minutes
 
 
 def parse_log_days(text: str) -> int:

@@ -7,6 +7,7 @@ rather than dicts of string keys, so a typo is an AttributeError and types are c
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.access.rules import StrangerReplies, shows_sop, stores_seen_by
 from bot.briefings.service import Courier
 from bot.browse.contents import Contents
 from bot.config import Settings
+from bot.documents.library import Library
 from bot.search_worker import SearchWorker
 from bot.storage import Person, Storage
 from bot.storage.backlog import Backlog
@@ -45,6 +47,7 @@ class BotData:
     backlog: Backlog  # writes no answer waits for: the question log, "last seen"
     contents: Contents
     briefings: Briefings  # briefings, deliveries, schedules (bot/briefings/)
+    library: Library  # which documents are served, and to whom (bot/documents/)
     courier: Courier  # delivers queued briefings in the background
     # Questions are searched in a child process when there is one (SOPBOT_SEARCH_WORKER,
     # bot/search_worker.py), else on the event loop: a worker thread would only add
@@ -62,15 +65,18 @@ class BotData:
         self.stranger_replies = StrangerReplies()
         self.recent_answers = RecentAnswers()
 
-    async def ask(self, question: str, role: str | None, hint: str | None) -> Answer:
-        """Search the SOP for a question."""
+    async def ask(
+        self, question: str, role: str | None, hint: str | None, hidden: Iterable[int] = ()
+    ) -> Answer:
+        """Search the SOP for a question, leaving out the ``hidden`` documents' steps."""
         question = question[:QUESTION_LIMIT]
+        left_out = tuple(sorted(hidden))
         if self.search_worker is not None:
             kb = self.kb
-            answer = await self.search_worker.ask(kb, question, ANSWER_LIMIT, role, hint)
+            answer = await self.search_worker.ask(kb, question, ANSWER_LIMIT, role, hint, left_out)
             if answer is not None:
                 return answer
-        return self.kb.ask(question, ANSWER_LIMIT, role, hint)
+        return self.kb.ask(question, ANSWER_LIMIT, role, hint, left_out)
 
 
 class ChatData:
@@ -125,6 +131,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.asker: User | None = None
         self.chat: Chat | None = None
+        # A group or channel (or an inline query made there): others read the reply too.
+        self.in_shared_chat = False
         self._person: Person | None = None
         self._person_read = False
         self._linked_store: str | None = None
@@ -138,6 +146,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         if isinstance(update, Update):
             context.asker = update.effective_user
             context.chat = update.effective_chat
+            context.in_shared_chat = in_shared_chat(update)
         return context
 
     @property
@@ -207,6 +216,17 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
 
 
 CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData, chat_data=ChatData)
+
+
+SHARED_CHATS = {ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL}
+
+
+def in_shared_chat(update: Update) -> bool:
+    """Whether what the bot sends for ``update`` is read by more than the asker."""
+    if update.inline_query is not None:
+        return update.inline_query.chat_type in SHARED_CHATS
+    chat = update.effective_chat
+    return chat is not None and chat.type in SHARED_CHATS
 
 
 def script_of(storage: Storage, user_id: int) -> str:

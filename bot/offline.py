@@ -157,6 +157,8 @@ class OfflineRequest(BaseRequest):
             return []
         if call.method in ("sendMessage", "sendPhoto", "sendDocument"):
             return self.store(self.new_message(params))
+        if call.method == "sendMediaGroup":  # an album: one message per picture
+            return [self.store(self.new_message(params)) for _ in params.get("media", [])]
         if call.method == "sendPoll":
             message = self.new_message(params)
             message.pop("text")

@@ -170,7 +170,13 @@ class SearchWorker:
             self.process.stdin.close()
 
     async def ask(
-        self, kb: KnowledgeBase, question: str, limit: int, role: str | None, hint: str | None
+        self,
+        kb: KnowledgeBase,
+        question: str,
+        limit: int,
+        role: str | None,
+        hint: str | None,
+        hidden: tuple[int, ...] = (),
     ) -> Answer | None:
         """The worker's answer, or None when the caller should search itself."""
         process = self.process
@@ -188,7 +194,7 @@ class SearchWorker:
         self.pending[request_id] = reply
         loop = asyncio.get_running_loop()
         try:
-            process.stdin.write(frame((request_id, question, limit, role, hint)))
+            process.stdin.write(frame((request_id, question, limit, role, hint, hidden)))
             while True:
                 try:
                     packed = await asyncio.wait_for(asyncio.shield(reply), REPLY_TIMEOUT)
@@ -319,9 +325,10 @@ def serve_forever(requests: BinaryIO, replies: BinaryIO) -> int:
     replies.write(frame(kb.fingerprint))
     replies.flush()
     while (request := read_frame_blocking(requests)) is not None:
-        request_id, question, limit, role, hint = request
+        request_id, question, limit, role, hint, hidden = request
         try:
-            packed: tuple[Any, ...] | None = pack(kb, kb.ask(question, limit, role, hint))
+            answer = kb.ask(question, limit, role, hint, hidden)
+            packed: tuple[Any, ...] | None = pack(kb, answer)
         except Exception:  # the bot searches again itself and reports it
             log.exception("search failed in the worker")
             packed = None

@@ -7,9 +7,12 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from knowledge.corpus import (
     CORPUS_DIR,
@@ -92,6 +95,8 @@ class KnowledgeBase:
         self.index = index
         self.searcher = searcher
         self.sources = tuple(sources)
+        # The served steps for each set of documents left out (see ``ask``), built on first use.
+        self.served_masks: dict[frozenset[int], npt.NDArray[np.bool_]] = {}
 
     @classmethod
     def open(
@@ -201,10 +206,33 @@ class KnowledgeBase:
         hold the same steps in the same order."""
         return self.index.fingerprint
 
+    def served_mask(self, hidden: Collection[int]) -> npt.NDArray[np.bool_] | None:
+        """The steps served when the documents numbered ``hidden`` are not (None: all)."""
+        key = frozenset(hidden)
+        if not key:
+            return None
+        mask = self.served_masks.get(key)
+        if mask is None:
+            numbers = np.array([step.doc_no for step in self.steps], dtype=np.int64)
+            mask = ~np.isin(numbers, list(key))
+            if len(self.served_masks) > 64:  # one per store and level in practice
+                self.served_masks.clear()
+            self.served_masks[key] = mask
+        return mask
+
     def ask(
-        self, question: str, limit: int = 5, role: str | None = None, hint: str | None = None
+        self,
+        question: str,
+        limit: int = 5,
+        role: str | None = None,
+        hint: str | None = None,
+        hidden: Collection[int] = (),
     ) -> Answer:
-        """Answer one question; never raises on odd input."""
+        """Answer one question; never raises on odd input.
+
+        ``hidden`` are the numbers of documents this asker is not served (out of service,
+        or limited to other stores): none of their steps is a hit.
+        """
         started = time.perf_counter()
         # Half an emoji (a lone surrogate) cannot be stored or sent on: the answer's copy
         # of the question goes without it.
@@ -221,7 +249,7 @@ class KnowledgeBase:
         if len(text) > MAX_QUERY_CHARS:
             problem = TOO_LONG
         query = self.searcher.read(text)
-        hits = self.searcher.rank(query, limit=limit, role=role)
+        hits = self.searcher.rank(query, limit=limit, role=role, served=self.served_mask(hidden))
         confidence = NONE if not hits else LOW
         if hits and self.confident(query, hits):
             confidence = HIGH

@@ -216,6 +216,19 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "{name} 找不到問題和答案欄（請把欄名寫成「問題」和「答案」）",
         "{name} 找不到问题和答案列（请把列名写成“问题”和“答案”）",
     ),
+    "not_an_sop_file": (
+        "{name}: {kind} files cannot be imported; send .txt, .md, .docx, .pdf, .html, .xlsx, "
+        ".csv, or a .zip of a docs site",
+        "{name} 不是 SOP 檔案（{kind}），請傳 .txt、.md、.docx、.pdf、.html、.xlsx、.csv，"
+        "或文件網站的 .zip",
+        "{name} 不是 SOP 文件（{kind}），请发 .txt、.md、.docx、.pdf、.html、.xlsx、.csv，"
+        "或文档网站的 .zip",
+    ),
+    "no_steps": (
+        "no steps found in {name}: it has no text an SOP step could be read from",
+        "{name} 裡找不到任何步驟：沒有可以當作 SOP 步驟的文字",
+        "{name} 里找不到任何步骤：没有可以当作 SOP 步骤的文字",
+    ),
     "unsupported": (
         "{name}: {kind} files are not read; send .txt, .md, .docx, .pdf, .html, .xlsx or .csv",
         "{name}：不支援 {kind} 檔案，請傳 .txt、.md、.docx、.pdf、.html、.xlsx 或 .csv",

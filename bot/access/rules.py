@@ -220,11 +220,12 @@ def stores_seen_by(person: Person | None, configured_admin: bool) -> tuple[str, 
 # private everywhere. Every command is in exactly one of these lists.
 
 # In a linked group (pointed to a private chat in any other group).
-GROUP_COMMANDS = frozenset({"start", "help", "roles", "role", "quiz", "leaderboard"})
+GROUP_COMMANDS = frozenset({"start", "help", "roles", "role", "quiz", "leaderboard", "ask"})
 # In a private chat only: the staff's questions, usage, people, invites, notes, scores.
 PRIVATE_COMMANDS = frozenset(
-    {"practice", "myscore", "missed", "gaps", "teach", "stats", "rollback"}
+    {"practice", "myscore", "missed", "gaps", "teach", "stats", "rollback", "docs"}
     | {"invite", "users", "grant", "revoke", "brief", "briefs"}
+    | {"asks", "notes", "responders"}
 )
 # In any group, for admins: link it to a store, or unlink it.
 LINK_COMMANDS = frozenset({"link", "unlink"})

@@ -7,6 +7,7 @@ from telegram import Message, Update
 from bot import render
 from bot.answers.keyboards import answer_keyboard, card_keyboard, without_button
 from bot.context import Context, interface_script
+from bot.documents import pictures, scope
 from bot.tg.messages import answer_expired, answer_shown, edit
 from knowledge.normalize import HANT
 
@@ -15,7 +16,7 @@ async def show_full_step(update: Update, context: Context) -> None:
     """Show the whole step with every tip in place of its card."""
     query = update.callback_query
     step = context.bot_data.kb.step(context.matches[0].group(1))
-    if step is None:
+    if step is None or not scope.serves(context, step):
         await answer_expired(query)
         return
     shown = answer_shown(update, context)
@@ -23,6 +24,8 @@ async def show_full_step(update: Update, context: Context) -> None:
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     await query.answer()
     await edit(query, render.step_full(step, script), without_button(markup, query.data))
+    if isinstance(query.message, Message):  # not on a card shared inline: no chat to send to
+        await pictures.send_pictures(context, query.message.chat_id, step, context.ui)
 
 
 async def show_other_answer(update: Update, context: Context) -> None:
@@ -44,7 +47,7 @@ async def show_suggestion(update: Update, context: Context) -> None:
     query = update.callback_query
     step_id = context.matches[0].group(1)
     step = context.bot_data.kb.step(step_id)
-    if step is None:
+    if step is None or not scope.serves(context, step):
         await answer_expired(query)
         return
     shown = answer_shown(update, context)

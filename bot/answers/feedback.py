@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import BadRequest
 
+from bot.answers.keyboards import with_ask_person
 from bot.context import Context
 from bot.i18n import label
 from bot.learning.service import QUERY_KEPT
@@ -25,3 +27,12 @@ async def record_vote(update: Update, context: Context) -> None:
     vote = UP if sign == "+" else DOWN
     context.bot_data.storage.vote(query.from_user.id, question, step_id, vote)
     await query.answer(label(context.ui, "thanks"))
+    if vote == DOWN and shown is not None and isinstance(query.message, Message):
+        # The answer did not help: offer to hand the question to a person (🙋).
+        markup = with_ask_person(query.message.reply_markup, context.ui)
+        if markup != query.message.reply_markup:
+            try:
+                await query.edit_message_reply_markup(markup)
+            except BadRequest as error:  # a double tap: already there
+                if "not modified" not in error.message.lower():
+                    raise

@@ -7,6 +7,8 @@ a group no admin linked to a store; then in the asker's private chat.
 from __future__ import annotations
 
 import re
+import time
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -15,13 +17,21 @@ from telegram.ext import filters
 
 from bot import render
 from bot.answers.keyboards import answer_keyboard
-from bot.context import Context, interface_script
+from bot.asks import notes as store_notes
+from bot.asks import render as render_asks
+from bot.context import ANSWER_LIMIT, Context, interface_script
+from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, private_chat_keyboard
-from knowledge import Answer
+from knowledge import Answer, followup
+from knowledge.followup import Turn
 
 EXAMPLES = (1, 2, 3)
+# user_data key: the asker's last answered question in each chat (and group topic), so a
+# follow-up ("那VIP呢", "what if they refuse") is answered in its context.
+LAST_TURNS = "last_turns"
+TURN_CONTEXT = 300  # characters of accumulated context a turn keeps
 
 
 class AddressedToBot(filters.MessageFilter):
@@ -46,11 +56,31 @@ def question_in(message: Message, bot_username: str) -> str:
     return re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.IGNORECASE).strip()
 
 
-async def search(update: Update, context: Context, question: str) -> Answer:
+async def search(
+    update: Update, context: Context, question: str, previous: Turn | None = None
+) -> Answer:
     """Ask the SOP, ranking the user's own role first."""
+    result, _ = await search_in_context(update, context, question, previous)
+    return result
+
+
+async def search_in_context(
+    update: Update, context: Context, question: str, previous: Turn | None
+) -> tuple[Answer, bool]:
+    """Ask the SOP, leaving out the documents the asker is not served; a follow-up of
+    ``previous`` (the last answer in this conversation, if fresh) is answered in its
+    context. Also says whether the context was used."""
     user = update.effective_user
     role = context.bot_data.storage.role_of(user.id) if user else None
-    return await context.bot_data.ask(question, role, user.language_code if user else None)
+    hint = user.language_code if user else None
+    hidden = scope.hidden(context)
+    result = alone = await context.bot_data.ask(question, role, hint, hidden)
+    if previous is not None and followup.refers_back(question):
+        kb = context.bot_data.kb
+        result = followup.in_context(
+            kb, question, previous, ANSWER_LIMIT, role, hint, alone, tuple(hidden)
+        )
+    return result, result is not alone
 
 
 def record(update: Update, context: Context, result: Answer) -> None:
@@ -67,13 +97,31 @@ def record(update: Update, context: Context, result: Answer) -> None:
 
 
 async def answer(update: Update, context: Context) -> None:
-    """Reply to a staff question with the best-matching SOP step, then record it."""
+    """Reply to a staff question with the best-matching SOP step (or the store's note),
+    then record it."""
+    await answer_text(update, context, question_in(update.effective_message, context.bot.username))
+
+
+async def answer_text(update: Update, context: Context, question: str) -> None:
+    """Reply to the message with the SOP step that best answers ``question`` (its text, or
+    the caption of a file or photo), or with the store's note on it; then record it."""
     message = update.effective_message
-    question = question_in(message, context.bot.username)
-    result = await search(update, context, question)
+    # An edit asks its message again, on its own: its turn is the one being replaced.
+    previous = None if update.edited_message else last_turn(context, message)
+    result, followed = await search_in_context(update, context, question, previous)
+    remember_turn(context, message, question, result, previous if followed else None)
     ui = interface_script(update.effective_user, result.script)
     if not context.shows_sop:
         await answer_in_private(update, context, question, result)
+        record(update, context, result)
+        return
+    # A question a colleague answered before, kept as a note of the asker's store.
+    storage, searcher = context.bot_data.storage, context.bot_data.kb.searcher
+    note = store_notes.find(storage, searcher, context.stores, question) if result.terms else None
+    if note is not None:
+        zone = context.bot_data.settings.timezone
+        await message.reply_html(render_asks.note_card(note, ui, zone))
+        record(update, context, result)
         return
     reply = await message.reply_html(
         render.answer(result), reply_markup=answer_keyboard(result, 0, ui)
@@ -99,9 +147,38 @@ async def answer_in_private(
         text = label_html(ui, "group_open_private")
         await update.effective_message.reply_html(text, reply_markup=keyboard)
         return
-    context.application.chat_data[user.id].remember(reply.message_id, result)
+    private = context.application.chat_data[user.id]
+    context.bot_data.recent_answers.remember(private, reply.message_id, result)
     text = label_html(ui, "group_answered_privately")
     await update.effective_message.reply_html(text, reply_markup=keyboard)
+
+
+def turns(context: Context) -> dict[Any, Turn]:
+    found = context.user_data.setdefault(LAST_TURNS, {}) if context.user_data is not None else {}
+    return found
+
+
+def turn_key(message: Message) -> tuple[int, int | None]:
+    """A conversation: the chat, and the topic within a group."""
+    return message.chat.id, message.message_thread_id if message.is_topic_message else None
+
+
+def last_turn(context: Context, message: Message) -> Turn | None:
+    """The asker's last answered question in this conversation, if within a few minutes."""
+    return followup.fresh(turns(context).get(turn_key(message)), time.monotonic())
+
+
+def remember_turn(
+    context: Context, message: Message, question: str, result: Answer, previous: Turn | None
+) -> None:
+    """Keep what this answer was about, for a follow-up; one answered in the context of
+    ``previous`` carries that context on ("那VIP呢", then "要幾耐")."""
+    if not result.hits or result.problem:
+        return
+    step_id = result.hits[0].step.id
+    if previous is not None:
+        question = f"{previous.question} {question}"[-TURN_CONTEXT:]
+    turns(context)[turn_key(message)] = Turn(question, step_id, time.monotonic())
 
 
 async def answer_example(update: Update, context: Context) -> None:
@@ -124,6 +201,10 @@ async def answer_example(update: Update, context: Context) -> None:
 
 
 async def ask_for_text(update: Update, context: Context) -> None:
-    """Ask for a typed question when a sticker, photo or voice message arrives."""
-    ui = context.ui
-    await update.effective_message.reply_html(label_html(ui, "no_words"))
+    """Ask for a typed question when a sticker, photo or voice message arrives (a photo's
+    caption is a question, though)."""
+    message = update.effective_message
+    if (message.caption or "").strip():
+        await answer_text(update, context, message.caption or "")
+        return
+    await message.reply_html(label_html(context.ui, "no_words"))

@@ -14,6 +14,7 @@ from bot import render
 from bot.access.rules import INLINE_CACHE_SECONDS
 from bot.answers.keyboards import shared_card_keyboard
 from bot.context import Context, interface_script
+from bot.documents import scope
 from bot.i18n import label
 from knowledge import Hit
 
@@ -40,7 +41,7 @@ async def share_steps(update: Update, context: Context) -> None:
     role = context.bot_data.storage.role_of(user.id)
     results = []
     if words:
-        result = await context.bot_data.ask(words, role, user.language_code)
+        result = await context.bot_data.ask(words, role, user.language_code, scope.hidden(context))
         results = [article(hit, result.script, ui) for hit in result.hits]
     # With nothing to offer, a button above the results opens a private chat with the bot.
     button = (

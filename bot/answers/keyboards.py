@@ -15,12 +15,18 @@ Button = InlineKeyboardButton
 
 
 def answer_keyboard(result: Answer, index: int, ui: str) -> InlineKeyboardMarkup | None:
-    """The buttons under hit ``index`` of an answer (0: the reply as first sent)."""
+    """The buttons under hit ``index`` of an answer (0: the reply as first sent).
+
+    An answer that is not confident offers 🙋: hand the question to a person.
+    """
     if not result.hits:
-        return None
+        if result.problem or not result.terms:
+            return None  # not a question (small talk, no words)
+        return InlineKeyboardMarkup([[ask_person_button(ui)]])
     if result.confidence != HIGH:
         if index == 0:
-            return suggestions_keyboard(result)
+            rows = suggestions_keyboard(result).inline_keyboard
+            return InlineKeyboardMarkup([*rows, [ask_person_button(ui)]])
         # A suggestion's card: "back" returns to the list of suggestions.
         return card_keyboard(result.hits[index].step.id, ui, previous=0, previous_caption="back")
     return card_keyboard(
@@ -64,6 +70,20 @@ def suggestions_keyboard(result: Answer) -> InlineKeyboardMarkup:
             for hit in result.hits[:SUGGESTIONS]
         ]
     )
+
+
+def ask_person_button(ui: str) -> InlineKeyboardButton:
+    """🙋 問主管: the question goes to a person of the asker's store (bot/asks/)."""
+    return Button(label(ui, "ask_button"), callback_data=callbacks.ask_person())
+
+
+def with_ask_person(markup: InlineKeyboardMarkup | None, ui: str) -> InlineKeyboardMarkup:
+    """``markup`` with 🙋 as its last row, unless it has it already (after a 👎)."""
+    rows = list(markup.inline_keyboard) if markup else []
+    data = callbacks.ask_person()
+    if any(button.callback_data == data for row in rows for button in row):
+        return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup([*rows, [ask_person_button(ui)]])
 
 
 def shared_card_keyboard(step_id: str, ui: str) -> InlineKeyboardMarkup:

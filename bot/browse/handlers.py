@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot import render
 from bot.browse.keyboards import (
@@ -12,6 +12,8 @@ from bot.browse.keyboards import (
     steps_keyboard,
 )
 from bot.context import Context
+from bot.documents import pictures, scope
+from bot.i18n import label_html
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, edit
 
@@ -19,7 +21,10 @@ from bot.tg.messages import answer_expired, edit
 async def list_documents(update: Update, context: Context) -> None:
     """Send the list of documents."""
     ui = context.ui
-    contents = context.bot_data.contents
+    contents = scope.contents(context)
+    if not contents.documents:  # every document out of service, or limited to others
+        await update.effective_message.reply_html(label_html(ui, "roles_none"))
+        return
     await update.effective_message.reply_html(
         render.documents_heading(ui), reply_markup=documents_keyboard(contents, 0, ui)
     )
@@ -32,7 +37,7 @@ async def show_documents(update: Update, context: Context) -> None:
     page = int(context.matches[0].group(1))
     await query.answer()
     await edit(
-        query, render.documents_heading(ui), documents_keyboard(context.bot_data.contents, page, ui)
+        query, render.documents_heading(ui), documents_keyboard(scope.contents(context), page, ui)
     )
 
 
@@ -41,7 +46,7 @@ async def show_document(update: Update, context: Context) -> None:
     query = update.callback_query
     ui = context.ui
     doc, page = (int(group) for group in context.matches[0].groups())
-    contents = context.bot_data.contents
+    contents = scope.contents(context)
     document = contents.document(doc)
     if document is None:
         await answer_expired(query)
@@ -61,7 +66,7 @@ async def show_section(update: Update, context: Context) -> None:
     query = update.callback_query
     ui = context.ui
     doc, role, page = (int(group) for group in context.matches[0].groups())
-    contents = context.bot_data.contents
+    contents = scope.contents(context)
     section = contents.section(doc, role)
     if section is None:
         await answer_expired(query)
@@ -77,7 +82,7 @@ async def read_step(update: Update, context: Context) -> None:
     ui = context.ui
     step_id = context.matches[0].group(1)
     step = context.bot_data.kb.step(step_id)
-    place = context.bot_data.contents.locate(step_id)
+    place = scope.contents(context).locate(step_id)  # None for a step the asker is not served
     if step is None or place is None:
         await answer_expired(query)
         return
@@ -85,3 +90,5 @@ async def read_step(update: Update, context: Context) -> None:
     # A trainer browsing for the step to teach (/teach) gets a 🎓 button on it.
     teach = step_id if learning.teaching_of(context.user_data) else None
     await edit(query, render.step_full(step, ui), step_read_keyboard(*place, ui, teach))
+    if isinstance(query.message, Message):
+        await pictures.send_pictures(context, query.message.chat_id, step, ui)

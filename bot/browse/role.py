@@ -7,6 +7,7 @@ from telegram import Update
 from bot import render
 from bot.browse.keyboards import role_choice_keyboard
 from bot.context import Context
+from bot.documents import scope
 from bot.tg.messages import answer_expired, edit
 from knowledge.normalize import fold
 
@@ -15,7 +16,7 @@ async def choose_role(update: Update, context: Context) -> None:
     """Offer the roles to choose from, or set the one named after the command."""
     user = update.effective_user
     ui = context.ui
-    roles = context.bot_data.contents.roles
+    roles = scope.contents(context).roles
     wanted = " ".join(context.args or ()).strip()
     named = next((role for role in roles if fold(role) == fold(wanted)), None)
     if wanted and named:
@@ -34,7 +35,7 @@ async def set_role(update: Update, context: Context) -> None:
     query = update.callback_query
     ui = context.ui
     number, clear = context.matches[0].groups()
-    roles = context.bot_data.contents.roles
+    roles = scope.contents(context).roles
     if not clear and int(number) >= len(roles):
         await answer_expired(query)
         return

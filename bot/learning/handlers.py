@@ -16,6 +16,7 @@ from telegram.ext import filters
 
 from bot.browse.keyboards import documents_keyboard
 from bot.context import Context
+from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.learning import render as render_learning
 from bot.learning import service as learning
@@ -85,7 +86,8 @@ async def prompt(update: Update, context: Context, wordings: tuple[str, ...]) ->
 async def find_step(update: Update, context: Context) -> None:
     """While teaching, typed words search the SOP for the step to teach."""
     words = (update.effective_message.text or "")[: learning.TAUGHT_LIMIT]
-    result = await context.bot_data.ask(words, None, update.effective_user.language_code)
+    language = update.effective_user.language_code
+    result = await context.bot_data.ask(words, None, language, scope.hidden(context))
     ui = context.ui
     text, keyboard = render_learning.teach_results([hit.step for hit in result.hits], ui)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
@@ -102,7 +104,7 @@ async def browse_for_step(update: Update, context: Context) -> None:
     await edit(
         query,
         label_html(ui, "documents"),
-        documents_keyboard(context.bot_data.contents, 0, ui),
+        documents_keyboard(scope.contents(context), 0, ui),
     )
 
 
@@ -114,7 +116,7 @@ async def teach_step(update: Update, context: Context) -> None:
         return
     teaching = learning.teaching_of(context.user_data)
     step = context.bot_data.kb.step(context.matches[0].group(1))
-    if teaching is None or step is None:
+    if teaching is None or step is None or not scope.serves(context, step):
         await answer_expired(query)
         return
     learning.stop_teaching(context.user_data)

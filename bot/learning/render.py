@@ -1,4 +1,4 @@
-"""Texts and keyboards of /gaps, /teach, /stats and SOP updates.
+"""Texts and keyboards of /gaps, /teach, /stats (SOP updates: bot/documents/).
 
 Pure functions returning Telegram HTML, like ``bot.render``; staff questions, store names
 and file names come from users and are escaped.
@@ -17,12 +17,10 @@ from bot.i18n import label, label_html
 from bot.stats.service import Usage
 from knowledge import Step
 from knowledge.gaps import GapGroup
-from knowledge.updates import Proposal
 
 GAPS_SHOWN = 10
 WORDINGS_SHOWN = 3
 QUESTION_SHOWN = 80
-LINES_SHOWN = 8  # breadcrumbs per kind of change, lints
 TEACH_RESULTS = 5
 
 
@@ -125,41 +123,14 @@ def stats(usage: Usage, ui: str) -> str:
     lines.append(
         text(ui, "stats_quiz", correct=right, answered=answered, rate=percent(right, answered))
     )
+    asked, answered_by_people, minutes = usage.asks
+    middle = label(ui, "stats_asks_median_none") if minutes is None else minutes_text(minutes, ui)
+    lines.append(text(ui, "stats_asks", asked=asked, answered=answered_by_people, median=middle))
     return render.fit("\n".join(lines))
 
 
-def listed(items: Sequence[str], ui: str) -> list[str]:
-    shown = [f"• {html.escape(item)}" for item in items[:LINES_SHOWN]]
-    if len(items) > LINES_SHOWN:
-        shown.append(text(ui, "sop_more", count=len(items) - LINES_SHOWN))
-    return shown
-
-
-def proposal(found: Proposal, ui: str) -> str:
-    """What an SOP file would change: steps added, removed, changed, and the lint."""
-    lines = [f"<b>{text(ui, 'sop_summary', name=found.name, steps=found.steps)}</b>"]
-    changes = found.changes
-    for key, items in (
-        ("sop_added", changes.added),
-        ("sop_removed", changes.removed),
-        ("sop_changed", changes.changed),
-    ):
-        if items:
-            lines += ["", text(ui, key, count=len(items)), *listed(items, ui)]
-    if not changes.any:
-        lines += ["", text(ui, "sop_unchanged")]
-    if found.lints:
-        lints = [f"{lint.line}: {lint.message}" for lint in found.lints]
-        lines += ["", text(ui, "sop_lints", count=len(lints)), *listed(lints, ui)]
-    return render.fit("\n".join(lines))
-
-
-def proposal_keyboard(token: str, ui: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                Button(label(ui, "sop_apply"), callback_data=callbacks.sop_update(True, token)),
-                Button(label(ui, "sop_discard"), callback_data=callbacks.sop_update(False, token)),
-            ]
-        ]
-    )
+def minutes_text(minutes: float, ui: str) -> str:
+    """A median time to an answer: 4 分鐘, 1.5 小時."""
+    if minutes < 90:
+        return label(ui, "ask_age_minutes", n=round(minutes))
+    return label(ui, "ask_age_hours", n=round(minutes / 60, 1))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.browse.contents import Contents
+from bot.documents.library import fingerprints
 from bot.storage import Storage
 from knowledge import Answer, KnowledgeBase
 from knowledge.updates import ManagedCorpus, Recipe
@@ -78,6 +79,7 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
         kb = await asyncio.to_thread(recipe.open)
         data.contents = Contents.from_steps(kb.steps)
         data.kb = kb
+        data.storage.record_versions(fingerprints(kb.steps))  # the document library's
         start_search_worker(data, recipe)  # the old one's answers no longer fit
         log.info("swapped in %d steps (%.1fs)", len(kb.steps), time.perf_counter() - started)
         return kb

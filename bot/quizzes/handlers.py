@@ -25,6 +25,7 @@ from telegram.ext import Application, JobQueue
 
 from bot.access.rules import shows_sop
 from bot.context import Context, interface_script, script_of
+from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.quizzes import render
 from bot.quizzes import service as quizzes
@@ -59,7 +60,7 @@ async def start_quiz(update: Update, context: Context) -> None:
     if not context.at_least("trainer"):
         await refuse(update, "quiz_refused")
         return
-    storage, steps = context.bot_data.storage, context.bot_data.kb.steps
+    storage, steps = context.bot_data.storage, scope.steps(context)
     if context.args and context.args[0].lower() == STOP:
         running = storage.running_quiz(chat.id)
         if running is None:
@@ -75,7 +76,7 @@ async def start_quiz(update: Update, context: Context) -> None:
     if request.role:
         names = role_names(request.role, steps, load_catalog().roles)
         if not names:
-            roles = context.bot_data.contents.roles
+            roles = scope.contents(context).roles
             await reply(update, render.unknown_quiz_role(ui, request.role, roles))
             return
         role = sorted(names)[0]
@@ -335,7 +336,8 @@ async def send_practice_question(
     if position < size:
         seed = f"{user_id}:{storage.clock()}"
         role = storage.role_of(user_id)
-        picked = quizzes.next_practice(storage, user_id, context.bot_data.kb.steps, role, seed)
+        served = scope.steps(context, user_id)
+        picked = quizzes.next_practice(storage, user_id, served, role, seed)
     if picked is None:
         answers = storage.round_answers(round_id)
         correct = sum(answer.correct for answer in answers)

@@ -277,9 +277,14 @@ def next_practice(
     """
     now = storage.clock()
     cards = storage.cards(user_id)
+    served = {step.id for step in steps}
     due = [card for card in cards if card.box != LEARNED and card.due_at <= now]
-    if due:
-        return from_json(due[0].question), True
+    # A card of a step no longer served to the person (removed, or its document out of
+    # service or limited to other stores) waits until it is served again.
+    for card in due:
+        question = from_json(card.question)
+        if question.step_id in served:
+            return question, True
     known = {card.card for card in cards}
     for question in draw(steps, role, seed):
         if card_key(question) not in known:

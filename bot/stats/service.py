@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from statistics import median
 from zoneinfo import ZoneInfo
 
 from bot.storage import Storage
@@ -28,6 +29,8 @@ class Usage:
     votes: tuple[int, int]  # 👍, 👎
     briefings: tuple[int, int]  # read, delivered
     quizzes: tuple[int, int]  # right, answered
+    # Questions asked of people (bot/asks/): asked, answered, median minutes to an answer.
+    asks: tuple[int, int, float | None] = (0, 0, None)
 
 
 def usage(
@@ -64,7 +67,16 @@ def usage(
         votes=storage.question_votes(days, wanted),
         briefings=storage.briefing_reads(days, wanted),
         quizzes=storage.quiz_results(days, wanted),
+        asks=asks_summary(storage, days, wanted),
     )
+
+
+def asks_summary(
+    storage: Storage, days: int, stores: Sequence[str] | None = None
+) -> tuple[int, int, float | None]:
+    """Questions asked of people, how many got an answer, the median minutes to it."""
+    asked, minutes = storage.answer_times(storage.cutoff(days), stores)
+    return asked, len(minutes), (median(minutes) if minutes else None)
 
 
 def chart(found: Usage) -> bytes:

@@ -10,6 +10,8 @@
 ``questions``      the question log, knowledge gaps, taught wordings, usage
 ``briefings``      briefings, deliveries and schedules
 ``groups``         groups an admin linked to a store
+``documents``      the document library: who is served each document, its versions
+``asks``           questions asked of people, their outbox, responders, store notes
 =================  ==========================================================
 
 :class:`Storage` is all of them on one connection: ``Storage.open(path)``.
@@ -20,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.storage.asks import Asks
 from bot.storage.base import MEMORY, Connection, StorageError, utc_now
+from bot.storage.documents import Documents, Version
 from bot.storage.groups import Groups
 from bot.storage.invites import (
     EXPIRED,
@@ -42,7 +46,7 @@ from bot.storage.schema import MIGRATIONS
 from bot.storage.users import DOWN, UP, User, Users, Vote
 
 
-class Storage(Users, Invites, People, Quizzes, Questions, Groups, Connection):
+class Storage(Users, Invites, People, Quizzes, Questions, Groups, Documents, Asks, Connection):
     """Every repository on one connection, migrated when opened."""
 
     @classmethod
@@ -75,5 +79,6 @@ __all__ = [
     "Storage",
     "StorageError",
     "User",
+    "Version",
     "Vote",
 ]

@@ -283,6 +283,103 @@ def create_group_links(db: sqlite_utils.Database) -> None:
     )
 
 
+def create_documents(db: sqlite_utils.Database) -> None:
+    """The document library: each document's rule (in service, stores, level), version."""
+    table(db, "documents").create(
+        {
+            "doc_no": int,  # Step.doc_no: 篇1–14 of the packaged SOP, a stable hash otherwise
+            "name": str,
+            "in_service": int,  # 0: served to no one
+            "stores": str,  # JSON list; empty: every store
+            "level": str,  # the least access level served it
+            "fingerprint": str,  # what the document said when last seen
+            "version": int,  # 1, then one more each time its fingerprint changed
+            "updated_at": str,
+        },
+        pk="doc_no",
+        not_null={"in_service", "level"},
+        defaults={"in_service": 1, "level": "staff", "stores": "[]"},
+    )
+
+
+def create_asks(db: sqlite_utils.Database) -> None:
+    """Questions handed to people (bot/asks/), the messages they cause, store notes."""
+    table(db, "asks").create(
+        {
+            "id": int,
+            "asker_id": int,
+            "asker_name": str,
+            "chat_id": int,  # where it was asked; the answer is sent there
+            "message_id": int,  # the message the answer replies to
+            "thread_id": int,  # the group topic, NULL for none
+            "source_key": str,  # chat:message of the answer 🙋 was under: one ask per answer
+            "store": str,  # the asker's store, NULL for none
+            "question": str,
+            "script": str,
+            "steps": str,  # JSON list of the bot's closest step ids
+            "status": str,  # open, taken, answered or withdrawn
+            "created_at": str,
+            "taken_by": int,
+            "taker_name": str,
+            "taken_at": str,
+            "answer": str,
+            "answered_at": str,
+            "vote": int,  # the asker's +1 / -1 on the answer
+            "reminded_at": str,
+            "escalated_at": str,
+            "note_id": int,  # the store note made of it
+            "taught": int,  # 1 once attached to a step as an alternate
+        },
+        pk="id",
+        not_null={"asker_id", "chat_id", "message_id", "question", "status", "created_at"},
+    )
+    table(db, "asks").create_index(["source_key"], unique=True)
+    table(db, "asks").create_index(["status", "created_at"])
+    table(db, "asks").create_index(["store", "created_at"])
+    # The outbox: one row per message an ask causes; pending -> sending (committed before
+    # the Bot API call) -> sent with its message id, failed, blocked, or uncertain.
+    table(db, "ask_messages").create(
+        {
+            "id": int,
+            "ask_id": int,
+            "kind": str,  # offer, reminder, escalation or reply
+            "chat_id": int,
+            "state": str,
+            "message_id": int,
+            "error": str,
+            "queued_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"ask_id", "kind", "chat_id", "state", "queued_at"},
+    )
+    table(db, "ask_messages").create_index(["ask_id", "kind", "chat_id"], unique=True)
+    table(db, "ask_messages").create_index(["state"])
+    # Who answers a store's questions, by level (default trainers and managers).
+    table(db, "ask_responders").create(
+        {"store": str, "levels": str, "set_by": int, "at": str},
+        pk="store",
+        not_null={"levels", "at"},
+    )
+    table(db, "store_notes").create(
+        {
+            "id": int,
+            "store": str,
+            "question": str,
+            "answer": str,
+            "author_id": int,
+            "author_name": str,
+            "ask_id": int,
+            "created_at": str,
+            "removed_at": str,  # NULL while it is served
+            "removed_by": int,
+        },
+        pk="id",
+        not_null={"store", "question", "answer", "author_id", "created_at"},
+    )
+    table(db, "store_notes").create_index(["store", "removed_at"])
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [
     create_users_and_feedback,  # 1
@@ -292,6 +389,8 @@ MIGRATIONS: list[Migration] = [
     create_quizzes,  # 5
     create_question_log_and_taught,  # 6
     create_group_links,  # 7
+    create_documents,  # 8
+    create_asks,  # 9
 ]
 
 

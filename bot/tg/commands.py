@@ -17,4 +17,7 @@ COMMANDS = (
     "leaderboard",
     "quiz",
     "missed",
+    "ask",
+    "asks",
+    "notes",
 )

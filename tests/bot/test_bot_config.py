@@ -171,3 +171,11 @@ def test_paths_are_read_even_when_the_settings_are_invalid(tmp_path: Path) -> No
     paths = Settings.paths_from_env({"SOPBOT_CORPUS_DIR": " /data/corpus "}, env_file)
     assert (paths.db_path, paths.corpus_dir) == (Path("/data/bot.db"), Path("/data/corpus"))
     assert paths.token == "" and not paths.search_worker
+
+
+def test_ask_follow_up_minutes_are_read_and_checked() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc", "SOPBOT_ASK_REMIND_MINUTES": "5"}
+    settings = Settings.from_env({**env, "SOPBOT_ASK_ESCALATE_MINUTES": "0"}, env_file=None)
+    assert (settings.ask_remind_minutes, settings.ask_escalate_minutes) == (5.0, 0.0)
+    with pytest.raises(ConfigError, match="SOPBOT_ASK_REMIND_MINUTES"):
+        Settings.from_env({**env, "SOPBOT_ASK_REMIND_MINUTES": "soon"}, env_file=None)

@@ -67,6 +67,19 @@ async def test_the_worker_answers_exactly_as_the_bot_would(
     assert kb.step_number(answer.best.step) >= 0
 
 
+async def test_the_worker_leaves_out_the_documents_not_served(
+    worker: SearchWorker, kb: KnowledgeBase
+) -> None:
+    question = QUESTIONS[0]  # answered from 篇3, the store SOP
+    store_sop = kb.ask(question).best
+    assert store_sop is not None
+    hidden = (store_sop.step.doc_no,)
+    got = await worker.ask(kb, question, ANSWER_LIMIT, None, None, hidden)
+    assert without_timing(got) == without_timing(kb.ask(question, ANSWER_LIMIT, hidden=hidden))
+    assert got is not None and got.hits
+    assert all(hit.step.doc_no not in hidden for hit in got.hits)
+
+
 async def test_no_answer_until_loaded_nor_from_another_index(
     index_path: Path, kb: KnowledgeBase
 ) -> None:

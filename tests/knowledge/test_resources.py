@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from knowledge import resources
 from knowledge.normalize import fold
 from knowledge.segment import discover_words
@@ -51,3 +55,47 @@ def test_english_translations_meet_the_corpus_and_vague_words_count_less() -> No
 def test_cantonese_only_characters_come_from_the_cantonese_table() -> None:
     characters = resources.cantonese_characters()
     assert {"嘅", "咗", "喺"} <= characters
+
+
+# -- the read dictionary, kept between index builds ------------------------------------------
+
+SENSES = ((("fire", "extinguish"), "灭火器"), (("queue",), "排队"))
+
+
+def test_the_dictionary_is_read_once_then_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(resources, "_parse_cedict", lambda: SENSES)
+    assert resources.cedict_senses.__wrapped__() == SENSES
+    (kept,) = (tmp_path / "sopbot").glob("cedict-senses-*.tsv")
+
+    def must_not_parse() -> None:
+        raise AssertionError("the dictionary was read again")
+
+    monkeypatch.setattr(resources, "_parse_cedict", must_not_parse)
+    assert resources.cedict_senses.__wrapped__() == SENSES
+    assert kept.exists()
+
+
+def test_a_damaged_cache_is_read_again_from_the_dictionary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path))
+    path = resources._senses_cache()
+    assert path is not None
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xff\xfe garbage\n")
+    monkeypatch.setattr(resources, "_parse_cedict", lambda: SENSES)
+    assert resources.cedict_senses.__wrapped__() == SENSES
+    assert path.read_text(encoding="utf-8").startswith("# sopbot cedict senses")
+
+
+def test_a_cache_that_cannot_be_written_costs_only_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(blocked))
+    monkeypatch.setattr(resources, "_parse_cedict", lambda: SENSES)
+    assert resources.cedict_senses.__wrapped__() == SENSES

@@ -495,6 +495,7 @@ async def test_command_menu_of_managers_and_admins_adds_their_commands(
     assert set(scoped) == {ADMIN, MANAGER}  # not the staff member
     assert {"invite", "users", "grant", "revoke"} <= set(scoped[MANAGER])
     assert scoped[MANAGER][: len(COMMANDS)] == list(COMMANDS)  # the public menu, then theirs
+    assert {"docs", "rollback"} <= set(scoped[ADMIN]) and "docs" not in scoped[MANAGER]
 
 
 # -- settings and the pure rules ---------------------------------------------------------------

@@ -88,8 +88,11 @@ async def test_low_confidence_offers_did_you_mean_buttons(chat: Chat, kb: Knowle
     assert reply["text"] == render.answer(expected)
     assert html.escape(label("hant", "not_found")) in reply["text"]
     assert buttons(reply) == [
-        (f"❓ {render.step_caption(hit.step, 'hant')}", f"see:{hit.step.id}")
-        for hit in expected.hits[:3]
+        *(
+            (f"❓ {render.step_caption(hit.step, 'hant')}", f"see:{hit.step.id}")
+            for hit in expected.hits[:3]
+        ),
+        (label("hant", "ask_button"), "hp:q"),  # or hand it to a person (bot/asks/)
     ]
 
 
@@ -255,10 +258,6 @@ async def test_html_in_a_question_is_escaped(chat: Chat, kb: KnowledgeBase) -> N
             }
         },
         {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]},
-        {
-            "photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}],
-            "caption": "沒帶證件",
-        },
         {"voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 3}},
         {"location": {"latitude": 25.03, "longitude": 121.56}},
     ],
@@ -266,6 +265,12 @@ async def test_html_in_a_question_is_escaped(chat: Chat, kb: KnowledgeBase) -> N
 async def test_non_text_messages_get_a_friendly_pointer(chat: Chat, content: dict) -> None:
     calls = await chat.send(chat.message(**content))
     assert only(calls, "sendMessage")["text"] == html.escape(label("hant", "no_words"))
+
+
+async def test_a_photos_caption_is_answered_as_the_question(chat: Chat, kb: KnowledgeBase) -> None:
+    photo = [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]
+    calls = await chat.send(chat.message(photo=photo, caption="沒帶證件"))
+    assert only(calls, "sendMessage")["text"] == render.answer(ask(kb, "沒帶證件"))
 
 
 async def test_service_messages_get_no_reply(chat: Chat) -> None:

@@ -448,8 +448,9 @@ async def test_sop_file_discarded_changes_nothing(bot: Chat) -> None:
 
 
 async def test_sop_updates_are_refused_below_admin(bot: Chat) -> None:
+    # A manager's file is not an import: they are told to type a question, or ask an admin.
     reply = await upload(bot, "store.md", SOP_V2, user_id=MANAGER)
-    assert "只有管理員" in only(reply, "sendMessage")["text"]
+    assert only(reply, "sendMessage")["text"] == label("hant", "file_not_read")
     assert not sent(reply, "getFile")
     assert "只有管理員" in only(await bot.say("/rollback", user_id=MANAGER), "sendMessage")["text"]
     await bot.say("/help")
@@ -513,7 +514,9 @@ def test_cli_import_and_rollback(learning_settings: Settings, tmp_path: Path) ->
     ]
     runner = CliRunner(env={"SOPBOT_DB": str(learning_settings.db_path)})
     refused = runner.invoke(cli, ["import", str(new), *options], input="n\n")
-    assert refused.exit_code == 1 and "+ 門市規範 › 店員 › 4、盤點庫存" in refused.output
+    assert refused.exit_code == 0 and "+ 門市規範 › 店員 › 4、盤點庫存" in refused.output
+    assert "Not imported: the served SOP is unchanged" in refused.output
+    assert "Aborted" not in refused.output
     done = runner.invoke(cli, ["import", str(new), "--yes", *options])
     assert done.exit_code == 0, done.output
     assert "3 steps" in done.output

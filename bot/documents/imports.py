@@ -1,8 +1,10 @@
 """SOP updates without downtime: an admin sends an SOP file, sees what changes, confirms.
 
 The file is read and compared with the current SOP first (steps added, removed, changed,
-and the parser's repairs); ✅ makes it a new version of the managed corpus, rebuilds the
-index in a worker thread and swaps it in. /rollback goes back to the version before.
+its pictures, and what the reader had to guess, in the admin's language); ✅ makes it a
+new version of the managed corpus, rebuilds the index in a worker thread and swaps it in.
+/rollback goes back to the version before. Anyone else who sends a file is answered as a
+person would be: the caption is their question, or they are asked to type one.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import secrets
 from dataclasses import dataclass
 
 from telegram import Update
+from telegram.error import BadRequest
 
+from bot.answers import handlers as ask
 from bot.context import Context
+from bot.documents import render
 from bot.i18n import label, label_html
-from bot.learning import render as render_learning
 from bot.learning import service as learning
 from bot.tg.messages import answer_expired, edit, refuse
+from knowledge.messages import render as say
+from knowledge.reading import megabytes
 from knowledge.updates import MAX_SOP_BYTES, ManagedCorpus, Proposal, UpdateError
 
 log = logging.getLogger(__name__)
@@ -37,29 +43,55 @@ def managed(context: Context) -> ManagedCorpus:
     return ManagedCorpus(context.bot_data.settings.corpus_dir)
 
 
-async def receive_sop_file(update: Update, context: Context) -> None:
-    """Read an SOP file an admin sent and show what importing it would change."""
-    if not context.at_least(ADMIN):
-        await refuse(update, "learn_admins_only")
+def refusal(error: UpdateError, ui: str) -> str:
+    """Why a file cannot be imported, in the reader's language where the reader said why."""
+    return say(error.code, error.params, ui) if error.code else str(error)
+
+
+async def receive_file(update: Update, context: Context) -> None:
+    """A file sent in a private chat: an admin's proposes an SOP update; anyone else's is
+    answered like a message (its caption is the question)."""
+    if context.at_least(ADMIN):
+        await propose_sop_file(update, context)
         return
+    message = update.effective_message
+    if (message.caption or "").strip():
+        await ask.answer_text(update, context, message.caption)
+        return
+    await message.reply_html(label_html(context.ui, "file_not_read"))
+
+
+async def propose_sop_file(update: Update, context: Context) -> None:
+    """Read an SOP file an admin sent and show what importing it would change."""
     message = update.effective_message
     document = message.document
     ui = context.ui
+    name = document.file_name or ""
     try:
         if document.file_size and document.file_size > MAX_SOP_BYTES:
-            raise UpdateError(f"{document.file_name} is too big to be an SOP")
-        file = await context.bot.get_file(document.file_id)
+            size, limit = megabytes(document.file_size), megabytes(MAX_SOP_BYTES)
+            raise UpdateError(
+                f"{name} is too big", "too_large", {"name": name, "size": size, "limit": limit}
+            )
+        try:
+            file = await context.bot.get_file(document.file_id)
+        except BadRequest as error:
+            # Bots may download files up to 20 MB; Telegram says so when size was unknown.
+            if "too big" not in error.message.lower():
+                raise
+            size, limit = "20+", megabytes(MAX_SOP_BYTES)
+            raise UpdateError(
+                f"{name} is too big", "too_large", {"name": name, "size": size, "limit": limit}
+            ) from None
         content = bytes(await file.download_as_bytearray())
-        corpus = managed(context)
-        proposal = await asyncio.to_thread(corpus.propose, document.file_name or "", content)
+        proposal = await asyncio.to_thread(managed(context).propose, name, content)
     except UpdateError as error:
-        await message.reply_html(label_html(ui, "sop_refused", reason=str(error)))
+        await message.reply_html(label_html(ui, "sop_refused", reason=refusal(error, ui)))
         return
     token = secrets.token_hex(4)
     context.user_data[PROPOSAL] = Pending(token, proposal)
     await message.reply_html(
-        render_learning.proposal(proposal, ui),
-        reply_markup=render_learning.proposal_keyboard(token, ui),
+        render.proposal(proposal, ui), reply_markup=render.proposal_keyboard(token, ui)
     )
 
 

@@ -1,0 +1,208 @@
+"""Texts of "ask a person" and store notes: pure functions returning Telegram HTML.
+
+Questions, answers, names and store names come from people and are escaped here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import render
+from bot.asks.model import ANSWERED, ESCALATION, OPEN, REMINDER, TAKEN, WITHDRAWN, Ask, StoreNote
+from bot.i18n import label, label_html
+from knowledge import Step
+
+QUESTION_SHOWN = 80  # characters of a question in a list
+ANSWER_SHOWN = 120
+LISTED = 15  # questions (or notes) in one /asks (or /notes)
+
+
+def text(ui: str, key: str, **values: object) -> str:
+    return label_html(ui, key, **values)
+
+
+def short(value: str, limit: int) -> str:
+    """A user's text cut to ``limit`` (plain: ``text`` escapes the values it fills in)."""
+    return render.shorten(value, limit)
+
+
+def age(minutes: float, ui: str) -> str:
+    """5 分鐘, 2 小時, 3 天 (whole units, rounded down; under a minute is 0 minutes)."""
+    if minutes < 60:
+        return label(ui, "ask_age_minutes", n=int(minutes))
+    if minutes < 48 * 60:
+        return label(ui, "ask_age_hours", n=int(minutes // 60))
+    return label(ui, "ask_age_days", n=int(minutes // (24 * 60)))
+
+
+def store_name(ask: Ask, ui: str) -> str:
+    return ask.store or label(ui, "stats_no_store")
+
+
+# -- the asker ---------------------------------------------------------------------------------
+
+
+def sent(ask: Ask, count: int, to_admins: bool, ui: str) -> str:
+    """What the asker is told: it is waiting, with whom."""
+    key = "ask_sent_admins" if to_admins else "ask_sent"
+    return text(ui, key, count=count, store=store_name(ask, ui), question=short(ask.question, 200))
+
+
+def still_waiting(ask: Ask, ui: str, now: datetime) -> str:
+    """Told to the asker when nobody has answered and it goes up to the admins."""
+    return text(
+        ui, "ask_still_waiting", age=age(ask.age(now), ui), question=short(ask.question, 200)
+    )
+
+
+def reply(ask: Ask, ui: str) -> str:
+    """The answer, as the asker gets it, under their question."""
+    return text(ui, "ask_reply", name=ask.taker_name, answer=ask.answer)
+
+
+# -- the responders ----------------------------------------------------------------------------
+
+
+def offer(ask: Ask, kind: str, steps: Sequence[Step], ui: str, now: datetime, taker: bool) -> str:
+    """The question as a responder (or an admin) gets it, with the bot's closest steps."""
+    lines = []
+    minutes = ask.age(now)
+    if kind == REMINDER:
+        key = "ask_taker_reminder" if taker else "ask_reminder_head"
+        lines.append(text(ui, key, age=age(minutes, ui)))
+    elif kind == ESCALATION:
+        lines.append(
+            text(ui, "ask_escalation_head", store=store_name(ask, ui), age=age(minutes, ui))
+        )
+    lines.append(
+        text(
+            ui,
+            "ask_offer",
+            asker=ask.asker_name,
+            store=store_name(ask, ui),
+            question=short(ask.question, 1000),
+        )
+    )
+    if steps:
+        lines.append("\n" + text(ui, "ask_offer_closest"))
+        lines += [f"• {render.breadcrumb(step, ask.script)}" for step in steps]
+    else:
+        lines.append("\n" + text(ui, "ask_offer_none"))
+    if not taker:
+        lines.append("\n" + text(ui, "ask_offer_how"))
+    return render.fit("\n".join(lines))
+
+
+def taken_by_you(ask: Ask, ui: str) -> str:
+    return text(ui, "ask_taken_you", question=short(ask.question, 1000))
+
+
+def settled(ask: Ask, ui: str) -> str:
+    """An offer once someone took, answered or the asker withdrew the question."""
+    question = short(ask.question, QUESTION_SHOWN)
+    if ask.status == WITHDRAWN:
+        return text(ui, "ask_settled_withdrawn", question=question)
+    if ask.status == ANSWERED:
+        return text(ui, "ask_settled_answered", name=ask.taker_name, question=question)
+    return text(ui, "ask_settled_taken", name=ask.taker_name, question=question)
+
+
+def answered(ask: Ask, ui: str) -> str:
+    return text(ui, "ask_answered", asker=ask.asker_name, question=short(ask.question, 200))
+
+
+# -- /asks ---------------------------------------------------------------------------------------
+
+
+def state_of(ask: Ask, ui: str, now: datetime) -> str:
+    if ask.status == OPEN:
+        return label(ui, "asks_open")
+    if ask.status == TAKEN:
+        return label(ui, "asks_taken", name=ask.taker_name)
+    if ask.status == ANSWERED:
+        return label(ui, "asks_answered", name=ask.taker_name, age=age(ask.age(now), ui))
+    return label(ui, "asks_withdrawn")
+
+
+def listed_asks(asks: Sequence[Ask]) -> list[Ask]:
+    """Open questions first (oldest first), then taken, then answered, then withdrawn."""
+    order = {OPEN: 0, TAKEN: 1, ANSWERED: 2, WITHDRAWN: 3}
+    return sorted(asks, key=lambda a: (order.get(a.status, 9), a.created_at))[:LISTED]
+
+
+def asks_list(asks: Sequence[Ask], ui: str, now: datetime, days: int, mine: bool) -> str:
+    """/asks: each question with its age, who asked, and where it stands."""
+    if not asks:
+        return text(ui, "asks_none", days=days)
+    shown = listed_asks(asks)
+    lines = [f"<b>{text(ui, 'asks_mine_heading' if mine else 'asks_heading', days=days)}</b>"]
+    for ask in shown:
+        lines.append(
+            text(
+                ui,
+                "asks_line",
+                id=ask.id,
+                age=age((now - ask.created_at).total_seconds() / 60, ui),
+                asker=ask.asker_name,
+                store=store_name(ask, ui),
+                question=short(ask.question, QUESTION_SHOWN),
+                state=state_of(ask, ui, now),
+            )
+        )
+        if mine and ask.status == ANSWERED:
+            lines.append(f"    💬 {html.escape(short(ask.answer, ANSWER_SHOWN))}")
+    if len(asks) > LISTED:
+        lines.append(text(ui, "asks_more", count=len(asks) - LISTED))
+    return render.fit("\n".join(lines))
+
+
+# -- store notes ---------------------------------------------------------------------------------
+
+
+def note_card(note: StoreNote, ui: str, zone: ZoneInfo) -> str:
+    """A store note as the answer to a question: the store's, by whom, when."""
+    return render.fit(
+        text(
+            ui,
+            "note_card",
+            store=note.store,
+            author=note.author_name,
+            date=note.created_at.astimezone(zone).date().isoformat(),
+            question=note.question,
+            answer=note.answer,
+        )
+    )
+
+
+def listed_notes(notes: Sequence[StoreNote]) -> list[StoreNote]:
+    return list(notes)[-LISTED:]
+
+
+def notes_list(notes: Sequence[StoreNote], ui: str, zone: ZoneInfo) -> str:
+    """/notes: the latest notes, each with its store, author and date."""
+    if not notes:
+        return text(ui, "notes_none")
+    shown = listed_notes(notes)
+    lines = [f"<b>{text(ui, 'notes_heading', count=len(notes))}</b>"]
+    for note in shown:
+        lines.append(
+            text(
+                ui,
+                "notes_line",
+                id=note.id,
+                store=note.store,
+                author=note.author_name,
+                date=note.created_at.astimezone(zone).date().isoformat(),
+                question=short(note.question, QUESTION_SHOWN),
+                answer=short(note.answer, ANSWER_SHOWN),
+            )
+        )
+    return render.fit("\n\n".join(lines))
+
+
+def responders(store: str, levels: Sequence[str], ui: str) -> str:
+    names = (", " if ui == "en" else "、").join(label(ui, f"access_{level}") for level in levels)
+    return text(ui, "responders_show", store=store, levels=names)
