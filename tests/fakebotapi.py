@@ -25,7 +25,11 @@ concurrent pollers get 409 Conflict), webhooks (delivery with the secret token h
 retries, 409 from ``getUpdates`` while one is set), HTML ``parse_mode`` (validated and turned
 into entities, with Telegram's error texts), "message is not modified" edits, callback and
 inline query ids that can be answered once, callback data over 64 bytes, command names, poll
-ids and uploaded files that can be fetched back with ``getFile``. Markdown parse modes are
+ids and uploaded files that can be fetched back with ``getFile``. Faults are scripted per method
+(and chat): ``fail`` answers 429 with ``retry_after``, 401, 5xx or anything else, ``delay``
+holds a call past the client's timeout and then carries it out, as Telegram may. An update
+with a lone surrogate (a forged "\\ud83d") is served as JSON's escape, since UTF-8 has no
+form for it. Markdown parse modes are
 accepted without validation, and plain text gets no automatic url/command entities.
 
 Run ``python -m tests.fakebotapi --port 0`` for a standalone server: it prints one JSON line
