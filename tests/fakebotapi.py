@@ -19,18 +19,18 @@ every other value JSON-encoded, so ``reply_markup`` arrives as a JSON string, ``
 objects Telegram would see (see ``_coerce_form_value``), so recorded params look like the
 keyword arguments the bot passed. JSON bodies and GET query strings work too.
 
-What is modelled, because bots get it wrong in ways worth catching in tests:
-long polling (``getUpdates`` blocks until an update arrives, ``offset`` confirms updates, two
-concurrent pollers get 409 Conflict), webhooks (delivery with the secret token header and
-retries, 409 from ``getUpdates`` while one is set), HTML ``parse_mode`` (validated and turned
-into entities, with Telegram's error texts), "message is not modified" edits, callback and
-inline query ids that can be answered once, callback data over 64 bytes, command names, poll
-ids and uploaded files that can be fetched back with ``getFile``. Faults are scripted per method
-(and chat): ``fail`` answers 429 with ``retry_after``, 401, 5xx or anything else, ``delay``
-holds a call past the client's timeout and then carries it out, as Telegram may. An update
-with a lone surrogate (a forged "\\ud83d") is served as JSON's escape, since UTF-8 has no
-form for it. Markdown parse modes are
-accepted without validation, and plain text gets no automatic url/command entities.
+What is modelled, because bots get it wrong in ways worth catching in tests: long polling
+(``getUpdates`` blocks until an update arrives, ``offset`` confirms updates, two concurrent
+pollers get 409 Conflict), webhooks (delivery with the secret token header and retries, 409
+from ``getUpdates`` while one is set), HTML ``parse_mode`` (validated and turned into entities,
+with Telegram's error texts), "message is not modified" edits, callback and inline query ids
+that can be answered once, callback data over 64 bytes, command names, poll ids and uploaded
+files that can be fetched back with ``getFile``. Faults are scripted per method (and chat):
+``fail`` answers 429 with ``retry_after``, 401, 5xx or anything else, ``delay`` holds a call
+past the client's timeout and then carries it out, as Telegram may. An update with a lone
+surrogate (a forged "\\ud83d") is served as JSON's escape, since UTF-8 has no form for it.
+Markdown parse modes are accepted without validation, and plain text gets no automatic
+url/command entities.
 
 Run ``python -m tests.fakebotapi --port 0`` for a standalone server: it prints one JSON line
 with ``base_url``, ``base_file_url``, ``token`` and ``control_url``. Other processes drive it
