@@ -378,15 +378,21 @@ def import_sop(
     """
     from knowledge.messages import render as say
     from knowledge.messages import render_lint
-    from knowledge.updates import ManagedCorpus, UpdateError
+    from knowledge.updates import MAX_SOP_BYTES, ManagedCorpus, UpdateError
 
     script = reader_script(lang)
     corpus = ManagedCorpus(corpus_dir or paths().corpus_dir)
+    if not file.is_file():  # a device (/dev/zero would be read for ever), a pipe, a socket
+        raise click.ClickException(f"{file} is not a file: an SOP is a file (.txt, .md, …)")
     try:
-        proposal = corpus.propose(file.name, file.read_bytes())
+        with file.open("rb") as source:
+            content = source.read(MAX_SOP_BYTES + 1)  # a file growing meanwhile: no further
+        proposal = corpus.propose(file.name, content)
     except UpdateError as error:
         reason = say(error.code, error.params, script) if error.code else str(error)
         raise click.ClickException(reason) from None
+    except OSError as error:
+        raise click.ClickException(f"{file} could not be read: {error}") from None
     pictures = f"{proposal.pictures} picture{'' if proposal.pictures == 1 else 's'}"
     click.echo(f"{proposal.name}: {proposal.steps} steps, {pictures}")
     for lint in proposal.lints:

@@ -34,6 +34,16 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
+def encodable(text: str) -> str:
+    """``text`` with any lone surrogate (half an emoji from a broken client or a forged
+    update) replaced by U+FFFD, so it can be stored and sent; other text as it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE_RE.sub("\ufffd", text)
+    return text
+
+
 def clean(text: str) -> str:
     """Remove control characters and squeeze white space; keep everything else."""
     return SPACES_RE.sub(" ", CONTROL_RE.sub("", text)).strip()

@@ -47,6 +47,9 @@ CURRENT, PREVIOUS, VERSIONS = "current", "previous", "versions"
 MAX_SOP_BYTES = ImportLimits.from_env().max_file_bytes
 SITE_SUFFIX = ".zip"  # a docs site or wiki export: its pages, pictures and all
 NAME_RE = re.compile(r"[^\w.\-\u3400-\u9fff]+")
+# The longest file name kept, in bytes: file systems allow 255, and the corpus also writes
+# ".<name>" archives and "<stem>/" folders beside it.
+NAME_BYTES = 200
 
 
 class UpdateError(ValueError):
@@ -109,16 +112,24 @@ def compare(old: Sequence[Step], new: Sequence[Step]) -> Changes:
 
 
 def safe_name(name: str) -> str:
-    """A file name fit for the corpus directory: no folders, no hidden files."""
+    """A file name fit for the corpus directory: no folders, no hidden files, and short
+    enough for any file system (255 bytes a name; a Telegram document's name may be longer:
+    its stem is cut, its suffix kept)."""
     base = NAME_RE.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
     if Path(base).suffix.lower() not in {*SOP_SUFFIXES, SITE_SUFFIX} or not Path(base).stem:
         kinds = ", ".join(sorted({*SOP_SUFFIXES, SITE_SUFFIX}))
         kind = Path(base).suffix.lower() or "?"
+        shown = name if len(name) <= 80 else name[:80] + "…"
         raise UpdateError(
-            f"an SOP file is one of {kinds}, not {name!r}",
+            f"an SOP file is one of {kinds}, not {shown!r}",
             "not_an_sop_file",
-            {"name": Path(name.replace("\\", "/")).name or name, "kind": kind},
+            {"name": Path(shown.replace("\\", "/")).name or shown, "kind": kind},
         )
+    stem, suffix = Path(base).stem, Path(base).suffix
+    if len(base.encode()) > NAME_BYTES:
+        room = NAME_BYTES - len(suffix.encode())
+        stem = stem.encode()[:room].decode("utf-8", "ignore").rstrip("._-")
+        base = stem + suffix
     return base
 
 

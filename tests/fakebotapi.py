@@ -19,14 +19,18 @@ every other value JSON-encoded, so ``reply_markup`` arrives as a JSON string, ``
 objects Telegram would see (see ``_coerce_form_value``), so recorded params look like the
 keyword arguments the bot passed. JSON bodies and GET query strings work too.
 
-What is modelled, because bots get it wrong in ways worth catching in tests:
-long polling (``getUpdates`` blocks until an update arrives, ``offset`` confirms updates, two
-concurrent pollers get 409 Conflict), webhooks (delivery with the secret token header and
-retries, 409 from ``getUpdates`` while one is set), HTML ``parse_mode`` (validated and turned
-into entities, with Telegram's error texts), "message is not modified" edits, callback and
-inline query ids that can be answered once, callback data over 64 bytes, command names, poll
-ids and uploaded files that can be fetched back with ``getFile``. Markdown parse modes are
-accepted without validation, and plain text gets no automatic url/command entities.
+What is modelled, because bots get it wrong in ways worth catching in tests: long polling
+(``getUpdates`` blocks until an update arrives, ``offset`` confirms updates, two concurrent
+pollers get 409 Conflict), webhooks (delivery with the secret token header and retries, 409
+from ``getUpdates`` while one is set), HTML ``parse_mode`` (validated and turned into entities,
+with Telegram's error texts), "message is not modified" edits, callback and inline query ids
+that can be answered once, callback data over 64 bytes, command names, poll ids and uploaded
+files that can be fetched back with ``getFile``. Faults are scripted per method (and chat):
+``fail`` answers 429 with ``retry_after``, 401, 5xx or anything else, ``delay`` holds a call
+past the client's timeout and then carries it out, as Telegram may. An update with a lone
+surrogate (a forged "\\ud83d") is served as JSON's escape, since UTF-8 has no form for it.
+Markdown parse modes are accepted without validation, and plain text gets no automatic
+url/command entities.
 
 Run ``python -m tests.fakebotapi --port 0`` for a standalone server: it prints one JSON line
 with ``base_url``, ``base_file_url``, ``token`` and ``control_url``. Other processes drive it
@@ -681,7 +685,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send_json(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, ensure_ascii=False, default=_json_default).encode("utf-8")
+        text = json.dumps(payload, ensure_ascii=False, default=_json_default)
+        try:
+            body = text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (a forged update's "\ud83d") has no UTF-8 form: JSON's own
+            # escapes carry it, as a Telegram-compatible server would have to.
+            body = json.dumps(payload, default=_json_default).encode("ascii")
         self._send(status, body, "application/json")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:

@@ -101,6 +101,15 @@ async def test_a_wrong_token_is_unauthorized(api: FakeBotAPI) -> None:
     assert not api.calls
 
 
+async def test_an_update_with_half_an_emoji_reaches_the_poller(api: FakeBotAPI, bot: Bot) -> None:
+    """A lone surrogate has no UTF-8 form: it travels as JSON's \\ud83d escape, as from a
+    forged update, instead of breaking the answer to getUpdates."""
+    api.push_update(api.text_message("沒帶證件\ud83d", first_name="\ud83d"))
+    (update,) = await bot.get_updates(timeout=1)
+    assert update.message.text == "沒帶證件\ud83d"
+    assert update.message.from_user.first_name == "\ud83d"
+
+
 async def test_json_bodies_are_accepted_too(api: FakeBotAPI) -> None:
     body = {"chat_id": CHAT, "text": "42", "reply_markup": {"inline_keyboard": [[]]}}
     url = f"{api.base_url}{api.token}/sendMessage"

@@ -20,6 +20,13 @@ from typing import Any
 import sqlite_utils
 
 from bot.storage import schema
+from knowledge.normalize import encodable
+
+# A name, a question, a note may carry a lone surrogate (half an emoji, from a broken client
+# or a forged update), which SQLite's UTF-8 cannot hold: every text is stored with U+FFFD in
+# its place instead of the write failing. (An adapter for str makes sqlite3 pass every text
+# parameter through it.)
+sqlite3.register_adapter(str, encodable)
 
 MEMORY = ":memory:"
 Row = dict[str, Any]

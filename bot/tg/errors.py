@@ -31,7 +31,7 @@ async def report_error(update: object, context: Context) -> None:
     an apology followed by the answer tells the person two contradicting things.
     """
     where = f"update {update.update_id}" if isinstance(update, Update) else "the bot"
-    if isinstance(context.error, InvalidToken):
+    if isinstance(context.error, InvalidToken) and await token_refused(context):
         stop_on_revoked_token(context.application, str(context.error))
         return
     if may_have_arrived(context.error):
@@ -49,6 +49,18 @@ async def report_error(update: object, context: Context) -> None:
     except TelegramError:
         # The error may be Telegram itself being unreachable; the log above has the cause.
         log.warning("could not tell the user about the error in %s", where, exc_info=True)
+
+
+async def token_refused(context: Context) -> bool:
+    """Whether Telegram refuses the token now (getMe), not only for the one call that
+    failed: a passing 401 must not stop the bot."""
+    try:
+        await context.bot.get_me()
+    except InvalidToken:
+        return True
+    except TelegramError:
+        return False
+    return False
 
 
 def stop_on_revoked_token(

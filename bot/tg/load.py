@@ -35,8 +35,8 @@ from bot.i18n import label
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY = 64  # updates handled at once (a reply's round trip to Telegram included)
-BUDGET = 0.75  # seconds a question may wait for its turn before it is declined
+CONCURRENCY = 32  # updates handled at once (a reply's round trip to Telegram included)
+BUDGET = 0.5  # seconds a question may wait for its turn before it is declined
 HELD = 100_000  # updates held at all (PTB's own bound): far above any real burst
 
 

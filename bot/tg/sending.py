@@ -13,7 +13,9 @@ limiter keeps its pacing (about 30 messages a second in all, 20 a minute per gro
   well have delivered it, and a person must not get an answer twice (the error handler
   does not apologise for it either, see ``bot.tg.errors``);
 - every call gives up after ``RETRY_WITHIN`` seconds from its first try, so a person hears
-  about a failure (the apology) in bounded time instead of never.
+  about a failure (the apology) in bounded time instead of never;
+- a text parameter with a lone surrogate (a name or question echoed back, from a forged
+  update) is sent with U+FFFD in its place rather than failing to encode.
 
 getUpdates does not pass through a rate limiter (PTB leaves it out): polling has its own
 recovery (``bot.tg.polling``).
@@ -33,6 +35,8 @@ from aiolimiter import AsyncLimiter
 from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
+
+from knowledge.normalize import encodable
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +75,20 @@ def never_reached_telegram(error: TelegramError) -> bool:
     return isinstance(error, NetworkError)
 
 
+# Calls that put something in front of a person: one that timed out may have done so.
+SENDS = frozenset(
+    {"sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendPoll", "copyMessage"}
+)
+
+
 def may_have_arrived(error: BaseException) -> bool:
-    """A timeout waiting for Telegram's answer: the message may have been delivered."""
-    return isinstance(error, TimedOut) and not never_reached_telegram(error)
+    """A message sent (or edited) that timed out waiting for Telegram's answer: it may have
+    been delivered. (The limiter notes which call an error came from.)"""
+    return (
+        isinstance(error, TimedOut)
+        and not never_reached_telegram(error)
+        and getattr(error, "endpoint", "") in SENDS
+    )
 
 
 class Limiter(BaseRateLimiter[int]):
@@ -118,6 +133,9 @@ class Limiter(BaseRateLimiter[int]):
     ) -> Result:
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         chat = chat_key(data.get("chat_id"))
+        for name, value in data.items():  # text echoing a name or a question may hold half
+            if isinstance(value, str):  # an emoji, which no HTTP body can carry
+                data[name] = encodable(value)
         loop = asyncio.get_running_loop()
         started = loop.time()
         attempt = 0
@@ -134,6 +152,7 @@ class Limiter(BaseRateLimiter[int]):
                 self.paused[key] = max(self.paused.get(key, 0.0), loop.time() + wait)
                 log.info("rate limited: %s for chat %s waits %.1f s", endpoint, key, wait)
             except NetworkError as error:
+                error.endpoint = endpoint  # type: ignore[attr-defined]  # for the error handler
                 wait = self.backoff[min(attempt, len(self.backoff) - 1)]
                 if (
                     not never_reached_telegram(error)

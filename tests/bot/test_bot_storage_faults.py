@@ -14,6 +14,7 @@ import contextlib
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from bot.i18n import label
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.conftest import STORE, TOKEN, USER_ID, Chat, run_chat
+from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI
 
 QUESTION = "客人沒帶證件怎麼辦"
 MANAGER = 9000
@@ -222,3 +224,95 @@ async def test_a_broadcast_held_up_by_a_full_disk_goes_on_by_itself(
     assert notes_sent(chat, staff) == dict.fromkeys(staff, 1)
     states = {d.state for d in chat.app.bot_data.briefings.deliveries(briefing_id)}
     assert states == {brief.DELIVERED}
+
+
+# -- the same, with `sopbot run` as a process against the fake Bot API -------------------------
+
+
+@pytest.fixture
+def bot_on_small_disk(
+    small_disk: SmallDisk, tmp_path: Path, index_path: Path, kb: KnowledgeBase
+) -> Iterator[tuple[FakeBotAPI, Path]]:
+    db = small_disk.root / "sopbot.db"
+    with FakeBotAPI() as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
+        env |= {
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "TELEGRAM_API_URL": api.base_url,
+            "SOPBOT_DB": str(db),
+            "SOPBOT_INDEX": str(index_path),
+            "SOPBOT_ADMIN_IDS": str(DEFAULT_USER_ID),
+            "SOPBOT_SEARCH_WORKER": "off",
+        }
+        log = tmp_path / "bot.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            api.wait_for_call("setMyCommands", timeout=60)
+            api.wait_until_polling(timeout=10)
+            yield api, db
+        except TimeoutError as error:
+            pytest.fail(f"{error}\n{log.read_text(errors='replace')}")
+        finally:
+            process.kill()
+            process.wait(10)
+            small_disk.free()
+
+
+def ask_the_bot(api: FakeBotAPI) -> tuple[float, list[str]]:
+    since = len(api.calls)
+    started = time.monotonic()
+    api.push_update(api.text_message(QUESTION))
+    api.wait_for_call("sendMessage", since=since, timeout=15)
+    took = time.monotonic() - started
+    time.sleep(0.5)  # an apology would follow at once
+    return took, [m["text"] for m in api.sent_messages(DEFAULT_USER_ID)]
+
+
+def questions_in(db: Path) -> list[str]:
+    connection = sqlite3.connect(db)
+    try:
+        return [row[0] for row in connection.execute("SELECT query FROM questions")]
+    finally:
+        connection.close()
+
+
+def wait_for_log(db: Path, expected: list[str], timeout: float = 15) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while (found := questions_in(db)) != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
+@pytest.mark.process
+def test_sopbot_run_answers_at_once_while_another_process_write_locks_the_database(
+    bot_on_small_disk: tuple[FakeBotAPI, Path],
+) -> None:
+    api, db = bot_on_small_disk
+    with write_locked(db):
+        took, texts = ask_the_bot(api)
+        assert questions_in(db) == []  # the log waits for the lock
+    assert took < 2 and texts and APOLOGY not in texts
+    assert wait_for_log(db, [QUESTION]) == [QUESTION]
+
+
+@pytest.mark.process
+def test_sopbot_run_answers_on_a_full_disk_and_logs_once_there_is_room(
+    bot_on_small_disk: tuple[FakeBotAPI, Path], small_disk: SmallDisk
+) -> None:
+    api, db = bot_on_small_disk
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    small_disk.fill()
+    took, texts = ask_the_bot(api)
+    assert took < 2 and texts and APOLOGY not in texts
+    assert questions_in(db) == []  # the log waits for room
+    small_disk.free()
+    assert wait_for_log(db, [QUESTION]) == [QUESTION]

@@ -167,3 +167,43 @@ def test_one_401_is_shrugged_off_and_a_lasting_one_stops_the_bot(
     assert "revoked or replaced in @BotFather" in output, output
     assert "Traceback" not in output, output
     assert json.loads(health_path(bot.db).read_text())["state"] == "revoked"
+
+
+def test_a_401_on_a_reply_stops_the_bot_only_if_getme_is_refused_too(
+    fake_api: FakeBotAPI, bot: Bot
+) -> None:
+    fake_api.fail("sendMessage", 401, description="Unauthorized")
+    fake_api.push_update(fake_api.text_message(QUESTION))
+    fake_api.wait_for_call("getMe", since=len(fake_api.calls) - 1, timeout=10)
+    ask(fake_api, bot)  # a passing 401: still answering
+    fake_api.fail("sendMessage", 401, description="Unauthorized", times=None)
+    fake_api.fail("getMe", 401, description="Unauthorized", times=None)
+    fake_api.push_update(fake_api.text_message(QUESTION))
+    try:
+        code = bot.process.wait(20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the bot stayed up without a token\n--- bot output ---\n{bot.output()}")
+    assert code == 2 and "revoked or replaced in @BotFather" in bot.output(), bot.output()
+
+
+def test_half_an_emoji_gets_one_clear_reply_each(fake_api: FakeBotAPI, bot: Bot) -> None:
+    """A lone surrogate (``\\ud83d``, half an emoji) in a question, an edited question, a
+    sender's name: JSON carries it, UTF-8 (SQLite, an HTTP body) cannot."""
+    edited = fake_api.text_message("客人沒帶證件\ud83d怎麼辦")
+    edited["edited_message"] = {**edited.pop("message"), "edit_date": 1}
+    updates = [
+        fake_api.text_message("客人沒帶證件\ud83d怎麼辦"),
+        edited,
+        fake_api.text_message("\ud83d"),
+        fake_api.text_message("/start", first_name="\ud83d小明", user_id=OTHER),
+    ]
+    for update in updates:
+        since = len(fake_api.calls)
+        fake_api.push_update(update)
+        chat_id = (update.get("message") or update["edited_message"])["chat"]["id"]
+        fake_api.wait_for_call("sendMessage", lambda p, c=chat_id: p["chat_id"] == c, since=since)
+    fake_api.wait_until_delivered()
+    time.sleep(1)
+    texts = texts_to(fake_api, DEFAULT_USER_ID) + texts_to(fake_api, OTHER)
+    assert len(texts) == 4 and APOLOGY not in texts, bot.output()
+    assert "Traceback" not in bot.output(), bot.output()

@@ -98,21 +98,23 @@ def test_a_reader_that_may_not_build_says_the_index_is_damaged(
 
 
 def garble_jieba_caches(folder: Path) -> list[Path]:
-    """Replace jieba's dictionary caches with files that unpack, but into the wrong things
-    (jieba itself only catches a cache that does not unpack at all)."""
-    caches = sorted(folder.glob("jieba*.cache"))
+    """Replace jieba's dictionary caches (its own dictionary's, ``jieba.cache``, and the
+    index's) with files that unpack, but into the wrong things: jieba itself only catches a
+    cache that does not unpack at all."""
+    caches = sorted({*folder.glob("jieba*.cache"), folder / "jieba.cache"})
     for cache in caches:
         cache.write_bytes(marshal.dumps(({"客人": "many"}, "a total")))
     return caches
 
 
 def test_a_garbled_jieba_cache_is_built_again(
-    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path / "cache"))
-    index = copy_of(built, tmp_path)
+    index = tmp_path / "index.db"
     KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
-    assert garble_jieba_caches(tmp_path / "cache")
+    assert len(garble_jieba_caches(tmp_path / "cache")) == 2
+    damage_pages(index)  # so the index is built again too, with jieba's own dictionary
     kb = KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
     assert kb.ask("停電了怎麼辦").best.step.label == "4、停電處理"  # type: ignore[union-attr]
     for cache in (tmp_path / "cache").glob("jieba*.cache"):

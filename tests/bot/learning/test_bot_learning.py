@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+import os
+import resource
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -460,6 +464,42 @@ async def test_sop_file_that_is_not_an_sop_is_refused(bot: Chat) -> None:
     assert "無法匯入" in reply["text"]
     nothing = only(await bot.say("/rollback", user_id=ADMIN), "sendMessage")
     assert "沒有上一版" in nothing["text"]
+
+
+async def test_sop_file_with_a_300_character_name_is_proposed_under_a_shorter_one(
+    bot: Chat,
+) -> None:
+    name = "門市服務規範" * 50 + ".md"  # Telegram allows it; no file system does (900 bytes)
+    summary = only(await upload(bot, name, SOP_V2), "sendMessage")
+    assert "無法匯入" not in summary["text"] and "新增 1 個步驟" in summary["text"]
+    apply = buttons(summary)[0][1]
+    assert "SOP 已更新" in only(await bot.press(apply, user_id=ADMIN), "editMessageText")["text"]
+    served = ManagedCorpus(bot.app.bot_data.settings.corpus_dir).directory
+    (kept,) = [path for path in served.iterdir() if path.name.startswith("門市服務規範")]
+    assert len(kept.name.encode()) <= 200 and kept.suffix == ".md"
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("source", ["/dev/zero", "fifo"])
+def test_cli_import_of_a_device_or_pipe_says_so_at_once(
+    learning_settings: Settings, tmp_path: Path, source: str
+) -> None:
+    if source == "fifo":
+        source = str(tmp_path / "pipe.md")
+        os.mkfifo(source)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPBOT_")}
+    env |= {"SOPBOT_DB": str(learning_settings.db_path)}
+    options = ["--corpus", str(learning_settings.corpus_dir), "--yes"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "import", source, *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,  # it used to read /dev/zero until memory ran out: capped, in case
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)),
+    )
+    assert done.returncode == 1
+    assert f"{source} is not a file" in done.stderr
 
 
 @pytest.mark.process
