@@ -169,9 +169,7 @@ def remember_stranger(context: Context, user: User) -> None:
     who get a reply get here, so a flood writes no more than the replies it is rationed."""
     storage = context.bot_data.storage
     details = (user.full_name, user.username, user.language_code)
-    context.bot_data.backlog.write(
-        "a stranger", lambda: storage.saw_stranger(user.id, *details)
-    )
+    context.bot_data.backlog.write("a stranger", lambda: storage.saw_stranger(user.id, *details))
 
 
 async def point_to_private_chat(update: Update, context: Context, linked: bool) -> None:

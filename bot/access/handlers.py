@@ -3,8 +3,8 @@ with ✅/✖; admins: /link and /unlink a group.
 
 Who may do what is decided in ``bot.access.rules``; every change is written to the audit
 log. A person has one level, in all of their stores: /grant sets it (and may add a store),
-/stores moves them between stores. These commands work in private chats only, so an invite link is never posted to a
-group; /link and /unlink work in the group they link.
+/stores moves them between stores. These commands work in private chats only, so an invite
+link is never posted to a group; /link and /unlink work in the group they link.
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.ext import filters
 
+from bot.access.levels import level_named
 from bot.answers.handlers import question_in, search
 from bot.asks import delivery, keyboards, notes, render
-from bot.access.levels import level_named
 from bot.asks import service as asks
 from bot.asks.model import (
     ANSWER_LIMIT,

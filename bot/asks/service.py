@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.access.levels import level_named
 from bot.asks.model import (
     BLOCKED,
     ESCALATION,
@@ -44,7 +45,6 @@ from bot.asks.model import (
     Outgoing,
     iso,
 )
-from bot.access.levels import level_named
 from bot.storage import ACCESS_LEVELS, Person, Storage
 
 log = logging.getLogger(__name__)
