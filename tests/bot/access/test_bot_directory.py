@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from bot.access import levels
 from bot.access import render as render_access
 from bot.config import Settings
 from bot.i18n import label
-from bot.storage import ACCESS_LEVELS, Storage
+from bot.storage import ACCESS_LEVELS, Storage, users
 from tests.bot.botcalls import buttons, only
 from tests.bot.conftest import STORE, USER_ID, Chat
 
@@ -333,3 +335,22 @@ async def test_a_manager_typing_a_chinese_level_above_theirs_is_refused(
     text = await say(chat, f"/grant {USER_ID} 店長", MANAGER)
     assert text == render_access.notice("hant", "above_level")
     assert storage.person(USER_ID).access == "staff"
+
+
+def test_storage_forgets_strangers_after_a_month_and_keeps_a_bounded_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
+    storage = Storage.open(tmp_path / "bot.db", clock=lambda: now[0].isoformat())
+    storage.saw_stranger(STRANGER, "Lee" * 100, "lee_tw", "en")
+    assert storage.stranger_by_username("LEE_TW").name == ("Lee" * 100)[: users.NAME_LIMIT]
+    now[0] += timedelta(days=users.STRANGER_DAYS + 1)
+    storage.saw_stranger(NEWCOMER, "阿華", None, None)
+    assert storage.stranger(STRANGER) is None and storage.stranger(NEWCOMER) is not None
+    monkeypatch.setattr(users, "STRANGERS_KEPT", 2)
+    for offset in range(1, 4):
+        now[0] += timedelta(minutes=1)
+        storage.saw_stranger(NEWCOMER + offset, f"s{offset}", None, None)
+    kept = {row["id"] for row in storage.db["strangers"].rows}
+    assert kept == {NEWCOMER + 2, NEWCOMER + 3}
+    storage.close()
