@@ -287,7 +287,7 @@ async def test_invite_bare_from_an_admin_without_a_store_asks_for_one(
     assert not LINK_RE.search(text)
 
 
-async def test_invite_usage_does_not_promise_a_first_store_to_an_admin(chat: Chat) -> None:
+async def test_invite_does_not_promise_an_admin_a_first_store(chat: Chat) -> None:
     text = await say(chat, "/invite", ADMIN)
     assert "第一間" not in text
 
