@@ -170,6 +170,7 @@ def build_application(
     app.add_handler(command("invite", admin.invite))
     app.add_handler(command("users", admin.list_people))
     app.add_handler(command("grant", admin.grant))
+    app.add_handler(command("stores", admin.set_stores))
     app.add_handler(command("revoke", admin.revoke))
     # Admins, in a group: link it to a store (the only groups SOP text is shown in), unlink it.
     app.add_handler(command("link", admin.link_group))

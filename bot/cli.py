@@ -588,9 +588,23 @@ def docs_stores(ctx: click.Context, name: str, stores: tuple[str, ...]) -> None:
     change_documents(ctx, (name,), "doc_stores", lambda rule: service.with_stores(rule, stores))
 
 
+class Level(click.ParamType):
+    """An access level as people type it: staff, trainer, manager, admin, or 員工, 培訓員 …"""
+
+    name = "level"
+
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from bot.access.levels import level_named
+
+        level = level_named(value)
+        if level is None:
+            self.fail(f"{value!r} is not a level: staff, trainer, manager or admin", param, ctx)
+        return level
+
+
 @docs.command(name="level")
 @click.argument("name", metavar="DOC")
-@click.argument("level", type=click.Choice(["staff", "trainer", "manager", "admin"]))
+@click.argument("level", type=Level())
 @click.pass_context
 def docs_level(ctx: click.Context, name: str, level: str) -> None:
     """Serve DOC only to people at LEVEL or above (staff: everyone)."""

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from telegram.ext import CommandHandler
 
+from bot.access.handlers import ADMIN_COMMANDS, MANAGER_COMMANDS
 from bot.app import build_application
 from bot.cli import cli
 from bot.config import Settings
 from bot.offline import OfflineRequest
 from bot.storage import Storage
+from bot.tg.commands import COMMANDS
 from knowledge import KnowledgeBase
+from knowledge.base import default_index_path
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -79,3 +84,42 @@ def test_readme_quick_start_is_make_run_and_make_test() -> None:
     quick_start = section("Quick start")
     assert "make run" in quick_start and "make test" in quick_start
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_and_env_example_say_where_the_index_lives(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SOPBOT_INDEX", raising=False)
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path))
+    assert default_index_path() == tmp_path / "sopbot" / "index.db"
+    monkeypatch.delenv("SOPBOT_CACHE_DIR")
+    assert default_index_path() == Path(tempfile.gettempdir()) / "sopbot" / "index.db"
+    row = re.search(r"^\| `SOPBOT_INDEX` \| ([^|]+) \|", section("Configuration"), re.M)
+    assert row and "`sopbot/index.db` in `SOPBOT_CACHE_DIR`" in row[1]
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    comment = example.split("SOPBOT_INDEX=")[0].rsplit("\n\n", 1)[1]
+    assert "sopbot/index.db in SOPBOT_CACHE_DIR" in comment
+    assert "~/.cache" not in README and "~/.cache" not in example
+
+
+def test_readme_sopbot_ask_example_is_what_the_command_prints(
+    index_path: Path, tmp_path: Path
+) -> None:
+    block = re.search(r"```console\n\$ sopbot ask ([^\n]+)\n(.*?)```", README, re.S)
+    assert block, "the README shows `sopbot ask` in a console block"
+    env = {"SOPBOT_DB": str(tmp_path / "sopbot.db"), "SOPBOT_CORPUS_DIR": str(tmp_path / "corpus")}
+    asked = CliRunner(env=env).invoke(cli, ["ask", "--index", str(index_path), block[1]])
+    assert asked.exit_code == 0, asked.output
+    assert block[2] == asked.output, "paste what `sopbot ask` prints into the README"
+
+
+def test_readme_says_who_sees_which_command_menu() -> None:
+    menus = section("Telegram bot").split("The command menu", 1)[1].split("\n\n", 1)[0]
+    for name in (*COMMANDS, *MANAGER_COMMANDS, *ADMIN_COMMANDS):
+        assert f"/{name}" in menus, f"the README's command menus do not name /{name}"
+
+
+def test_readme_tells_a_new_admin_how_to_find_their_telegram_id() -> None:
+    quick_start = section("Quick start")
+    assert "SOPBOT_ADMIN_IDS" in quick_start and "/start" in quick_start
+    assert "@userinfobot" not in quick_start  # the bot itself tells them; no third party

@@ -7,6 +7,8 @@ Telegram user id (to give a manager) and nothing more, whatever they send: text,
 buttons (forged ones too), inline queries, edits, and only a few times a minute
 (``rules.StrangerReplies``). ``/start`` and ``/help`` tell a stranger how to join, and
 ``/start <code>`` (an invite link) registers them, if ``rules.invite_refusal`` agrees.
+A stranger who gets a reply is remembered apart from the users (``strangers``: name and
+@username, for /grant to find them), which lets them in nowhere.
 
 In a group, members pass as far as ``rules.in_group`` lets them: a group an admin did not
 link to a store gets pointers to a private chat (a question there is answered in private,
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from telegram import InlineQueryResultsButton, Message, Update
+from telegram import InlineQueryResultsButton, Message, Update, User
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
@@ -150,6 +152,8 @@ async def gate(update: Update, context: Context) -> None:
     if found.action != IGNORE and rationed and not data.stranger_replies.allow(user.id):
         log.debug("no reply to stranger %d: over their share of replies", user.id)
         raise ApplicationHandlerStop
+    if found.action != IGNORE and rationed and context.person is None:
+        remember_stranger(context, user)
     if found.action == JOIN:
         await join(update, context, found.code)
     elif found.action == EXPLAIN:
@@ -158,6 +162,14 @@ async def gate(update: Update, context: Context) -> None:
     elif found.action == REFUSE:
         await refuse(update)
     raise ApplicationHandlerStop
+
+
+def remember_stranger(context: Context, user: User) -> None:
+    """Keep who a stranger is, so a manager can /grant them by @username. Only strangers
+    who get a reply get here, so a flood writes no more than the replies it is rationed."""
+    storage = context.bot_data.storage
+    details = (user.full_name, user.username, user.language_code)
+    context.bot_data.backlog.write("a stranger", lambda: storage.saw_stranger(user.id, *details))
 
 
 async def point_to_private_chat(update: Update, context: Context, linked: bool) -> None:

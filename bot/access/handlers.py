@@ -1,9 +1,10 @@
-"""Managers and admins: /invite links, the /users directory, /grant and /revoke with ✅/✖;
-admins: /link and /unlink a group.
+"""Managers and admins: /invite links, the /users directory, /grant, /stores and /revoke
+with ✅/✖; admins: /link and /unlink a group.
 
 Who may do what is decided in ``bot.access.rules``; every change is written to the audit
-log. These commands work in private chats only, so an invite link is never posted to a
-group; /link and /unlink work in the group they link.
+log. A person has one level, in all of their stores: /grant sets it (and may add a store),
+/stores moves them between stores. These commands work in private chats only, so an invite
+link is never posted to a group; /link and /unlink work in the group they link.
 """
 
 from __future__ import annotations
@@ -26,25 +27,29 @@ from telegram.error import BadRequest, Forbidden
 from bot import callbacks
 from bot.access import render as render_access
 from bot.access import rules as access
+from bot.access.levels import level_named
 from bot.access.render import DirectoryEntry
 from bot.context import Context, interface_script, script_of
 from bot.i18n import label, label_html
-from bot.storage import ACCESS_LEVELS, Confirmation, Person, Storage
+from bot.storage import Confirmation, Person, Storage
 from bot.tg.commands import COMMANDS
 from bot.tg.messages import answer_expired, edit, refuse
 
 log = logging.getLogger(__name__)
 
-GRANT, REVOKE = "grant", "revoke"
+GRANT, REVOKE, STORES = "grant", "revoke", "stores"
 MAX_USES = 100  # an invite for a whole shift's new starters, not for the world
 STORE_LIMIT = 60  # characters of a store's name
 USER_ID_RE = re.compile(r"[0-9]{1,15}\Z")
 USERNAME_RE = re.compile(r"@?([A-Za-z0-9_]{3,32})\Z")
+STORE_SEPARATORS_RE = re.compile(r"[\s,，、]+")
+# What ``/users revoked`` may be typed as.
+REVOKED_WORDS = frozenset({"revoked", "停用", "已停用"})
 # Added to the command menu of managers and admins (a menu for their chat only).
 # What managers and admins see beyond the public menu: their people, their notes, and
 # what staff asked that the SOP answered badly.
 MANAGER_COMMANDS = (
-    *("invite", "users", "grant", "revoke"),
+    *("invite", "users", "grant", "stores", "revoke"),
     *("brief", "briefs"),
     *("gaps", "teach", "stats"),
 )
@@ -72,6 +77,8 @@ def refusal_values(key: str, actor: Person, name: str) -> dict[str, str]:
         return {"stores": "、".join(actor.stores) or "-"}
     if key == "configured_admin":
         return {"name": name}
+    if key == "no_such_user":
+        return {"who": name}
     return {}
 
 
@@ -83,15 +90,21 @@ async def invite(update: Update, context: Context) -> None:
     level, store, uses = "staff", "", 1
     words = []
     for word in context.args or ():
-        if word.lower() in ACCESS_LEVELS:
-            level = word.lower()
-        elif word.isdecimal() and 0 < int(word) <= MAX_USES:
+        if named := level_named(word):
+            level = named
+        elif word.isdecimal():
             uses = int(word)
         else:
             words.append(word)
+    if not 0 < uses <= MAX_USES:
+        await reply(update, "invite_uses_range", most=MAX_USES)
+        return
     store = " ".join(words)[:STORE_LIMIT] or (actor.stores[0] if actor.stores else "")
     if not store:
-        await reply(update, "invite_usage")
+        # An admin belongs to no store: name one (there is no "first store" to default to).
+        stores = known_stores(context.bot_data.storage)
+        listed = render_access.store_list(context.ui, stores) if stores else "-"
+        await reply(update, "invite_name_a_store", stores=listed)
         return
     if reason := access.may_invite(actor, level, store):
         await reply(update, reason, **refusal_values(reason, actor, ""))
@@ -127,15 +140,28 @@ async def withdraw_invite(update: Update, context: Context) -> None:
     await edit(query, render_access.notice(context.ui, "withdrawn"), None)
 
 
+def known_stores(storage: Storage) -> list[str]:
+    """Every store someone active belongs to, by name."""
+    return sorted({store for person in storage.people() for store in person.stores})
+
+
 async def list_people(update: Update, context: Context) -> None:
-    """List the registered people per store: name, level, last activity."""
+    """List the registered people per store: name, level, last activity (``/users
+    revoked``: the revoked people instead)."""
     actor = await manager_of(update, context)
     if actor is None:
         return
+    args = [arg.lower() for arg in context.args or ()]
+    showing_revoked = bool(args) and args[0] in REVOKED_WORDS
     storage = context.bot_data.storage
     everywhere = actor.access == "admin"
-    stores: dict[str, list[DirectoryEntry]] = {} if everywhere else {s: [] for s in actor.stores}
-    for person in storage.people(stores=None if everywhere else actor.stores):
+    seen = None if everywhere else actor.stores
+    revoked = storage.people(stores=seen, active=False)
+    listed = revoked if showing_revoked else storage.people(stores=seen)
+    stores: dict[str, list[DirectoryEntry]] = {}
+    if not (everywhere or showing_revoked):
+        stores = {s: [] for s in actor.stores}
+    for person in listed:
         user = storage.user(person.user_id)
         entry = DirectoryEntry(
             person.user_id,
@@ -149,21 +175,46 @@ async def list_people(update: Update, context: Context) -> None:
                 stores.setdefault(store, []).append(entry)
     ui = context.ui
     timezone = context.bot_data.settings.timezone
-    await update.effective_message.reply_html(render_access.directory(ui, stores, timezone))
+    if showing_revoked:
+        text = render_access.directory(ui, stores, timezone, title="people_revoked_title")
+    else:
+        text = render_access.directory(ui, stores, timezone, revoked=len(revoked))
+    await update.effective_message.reply_html(text)
 
 
-def find_user(storage: Storage, who: str) -> tuple[int, str] | None:
-    """(user id, name) of ``who``: a numeric id, or the @username of someone who wrote."""
+def find_user(storage: Storage, who: str) -> tuple[int, str | None] | None:
+    """(user id, name) of ``who``: a numeric id, or the @username of someone who wrote
+    (a stranger refused included); the name is None for an id nobody has seen."""
     if USER_ID_RE.match(who):
         user_id = int(who)
         user, person = storage.user(user_id), storage.person(user_id)
-        name = (user.name if user else "") or (person.name if person else "") or who
-        return user_id, name
+        stranger = storage.stranger(user_id) if user is None else None
+        names = (
+            user.name if user else "",
+            person.name if person and person.name != who else "",
+            stranger.name if stranger else "",
+        )
+        return user_id, next((name for name in names if name), None)
     if found := USERNAME_RE.match(who):
-        user = storage.user_by_username(found[1])
-        if user is not None:
-            return user.id, user.name or who
+        seen = [
+            someone
+            for someone in (
+                storage.user_by_username(found[1]),
+                storage.stranger_by_username(found[1]),
+            )
+            if someone is not None
+        ]
+        if seen:
+            latest = max(seen, key=lambda someone: someone.last_seen)
+            person = storage.person(latest.id)
+            return latest.id, latest.name or (person.name if person else None) or who
     return None
+
+
+def split_stores(words: Sequence[str]) -> list[str]:
+    """Store names as typed after /stores: separated by spaces, commas or 、."""
+    found = STORE_SEPARATORS_RE.split(" ".join(words))
+    return sorted({store[:STORE_LIMIT] for store in found if store})
 
 
 async def grant(update: Update, context: Context) -> None:
@@ -172,7 +223,8 @@ async def grant(update: Update, context: Context) -> None:
     if actor is None:
         return
     args = context.args or []
-    if len(args) < 2 or args[1].lower() not in ACCESS_LEVELS:
+    level = level_named(args[1]) if len(args) >= 2 else None
+    if level is None:
         await reply(update, "grant_usage")
         return
     storage = context.bot_data.storage
@@ -181,7 +233,6 @@ async def grant(update: Update, context: Context) -> None:
         await reply(update, "no_such_user", who=args[0][:40])
         return
     target_id, name = found
-    level = args[1].lower()
     target = storage.person(target_id)
     store = " ".join(args[2:])[:STORE_LIMIT]
     store = store or next(iter((target.stores if target else ()) + actor.stores), "")
@@ -190,12 +241,51 @@ async def grant(update: Update, context: Context) -> None:
         return
     admins = context.bot_data.settings.admin_ids
     if reason := access.may_grant(actor, target_id, target, level, store, admins):
-        await reply(update, reason, **refusal_values(reason, actor, name))
+        await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
         return
     asked = storage.propose(actor.user_id, GRANT, target_id, level, store)
     ui = context.ui
     await update.effective_message.reply_html(
-        render_access.confirm_grant(ui, name, target_id, level, store),
+        render_access.confirm_grant(ui, name, target_id, level, stores_after(target, store)),
+        reply_markup=confirm_keyboard(asked.id, ui),
+    )
+
+
+def stores_after(target: Person | None, store: str) -> list[str]:
+    """The stores a grant leaves someone in: an active person keeps theirs and gains
+    ``store``; anyone else (new, or revoked) has ``store`` alone."""
+    kept = set(target.stores) if target is not None and target.active else set()
+    return sorted(kept | ({store} if store else set()))
+
+
+async def set_stores(update: Update, context: Context) -> None:
+    """Ask to confirm moving someone to other stores: ``/stores <who> <store>…``."""
+    actor = await manager_of(update, context)
+    if actor is None:
+        return
+    args = context.args or []
+    named = split_stores(args[1:])
+    if not named:
+        await reply(update, "stores_usage")
+        return
+    storage = context.bot_data.storage
+    found = find_user(storage, args[0][:40])
+    target = storage.person(found[0]) if found else None
+    if found is None or target is None or not target.active:
+        await reply(update, "no_such_user", who=args[0][:40])
+        return
+    target_id, name = found
+    # A manager changes only their own stores; the others the person belongs to stay.
+    kept = () if actor.access == "admin" else set(target.stores) - set(actor.stores)
+    wanted = sorted(set(named) | set(kept))
+    admins = context.bot_data.settings.admin_ids
+    if reason := access.may_set_stores(actor, target_id, target, wanted, admins):
+        await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
+        return
+    asked = storage.propose(actor.user_id, STORES, target_id, None, "\n".join(wanted))
+    ui = context.ui
+    await update.effective_message.reply_html(
+        render_access.confirm_stores(ui, name, target_id, target.stores, wanted),
         reply_markup=confirm_keyboard(asked.id, ui),
     )
 
@@ -218,7 +308,7 @@ async def revoke(update: Update, context: Context) -> None:
     target_id, name = found
     admins = context.bot_data.settings.admin_ids
     if reason := access.may_revoke(actor, target_id, target, admins):
-        await reply(update, reason, **refusal_values(reason, actor, name))
+        await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
         return
     asked = storage.propose(actor.user_id, REVOKE, target_id, None, None)
     ui = context.ui
@@ -256,7 +346,7 @@ async def settle(update: Update, context: Context) -> None:
     actor = storage.person(asked.actor)
     target = storage.person(asked.target)
     found = find_user(storage, str(asked.target))
-    name = found[1] if found else str(asked.target)
+    name = (found[1] if found else None) or str(asked.target)
     # Rights may have changed since the question was asked.
     reason = recheck(asked, actor, target, context.bot_data.settings.admin_ids)
     if reason is not None or actor is None:
@@ -266,9 +356,17 @@ async def settle(update: Update, context: Context) -> None:
         return
     if asked.action == GRANT:
         level, store = asked.access or "staff", asked.store or ""
-        storage.add_person(asked.target, name, level, [store] if store else [])
+        granted = storage.add_person(asked.target, name, level, [store] if store else [])
         storage.log_action(actor.user_id, GRANT, str(asked.target), f"{level} {store}".strip())
-        text = render_access.granted(ui, name, level, store)
+        text = render_access.granted(ui, name, level, granted.stores)
+    elif asked.action == STORES:
+        stores = (asked.store or "").split("\n")
+        if not storage.set_stores(asked.target, stores):  # revoked in the meantime
+            await query.answer()
+            await edit(query, render_access.notice(ui, "no_such_user", who=name), None)
+            return
+        storage.log_action(actor.user_id, STORES, str(asked.target), "、".join(stores))
+        text = render_access.stores_set(ui, name, stores)
     else:
         storage.deactivate(asked.target)
         storage.log_action(actor.user_id, REVOKE, str(asked.target))
@@ -287,6 +385,11 @@ def recheck(
     if asked.action == GRANT:
         level, store = asked.access or "", asked.store or ""
         return access.may_grant(actor, asked.target, target, level, store, admins)
+    if asked.action == STORES:
+        if target is None or not target.active:
+            return "no_such_user"
+        stores = (asked.store or "").split("\n")
+        return access.may_set_stores(actor, asked.target, target, stores, admins)
     return access.may_revoke(actor, asked.target, target, admins)
 
 

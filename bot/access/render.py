@@ -7,6 +7,7 @@ feature does not crowd the answer texts). Names and stores come from users and a
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -86,28 +87,66 @@ def notice(script: str, key: str, **values: str | int) -> str:
     return label_html(script, key, **values)
 
 
-def confirm_grant(script: str, name: str, user_id: int, access: str, store: str) -> str:
+def store_list(script: str, stores: Sequence[str]) -> str:
+    """Stores as a reader lists them (「A、B」, "A, B"), or "(no store)"; plain text."""
+    if not stores:
+        return label(script, "no_store")
+    return (", " if script == "en" else "、").join(stores)
+
+
+def person_name(script: str, name: str | None) -> str:
+    """Who someone is, for a confirmation: their name, or that they never wrote."""
+    return f"<b>{html.escape(name or label(script, 'unknown_person'))}</b>"
+
+
+def confirm_grant(
+    script: str, name: str | None, user_id: int, access: str, stores: Sequence[str]
+) -> str:
+    """The question before a /grant: the level, and every store it will hold in."""
     return fill(
         script,
         "confirm_grant",
-        name=f"<b>{html.escape(name)}</b>",
+        name=person_name(script, name),
         user_id=code(user_id),
         access=html.escape(access_name(script, access)),
-        store=html.escape(store or label(script, "no_store")),
+        stores=html.escape(store_list(script, stores)),
     )
 
 
-def confirm_revoke(script: str, name: str, user_id: int) -> str:
-    return fill(script, "confirm_revoke", name=f"<b>{html.escape(name)}</b>", user_id=code(user_id))
+def confirm_stores(
+    script: str, name: str | None, user_id: int, before: Sequence[str], after: Sequence[str]
+) -> str:
+    """The question before a /stores: their stores now and after."""
+    return fill(
+        script,
+        "confirm_stores",
+        name=person_name(script, name),
+        user_id=code(user_id),
+        before=html.escape(store_list(script, before)),
+        after=html.escape(store_list(script, after)),
+    )
 
 
-def granted(script: str, name: str, access: str, store: str) -> str:
+def stores_set(script: str, name: str, stores: Sequence[str]) -> str:
+    return fill(
+        script,
+        "stores_set",
+        name=html.escape(name),
+        stores=html.escape(store_list(script, stores)),
+    )
+
+
+def confirm_revoke(script: str, name: str | None, user_id: int) -> str:
+    return fill(script, "confirm_revoke", name=person_name(script, name), user_id=code(user_id))
+
+
+def granted(script: str, name: str, access: str, stores: Sequence[str]) -> str:
     return fill(
         script,
         "granted",
         name=html.escape(name),
         access=html.escape(access_name(script, access)),
-        store=html.escape(store or label(script, "no_store")),
+        stores=html.escape(store_list(script, stores)),
     )
 
 
@@ -128,11 +167,21 @@ def when(iso: str | None, timezone: ZoneInfo, script: str) -> str:
     return datetime.fromisoformat(iso).astimezone(timezone).strftime("%Y-%m-%d %H:%M")
 
 
-def directory(script: str, stores: dict[str, list[DirectoryEntry]], timezone: ZoneInfo) -> str:
-    """/users: per store (``""`` for none), each person's name, level and last activity."""
+def directory(
+    script: str,
+    stores: dict[str, list[DirectoryEntry]],
+    timezone: ZoneInfo,
+    revoked: int = 0,
+    title: str = "people_title",
+) -> str:
+    """/users: per store (``""`` for none), each person's name, level and last activity;
+    ``revoked`` people not listed are counted at the end (``/users revoked`` lists them,
+    with ``title`` "people_revoked_title")."""
+    footer = [label_html(script, "revoked_count", n=revoked)] if revoked else []
     if not any(stores.values()):
-        return label_html(script, "no_people")
-    lines = [f"<b>{label_html(script, 'people_title')}</b>"]
+        empty = "no_revoked" if title == "people_revoked_title" else "no_people"
+        return "\n\n".join([label_html(script, empty), *footer])
+    lines = [f"<b>{label_html(script, title)}</b>"]
     total = sum(len(entries) for entries in stores.values())
     shown = 0
     for store in sorted(stores, key=lambda name: (name == "", name)):
@@ -150,4 +199,4 @@ def directory(script: str, stores: dict[str, list[DirectoryEntry]], timezone: Zo
             break
         lines += block
         shown += len(stores[store])
-    return "\n".join(lines)
+    return "\n".join(lines + ([""] + footer if footer else []))

@@ -13,6 +13,8 @@ In short:
   (:func:`invite_refusal`); a revoked person comes back only through /grant, and then with
   nothing but what that grant gives.
 - Managers act in their own stores, on people below them, granting levels below their own.
+  A level is one for a person, in all of their stores; /stores moves them between stores
+  (:func:`may_set_stores`) and never changes their level or brings a revoked person back.
 - Everyone sees the questions, usage and people of their own stores; admins of every
   store (:func:`stores_seen_by`).
 - SOP text is shown in private chats and in groups an admin linked to a store; anywhere
@@ -185,6 +187,30 @@ def may_grant(
     return None
 
 
+def may_set_stores(
+    actor: Person,
+    target_id: int,
+    target: Person,
+    stores: Iterable[str],
+    admin_ids: frozenset[int],
+) -> str | None:
+    """Whether ``actor`` may make ``target``'s stores exactly ``stores`` (a move).
+
+    Who may be moved is who may be granted to (:func:`may_change`); a manager adds and
+    removes only their own stores (the others a person belongs to stay), and everyone keeps
+    at least one store: access is taken away with /revoke, not by emptying a person's stores.
+    """
+    reason = may_change(actor, target_id, target, admin_ids)
+    if reason:
+        return reason
+    wanted = set(stores)
+    if actor.access != "admin" and (wanted ^ set(target.stores)) - set(actor.stores):
+        return "not_your_store"
+    if not wanted:
+        return "stores_none_left"
+    return None
+
+
 def may_revoke(
     actor: Person, target_id: int, target: Person | None, admin_ids: frozenset[int]
 ) -> str | None:
@@ -224,7 +250,7 @@ GROUP_COMMANDS = frozenset({"start", "help", "roles", "role", "quiz", "leaderboa
 # In a private chat only: the staff's questions, usage, people, invites, notes, scores.
 PRIVATE_COMMANDS = frozenset(
     {"practice", "myscore", "missed", "gaps", "teach", "stats", "rollback", "docs"}
-    | {"invite", "users", "grant", "revoke", "brief", "briefs"}
+    | {"invite", "users", "grant", "stores", "revoke", "brief", "briefs"}
     | {"asks", "notes", "responders"}
 )
 # In any group, for admins: link it to a store, or unlink it.

@@ -26,3 +26,8 @@ async def remember_user(update: Update, context: Context) -> None:
     storage = context.bot_data.storage
     context.bot_data.backlog.write("who wrote", lambda: storage.seen(user.id, *details))
     context.bot_data.recently_seen[user.id] = (now, details)
+    person = context.person
+    if person is not None and person.name in ("", str(user.id)):
+        # Named by their id until now (``Users.seen`` names them): this update's handlers
+        # already use the new name, e.g. in a note's header.
+        context.forget_person()

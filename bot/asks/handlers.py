@@ -16,6 +16,7 @@ from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.ext import filters
 
+from bot.access.levels import level_named
 from bot.answers.handlers import question_in, search
 from bot.asks import delivery, keyboards, notes, render
 from bot.asks import service as asks
@@ -367,8 +368,8 @@ async def set_responders(update: Update, context: Context) -> None:
     admin = asks.is_admin(person, user.id, data.settings.admin_ids)
     mine = list(person.stores) if person else []
     stores = sorted({s for p in data.storage.people() for s in p.stores}) if admin else mine
-    named = [arg for arg in args if arg.lower() not in asks.ACCESS_LEVELS]
-    levels = asks.parse_levels(arg for arg in args if arg.lower() in asks.ACCESS_LEVELS)
+    named = [arg for arg in args if level_named(arg) is None]
+    levels = asks.parse_levels(arg for arg in args if level_named(arg) is not None)
     message = update.effective_message
     if len(named) > 1:
         await message.reply_html(label_html(ui, "responders_usage"))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.access.levels import level_named
 from bot.asks.model import (
     BLOCKED,
     ESCALATION,
@@ -98,11 +99,12 @@ def first_recipients(
 
 
 def parse_levels(words: Iterable[str]) -> tuple[str, ...] | None:
-    """``trainer manager`` → ("trainer", "manager"); None if a word is not a level."""
+    """``trainer manager`` (or ``培訓員 店長``) → ("trainer", "manager"); None if a word is
+    not a level."""
     levels: list[str] = []
     for word in words:
-        level = word.lower()
-        if level not in ACCESS_LEVELS:
+        level = level_named(word)
+        if level is None:
             return None
         if level not in levels:
             levels.append(level)

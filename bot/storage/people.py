@@ -111,6 +111,22 @@ class People(Connection):
             found = [p for p in found if p.active == active]
         return found
 
+    def set_stores(self, user_id: int, stores: Iterable[str]) -> bool:
+        """Make an active person's stores exactly these (a move, or taking them off one);
+        False, changing nothing, if they are not active."""
+        with self.transaction():
+            if not self.db.execute(
+                "SELECT 1 FROM people WHERE user_id = ? AND active = 1", (user_id,)
+            ).fetchone():
+                return False
+            self.db.execute("DELETE FROM memberships WHERE user_id = ?", (user_id,))
+            for store in stores:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO memberships (user_id, store) VALUES (?, ?)",
+                    (user_id, store),
+                )
+        return True
+
     def set_access(self, user_id: int, access: str) -> None:
         check_access(access)
         with self.transaction():

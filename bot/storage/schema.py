@@ -380,6 +380,26 @@ def create_asks(db: sqlite_utils.Database) -> None:
     table(db, "store_notes").create_index(["store", "removed_at"])
 
 
+def create_strangers(db: sqlite_utils.Database) -> None:
+    """Who wrote to the bot without being let in, so /grant @username can find them.
+
+    Apart from ``users`` on purpose: a row here lets no one in and shows up nowhere staff
+    look; it only names someone a manager is about to grant to."""
+    table(db, "strangers").create(
+        {
+            "id": int,  # Telegram user id
+            "name": str,
+            "username": str,
+            "language": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+    )
+    table(db, "strangers").create_index(["username"])
+    table(db, "strangers").create_index(["last_seen"])
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [
     create_users_and_feedback,  # 1
@@ -391,6 +411,7 @@ MIGRATIONS: list[Migration] = [
     create_group_links,  # 7
     create_documents,  # 8
     create_asks,  # 9
+    create_strangers,  # 10
 ]
 
 

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from bot.storage.base import Connection
 
 UP, DOWN = 1, -1
+# Strangers are remembered this long after they last wrote, and this many at most, so a
+# flood of accounts cannot grow the database.
+STRANGER_DAYS = 30
+STRANGERS_KEPT = 5000
+NAME_LIMIT = 128
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,12 @@ class Users(Connection):
                 """,
                 (user_id, name, username, language, now, now),
             )
+            # Someone registered before they ever wrote (a configured admin, a /grant by
+            # id) is named by their id until then: from now on, by their Telegram name.
+            self.db.execute(
+                "UPDATE people SET name = ? WHERE user_id = ? AND name IN ('', ?) AND ? != ''",
+                (name, user_id, str(user_id), name),
+            )
 
     def user(self, user_id: int) -> User | None:
         row = self.row(
@@ -63,6 +74,49 @@ class Users(Connection):
             (username,),
         )
         return self.user(row["id"]) if row else None
+
+    # -- strangers: who wrote without being let in -----------------------------------------
+
+    def saw_stranger(
+        self, user_id: int, name: str, username: str | None, language: str | None
+    ) -> None:
+        """Remember who a stranger is (for /grant @username); it lets them in nowhere."""
+        now = self.clock()
+        with self.transaction():
+            self.db.execute(
+                """
+                INSERT INTO strangers (id, name, username, language, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    name = excluded.name,
+                    username = excluded.username,
+                    language = excluded.language,
+                    last_seen = excluded.last_seen
+                """,
+                (user_id, name[:NAME_LIMIT], username, language, now, now),
+            )
+            self.db.execute(
+                "DELETE FROM strangers WHERE last_seen < ? OR id NOT IN "
+                "(SELECT id FROM strangers ORDER BY last_seen DESC LIMIT ?)",
+                (self.cutoff(STRANGER_DAYS), STRANGERS_KEPT),
+            )
+
+    def stranger(self, user_id: int) -> User | None:
+        """A stranger who wrote lately, as a user who has no role, or None."""
+        row = self.row(
+            "SELECT id, name, username, language, NULL AS role, first_seen, last_seen "
+            "FROM strangers WHERE id = ?",
+            (user_id,),
+        )
+        return User(**row) if row else None
+
+    def stranger_by_username(self, username: str) -> User | None:
+        row = self.row(
+            "SELECT id FROM strangers WHERE username = ? COLLATE NOCASE "
+            "ORDER BY last_seen DESC LIMIT 1",
+            (username,),
+        )
+        return self.stranger(row["id"]) if row else None
 
     def role_of(self, user_id: int) -> str | None:
         row = self.row("SELECT role FROM users WHERE id = ?", (user_id,))

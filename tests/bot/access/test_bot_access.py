@@ -379,12 +379,12 @@ async def test_grant_asks_to_confirm_then_changes_the_level_and_audits(
     chat: Chat, storage: Storage
 ) -> None:
     reply = only(await chat.say(f"/grant {USER_ID} trainer", user_id=ADMIN), "sendMessage")
-    assert reply["text"] == render_access.confirm_grant("hant", "小明", USER_ID, "trainer", STORE)
+    assert reply["text"] == render_access.confirm_grant("hant", "小明", USER_ID, "trainer", [STORE])
     assert [data for _, data in buttons(reply)] == ["adm:ok:1", "adm:no:1"]
     assert storage.person(USER_ID).access == "staff"  # nothing yet
 
     done = only(await chat.press("adm:ok:1", user_id=ADMIN), "editMessageText")
-    assert done["text"] == render_access.granted("hant", "小明", "trainer", STORE)
+    assert done["text"] == render_access.granted("hant", "小明", "trainer", [STORE])
     assert storage.person(USER_ID).access == "trainer"
     assert (ADMIN, "grant", str(USER_ID)) in audit(storage)
 

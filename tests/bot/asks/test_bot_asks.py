@@ -362,6 +362,13 @@ async def test_responders_are_configurable_per_store(chat: Chat, people: Storage
     assert refused["text"] == html.escape(label("hant", "learn_managers_only"))
 
 
+async def test_responders_understand_chinese_level_names(chat: Chat, people: Storage) -> None:
+    await chat.say(f"/responders {STORE} 經理", user_id=MANAGER)
+    assert people.responder_levels(STORE) == ("manager",)
+    await chat.say(f"/responders {STORE} 员工 培訓員", user_id=MANAGER)
+    assert people.responder_levels(STORE) == ("staff", "trainer")
+
+
 async def test_attaching_the_question_to_a_step_starts_teaching_it(
     chat: Chat, people: Storage
 ) -> None:

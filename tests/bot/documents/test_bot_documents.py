@@ -605,7 +605,7 @@ def test_cli_docs_lists_and_limits_documents(library_settings: Settings) -> None
     assert "store.md: 0 lints" in listed.output and "倉庫規範  ·  3 steps, v1" in listed.output
     limited = runner.invoke(cli, ["docs", *options, "stores", "倉庫規範", TAICHUNG])
     assert limited.exit_code == 0, limited.output
-    leveled = runner.invoke(cli, ["docs", *options, "level", "warehouse.md", "trainer"])
+    leveled = runner.invoke(cli, ["docs", *options, "level", "warehouse.md", "培訓員"])
     assert leveled.exit_code == 0, leveled.output
     import json
 
