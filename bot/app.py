@@ -220,6 +220,8 @@ def build_application(
     app.add_handler(ButtonHandler(briefings.send_now, pattern=callbacks.BRIEF_SEND))
     app.add_handler(ButtonHandler(briefings.ask_time, pattern=callbacks.BRIEF_SCHEDULE))
     app.add_handler(ButtonHandler(briefings.cancel_draft, pattern=callbacks.BRIEF_CANCEL))
+    app.add_handler(ButtonHandler(briefings.take_as_note, pattern=callbacks.BRIEF_AS_NOTE))
+    app.add_handler(ButtonHandler(briefings.take_as_question, pattern=callbacks.BRIEF_AS_QUESTION))
     app.add_handler(ButtonHandler(briefings.resend_unread, pattern=callbacks.BRIEF_RESEND))
     app.add_handler(ButtonHandler(briefings.cancel_schedule, pattern=callbacks.BRIEF_UNSCHEDULE))
     app.add_handler(ButtonHandler(asks.ask_person, pattern=callbacks.ASK_PERSON))

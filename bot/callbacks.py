@@ -52,12 +52,16 @@ BRIEF_SCHEDULE = re.compile(rf"brf:at:{BRIEF_ID}\Z")  # 🕗 排程: ask for the
 BRIEF_CANCEL = re.compile(rf"brf:x:{BRIEF_ID}\Z")  # ✖ 取消 a draft
 BRIEF_RESEND = re.compile(rf"brf:re:{BRIEF_ID}\Z")  # 🔁 send again to the unread
 BRIEF_UNSCHEDULE = re.compile(rf"brf:xs:{BRIEF_ID}\Z")  # ✖ a schedule
+BRIEF_AS_NOTE = re.compile(rf"brf:nt:{BRIEF_ID}\Z")  # a question-shaped draft: send it as a note
+BRIEF_AS_QUESTION = re.compile(rf"brf:qa:{BRIEF_ID}\Z")  # … no: answer it as a question
 PATTERNS += (
     BRIEF_READ,
     BRIEF_AUDIENCE,
     BRIEF_SEND,
     BRIEF_SCHEDULE,
     BRIEF_CANCEL,
+    BRIEF_AS_NOTE,
+    BRIEF_AS_QUESTION,
     BRIEF_RESEND,
     BRIEF_UNSCHEDULE,
 )
@@ -160,7 +164,7 @@ def withdraw(invite_id: int) -> str:
 
 
 def briefing(action: str, briefing_id: int, choice: int | None = None) -> str:
-    """Briefing buttons: ``action`` is ok, to (with ``choice``), go, at, x, re or xs."""
+    """Briefing buttons: ``action`` is ok, to (with ``choice``), go, at, x, re, xs, nt or qa."""
     return checked(f"brf:{action}:{briefing_id}" + ("" if choice is None else f":{choice}"))
 
 

@@ -54,6 +54,12 @@ def briefing_preview(briefing: brief.Briefing, script: str, count: int | None = 
     return f"{label_html(script, 'brief_preview')}\n\n{note}\n\n{html.escape(question)}"
 
 
+def note_or_question(briefing: brief.Briefing, script: str) -> str:
+    """A question-shaped draft: the note, and "send it to staff, or answer it?"."""
+    note = briefing_note(briefing, script)
+    return f"{label_html(script, 'brief_is_it_a_note')}\n\n{note}"
+
+
 def when_name(when: brief.When, script: str) -> str:
     at = when.at.strftime("%H:%M")
     if when.repeat == brief.DAILY:
