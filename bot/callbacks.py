@@ -71,8 +71,12 @@ TEACH_GAP = re.compile(rf"tch:g:{NUMBER}\Z")  # 🎓 under gap group n of the us
 TEACH_STEP = re.compile(rf"tch:s:{STEP_ID}\Z")  # teach the wording being taught to this step
 TEACH_BROWSE = re.compile(r"tch:b\Z")  # 📚 browse the SOP for the step
 TEACH_CANCEL = re.compile(r"tch:x\Z")  # ✖️ stop teaching
+TEACH_SEARCH = re.compile(r"tch:f\Z")  # 🔎 the next typed text searches for the step again
+TEACH_UNDO = re.compile(r"tch:u\Z")  # ↩️ take back what the user just taught
+TEACH_FORGET = re.compile(rf"tch:d:{ROW_ID}\Z")  # 🗑 one taught wording of /teach's list
 SOP_UPDATE = re.compile(r"sop:(ok|no):([0-9a-f]{8})\Z")  # ✅ / ✖️ on a proposed SOP file
 PATTERNS += (TEACH_GAP, TEACH_STEP, TEACH_BROWSE, TEACH_CANCEL, SOP_UPDATE)
+PATTERNS += (TEACH_SEARCH, TEACH_UNDO, TEACH_FORGET)
 
 # The document library (bot/documents/handlers.py): a document by its number (Step.doc_no),
 # a store or a file by eight hex characters of its name's hash.
@@ -182,6 +186,18 @@ def teach_browse() -> str:
 
 def teach_cancel() -> str:
     return checked("tch:x")
+
+
+def teach_search() -> str:
+    return checked("tch:f")
+
+
+def teach_undo() -> str:
+    return checked("tch:u")
+
+
+def teach_forget(row_id: int) -> str:
+    return checked(f"tch:d:{row_id}")
 
 
 def sop_update(apply: bool, token: str) -> str:

@@ -277,6 +277,69 @@ async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> 
     assert not any("選擇正確的步驟" in c.params.get("text", "") for c in await bot.say("收銀機"))
 
 
+async def test_teach_search_ends_after_one_search_so_questions_are_answered_again(
+    bot: Chat,
+) -> None:
+    await bot.say(f"/teach {MISSED}", user_id=TRAINER)
+    found = only(await bot.say("收銀機", user_id=TRAINER), "sendMessage")
+    assert label("hant", "teach_search_over") in found["text"]
+    assert callbacks.teach_search() in [data for _, data in buttons(found)]
+    # The next text is a question: it gets an SOP answer, not 🎓 step choices.
+    answer = only(await bot.say("收銀機零錢不夠", user_id=TRAINER), "sendMessage")
+    assert "開門準備" in answer["text"]
+    assert not any(data.startswith("tch:s:") for _, data in buttons(answer))
+    # 🔎 searches once more; the 🎓 buttons of the first search still teach.
+    calls = await bot.press(callbacks.teach_search(), user_id=TRAINER)
+    assert MISSED in only(calls, "sendMessage")["text"]
+    again = only(await bot.say("投訴", user_id=TRAINER), "sendMessage")
+    assert callbacks.teach_step(step_named(bot, "2").id) in [data for _, data in buttons(again)]
+
+
+@pytest.mark.process
+async def test_teaching_can_be_undone_and_taught_wordings_listed_and_taken_back(
+    bot: Chat,
+) -> None:
+    target = step_named(bot, "1")
+    await bot.say(f"/teach {MISSED}", user_id=TRAINER)
+    done = only(
+        await bot.press(callbacks.teach_step(target.id), user_id=TRAINER), "editMessageText"
+    )
+    assert buttons(done) == [(label("hant", "teach_undo"), callbacks.teach_undo())]
+    assert MISSED in bot.app.bot_data.kb.step(target.id).alternates
+    undone = await bot.press(callbacks.teach_undo(), user_id=TRAINER)
+    assert only(undone, "editMessageText")["text"] == label("hant", "teach_undone", count=1)
+    assert MISSED not in bot.app.bot_data.kb.step(target.id).alternates
+    assert bot.app.bot_data.storage.taught() == {}
+    # A second ↩️ has nothing left to undo.
+    stale = await bot.press(callbacks.teach_undo(), user_id=TRAINER)
+    assert only(stale, "answerCallbackQuery")["text"] == label("hant", "expired")
+
+    # /teach alone lists what was taught, newest first, each with 🗑.
+    bot.app.bot_data.storage.teach(target.id, ["零錢不夠"], TRAINER)
+    bot.app.bot_data.storage.teach(step_named(bot, "2").id, ["客人很兇"], MANAGER)
+    listing = only(await bot.say("/teach", user_id=TRAINER), "sendMessage")
+    assert listing["text"].index("客人很兇") < listing["text"].index("零錢不夠")
+    assert "開門準備" in listing["text"]
+    (manager_row, trainer_row) = (w.id for w in bot.app.bot_data.storage.taught_wordings(5))
+    assert [data for _, data in buttons(listing)] == [
+        callbacks.teach_forget(manager_row),
+        callbacks.teach_forget(trainer_row),
+    ]
+    # A trainer may not take back a manager's wording; a manager may take back anyone's.
+    refused = await bot.press(callbacks.teach_forget(manager_row), user_id=TRAINER)
+    assert only(refused, "answerCallbackQuery")["text"] == label("hant", "teach_forget_refused")
+    calls = await bot.press(callbacks.teach_forget(trainer_row), user_id=MANAGER, chat_id=TRAINER)
+    assert "已拿掉「零錢不夠」" in only(calls, "editMessageText")["text"]
+    assert bot.app.bot_data.storage.taught() == {step_named(bot, "2").id: ["客人很兇"]}
+    assert "零錢不夠" not in bot.app.bot_data.kb.step(target.id).alternates
+    # Staff cannot use the list's buttons, nor an empty list show any.
+    calls = await bot.press(callbacks.teach_forget(manager_row), user_id=STAFF, chat_id=TRAINER)
+    assert bot.app.bot_data.storage.taught() != {}
+    bot.app.bot_data.storage.forget_taught([manager_row])
+    empty = only(await bot.say("/teach", user_id=TRAINER), "sendMessage")
+    assert label("hant", "teach_list_none") in empty["text"] and "reply_markup" not in empty
+
+
 @pytest.fixture
 async def bot_with_worker(learning_settings: Settings, people: Storage) -> AsyncIterator[Chat]:
     """The bot with a search worker, loaded (``sopbot run`` starts it in post_init)."""
