@@ -210,6 +210,7 @@ def build_application(
     app.add_handler(ButtonHandler(gaps.search_again, pattern=callbacks.TEACH_SEARCH))
     app.add_handler(ButtonHandler(gaps.undo_teaching, pattern=callbacks.TEACH_UNDO))
     app.add_handler(ButtonHandler(gaps.forget_wording, pattern=callbacks.TEACH_FORGET))
+    app.add_handler(ButtonHandler(gaps.toggle_wording, pattern=callbacks.TEACH_WORDING))
     app.add_handler(ButtonHandler(imports.settle_sop_file, pattern=callbacks.SOP_UPDATE))
     app.add_handler(ButtonHandler(library.show_library, pattern=callbacks.LIBRARY))
     app.add_handler(ButtonHandler(library.show_document, pattern=callbacks.LIBRARY_DOC))

@@ -74,9 +74,10 @@ TEACH_CANCEL = re.compile(r"tch:x\Z")  # ✖️ stop teaching
 TEACH_SEARCH = re.compile(r"tch:f\Z")  # 🔎 the next typed text searches for the step again
 TEACH_UNDO = re.compile(r"tch:u\Z")  # ↩️ take back what the user just taught
 TEACH_FORGET = re.compile(rf"tch:d:{ROW_ID}\Z")  # 🗑 one taught wording of /teach's list
+TEACH_WORDING = re.compile(rf"tch:w:{NUMBER}\Z")  # ✅ / ⬜ wording n of the gap being taught
 SOP_UPDATE = re.compile(r"sop:(ok|no):([0-9a-f]{8})\Z")  # ✅ / ✖️ on a proposed SOP file
 PATTERNS += (TEACH_GAP, TEACH_STEP, TEACH_BROWSE, TEACH_CANCEL, SOP_UPDATE)
-PATTERNS += (TEACH_SEARCH, TEACH_UNDO, TEACH_FORGET)
+PATTERNS += (TEACH_SEARCH, TEACH_UNDO, TEACH_FORGET, TEACH_WORDING)
 
 # The document library (bot/documents/handlers.py): a document by its number (Step.doc_no),
 # a store or a file by eight hex characters of its name's hash.
@@ -194,6 +195,10 @@ def teach_search() -> str:
 
 def teach_undo() -> str:
     return checked("tch:u")
+
+
+def teach_wording(number: int) -> str:
+    return checked(f"tch:w:{number}")
 
 
 def teach_forget(row_id: int) -> str:

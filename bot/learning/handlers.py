@@ -89,7 +89,7 @@ async def show_taught(update: Update, context: Context) -> None:
 async def prompt(update: Update, context: Context, wordings: tuple[str, ...]) -> None:
     teaching = learning.start_teaching(context.user_data, wordings)
     ui = context.ui
-    text, keyboard = render_learning.teach_prompt(teaching.wordings, ui)
+    text, keyboard = render_learning.teach_prompt(teaching, ui)
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
 
 
@@ -114,7 +114,7 @@ async def search_again(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     await query.answer()
-    text, keyboard = render_learning.teach_prompt(teaching.wordings, context.ui)
+    text, keyboard = render_learning.teach_prompt(teaching, context.ui)
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
 
 
@@ -144,13 +144,27 @@ async def teach_step(update: Update, context: Context) -> None:
     if teaching is None or step is None or not scope.serves(context, step):
         await answer_expired(query)
         return
-    learning.stop_teaching(context.user_data)
     ui = context.ui
+    if not teaching.chosen:
+        await query.answer(label(ui, "teach_none_chosen"), show_alert=True)
+        return
+    learning.stop_teaching(context.user_data)
     await query.answer(label(ui, "teach_working"))
-    rows = context.bot_data.storage.teach_rows(step.id, teaching.wordings, query.from_user.id)
+    rows = context.bot_data.storage.teach_rows(step.id, teaching.chosen, query.from_user.id)
     context.user_data[LAST_TAUGHT] = rows
     await learning.rebuild_knowledge(context.bot_data)
-    await edit(query, *render_learning.taught(teaching.wordings, step, ui))
+    await edit(query, *render_learning.taught(teaching.chosen, step, ui))
+
+
+async def toggle_wording(update: Update, context: Context) -> None:
+    """✅ / ⬜ on a group's wording: leave it out of what is taught, or take it back in."""
+    query = update.callback_query
+    teaching = learning.toggle_wording(context.user_data, int(context.matches[0].group(1)))
+    if teaching is None:
+        await answer_expired(query)
+        return
+    await query.answer()
+    await edit(query, *render_learning.teach_prompt(teaching, context.ui))
 
 
 async def undo_teaching(update: Update, context: Context) -> None:

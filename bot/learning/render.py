@@ -14,6 +14,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks, render
 from bot.i18n import label, label_html
+from bot.learning.service import Teaching
 from bot.stats.service import Usage
 from bot.storage.questions import TaughtWording
 from knowledge import Step
@@ -21,6 +22,7 @@ from knowledge.gaps import GapGroup
 
 GAPS_SHOWN = 10
 WORDINGS_SHOWN = 3
+WORDINGS_TOGGLED = 8  # a group's wordings the teach prompt offers to leave out
 QUESTION_SHOWN = 80
 TEACH_RESULTS = 5
 
@@ -56,9 +58,25 @@ def gaps(groups: Sequence[GapGroup], days: int, ui: str) -> tuple[str, InlineKey
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-def teach_prompt(wordings: Sequence[str], ui: str) -> tuple[str, InlineKeyboardMarkup]:
-    question = " / ".join(render.shorten(w, 40) for w in wordings[:WORDINGS_SHOWN])
-    return text(ui, "teach_prompt", question=question), teach_keyboard([], ui)
+def teach_prompt(teaching: Teaching, ui: str) -> tuple[str, InlineKeyboardMarkup]:
+    """Which step to teach; a group's wordings each with ✅ / ⬜ to leave one out."""
+    wordings = teaching.wordings
+    if len(wordings) == 1:
+        question = render.shorten(wordings[0], 40)
+        return text(ui, "teach_prompt", question=question), teach_keyboard([], ui)
+    rows = [
+        [
+            Button(
+                ("⬜ " if n in teaching.left_out else "✅ ") + render.shorten(wording, 40),
+                callback_data=callbacks.teach_wording(n),
+            )
+        ]
+        for n, wording in enumerate(wordings[:WORDINGS_TOGGLED])
+    ]
+    keyboard = teach_keyboard([], ui).inline_keyboard
+    chosen = len(teaching.chosen)
+    message = text(ui, "teach_prompt_many", chosen=chosen, count=len(wordings))
+    return message, InlineKeyboardMarkup([*rows, *keyboard])
 
 
 def teach_keyboard(

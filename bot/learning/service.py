@@ -148,10 +148,27 @@ class Teaching:
     # steps ends it (its 🎓 buttons still work): later texts are questions again, unless
     # the trainer taps 🔎 to search once more.
     searching: bool = True
+    # Wordings of a /gaps group the trainer left out (by position): not the same question.
+    left_out: frozenset[int] = frozenset()
 
     @property
     def live(self) -> bool:
         return time.monotonic() - self.started < TEACH_SECONDS
+
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        """The wordings to teach: those offered, less the ones left out."""
+        return tuple(w for n, w in enumerate(self.wordings) if n not in self.left_out)
+
+
+def toggle_wording(user_data: dict[Any, Any], number: int) -> Teaching | None:
+    """Leave wording ``number`` out of the teaching, or take it back in."""
+    teaching = teaching_of(user_data)
+    if teaching is None or not 0 <= number < len(teaching.wordings):
+        return None
+    left_out = teaching.left_out ^ {number}
+    user_data[TEACHING] = teaching = dataclasses.replace(teaching, left_out=left_out)
+    return teaching
 
 
 def start_teaching(user_data: dict[Any, Any], wordings: tuple[str, ...]) -> Teaching:

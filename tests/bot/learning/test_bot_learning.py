@@ -187,6 +187,40 @@ def test_group_gaps_reads_english_and_chinese_alike() -> None:
     assert len(groups) == 1
 
 
+def test_group_gaps_keeps_questions_about_different_things_apart() -> None:
+    groups = group_gaps(
+        [
+            GapQuestion("下班前要做什麼", UNANSWERED),
+            GapQuestion("我要做什麼", UNANSWERED),
+            GapQuestion("下班前要做什麼？", UNANSWERED),
+            GapQuestion("客人沒帶證件怎麼辦", UNANSWERED),
+            GapQuestion("客戶沒帶證件要怎麼辦？", UNANSWERED),
+        ]
+    )
+    assert [group.wordings for group in groups] == [
+        ("下班前要做什麼", "下班前要做什麼？"),
+        ("客人沒帶證件怎麼辦", "客戶沒帶證件要怎麼辦？"),
+        ("我要做什麼",),
+    ]
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "<b>收銀機</b>",
+        "收銀機&nbsp;壞了",
+        "NEAR(收銀 機)",
+        '"客人" AND 證件',
+        "收銀機*",
+        "開門" * 2500,
+        "🙏🙏🙏 ？？",
+    ],
+)
+def test_group_gaps_leaves_out_what_no_one_would_teach(junk: str) -> None:
+    groups = group_gaps([GapQuestion(junk, UNANSWERED), GapQuestion("冷氣壞了找誰", UNANSWERED)])
+    assert [group.wordings for group in groups] == [("冷氣壞了找誰",)]
+
+
 def test_compare_names_steps_added_removed_and_changed(tmp_path: Path) -> None:
     corpus = ManagedCorpus(tmp_path / "corpus", packaged=tmp_path)
     (tmp_path / "store.md").write_text(SOP, encoding="utf-8")
@@ -260,7 +294,7 @@ async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> 
     assert buttons(gaps)[0][1] == callbacks.teach_gap(1)
 
     prompt = only(await bot.press(callbacks.teach_gap(1), user_id=TRAINER), "sendMessage")
-    assert MISSED in prompt["text"]
+    assert (f"✅ {MISSED}", callbacks.teach_wording(0)) in buttons(prompt)
     # Typed words search for the step instead of being asked as a question.
     found = only(await bot.say("收銀機", user_id=TRAINER), "sendMessage")
     target = step_named(bot, "1")
@@ -338,6 +372,39 @@ async def test_teaching_can_be_undone_and_taught_wordings_listed_and_taken_back(
     bot.app.bot_data.storage.forget_taught([manager_row])
     empty = only(await bot.say("/teach", user_id=TRAINER), "sendMessage")
     assert label("hant", "teach_list_none") in empty["text"] and "reply_markup" not in empty
+
+
+@pytest.mark.process
+async def test_teaching_a_gap_group_can_leave_one_wording_out(bot: Chat) -> None:
+    await bot.say(MISSED)
+    await bot.say(MISSED)
+    await bot.say("機器嗶嗶叫要怎麼處理")
+    for junk in ("<b>機器</b>", "NEAR(機器 嗶嗶)", "機器嗶嗶叫" * 900):
+        await bot.say(junk)
+    gaps = only(await bot.say("/gaps", user_id=TRAINER), "sendMessage")
+    assert "&lt;b&gt;" not in gaps["text"] and "NEAR" not in gaps["text"]
+    assert len(buttons(gaps)) == 1  # one group: the junk is not listed
+    prompt = only(await bot.press(callbacks.teach_gap(1), user_id=TRAINER), "sendMessage")
+    assert label("hant", "teach_prompt_many", chosen=2, count=2) in prompt["text"]
+    assert buttons(prompt)[:2] == [
+        (f"✅ {MISSED}", callbacks.teach_wording(0)),
+        ("✅ 機器嗶嗶叫要怎麼處理", callbacks.teach_wording(1)),
+    ]
+    calls = await bot.press(callbacks.teach_wording(1), user_id=TRAINER)
+    edited = only(calls, "editMessageText")
+    assert ("⬜ 機器嗶嗶叫要怎麼處理", callbacks.teach_wording(1)) in buttons(edited)
+    assert "（1/2）" in edited["text"]
+    # Leaving every wording out leaves nothing to teach.
+    await bot.press(callbacks.teach_wording(0), user_id=TRAINER)
+    target = step_named(bot, "1")
+    calls = await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "teach_none_chosen")
+    await bot.press(callbacks.teach_wording(0), user_id=TRAINER)
+    await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
+    assert bot.app.bot_data.storage.taught() == {target.id: [MISSED]}
+    # Out of range, or after teaching: expired.
+    calls = await bot.press(callbacks.teach_wording(5), user_id=TRAINER)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
 
 
 @pytest.fixture
