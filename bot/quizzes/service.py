@@ -19,7 +19,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from bot.storage import Card, ScoredAnswer, Storage
@@ -53,6 +53,11 @@ class QuizRequest:
 
     role: str | None
     size: int
+    asked: int = field(default=0, compare=False)  # the size typed, before 1…MAX_SIZE held it
+
+    @property
+    def capped(self) -> bool:
+        return self.asked > self.size
 
 
 def parse_quiz_request(args: Sequence[str]) -> QuizRequest:
@@ -61,7 +66,7 @@ def parse_quiz_request(args: Sequence[str]) -> QuizRequest:
     words = [arg for arg in args if not NUMBER_RE.fullmatch(arg)]
     size = int(numbers[0]) if numbers else DEFAULT_SIZE
     role = " ".join(words).strip()[:40] or None
-    return QuizRequest(role, min(max(size, 1), MAX_SIZE))
+    return QuizRequest(role, min(max(size, 1), MAX_SIZE), size)
 
 
 def parse_time(text: str) -> tuple[int, int] | None:

@@ -337,6 +337,18 @@ async def test_role_can_be_named_after_the_command(chat: Chat, storage: Storage)
     assert storage.role_of(USER_ID) == role
 
 
+async def test_role_takes_the_aliases_quiz_takes(chat: Chat, storage: Storage) -> None:
+    for wanted in ("店長", "值班经理", "duty manager"):
+        storage.set_role(USER_ID, None)
+        reply = only(await chat.say(f"/role {wanted}"), "sendMessage")
+        assert reply["text"] == render.role_chosen("hant", "值班經理")
+        assert storage.role_of(USER_ID) == "值班經理"
+    # /quiz reads the same alias as the same role.
+    storage.add_person(USER_ID, "小明", "trainer", ["台北站前店"])
+    quiz = only(await chat.say("/quiz 店長 2"), "sendMessage")
+    assert "值班經理" in quiz["text"]
+
+
 async def test_errors_are_logged_and_the_user_gets_an_apology(
     chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -258,7 +258,13 @@ async def test_quiz_about_a_role_named_in_simplified_chinese(chat: Chat) -> None
 
 async def test_quiz_size_is_capped_and_unknown_roles_are_named(chat: Chat) -> None:
     calls = await chat.say("/quiz 500", user_id=TRAINER)
-    assert label("hant", "quiz_start", n=quizzes.MAX_SIZE) in only(calls, "sendMessage")["text"]
+    started = only(calls, "sendMessage")["text"]
+    assert label("hant", "quiz_start", n=quizzes.MAX_SIZE) in started
+    # The size asked for is not silently lowered: the reply says why there are fewer.
+    assert label("hant", "quiz_capped", asked=500, n=quizzes.MAX_SIZE) in started
+    await chat.say("/quiz stop", user_id=TRAINER)
+    calls = await chat.say("/quiz 5", user_id=TRAINER)
+    assert "你要了" not in only(calls, "sendMessage")["text"]
     await chat.say("/quiz stop", user_id=TRAINER)
     calls = await chat.say("/quiz 火星人 3", user_id=TRAINER)
     assert polls(calls) == []
