@@ -418,7 +418,7 @@ async def resend_unread(update: Update, context: Context) -> None:
         return
     count = context.bot_data.briefings.requeue_unread(briefing_id)
     if count:
-        context.bot_data.courier.start(briefing_id)
+        context.bot_data.courier.start(briefing_id, resend=True)
     key = "brief_resent" if count else "brief_nothing_to_resend"
     await query.answer(label(ui, key, count=count), show_alert=True)
 
@@ -569,10 +569,14 @@ async def report_delivery(app: App, briefing_id: int, counts: dict[str, int]) ->
     if briefing is None or receipt is None:
         return
     ui = script_of(app.bot_data.storage, briefing.author)
+    run = app.bot_data.courier.runs.get(briefing_id)
+    if run is not None and run.resend:
+        # 🔁: how the resend went, not every delivery the note ever had.
+        text = render.briefing_resend_done(briefing_id, counts, ui)
+    else:
+        text = render.briefing_done(briefing_id, receipt.states, ui)
     try:
-        await app.bot.send_message(
-            briefing.author, render.briefing_done(briefing_id, receipt.states, ui)
-        )
+        await app.bot.send_message(briefing.author, text)
     except TelegramError:
         log.warning("could not report briefing %d to its author", briefing_id, exc_info=True)
 

@@ -90,6 +90,11 @@ def briefing_done(briefing_id: int, counts: dict[str, int], script: str) -> str:
     return label_html(script, "brief_done", id=briefing_id, summary=summary)
 
 
+def briefing_resend_done(briefing_id: int, counts: dict[str, int], script: str) -> str:
+    summary = delivery_summary(counts, script) or label(script, "state_sent", n=0)
+    return label_html(script, "brief_resend_done", id=briefing_id, summary=summary)
+
+
 def local_day(moment: str | None, zone: ZoneInfo) -> str:
     """``2026-05-01T00:30:00+00:00`` → ``05-01 08:30`` in the store's time zone."""
     if not moment:

@@ -244,6 +244,8 @@ class Run:
     task: asyncio.Task[None] | None = None
     again: bool = False  # more deliveries were queued meanwhile: look once more at the end
     counts: dict[str, int] = field(default_factory=dict)
+    # 🔁 to the unread, alone: its report counts this run's sends, not the whole note's.
+    resend: bool = False
 
 
 Finished = Callable[[int, dict[str, int]], Awaitable[None]]
@@ -296,15 +298,16 @@ class Courier:
             self._stopping = asyncio.Event()
         return self._stopping
 
-    def start(self, briefing_id: int) -> None:
-        """Deliver what is pending for a briefing, in the background."""
+    def start(self, briefing_id: int, resend: bool = False) -> None:
+        """Deliver what is pending for a briefing, in the background (``resend``: what 🔁
+        queued again)."""
         run = self.runs.get(briefing_id)
         if run is not None:
             run.again = True
             return
         if self.stopping.is_set():
             return
-        run = self.runs[briefing_id] = Run(briefing_id)
+        run = self.runs[briefing_id] = Run(briefing_id, resend=resend)
         run.task = asyncio.create_task(self._run(run), name=f"briefing-delivery-{briefing_id}")
         run.task.add_done_callback(lambda task: self._done(run, task))
 

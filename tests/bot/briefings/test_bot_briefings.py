@@ -171,6 +171,10 @@ async def test_read_receipts_briefs_counts_and_resend_to_the_unread(
     await chat.app.bot_data.courier.drain()
     again = [int(p["chat_id"]) for p in sent(chat.request.calls[before:], "sendMessage")]
     assert again.count(STAFF[2]) == 1 and STAFF[0] not in again and STAFF[1] not in again
+    # The author hears how the resend went: one person, not the note's three.
+    report = sends_to(chat.request.calls[before:], MANAGER)[-1]
+    assert report["text"] == render.briefing_resend_done(briefing_id, {"sent": 1}, "hant")
+    assert "送達 1 人" in report["text"]
 
 
 async def test_missed_lists_every_unread_note_oldest_first_after_days_away(
