@@ -66,6 +66,16 @@ class Questions(Connection):
             )
         return int(cursor.lastrowid or 0)
 
+    def last_question(self, user_id: int, step_id: str) -> str | None:
+        """The latest question of this person that was answered with this step, if logged."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT query FROM questions WHERE user_id = ? AND step_id = ? AND query != '' "
+                "ORDER BY id DESC LIMIT 1",
+                (user_id, step_id),
+            ).fetchone()
+        return str(row[0]) if row else None
+
     def prune_questions(self, days: int) -> int:
         """Forget questions (and the votes on them) older than ``days``; returns how many."""
         cutoff = self.cutoff(days)

@@ -15,7 +15,7 @@ import pytest
 from bot import render
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
-from bot.storage import DOWN, Storage
+from bot.storage import DOWN, UP, Storage
 from knowledge import Answer, KnowledgeBase
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
@@ -173,6 +173,24 @@ async def test_votes_are_stored_and_thanked(
     assert [(v.user_id, v.query, v.step_id, v.vote) for v in storage.votes()] == [
         (USER_ID, question, step_id, DOWN)
     ]
+
+
+async def test_a_vote_on_an_answer_from_before_a_restart_keeps_its_question(
+    chat: Chat, kb: KnowledgeBase, storage: Storage
+) -> None:
+    question = pick(kb, CONFIDENT, "high")
+    step_id = ask(kb, question).hits[0].step.id
+    await chat.say(question)
+    answer_message = max(mid for (_, mid) in chat.request.messages)
+    chat.app.chat_data[USER_ID].forget(answer_message)  # what a restart forgets
+    thanks = only(await chat.press(f"fb:+:{step_id}"), "answerCallbackQuery")
+    assert thanks["text"] == label("hant", "thanks")
+    assert [(v.query, v.step_id, v.vote) for v in storage.votes()] == [(question, step_id, UP)]
+    # A step this person was never given, and no question to tie it to: nothing stored.
+    other = next(step.id for step in kb.steps if step.id != step_id)
+    calls = await chat.press(f"fb:-:{other}", message_id=answer_message)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    assert all(v.query for v in storage.votes()) and len(storage.votes()) == 1
 
 
 @pytest.mark.parametrize(
