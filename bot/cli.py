@@ -420,12 +420,15 @@ def rollback(corpus_dir: Path | None, index: Path | None) -> None:
     from knowledge.updates import ManagedCorpus, UpdateError
 
     corpus = ManagedCorpus(corpus_dir or paths().corpus_dir)
+    before = corpus.directory
     try:
-        corpus.rollback()
+        after = corpus.rollback()
     except UpdateError as error:
         raise click.ClickException(str(error)) from None
     kb = open_knowledge(index, corpus.root)
-    click.echo(f"rolled back: {len(kb.steps)} steps served from {corpus.directory}")
+    # Rolling back twice serves the newer version again: say which way it went.
+    went = "rolled forward to the newer version" if corpus.newer(after, before) else "rolled back"
+    click.echo(f"{went}: {len(kb.steps)} steps served from {corpus.directory}")
 
 
 DB_OPTION = click.option(

@@ -564,6 +564,9 @@ async def test_sop_file_import_then_rollback_round_trip(bot: Chat) -> None:
     assert "上一版" in back["text"]
     assert [s.number for s in bot.app.bot_data.kb.steps] == ["1", "2", "3"]
     assert "客戶投訴時先道歉" in step_named(bot, "2").text
+    forward = only(await bot.say("/rollback", user_id=ADMIN), "sendMessage")
+    assert forward["text"] == label("hant", "sop_rolled_forward", steps=3)
+    assert [s.number for s in bot.app.bot_data.kb.steps] == ["1", "2", "4"]
 
 
 async def test_sop_file_discarded_changes_nothing(bot: Chat) -> None:
@@ -614,7 +617,13 @@ def test_cli_import_and_rollback(learning_settings: Settings, tmp_path: Path) ->
     assert "盤點庫存" in (corpus.directory / "store.md").read_text(encoding="utf-8")
     back = runner.invoke(cli, ["rollback", *options])
     assert back.exit_code == 0, back.output
+    assert back.output.startswith("rolled back: 3 steps")
     assert "冷氣保養" in (corpus.directory / "store.md").read_text(encoding="utf-8")
+    # A second rollback comes forward again, and says so.
+    forward = runner.invoke(cli, ["rollback", *options])
+    assert forward.exit_code == 0, forward.output
+    assert forward.output.startswith("rolled forward to the newer version: 3 steps")
+    assert "盤點庫存" in (corpus.directory / "store.md").read_text(encoding="utf-8")
 
 
 # -- issue 17: each store sees its own staff's questions and usage --------------------------------
