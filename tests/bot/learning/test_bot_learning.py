@@ -521,10 +521,17 @@ async def test_stats_sends_a_chart_with_stores_topics_and_rates(bot: Chat) -> No
 
 
 def test_stats_chart_is_a_png(people: Storage, bot: Chat) -> None:
+    import matplotlib.text
+
     from bot.stats import service as stats
 
     usage = stats.usage(people, bot.app.bot_data.kb, 7, bot.app.bot_data.settings.timezone)
     assert stats.chart(usage).startswith(b"\x89PNG")
+    # No English inside a Chinese interface: the chart has dates and counts, no words (its
+    # font has no Chinese; the message it comes with says what it shows).
+    figure = stats.chart_figure(usage)
+    words = [text.get_text() for text in figure.findobj(matplotlib.text.Text)]
+    assert any(words) and not any(char.isalpha() for word in words for char in word)
 
 
 async def test_stats_are_refused_below_manager(bot: Chat) -> None:
