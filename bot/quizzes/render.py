@@ -122,7 +122,14 @@ def my_score(score: MyScore, script: str, days: int) -> str:
         if spots:
             lines += ["", f"<b>{label_html(script, key)}</b>"]
             lines += [
-                f"• {html.escape(name_in(spot.name, script))}：{spot.wrong}/{spot.answered} ✗"
+                "• "
+                + label_html(
+                    script,
+                    "myscore_weak_line",
+                    name=name_in(spot.name, script),
+                    wrong=spot.wrong,
+                    answered=spot.answered,
+                )
                 for spot in spots
             ]
     cards = label(

@@ -36,6 +36,7 @@ LEADERBOARD_DAYS = 30
 LEADERBOARD_LENGTH = 10
 # Days a card waits in each Leitner box before it is due again.
 BOX_DAYS = (1, 3, 7, 14, 30)
+FIRST_RIGHT_DAYS = 7  # a question answered right at first sight is asked again after this
 LEARNED = 0
 # How many questions a summary lists as the most missed, and weak spots /myscore shows.
 MOST_MISSED = 3
@@ -247,12 +248,15 @@ def after_answer(box: int | None, correct: bool, now: datetime) -> tuple[int, da
     """The box a card moves to and when it is due next, after a right or wrong answer.
 
     ``box`` is None for a question seen for the first time. Wrong: box 1, due in a day.
-    Right: one box up, due after that box's interval; learned from the last box or at
-    first sight.
+    Right: one box up, due after that box's interval; learned from the last box. Right at
+    first sight: the last box, asked once more a week later (one right answer, perhaps a
+    lucky guess, is not yet "learned").
     """
     if not correct:
         return 1, now + timedelta(days=BOX_DAYS[0])
-    if box is None or box == LEARNED or box >= len(BOX_DAYS):
+    if box is None:
+        return len(BOX_DAYS), now + timedelta(days=FIRST_RIGHT_DAYS)
+    if box == LEARNED or box >= len(BOX_DAYS):
         return LEARNED, now
     return box + 1, now + timedelta(days=BOX_DAYS[box])
 

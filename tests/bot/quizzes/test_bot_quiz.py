@@ -400,6 +400,28 @@ async def test_myscore_shows_totals_and_the_roles_missed_most(chat: Chat, clock:
     assert label("hant", "myscore_recent", days=30, correct=1, answered=1) in text
     weak = text.split(label("hant", "myscore_weak_roles"))[1]
     assert weak.index("門市保全") < weak.index("值班經理")
+    # Said in words, not "2/2 ✗".
+    assert label("hant", "myscore_weak_line", name="門市保全", wrong=2, answered=2) in weak
+    assert "✗" not in text
+
+
+async def test_one_right_answer_each_is_not_yet_learned(chat: Chat, clock: Clock) -> None:
+    calls = await chat.say("/practice")
+    for _ in range(quizzes.PRACTICE_ROUND):
+        params = only(calls, "sendPoll")
+        calls = await answer(chat, last_poll_id(chat, USER_ID), correct_of(params))
+    text = only(await chat.say("/myscore"), "sendMessage")["text"]
+    cards = quizzes.PRACTICE_ROUND
+    assert label("hant", "myscore_cards", due=0, waiting=cards, learned=0) in text
+    # A week on they come back once; right again, they are learned.
+    clock.advance(days=7)
+    calls = await chat.say("/practice")
+    for _ in range(quizzes.PRACTICE_ROUND):
+        params = only(calls, "sendPoll")
+        assert params["question"].startswith(label("hant", "practice_again"))
+        calls = await answer(chat, last_poll_id(chat, USER_ID), correct_of(params))
+    text = only(await chat.say("/myscore"), "sendMessage")["text"]
+    assert label("hant", "myscore_cards", due=0, waiting=0, learned=cards) in text
 
 
 async def test_leaderboard_and_myscore_are_for_members_only(chat: Chat) -> None:
@@ -416,7 +438,8 @@ def test_after_answer_moves_cards_between_leitner_boxes() -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     day = timedelta(days=1)
     assert quizzes.after_answer(None, False, now) == (1, now + day)
-    assert quizzes.after_answer(None, True, now) == (quizzes.LEARNED, now)
+    # Right at first sight is not yet learned: the last box, asked again in a week.
+    assert quizzes.after_answer(None, True, now) == (5, now + 7 * day)
     # Box 1 comes back daily, box 2 every 3 days, box 3 weekly …
     assert quizzes.after_answer(1, True, now) == (2, now + 3 * day)
     assert quizzes.after_answer(2, True, now) == (3, now + 7 * day)
