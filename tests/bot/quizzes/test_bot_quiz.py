@@ -24,7 +24,7 @@ from bot.offline import ApiCall
 from bot.quizzes import handlers as quiz
 from bot.quizzes import service as quizzes
 from bot.storage import SentPoll, Storage
-from knowledge.quiz import QuizQuestion
+from knowledge.quiz import QuizQuestion, generate_questions
 from tests.bot.botcalls import only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
 
@@ -269,6 +269,18 @@ async def test_quiz_size_is_capped_and_unknown_roles_are_named(chat: Chat) -> No
     calls = await chat.say("/quiz 火星人 3", user_id=TRAINER)
     assert polls(calls) == []
     assert "火星人" in only(calls, "sendMessage")["text"]
+
+
+async def test_quiz_says_when_a_role_gives_fewer_questions_than_asked(chat: Chat) -> None:
+    steps = chat.app.bot_data.kb.steps
+    role, given = min(
+        ((r, len(generate_questions(steps, 20, role=r, seed=0))) for r in ("業務演示", "客戶接待")),
+        key=lambda pair: pair[1],
+    )
+    if given >= quizzes.MAX_SIZE:
+        pytest.skip("every role gives a full quiz now")
+    started = only(await chat.say(f"/quiz {role} 20", user_id=TRAINER), "sendMessage")["text"]
+    assert label("hant", "quiz_fewer", asked=20, n=given) in started
 
 
 async def test_quiz_is_refused_politely_to_staff(chat: Chat) -> None:
