@@ -153,7 +153,7 @@ async def teach_step(update: Update, context: Context) -> None:
     rows = context.bot_data.storage.teach_rows(step.id, teaching.chosen, query.from_user.id)
     context.user_data[LAST_TAUGHT] = rows
     await learning.rebuild_knowledge(context.bot_data)
-    await edit(query, *render_learning.taught(teaching.chosen, step, ui))
+    await edit(query, *render_learning.taught(teaching.chosen, step, ui, undo=bool(rows)))
 
 
 async def toggle_wording(update: Update, context: Context) -> None:

@@ -110,12 +110,15 @@ def teach_results(steps: Sequence[Step], ui: str) -> tuple[str, InlineKeyboardMa
     return message, teach_keyboard(steps, ui, search_again=True)
 
 
-def taught(wordings: Sequence[str], step: Step, ui: str) -> tuple[str, InlineKeyboardMarkup]:
-    """✅ taught, with ↩️ to take it back."""
+def taught(
+    wordings: Sequence[str], step: Step, ui: str, undo: bool = True
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """✅ taught, with ↩️ to take it back (``undo``: some wording was new)."""
     question = " / ".join(render.shorten(w, 40) for w in wordings[:WORDINGS_SHOWN])
     crumb = render.breadcrumb_text(step, ui)
-    undo = Button(label(ui, "teach_undo"), callback_data=callbacks.teach_undo())
-    return text(ui, "teach_done", question=question, step=crumb), InlineKeyboardMarkup([[undo]])
+    button = Button(label(ui, "teach_undo"), callback_data=callbacks.teach_undo())
+    keyboard = InlineKeyboardMarkup([[button]]) if undo else None
+    return text(ui, "teach_done", question=question, step=crumb), keyboard
 
 
 def taught_list(
