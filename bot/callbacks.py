@@ -52,12 +52,16 @@ BRIEF_SCHEDULE = re.compile(rf"brf:at:{BRIEF_ID}\Z")  # 🕗 排程: ask for the
 BRIEF_CANCEL = re.compile(rf"brf:x:{BRIEF_ID}\Z")  # ✖ 取消 a draft
 BRIEF_RESEND = re.compile(rf"brf:re:{BRIEF_ID}\Z")  # 🔁 send again to the unread
 BRIEF_UNSCHEDULE = re.compile(rf"brf:xs:{BRIEF_ID}\Z")  # ✖ a schedule
+BRIEF_AS_NOTE = re.compile(rf"brf:nt:{BRIEF_ID}\Z")  # a question-shaped draft: send it as a note
+BRIEF_AS_QUESTION = re.compile(rf"brf:qa:{BRIEF_ID}\Z")  # … no: answer it as a question
 PATTERNS += (
     BRIEF_READ,
     BRIEF_AUDIENCE,
     BRIEF_SEND,
     BRIEF_SCHEDULE,
     BRIEF_CANCEL,
+    BRIEF_AS_NOTE,
+    BRIEF_AS_QUESTION,
     BRIEF_RESEND,
     BRIEF_UNSCHEDULE,
 )
@@ -67,8 +71,13 @@ TEACH_GAP = re.compile(rf"tch:g:{NUMBER}\Z")  # 🎓 under gap group n of the us
 TEACH_STEP = re.compile(rf"tch:s:{STEP_ID}\Z")  # teach the wording being taught to this step
 TEACH_BROWSE = re.compile(r"tch:b\Z")  # 📚 browse the SOP for the step
 TEACH_CANCEL = re.compile(r"tch:x\Z")  # ✖️ stop teaching
+TEACH_SEARCH = re.compile(r"tch:f\Z")  # 🔎 the next typed text searches for the step again
+TEACH_UNDO = re.compile(r"tch:u\Z")  # ↩️ take back what the user just taught
+TEACH_FORGET = re.compile(rf"tch:d:{ROW_ID}\Z")  # 🗑 one taught wording of /teach's list
+TEACH_WORDING = re.compile(rf"tch:w:{NUMBER}\Z")  # ✅ / ⬜ wording n of the gap being taught
 SOP_UPDATE = re.compile(r"sop:(ok|no):([0-9a-f]{8})\Z")  # ✅ / ✖️ on a proposed SOP file
 PATTERNS += (TEACH_GAP, TEACH_STEP, TEACH_BROWSE, TEACH_CANCEL, SOP_UPDATE)
+PATTERNS += (TEACH_SEARCH, TEACH_UNDO, TEACH_FORGET, TEACH_WORDING)
 
 # The document library (bot/documents/handlers.py): a document by its number (Step.doc_no),
 # a store or a file by eight hex characters of its name's hash.
@@ -160,7 +169,7 @@ def withdraw(invite_id: int) -> str:
 
 
 def briefing(action: str, briefing_id: int, choice: int | None = None) -> str:
-    """Briefing buttons: ``action`` is ok, to (with ``choice``), go, at, x, re or xs."""
+    """Briefing buttons: ``action`` is ok, to (with ``choice``), go, at, x, re, xs, nt or qa."""
     return checked(f"brf:{action}:{briefing_id}" + ("" if choice is None else f":{choice}"))
 
 
@@ -178,6 +187,22 @@ def teach_browse() -> str:
 
 def teach_cancel() -> str:
     return checked("tch:x")
+
+
+def teach_search() -> str:
+    return checked("tch:f")
+
+
+def teach_undo() -> str:
+    return checked("tch:u")
+
+
+def teach_wording(number: int) -> str:
+    return checked(f"tch:w:{number}")
+
+
+def teach_forget(row_id: int) -> str:
+    return checked(f"tch:d:{row_id}")
 
 
 def sop_update(apply: bool, token: str) -> str:

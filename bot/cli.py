@@ -195,19 +195,37 @@ def chat(index: Path | None) -> None:
     kb = open_knowledge(index)
     interactive = sys.stdin.isatty()
     if interactive:
-        click.echo("sopbot chat: ask a question (Ctrl-D to quit).")
+        click.echo("sopbot chat: ask a question (/help for help, exit or Ctrl-D to quit).")
     while True:
         if interactive:
             click.echo("> ", nl=False)
         line = sys.stdin.readline()
         if not line:
             break
-        if not line.strip():
+        text = line.strip()
+        if not text:
+            continue
+        word = text.lower().lstrip("/")
+        if word in CHAT_EXIT:
+            break
+        if word in CHAT_HELP or text.startswith("/"):
+            # Not questions: the bot's commands live in Telegram, not in this chat.
+            click.echo(CHAT_HELP_TEXT + "\n")
+            sys.stdout.flush()
             continue
         # A terminal has no 📄 全文 button, so the card does not point at one.
-        reply = render.answer(kb.ask(line.strip()[:INPUT_LIMIT]), buttons=False)
+        reply = render.answer(kb.ask(text[:INPUT_LIMIT]), buttons=False)
         click.echo(render.plain(reply) + "\n")
         sys.stdout.flush()
+
+
+CHAT_EXIT = frozenset({"exit", "quit", "q", "bye", "退出", "離開", "离开", "結束", "结束"})
+CHAT_HELP = frozenset({"help", "h", "?", "？", "幫助", "帮助", "說明", "说明"})
+CHAT_HELP_TEXT = (
+    "Type a question the way staff would ask it (客人沒帶證件怎麼辦, customer forgot his ID);\n"
+    "the answer is the matching SOP step. exit, quit or Ctrl-D ends the chat. The bot's\n"
+    "commands (/practice, /brief …) are in Telegram: start it with `sopbot run`."
+)
 
 
 @cli.command()
@@ -426,12 +444,15 @@ def rollback(corpus_dir: Path | None, index: Path | None) -> None:
     from knowledge.updates import ManagedCorpus, UpdateError
 
     corpus = ManagedCorpus(corpus_dir or paths().corpus_dir)
+    before = corpus.directory
     try:
-        corpus.rollback()
+        after = corpus.rollback()
     except UpdateError as error:
         raise click.ClickException(str(error)) from None
     kb = open_knowledge(index, corpus.root)
-    click.echo(f"rolled back: {len(kb.steps)} steps served from {corpus.directory}")
+    # Rolling back twice serves the newer version again: say which way it went.
+    went = "rolled forward to the newer version" if corpus.newer(after, before) else "rolled back"
+    click.echo(f"{went}: {len(kb.steps)} steps served from {corpus.directory}")
 
 
 DB_OPTION = click.option(

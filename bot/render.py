@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from functools import cache
 
 from bot.i18n import label, label_html
@@ -256,8 +257,14 @@ def welcome(script: str, name: str) -> str:
     )
 
 
-def help_text(script: str, bot_username: str) -> str:
-    return label_html(script, "help", bot=bot_username)
+def help_text(script: str, bot_username: str, commands: Sequence[str] = ()) -> str:
+    """/help: how to ask and the buttons, then the commands this reader may use."""
+    text = label_html(script, "help", bot=bot_username)
+    if not commands:
+        return text
+    lines = [f"<b>{label_html(script, 'help_commands')}</b>"]
+    lines += [f"/{name} {label_html(script, f'cmd_{name}')}" for name in commands]
+    return f"{text}\n\n" + "\n".join(lines)
 
 
 def documents_heading(script: str) -> str:

@@ -8,7 +8,10 @@ already has, and every correct answer is a piece of that text.
   the true one, never equal to it.
 * ``role``: which role a sentence belongs to, asked only about sentences that no other
   role of the document has in nearly the same words, and that name no role.
-* ``order``: the order of a role's numbered steps, and which steps are a role's own.
+* ``duty``: which of four tasks (step titles) is a role's own; the wrong options are other
+  roles' tasks unlike any of its own. Where steps sit in the document (which comes right
+  before 業務協助, which comes first) is not asked: that is the document's structure, not
+  the work staff practise.
 * ``mnemonic``: one phrase of a 服務標準口訣 blanked out; the wrong options are phrases
   of the other roles' mnemonics.
 * ``truefalse``: a rule sentence (切忌, 不得, 必須, 應…) as written (true), or with its
@@ -35,8 +38,8 @@ from knowledge.model import Step
 from knowledge.normalize import CJK_RE, fold
 from knowledge.parse_text import POSITION, PROCEDURE, REQUIREMENTS
 
-NUMBER, ROLE, ORDER, MNEMONIC, TRUEFALSE = "number", "role", "order", "mnemonic", "truefalse"
-KINDS = (NUMBER, ROLE, ORDER, MNEMONIC, TRUEFALSE)
+NUMBER, ROLE, DUTY, MNEMONIC, TRUEFALSE = "number", "role", "duty", "mnemonic", "truefalse"
+KINDS = (NUMBER, ROLE, DUTY, MNEMONIC, TRUEFALSE)
 
 # Telegram's quiz poll limits.
 MAX_QUESTION = 300
@@ -287,7 +290,7 @@ def _material(
     found: list[_Material] = []
     found += _number_material(corpus)
     found += _role_material(corpus)
-    found += _order_material(corpus)
+    found += _duty_material(corpus)
     found += _mnemonic_material(corpus)
     found += _truefalse_material(corpus)
     unique: dict[str, _Material] = {}
@@ -718,53 +721,19 @@ def _name_halves(name: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _StepOrder(_Material):
-    """``variant``: "before"/"after" (the neighbouring step), "first", or "member"."""
+class _Duty(_Material):
+    """Which of four tasks is this role's: its own step among other roles' steps."""
 
-    variant: str
-    group: tuple[Step, ...]  # the role's numbered steps of one section, in order
-    pool: tuple[str, ...]  # "member": other roles' step titles that are not this role's
+    pool: tuple[str, ...]  # other roles' step titles that are not like this role's
 
     def build(self, rng: random.Random) -> QuizQuestion | None:
-        step, group = self.step, self.group
-        where = f"《{step.doc}》「{step.role}」的{step.section}"
-        where_en = f"《{step.doc}》「{step.role}」 {step.section}"
-        if self.variant == "member":
-            distractors = rng.sample(self.pool, min(CHOICES - 1, len(self.pool)))
-            question = f"{where}包含以下哪一步？"
-            explanation = f"{step.label}是「{step.role}」的一步。"
-            english = (
-                f"{where_en}: which of these is one of its steps?",
-                f"{step.label} is a step of 「{step.role}」.",
-            )
-            return _question(
-                self, question, step.title, distractors, explanation, rng, english=english
-            )
-        index = group.index(step)
-        if self.variant == "first":
-            later = rng.sample(group[index + 1 :], CHOICES - 1)
-            shown = sorted([step, *later], key=group.index)
-            distractors = [other.title for other in later]
-            question = f"{where}中，以下哪一步排在最前面？"
-            order = " → ".join(other.label for other in shown)
-            explanation = "順序：" + order
-            source = "\n".join(other.label for other in shown)  # the four headings asked about
-            english = (f"{where_en}: which of these steps comes first?", f"Order: {order}")
-            return _question(
-                self, question, step.title, distractors, explanation, rng, source, english
-            )
-        anchor = group[index + 1] if self.variant == "before" else group[index - 1]
-        pair = sorted([step, anchor], key=group.index)
-        others = [other.title for other in group if other not in pair]
-        distractors = rng.sample(others, min(CHOICES - 1, len(others)))
-        side = "之前" if self.variant == "before" else "之後"
-        question = f"{where}中，緊接在「{anchor.title}」{side}的是哪一步？"
-        order = " → ".join(other.label for other in pair)
-        explanation = "順序：" + order
-        side_en = "before" if self.variant == "before" else "after"
+        step = self.step
+        distractors = rng.sample(self.pool, min(CHOICES - 1, len(self.pool)))
+        question = f"做「{step.role}」時，以下哪一項是你的工作？"
+        explanation = f"{step.label}是「{step.role}」的工作。"
         english = (
-            f"{where_en}: which step comes right {side_en} 「{anchor.title}」?",
-            f"Order: {order}",
+            f"As 「{step.role}」, which of these is your job?",
+            f"{step.label} is a job of 「{step.role}」.",
         )
         return _question(self, question, step.title, distractors, explanation, rng, english=english)
 
@@ -779,7 +748,9 @@ def _numbered_groups(corpus: _Corpus) -> list[tuple[Step, ...]]:
     return [group for group in ordered if len({s.title for s in group}) == len(group) >= 2]
 
 
-def _order_material(corpus: _Corpus) -> list[_Material]:
+def _duty_material(corpus: _Corpus) -> list[_Material]:
+    """A question per titled step of a role whose document's other roles have at least
+    three tasks unlike any of this role's (so no wrong option could be right too)."""
     found: list[_Material] = []
     groups = _numbered_groups(corpus)
     for group in groups:
@@ -799,21 +770,10 @@ def _order_material(corpus: _Corpus) -> list[_Material]:
                 if not any(_similar_titles(title, own.title) for own in group)
             )
         )
-
-        for index, step in enumerate(group):
-            made: list[tuple[Step, str, str, tuple[str, ...]]] = []
-            if len(pool) >= CHOICES - 1:
-                made.append((step, "member", step.label, pool))
-            if len(group) >= CHOICES + 1 and index + 1 < len(group):
-                following = group[index + 1]
-                if int(following.number) == int(step.number) + 1:  # no gap in the numbering
-                    source = f"{step.label}\n{following.label}"
-                    made += [(step, "before", source, ()), (following, "after", source, ())]
-            if len(group) - index - 1 >= CHOICES - 1:
-                made.append((step, "first", step.label, ()))
-            for subject, variant, source, titles in made:
-                key = f"{ORDER}:{variant}:{subject.id}"
-                found.append(_StepOrder(ORDER, subject, key, source, variant, group, titles))
+        if len(pool) < CHOICES - 1:
+            continue
+        for step in group:
+            found.append(_Duty(DUTY, step, f"{DUTY}:{step.id}", step.label, pool))
     return found
 
 

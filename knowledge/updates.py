@@ -260,6 +260,15 @@ class ManagedCorpus:
         log.info("imported %s as %s", proposal.name, version.name)
         return version
 
+    def newer(self, version: Path, than: Path) -> bool:
+        """Whether ``version`` was imported after ``than`` (the packaged corpus is oldest)."""
+
+        def number(path: Path) -> int:
+            name = path.resolve().name
+            return int(name) if path.resolve().parent.name == VERSIONS and name.isdigit() else 0
+
+        return number(version) > number(than)
+
     def rollback(self) -> Path:
         """Go back to the previous version (and a second rollback comes forward again)."""
         if not (self.exists and self.has_previous):

@@ -32,7 +32,7 @@ from bot.access.render import DirectoryEntry
 from bot.context import Context, interface_script, script_of
 from bot.i18n import label, label_html
 from bot.storage import Confirmation, Person, Storage
-from bot.tg.commands import COMMANDS
+from bot.tg.commands import COMMANDS, commands_beyond_public
 from bot.tg.messages import answer_expired, edit, refuse
 
 log = logging.getLogger(__name__)
@@ -45,16 +45,6 @@ USERNAME_RE = re.compile(r"@?([A-Za-z0-9_]{3,32})\Z")
 STORE_SEPARATORS_RE = re.compile(r"[\s,，、]+")
 # What ``/users revoked`` may be typed as.
 REVOKED_WORDS = frozenset({"revoked", "停用", "已停用"})
-# Added to the command menu of managers and admins (a menu for their chat only).
-# What managers and admins see beyond the public menu: their people, their notes, and
-# what staff asked that the SOP answered badly.
-MANAGER_COMMANDS = (
-    *("invite", "users", "grant", "stores", "revoke"),
-    *("brief", "briefs"),
-    *("gaps", "teach", "stats"),
-)
-# And admins': the SOP library and its versions (bot/documents/).
-ADMIN_COMMANDS = ("docs", "rollback")
 
 
 async def manager_of(update: Update, context: Context) -> Person | None:
@@ -396,7 +386,7 @@ def recheck(
 async def set_menu(
     bot: Bot, storage: Storage, person: Person | None, public: Sequence[str] = ()
 ) -> None:
-    """Show the manager commands (MANAGER_COMMANDS) in a manager's or admin's own menu.
+    """Show a trainer's, manager's or admin's own commands (bot.tg.commands) in their menu.
 
     The menu is for their private chat only (BotCommandScopeChat), in their language.
     """
@@ -406,10 +396,8 @@ async def set_menu(
     script = script_of(storage, person.user_id)
     scope = BotCommandScopeChat(person.user_id)
     try:
-        if person.active and person.at_least("manager"):
-            names = [*public, *MANAGER_COMMANDS]
-            if person.at_least("admin"):
-                names += ADMIN_COMMANDS
+        if person.active and person.at_least("trainer"):
+            names = [*public, *commands_beyond_public(person.at_least)]
             menu = [BotCommand(name, label(script, f"cmd_{name}")) for name in names]
             await bot.set_my_commands(menu, scope=scope)
         else:
@@ -420,9 +408,9 @@ async def set_menu(
 
 
 async def set_manager_menus(bot: Bot, storage: Storage, public: Sequence[str]) -> None:
-    """At start-up: the command menu of every manager and admin."""
+    """At start-up: the command menu of every trainer, manager and admin."""
     for person in storage.people():
-        if person.at_least("manager"):
+        if person.at_least("trainer"):
             await set_menu(bot, storage, person, public)
 
 

@@ -15,6 +15,17 @@ from bot.tg.messages import answer_expired, answer_shown
 # The question is kept with the vote; a forged update could carry a huge one.
 
 
+def asked_before(update: Update, context: Context, step_id: str) -> str | None:
+    """The question an answer no longer remembered (the bot restarted since) was given for:
+    the message it replied to, else the asker's latest logged question that got this step."""
+    query = update.callback_query
+    message = query.message if isinstance(query.message, Message) else None
+    replied = message.reply_to_message if message else None
+    if replied is not None and replied.text and not replied.text.startswith("/"):
+        return replied.text
+    return context.bot_data.storage.last_question(query.from_user.id, step_id)
+
+
 async def record_vote(update: Update, context: Context) -> None:
     """Store the user's vote on the step an answer gave."""
     query = update.callback_query
@@ -23,7 +34,13 @@ async def record_vote(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     shown = answer_shown(update, context)
-    question = shown.query[:QUERY_KEPT] if shown else ""
+    question = shown.query if shown else asked_before(update, context, step_id)
+    if not question:
+        # An answer from before a restart, its question neither quoted nor logged: a vote
+        # without its question would teach nothing.
+        await answer_expired(query)
+        return
+    question = question[:QUERY_KEPT]
     vote = UP if sign == "+" else DOWN
     context.bot_data.storage.vote(query.from_user.id, question, step_id, vote)
     await query.answer(label(context.ui, "thanks"))

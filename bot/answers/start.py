@@ -8,6 +8,7 @@ from bot import render
 from bot.answers.keyboards import examples_keyboard
 from bot.context import Context
 from bot.i18n import label_html
+from bot.tg.commands import usable_commands
 
 
 async def welcome(update: Update, context: Context) -> None:
@@ -23,7 +24,9 @@ async def welcome(update: Update, context: Context) -> None:
 async def show_help(update: Update, context: Context) -> None:
     """Explain how to ask, the answer's buttons, browsing, roles and sharing."""
     ui = context.ui
-    await update.effective_message.reply_html(render.help_text(ui, context.bot.username))
+    # Everything they may use but /start and /help themselves.
+    commands = [name for name in usable_commands(context.at_least) if name not in ("start", "help")]
+    await update.effective_message.reply_html(render.help_text(ui, context.bot.username, commands))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

@@ -18,6 +18,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ExtBot, JobQueue, filters
 
+from bot.answers import handlers as answers
 from bot.briefings import keyboards, render
 from bot.briefings import service as brief
 from bot.context import BotData, Context, script_of
@@ -170,7 +171,40 @@ async def take_note(update: Update, context: Context) -> None:
         await message.reply_html(label(ui, key, limit=limit or brief.TEXT_LIMIT))
         return
     briefings.fill(draft.id, note)
+    if note.kind == brief.TEXT and brief.looks_like_question(note.text):
+        # Perhaps a question typed while /brief waited: ask before it can reach the store.
+        await message.reply_html(
+            render.note_or_question(briefings.get(draft.id), ui),
+            reply_markup=keyboards.note_or_question_keyboard(draft.id, ui),
+        )
+        return
     await show_audiences(update, context, briefings.get(draft.id))
+
+
+async def take_as_note(update: Update, context: Context) -> None:
+    """📋 a question-shaped draft is a note after all: on to its audience."""
+    query = update.callback_query
+    if (draft := await tapped_draft(update, context, needs_audience=False)) is None:
+        return
+    await query.answer()
+    ui = context.ui
+    choices = choices_for(context)
+    await edit(
+        query,
+        render.briefing_preview(draft, ui),
+        keyboards.audience_keyboard(draft.id, choices, ui),
+    )
+
+
+async def take_as_question(update: Update, context: Context) -> None:
+    """💬 a question-shaped draft was a question: drop the draft and answer it."""
+    query = update.callback_query
+    if (draft := await tapped_draft(update, context, needs_audience=False)) is None:
+        return
+    context.bot_data.briefings.set_status(draft.id, brief.CANCELLED)
+    await query.answer()
+    await edit(query, label_html(context.ui, "brief_taken_as_question"), None)
+    await answers.answer_text(update, context, draft.note.text)
 
 
 async def choose_audience(update: Update, context: Context) -> None:
@@ -384,7 +418,7 @@ async def resend_unread(update: Update, context: Context) -> None:
         return
     count = context.bot_data.briefings.requeue_unread(briefing_id)
     if count:
-        context.bot_data.courier.start(briefing_id)
+        context.bot_data.courier.start(briefing_id, resend=True)
     key = "brief_resent" if count else "brief_nothing_to_resend"
     await query.answer(label(ui, key, count=count), show_alert=True)
 
@@ -535,10 +569,14 @@ async def report_delivery(app: App, briefing_id: int, counts: dict[str, int]) ->
     if briefing is None or receipt is None:
         return
     ui = script_of(app.bot_data.storage, briefing.author)
+    run = app.bot_data.courier.runs.get(briefing_id)
+    if run is not None and run.resend:
+        # 🔁: how the resend went, not every delivery the note ever had.
+        text = render.briefing_resend_done(briefing_id, counts, ui)
+    else:
+        text = render.briefing_done(briefing_id, receipt.states, ui)
     try:
-        await app.bot.send_message(
-            briefing.author, render.briefing_done(briefing_id, receipt.states, ui)
-        )
+        await app.bot.send_message(briefing.author, text)
     except TelegramError:
         log.warning("could not report briefing %d to its author", briefing_id, exc_info=True)
 

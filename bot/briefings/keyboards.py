@@ -39,6 +39,24 @@ def audience_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
+def note_or_question_keyboard(briefing_id: int, ui: str) -> InlineKeyboardMarkup:
+    """📋 send it as a note, 💬 answer it as a question, ✖ 取消."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                Button(
+                    label(ui, "brief_as_note"), callback_data=callbacks.briefing("nt", briefing_id)
+                ),
+                Button(
+                    label(ui, "brief_as_question"),
+                    callback_data=callbacks.briefing("qa", briefing_id),
+                ),
+            ],
+            [Button(label(ui, "brief_cancel"), callback_data=callbacks.briefing("x", briefing_id))],
+        ]
+    )
+
+
 def briefing_send_keyboard(briefing_id: int, ui: str) -> InlineKeyboardMarkup:
     """✅ 發送 now, 🕗 排程, ✖ 取消."""
     return InlineKeyboardMarkup(

@@ -54,6 +54,12 @@ def briefing_preview(briefing: brief.Briefing, script: str, count: int | None = 
     return f"{label_html(script, 'brief_preview')}\n\n{note}\n\n{html.escape(question)}"
 
 
+def note_or_question(briefing: brief.Briefing, script: str) -> str:
+    """A question-shaped draft: the note, and "send it to staff, or answer it?"."""
+    note = briefing_note(briefing, script)
+    return f"{label_html(script, 'brief_is_it_a_note')}\n\n{note}"
+
+
 def when_name(when: brief.When, script: str) -> str:
     at = when.at.strftime("%H:%M")
     if when.repeat == brief.DAILY:
@@ -82,6 +88,11 @@ def delivery_summary(counts: dict[str, int], script: str) -> str:
 def briefing_done(briefing_id: int, counts: dict[str, int], script: str) -> str:
     summary = delivery_summary(counts, script) or label(script, "state_sent", n=0)
     return label_html(script, "brief_done", id=briefing_id, summary=summary)
+
+
+def briefing_resend_done(briefing_id: int, counts: dict[str, int], script: str) -> str:
+    summary = delivery_summary(counts, script) or label(script, "state_sent", n=0)
+    return label_html(script, "brief_resend_done", id=briefing_id, summary=summary)
 
 
 def local_day(moment: str | None, zone: ZoneInfo) -> str:

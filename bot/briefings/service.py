@@ -109,6 +109,31 @@ class Backoff:
         return min(self.longest, self.first * self.factor ** max(0, attempt - 1))
 
 
+# -- is it a note? -------------------------------------------------------------------------------
+
+# After /brief the author's next message is the note; but a manager who forgot that may be
+# asking the bot something. A short text shaped like a question is asked about first.
+QUESTION_CHARS = 80
+QUESTION_END_RE = re.compile(r"[?？]\s*$")
+QUESTION_WORD_RE = re.compile(
+    r"怎麼|怎么|怎樣|怎样|如何|什麼|什么|甚麼|為何|为何|哪[裡里個个些位]|幾[點個天]|几[点个天]"
+    r"|多少|多久|是否|可不可以|能不能|要不要|有沒有|有没有|[嗎吗呢]\s*$"
+)
+QUESTION_EN_RE = re.compile(
+    r"^\s*(how|what|why|when|where|which|who|can|could|should|do|does|is|are)\b", re.IGNORECASE
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether a short text reads as a question to the bot rather than a note to staff."""
+    text = text.strip()
+    if not text or len(text) > QUESTION_CHARS or "\n" in text:
+        return False
+    return bool(
+        QUESTION_END_RE.search(text) or QUESTION_WORD_RE.search(text) or QUESTION_EN_RE.match(text)
+    )
+
+
 # -- who briefs, who gets a briefing ---------------------------------------------------------------
 
 
@@ -219,6 +244,8 @@ class Run:
     task: asyncio.Task[None] | None = None
     again: bool = False  # more deliveries were queued meanwhile: look once more at the end
     counts: dict[str, int] = field(default_factory=dict)
+    # 🔁 to the unread, alone: its report counts this run's sends, not the whole note's.
+    resend: bool = False
 
 
 Finished = Callable[[int, dict[str, int]], Awaitable[None]]
@@ -271,15 +298,16 @@ class Courier:
             self._stopping = asyncio.Event()
         return self._stopping
 
-    def start(self, briefing_id: int) -> None:
-        """Deliver what is pending for a briefing, in the background."""
+    def start(self, briefing_id: int, resend: bool = False) -> None:
+        """Deliver what is pending for a briefing, in the background (``resend``: what 🔁
+        queued again)."""
         run = self.runs.get(briefing_id)
         if run is not None:
             run.again = True
             return
         if self.stopping.is_set():
             return
-        run = self.runs[briefing_id] = Run(briefing_id)
+        run = self.runs[briefing_id] = Run(briefing_id, resend=resend)
         run.task = asyncio.create_task(self._run(run), name=f"briefing-delivery-{briefing_id}")
         run.task.add_done_callback(lambda task: self._done(run, task))
 

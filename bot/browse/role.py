@@ -9,7 +9,9 @@ from bot.browse.keyboards import role_choice_keyboard
 from bot.context import Context
 from bot.documents import scope
 from bot.tg.messages import answer_expired, edit
+from knowledge.corpus import load_catalog
 from knowledge.normalize import fold
+from knowledge.quiz import role_names
 
 
 async def choose_role(update: Update, context: Context) -> None:
@@ -18,8 +20,8 @@ async def choose_role(update: Update, context: Context) -> None:
     ui = context.ui
     roles = scope.contents(context).roles
     wanted = " ".join(context.args or ()).strip()
-    named = next((role for role in roles if fold(role) == fold(wanted)), None)
-    if wanted and named:
+    named = named_role(context, wanted, roles) if wanted else None
+    if named:
         context.bot_data.storage.set_role(user.id, named)
         await update.effective_message.reply_html(render.role_chosen(ui, named))
         return
@@ -28,6 +30,15 @@ async def choose_role(update: Update, context: Context) -> None:
         render.role_prompt(ui, current, unknown=wanted[:40] or None),
         reply_markup=role_choice_keyboard(roles, current, ui),
     )
+
+
+def named_role(context: Context, wanted: str, roles: tuple[str, ...]) -> str | None:
+    """The role ``wanted`` names, by name in either script or by an alias (店長), as /quiz
+    reads it; None if it names none, or several."""
+    names = role_names(wanted, scope.steps(context), load_catalog().roles) & set(roles)
+    exact = {role for role in names if fold(role) == fold(wanted)}
+    found = exact or names
+    return next(iter(found)) if len(found) == 1 else None
 
 
 async def set_role(update: Update, context: Context) -> None:

@@ -133,12 +133,16 @@ async def roll_back(update: Update, context: Context) -> None:
         await refuse(update, "learn_admins_only")
         return
     ui = context.ui
+    corpus = managed(context)
+    before = corpus.directory
     try:
-        await asyncio.to_thread(managed(context).rollback)
+        after = await asyncio.to_thread(corpus.rollback)
     except UpdateError:
         await update.effective_message.reply_html(label_html(ui, "sop_no_previous"))
         return
     kb = await learning.rebuild_knowledge(context.bot_data)
     context.bot_data.storage.log_action(update.effective_user.id, "sop_rollback", "", "")
-    text = label_html(ui, "sop_rolled_back", steps=len(kb.steps))
+    # A second /rollback serves the newer version again: say so.
+    key = "sop_rolled_forward" if corpus.newer(after, before) else "sop_rolled_back"
+    text = label_html(ui, key, steps=len(kb.steps))
     await update.effective_message.reply_html(text)

@@ -20,6 +20,7 @@ from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.learning import render as render_learning
 from bot.learning import service as learning
+from bot.render import shorten
 from bot.tg.messages import answer_expired, edit, refuse
 from knowledge.gaps import GapQuestion, group_gaps
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
 GAPS = "gaps"  # user_data key: the groups of the user's last /gaps, for its 🎓 buttons
+LAST_TAUGHT = "last_taught"  # user_data key: the rows the user last taught, for ↩️
+TAUGHT_LISTED = 12  # /teach alone lists this many of the latest taught wordings
 DAYS_RE = re.compile(r"[0-9]{1,3}\Z")
 TRAINER = "trainer"
 
@@ -70,16 +73,23 @@ async def teach(update: Update, context: Context) -> None:
         return
     wording = " ".join(context.args or []).strip()
     if not wording:
-        ui = context.ui
-        await update.effective_message.reply_html(label_html(ui, "teach_usage"))
+        await show_taught(update, context)
         return
     await prompt(update, context, (wording,))
+
+
+async def show_taught(update: Update, context: Context) -> None:
+    """/teach alone: how to teach, and the latest taught wordings with 🗑 to take one back."""
+    storage, kb = context.bot_data.storage, context.bot_data.kb
+    wordings = [(w, kb.step(w.step_id)) for w in storage.taught_wordings(TAUGHT_LISTED)]
+    text, keyboard = render_learning.taught_list(wordings, context.ui)
+    await update.effective_message.reply_html(text, reply_markup=keyboard)
 
 
 async def prompt(update: Update, context: Context, wordings: tuple[str, ...]) -> None:
     teaching = learning.start_teaching(context.user_data, wordings)
     ui = context.ui
-    text, keyboard = render_learning.teach_prompt(teaching.wordings, ui)
+    text, keyboard = render_learning.teach_prompt(teaching, ui)
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
 
 
@@ -89,8 +99,23 @@ async def find_step(update: Update, context: Context) -> None:
     language = update.effective_user.language_code
     result = await context.bot_data.ask(words, None, language, scope.hidden(context))
     ui = context.ui
-    text, keyboard = render_learning.teach_results([hit.step for hit in result.hits], ui)
+    steps = [hit.step for hit in result.hits]
+    if steps:
+        learning.searched(context.user_data)  # the next text is a question again
+    text, keyboard = render_learning.teach_results(steps, ui)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
+
+
+async def search_again(update: Update, context: Context) -> None:
+    """🔎: the trainer's next typed text searches for the step once more."""
+    query = update.callback_query
+    teaching = learning.searched(context.user_data, again=True)
+    if teaching is None:
+        await answer_expired(query)
+        return
+    await query.answer()
+    text, keyboard = render_learning.teach_prompt(teaching, context.ui)
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
 
 
 async def browse_for_step(update: Update, context: Context) -> None:
@@ -119,12 +144,70 @@ async def teach_step(update: Update, context: Context) -> None:
     if teaching is None or step is None or not scope.serves(context, step):
         await answer_expired(query)
         return
+    ui = context.ui
+    if not teaching.chosen:
+        await query.answer(label(ui, "teach_none_chosen"), show_alert=True)
+        return
     learning.stop_teaching(context.user_data)
+    await query.answer(label(ui, "teach_working"))
+    rows = context.bot_data.storage.teach_rows(step.id, teaching.chosen, query.from_user.id)
+    context.user_data[LAST_TAUGHT] = rows
+    await learning.rebuild_knowledge(context.bot_data)
+    await edit(query, *render_learning.taught(teaching.chosen, step, ui, undo=bool(rows)))
+
+
+async def toggle_wording(update: Update, context: Context) -> None:
+    """✅ / ⬜ on a group's wording: leave it out of what is taught, or take it back in."""
+    query = update.callback_query
+    teaching = learning.toggle_wording(context.user_data, int(context.matches[0].group(1)))
+    if teaching is None:
+        await answer_expired(query)
+        return
+    await query.answer()
+    await edit(query, *render_learning.teach_prompt(teaching, context.ui))
+
+
+async def undo_teaching(update: Update, context: Context) -> None:
+    """↩️ under ✅ 學會了: take those wordings back and rebuild the index."""
+    query = update.callback_query
+    if not context.at_least(TRAINER):
+        await refuse(update)
+        return
+    rows = context.user_data.pop(LAST_TAUGHT, None)
+    if not rows:
+        await answer_expired(query)
+        return
     ui = context.ui
     await query.answer(label(ui, "teach_working"))
-    context.bot_data.storage.teach(step.id, teaching.wordings, query.from_user.id)
+    removed = context.bot_data.storage.forget_taught(rows)
     await learning.rebuild_knowledge(context.bot_data)
-    await edit(query, render_learning.taught(teaching.wordings, step, ui), None)
+    await edit(query, label_html(ui, "teach_undone", count=removed), None)
+
+
+async def forget_wording(update: Update, context: Context) -> None:
+    """🗑 in /teach's list: take one taught wording back (its teacher, or a manager)."""
+    query = update.callback_query
+    if not context.at_least(TRAINER):
+        await refuse(update)
+        return
+    storage = context.bot_data.storage
+    wording = storage.taught_wording(int(context.matches[0].group(1)))
+    if wording is None:
+        await answer_expired(query)
+        return
+    ui = context.ui
+    if wording.taught_by != query.from_user.id and not context.at_least("manager"):
+        await query.answer(label(ui, "teach_forget_refused"), show_alert=True)
+        return
+    await query.answer(label(ui, "teach_working"))
+    storage.forget_taught([wording.id])
+    await learning.rebuild_knowledge(context.bot_data)
+    kb = context.bot_data.kb
+    wordings = [(w, kb.step(w.step_id)) for w in storage.taught_wordings(TAUGHT_LISTED)]
+    text, keyboard = render_learning.taught_list(wordings, ui)
+    question = shorten(wording.question, render_learning.QUESTION_SHOWN)
+    gone = label_html(ui, "teach_forgotten", question=question)
+    await edit(query, f"{gone}\n\n{text}", keyboard)
 
 
 async def stop_teaching(update: Update, context: Context) -> None:
@@ -165,7 +248,7 @@ class IsTeaching(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        return user is not None and learning.teaching_of(self.user_data.get(user.id)) is not None
+        return user is not None and learning.searching_of(self.user_data.get(user.id)) is not None
 
 
 def schedule_jobs(app: Any) -> None:

@@ -14,12 +14,15 @@ from telegram import InlineKeyboardMarkup
 
 from bot import callbacks, render
 from bot.i18n import label, label_html
+from bot.learning.service import Teaching
 from bot.stats.service import Usage
+from bot.storage.questions import TaughtWording
 from knowledge import Step
 from knowledge.gaps import GapGroup
 
 GAPS_SHOWN = 10
 WORDINGS_SHOWN = 3
+WORDINGS_TOGGLED = 8  # a group's wordings the teach prompt offers to leave out
 QUESTION_SHOWN = 80
 TEACH_RESULTS = 5
 
@@ -55,13 +58,31 @@ def gaps(groups: Sequence[GapGroup], days: int, ui: str) -> tuple[str, InlineKey
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-def teach_prompt(wordings: Sequence[str], ui: str) -> tuple[str, InlineKeyboardMarkup]:
-    question = " / ".join(render.shorten(w, 40) for w in wordings[:WORDINGS_SHOWN])
-    return text(ui, "teach_prompt", question=question), teach_keyboard([], ui)
+def teach_prompt(teaching: Teaching, ui: str) -> tuple[str, InlineKeyboardMarkup]:
+    """Which step to teach; a group's wordings each with ✅ / ⬜ to leave one out."""
+    wordings = teaching.wordings
+    if len(wordings) == 1:
+        question = render.shorten(wordings[0], 40)
+        return text(ui, "teach_prompt", question=question), teach_keyboard([], ui)
+    rows = [
+        [
+            Button(
+                ("⬜ " if n in teaching.left_out else "✅ ") + render.shorten(wording, 40),
+                callback_data=callbacks.teach_wording(n),
+            )
+        ]
+        for n, wording in enumerate(wordings[:WORDINGS_TOGGLED])
+    ]
+    keyboard = teach_keyboard([], ui).inline_keyboard
+    chosen = len(teaching.chosen)
+    message = text(ui, "teach_prompt_many", chosen=chosen, count=len(wordings))
+    return message, InlineKeyboardMarkup([*rows, *keyboard])
 
 
-def teach_keyboard(steps: Sequence[Step], ui: str) -> InlineKeyboardMarkup:
-    """Steps to teach to (from a typed search), then 📚 browse and ✖️ cancel."""
+def teach_keyboard(
+    steps: Sequence[Step], ui: str, search_again: bool = False
+) -> InlineKeyboardMarkup:
+    """Steps to teach to (from a typed search), then (🔎 search again,) 📚 browse, ✖️ cancel."""
     rows = [
         [
             Button(
@@ -71,24 +92,52 @@ def teach_keyboard(steps: Sequence[Step], ui: str) -> InlineKeyboardMarkup:
         ]
         for step in steps[:TEACH_RESULTS]
     ]
-    rows.append(
-        [
-            Button(label(ui, "teach_browse"), callback_data=callbacks.teach_browse()),
-            Button(label(ui, "teach_cancel"), callback_data=callbacks.teach_cancel()),
-        ]
-    )
+    last = [Button(label(ui, "teach_search"), callback_data=callbacks.teach_search())]
+    last = last if search_again else []
+    last += [
+        Button(label(ui, "teach_browse"), callback_data=callbacks.teach_browse()),
+        Button(label(ui, "teach_cancel"), callback_data=callbacks.teach_cancel()),
+    ]
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 
 def teach_results(steps: Sequence[Step], ui: str) -> tuple[str, InlineKeyboardMarkup]:
-    key = "teach_results" if steps else "teach_no_results"
-    return text(ui, key), teach_keyboard(steps, ui)
+    """The steps a typed search found; once some are shown, typed text is a question again."""
+    if not steps:
+        return text(ui, "teach_no_results"), teach_keyboard(steps, ui)
+    message = f"{text(ui, 'teach_results')}\n<i>{text(ui, 'teach_search_over')}</i>"
+    return message, teach_keyboard(steps, ui, search_again=True)
 
 
-def taught(wordings: Sequence[str], step: Step, ui: str) -> str:
+def taught(
+    wordings: Sequence[str], step: Step, ui: str, undo: bool = True
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """✅ taught, with ↩️ to take it back (``undo``: some wording was new)."""
     question = " / ".join(render.shorten(w, 40) for w in wordings[:WORDINGS_SHOWN])
     crumb = render.breadcrumb_text(step, ui)
-    return text(ui, "teach_done", question=question, step=crumb)
+    button = Button(label(ui, "teach_undo"), callback_data=callbacks.teach_undo())
+    keyboard = InlineKeyboardMarkup([[button]]) if undo else None
+    return text(ui, "teach_done", question=question, step=crumb), keyboard
+
+
+def taught_list(
+    wordings: Sequence[tuple[TaughtWording, Step | None]], ui: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/teach alone: how to teach, then the latest taught wordings, each with 🗑."""
+    lines = [text(ui, "teach_usage")]
+    if not wordings:
+        return "\n\n".join([*lines, text(ui, "teach_list_none")]), None
+    lines += ["", f"<b>{text(ui, 'teach_list_heading')}</b>"]
+    for number, (wording, step) in enumerate(wordings, 1):
+        where = render.step_caption(step, ui, limit=40) if step else label(ui, "teach_list_gone")
+        lines.append(f"{number}. {quoted(wording.question)} → {html.escape(where)}")
+    buttons = [
+        Button(label(ui, "teach_forget", number=n), callback_data=callbacks.teach_forget(w.id))
+        for n, (w, _) in enumerate(wordings, 1)
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 def percent(part: int, whole: int) -> str:

@@ -10,6 +10,7 @@ assignment: questions asked meanwhile are answered by the old one, never by half
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import logging
 import sys
@@ -143,10 +144,31 @@ class Teaching:
 
     wordings: tuple[str, ...]
     started: float
+    # Whether the trainer's next typed text searches for the step. One search that finds
+    # steps ends it (its 🎓 buttons still work): later texts are questions again, unless
+    # the trainer taps 🔎 to search once more.
+    searching: bool = True
+    # Wordings of a /gaps group the trainer left out (by position): not the same question.
+    left_out: frozenset[int] = frozenset()
 
     @property
     def live(self) -> bool:
         return time.monotonic() - self.started < TEACH_SECONDS
+
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        """The wordings to teach: those offered, less the ones left out."""
+        return tuple(w for n, w in enumerate(self.wordings) if n not in self.left_out)
+
+
+def toggle_wording(user_data: dict[Any, Any], number: int) -> Teaching | None:
+    """Leave wording ``number`` out of the teaching, or take it back in."""
+    teaching = teaching_of(user_data)
+    if teaching is None or not 0 <= number < len(teaching.wordings):
+        return None
+    left_out = teaching.left_out ^ {number}
+    user_data[TEACHING] = teaching = dataclasses.replace(teaching, left_out=left_out)
+    return teaching
 
 
 def start_teaching(user_data: dict[Any, Any], wordings: tuple[str, ...]) -> Teaching:
@@ -158,6 +180,21 @@ def start_teaching(user_data: dict[Any, Any], wordings: tuple[str, ...]) -> Teac
 def teaching_of(user_data: dict[Any, Any] | None) -> Teaching | None:
     teaching = (user_data or {}).get(TEACHING)
     return teaching if isinstance(teaching, Teaching) and teaching.live else None
+
+
+def searched(user_data: dict[Any, Any], again: bool = False) -> Teaching | None:
+    """A search for the step has been shown (or, ``again``, the trainer wants another)."""
+    teaching = teaching_of(user_data)
+    if teaching is None:
+        return None
+    user_data[TEACHING] = teaching = dataclasses.replace(teaching, searching=again)
+    return teaching
+
+
+def searching_of(user_data: dict[Any, Any] | None) -> Teaching | None:
+    """The teaching whose step the trainer's next typed text searches for."""
+    teaching = teaching_of(user_data)
+    return teaching if teaching is not None and teaching.searching else None
 
 
 def stop_teaching(user_data: dict[Any, Any] | None) -> None:

@@ -86,7 +86,8 @@ async def start_quiz(update: Update, context: Context) -> None:
         return
     quiz_id = storage.start_quiz(chat.id, user.id, role, quizzes.list_to_json(questions))
     seconds = QUESTION_SECONDS if is_group(chat.id) else None
-    await reply(update, render.quiz_started(ui, len(questions), role, seconds))
+    started = render.quiz_started(ui, len(questions), role, seconds, request.asked)
+    await reply(update, started)
     await send_quiz_question(context, quiz_id)
 
 

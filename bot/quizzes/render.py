@@ -7,6 +7,7 @@ import html
 from typing import TYPE_CHECKING
 
 from bot.i18n import label, label_html
+from bot.quizzes.service import MAX_SIZE
 from bot.render import DOUBT_LIMIT, fit, name_in, shorten
 from knowledge.normalize import EN, to_script
 
@@ -39,14 +40,21 @@ def worded(question: QuizQuestion, script: str) -> tuple[str, tuple[str, ...], s
     return question.question, question.options, question.explanation
 
 
-def quiz_started(script: str, size: int, role: str | None, seconds: int | None) -> str:
-    """The message before a quiz's first poll: how many questions, about what, how paced."""
+def quiz_started(
+    script: str, size: int, role: str | None, seconds: int | None, asked: int | None = None
+) -> str:
+    """The message before a quiz's first poll: how many questions, about what, how paced
+    (and, if fewer than ``asked``, why)."""
     title = label(script, "quiz_start", n=size)
     if role:
         title += f"（{to_script(role, script)}）" if script != EN else f" ({name_in(role, script)})"
     pace = label(script, "quiz_pace_group", seconds=seconds) if seconds else None
     pace = pace or label(script, "quiz_pace_private")
-    return f"<b>{html.escape(title)}</b>\n{html.escape(pace)}"
+    text = f"<b>{html.escape(title)}</b>\n{html.escape(pace)}"
+    if asked is not None and asked > size:
+        key = "quiz_capped" if size == MAX_SIZE else "quiz_fewer"
+        text += "\n" + label_html(script, key, asked=asked, n=size)
+    return text
 
 
 def unknown_quiz_role(script: str, role: str, roles: tuple[str, ...]) -> str:
@@ -114,7 +122,14 @@ def my_score(score: MyScore, script: str, days: int) -> str:
         if spots:
             lines += ["", f"<b>{label_html(script, key)}</b>"]
             lines += [
-                f"• {html.escape(name_in(spot.name, script))}：{spot.wrong}/{spot.answered} ✗"
+                "• "
+                + label_html(
+                    script,
+                    "myscore_weak_line",
+                    name=name_in(spot.name, script),
+                    wrong=spot.wrong,
+                    answered=spot.answered,
+                )
                 for spot in spots
             ]
     cards = label(

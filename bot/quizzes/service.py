@@ -19,7 +19,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from bot.storage import Card, ScoredAnswer, Storage
@@ -36,6 +36,7 @@ LEADERBOARD_DAYS = 30
 LEADERBOARD_LENGTH = 10
 # Days a card waits in each Leitner box before it is due again.
 BOX_DAYS = (1, 3, 7, 14, 30)
+FIRST_RIGHT_DAYS = 7  # a question answered right at first sight is asked again after this
 LEARNED = 0
 # How many questions a summary lists as the most missed, and weak spots /myscore shows.
 MOST_MISSED = 3
@@ -53,6 +54,11 @@ class QuizRequest:
 
     role: str | None
     size: int
+    asked: int = field(default=0, compare=False)  # the size typed, before 1…MAX_SIZE held it
+
+    @property
+    def capped(self) -> bool:
+        return self.asked > self.size
 
 
 def parse_quiz_request(args: Sequence[str]) -> QuizRequest:
@@ -61,7 +67,7 @@ def parse_quiz_request(args: Sequence[str]) -> QuizRequest:
     words = [arg for arg in args if not NUMBER_RE.fullmatch(arg)]
     size = int(numbers[0]) if numbers else DEFAULT_SIZE
     role = " ".join(words).strip()[:40] or None
-    return QuizRequest(role, min(max(size, 1), MAX_SIZE))
+    return QuizRequest(role, min(max(size, 1), MAX_SIZE), size)
 
 
 def parse_time(text: str) -> tuple[int, int] | None:
@@ -242,12 +248,15 @@ def after_answer(box: int | None, correct: bool, now: datetime) -> tuple[int, da
     """The box a card moves to and when it is due next, after a right or wrong answer.
 
     ``box`` is None for a question seen for the first time. Wrong: box 1, due in a day.
-    Right: one box up, due after that box's interval; learned from the last box or at
-    first sight.
+    Right: one box up, due after that box's interval; learned from the last box. Right at
+    first sight: the last box, asked once more a week later (one right answer, perhaps a
+    lucky guess, is not yet "learned").
     """
     if not correct:
         return 1, now + timedelta(days=BOX_DAYS[0])
-    if box is None or box == LEARNED or box >= len(BOX_DAYS):
+    if box is None:
+        return len(BOX_DAYS), now + timedelta(days=FIRST_RIGHT_DAYS)
+    if box == LEARNED or box >= len(BOX_DAYS):
         return LEARNED, now
     return box + 1, now + timedelta(days=BOX_DAYS[box])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.storage.base import MEMORY, Connection
@@ -11,6 +12,19 @@ from bot.storage.users import DOWN
 from knowledge.base import NOT_QUESTIONS
 
 Taught = dict[str, list[str]]  # wordings by step id
+
+
+@dataclass(frozen=True)
+class TaughtWording:
+    """One staff wording taught to a step: who taught it and when."""
+
+    id: int
+    step_id: str
+    question: str
+    taught_by: int
+    at: str
+
+
 # Which stores a count covers: some (their names), or every store (None). Who sees which is
 # decided in bot/access/rules.py (stores_seen_by).
 Stores = Iterable[str] | None
@@ -51,6 +65,16 @@ class Questions(Connection):
                 (user_id, store, self.clock(), query, step_id, confidence, problem, latency_ms),
             )
         return int(cursor.lastrowid or 0)
+
+    def last_question(self, user_id: int, step_id: str) -> str | None:
+        """The latest question of this person that was answered with this step, if logged."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT query FROM questions WHERE user_id = ? AND step_id = ? AND query != '' "
+                "ORDER BY id DESC LIMIT 1",
+                (user_id, step_id),
+            ).fetchone()
+        return str(row[0]) if row else None
 
     def prune_questions(self, days: int) -> int:
         """Forget questions (and the votes on them) older than ``days``; returns how many."""
@@ -149,15 +173,45 @@ class Questions(Connection):
 
     def teach(self, step_id: str, questions: Iterable[str], taught_by: int) -> int:
         """Make staff wordings alternate questions of a step; returns how many were new."""
-        added = 0
+        return len(self.teach_rows(step_id, questions, taught_by))
+
+    def teach_rows(self, step_id: str, questions: Iterable[str], taught_by: int) -> list[int]:
+        """:meth:`teach`, returning the row ids of the wordings that were new (to undo)."""
+        added = []
         with self.transaction():
             for question in questions:
-                added += self.db.execute(
+                cursor = self.db.execute(
                     "INSERT OR IGNORE INTO taught (step_id, question, taught_by, at) "
                     "VALUES (?, ?, ?, ?)",
                     (step_id, question, taught_by, self.clock()),
-                ).rowcount
+                )
+                if cursor.rowcount and cursor.lastrowid is not None:
+                    added.append(int(cursor.lastrowid))
         return added
+
+    def taught_wordings(self, limit: int) -> list[TaughtWording]:
+        """The latest taught wordings, newest first."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, step_id, question, taught_by, at FROM taught ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [TaughtWording(int(r[0]), r[1], r[2], int(r[3] or 0), r[4]) for r in rows]
+
+    def taught_wording(self, row_id: int) -> TaughtWording | None:
+        with self.lock:
+            row = self.db.execute(
+                "SELECT id, step_id, question, taught_by, at FROM taught WHERE id = ?", (row_id,)
+            ).fetchone()
+        return TaughtWording(int(row[0]), row[1], row[2], int(row[3] or 0), row[4]) if row else None
+
+    def forget_taught(self, row_ids: Iterable[int]) -> int:
+        """Take taught wordings back; returns how many were still there."""
+        removed = 0
+        with self.transaction():
+            for row_id in row_ids:
+                removed += self.db.execute("DELETE FROM taught WHERE id = ?", (row_id,)).rowcount
+        return removed
 
     def taught(self) -> Taught:
         """Taught wordings by step id, in the order taught."""

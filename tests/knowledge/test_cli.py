@@ -92,6 +92,15 @@ def test_cli_ask_streams_answers_as_lines_arrive(kb) -> None:
     assert (first["query"], second["query"]) == ("打架", "早會")
 
 
+def test_cli_chat_takes_help_and_exit_as_words_to_it_not_questions(run) -> None:
+    output = run("chat", input="/help\n/practice\n客人沒帶證件怎麼辦\nexit\n門市內發生打架鬥毆\n")
+    assert output.count("Type a question the way staff would ask it") == 2
+    assert "SOP 裡找不到" not in output  # neither /help nor /practice was searched
+    # One answer: the question's before exit, none after.
+    assert output.endswith(run("chat", input="客人沒帶證件怎麼辦\n"))
+    assert "打架" not in output
+
+
 def test_cli_chat_does_not_point_at_buttons_a_terminal_lacks(run) -> None:
     output = run("chat", input="客人沒帶證件怎麼辦\n")
     assert "流動諮詢" in output

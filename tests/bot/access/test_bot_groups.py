@@ -120,7 +120,9 @@ async def test_unlinked_group_asks_someone_the_bot_cannot_message_to_open_a_priv
 
 
 @pytest.mark.parametrize(
-    "command", ["/roles", "/start", "/help", "/role", "/quiz 2", "/leaderboard", "/myscore"]
+    "command",
+    ["/roles", "/start", "/help", "/role", "/quiz 2", "/leaderboard", "/myscore"]
+    + ["/invite", "/brief 明天盤點", "/missed"],
 )
 async def test_unlinked_group_commands_point_to_a_private_chat(chat: Chat, command: str) -> None:
     calls = await chat.say(command, user_id=TRAINER, chat_id=GROUP_ID)

@@ -15,7 +15,7 @@ import pytest
 from bot import render
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
-from bot.storage import DOWN, Storage
+from bot.storage import DOWN, UP, Storage
 from knowledge import Answer, KnowledgeBase
 from knowledge.model import Hit
 from tests.bot.botcalls import buttons, only, sent
@@ -236,6 +236,24 @@ async def test_votes_are_stored_and_thanked(
     ]
 
 
+async def test_a_vote_on_an_answer_from_before_a_restart_keeps_its_question(
+    chat: Chat, kb: KnowledgeBase, storage: Storage
+) -> None:
+    question = pick(kb, CONFIDENT, "high")
+    step_id = ask(kb, question).hits[0].step.id
+    await chat.say(question)
+    answer_message = max(mid for (_, mid) in chat.request.messages)
+    chat.app.chat_data[USER_ID].forget(answer_message)  # what a restart forgets
+    thanks = only(await chat.press(f"fb:+:{step_id}"), "answerCallbackQuery")
+    assert thanks["text"] == label("hant", "thanks")
+    assert [(v.query, v.step_id, v.vote) for v in storage.votes()] == [(question, step_id, UP)]
+    # A step this person was never given, and no question to tie it to: nothing stored.
+    other = next(step.id for step in kb.steps if step.id != step_id)
+    calls = await chat.press(f"fb:-:{other}", message_id=answer_message)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    assert all(v.query for v in storage.votes()) and len(storage.votes()) == 1
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -396,6 +414,18 @@ async def test_role_can_be_named_after_the_command(chat: Chat, storage: Storage)
     unknown = only(await chat.say("/role 太空人"), "sendMessage")
     assert "太空人" in unknown["text"]
     assert storage.role_of(USER_ID) == role
+
+
+async def test_role_takes_the_aliases_quiz_takes(chat: Chat, storage: Storage) -> None:
+    for wanted in ("店長", "值班经理", "duty manager"):
+        storage.set_role(USER_ID, None)
+        reply = only(await chat.say(f"/role {wanted}"), "sendMessage")
+        assert reply["text"] == render.role_chosen("hant", "值班經理")
+        assert storage.role_of(USER_ID) == "值班經理"
+    # /quiz reads the same alias as the same role.
+    storage.add_person(USER_ID, "小明", "trainer", ["台北站前店"])
+    quiz = only(await chat.say("/quiz 店長 2"), "sendMessage")
+    assert "值班經理" in quiz["text"]
 
 
 async def test_errors_are_logged_and_the_user_gets_an_apology(

@@ -8,9 +8,12 @@ from bot import render
 from bot.app import register_commands
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
+from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import Chat
+from tests.bot.conftest import USER_ID, Chat
+
+TRAINER = 555101
 
 
 async def test_start_greets_and_offers_three_example_questions(chat: Chat) -> None:
@@ -50,8 +53,44 @@ async def test_example_button_asks_its_question(chat: Chat, kb: KnowledgeBase) -
 
 async def test_help_explains_buttons_browsing_and_sharing(chat: Chat) -> None:
     reply = only(await chat.say("/help"), "sendMessage")
-    assert reply["text"] == render.help_text("hant", "sop_test_bot")
+    assert reply["text"].startswith(render.help_text("hant", "sop_test_bot"))
     assert "/roles" in reply["text"] and "@sop_test_bot" in reply["text"]
+
+
+def listed(text: str) -> list[str]:
+    """The commands a /help lists, one a line after its heading."""
+    _, _, commands = text.partition(label("hant", "help_commands"))
+    return [line.split()[0][1:] for line in commands.splitlines() if line.startswith("/")]
+
+
+async def test_help_lists_the_commands_the_reader_may_use(chat: Chat, storage: Storage) -> None:
+    staff = listed(only(await chat.say("/help"), "sendMessage")["text"])
+    assert {"roles", "role", "practice", "myscore", "missed", "ask"} <= set(staff)
+    assert not {"quiz", "gaps", "teach", "brief", "invite", "rollback"} & set(staff)
+    assert (
+        f"/practice {label('hant', 'cmd_practice')}"
+        in only(await chat.say("/help"), "sendMessage")["text"]
+    )
+    storage.add_person(USER_ID, "小明", "trainer", ["台北站前店"])
+    trainer = listed(only(await chat.say("/help"), "sendMessage")["text"])
+    assert {"quiz", "gaps", "teach"} <= set(trainer) and "brief" not in trainer
+    storage.add_person(USER_ID, "小明", "admin")
+    admin = listed(only(await chat.say("/help"), "sendMessage")["text"])
+    assert {"brief", "invite", "stats", "docs", "rollback"} <= set(admin)
+    assert len(admin) == len(set(admin))
+
+
+async def test_trainers_get_a_menu_with_gaps_and_teach(chat: Chat, storage: Storage) -> None:
+    storage.add_person(TRAINER, "阿芳", "trainer", ["台北站前店"])
+    before = len(chat.request.calls)
+    await register_commands(chat.app)
+    scoped = {
+        params["scope"]["chat_id"]: [c["command"] for c in params["commands"]]
+        for params in sent(chat.request.calls[before:], "setMyCommands")
+        if "scope" in params
+    }
+    assert {"gaps", "teach"} <= set(scoped[TRAINER])
+    assert "brief" not in scoped[TRAINER] and USER_ID not in scoped  # staff: the public menu
 
 
 async def test_unknown_commands_point_to_help(chat: Chat) -> None:

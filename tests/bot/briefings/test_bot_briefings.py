@@ -171,6 +171,10 @@ async def test_read_receipts_briefs_counts_and_resend_to_the_unread(
     await chat.app.bot_data.courier.drain()
     again = [int(p["chat_id"]) for p in sent(chat.request.calls[before:], "sendMessage")]
     assert again.count(STAFF[2]) == 1 and STAFF[0] not in again and STAFF[1] not in again
+    # The author hears how the resend went: one person, not the note's three.
+    report = sends_to(chat.request.calls[before:], MANAGER)[-1]
+    assert report["text"] == render.briefing_resend_done(briefing_id, {"sent": 1}, "hant")
+    assert "送達 1 人" in report["text"]
 
 
 async def test_missed_lists_every_unread_note_oldest_first_after_days_away(
@@ -391,3 +395,63 @@ async def test_a_manager_demoted_while_a_draft_waits_for_its_note_gets_an_answer
     calls = await chat.say("客人沒帶證件怎麼辦")
     assert label("hant", "brief_choose_audience") not in only(calls, "sendMessage")["text"]
     assert sent(calls, "sendMessage")[0]["text"] != label("hant", "brief_ask_note")
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("客人沒帶證件怎麼辦", True),
+        ("開店前要檢查什麼？", True),
+        ("how do I refund a top-up", True),
+        ("VIP 可以插隊嗎", True),
+        ("明天起收銀機開機前先點零錢，點完在群組回報。", False),
+        ("今天早會重點：\n1. 新門號方案\n2. 有問題嗎？", False),  # a note of several lines
+        ("", False),
+    ],
+)
+def test_looks_like_question_tells_a_question_from_a_note(text: str, question: bool) -> None:
+    assert brief.looks_like_question(text) is question
+
+
+async def test_a_question_typed_after_brief_is_asked_about_not_sent(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    await chat.say("/brief")
+    calls = await chat.say("客人沒帶證件怎麼辦")
+    asked = only(calls, "sendMessage")
+    assert label("hant", "brief_is_it_a_note") in asked["text"]
+    assert "客人沒帶證件怎麼辦" in asked["text"]  # the note as staff would see it
+    (briefing_id,) = {int(data.split(":")[2]) for _, data in buttons(asked)}
+    assert [data for _, data in buttons(asked)] == [
+        f"brf:nt:{briefing_id}",
+        f"brf:qa:{briefing_id}",
+        f"brf:x:{briefing_id}",
+    ]
+    # 💬: the draft is dropped and the question answered with an SOP step.
+    calls = await chat.press(f"brf:qa:{briefing_id}")
+    assert only(calls, "editMessageText")["text"] == label("hant", "brief_taken_as_question")
+    (reply,) = sent(calls, "sendMessage")
+    assert "›" in reply["text"] and any(d.startswith("full:") for _, d in buttons(reply))
+    assert chat.app.bot_data.briefings.get(briefing_id).status == brief.CANCELLED
+    # Its buttons are spent: the note cannot be sent after all.
+    calls = await chat.press(f"brf:nt:{briefing_id}")
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
+    assert chat.app.bot_data.briefings.deliveries(briefing_id) == []
+
+
+async def test_a_question_shaped_note_is_sent_when_the_author_says_so(
+    chat: Chat, storage: Storage
+) -> None:
+    register(storage)
+    await chat.say("/brief")
+    calls = await chat.say("明天誰要早班？")
+    briefing_id = int(buttons(only(calls, "sendMessage"))[0][1].split(":")[2])
+    calls = await chat.press(f"brf:nt:{briefing_id}")
+    preview = only(calls, "editMessageText")
+    assert label("hant", "brief_choose_audience") in preview["text"]
+    assert label("hant", "brief_preview") in preview["text"]
+    await chat.press(f"brf:to:{briefing_id}:0")
+    await chat.press(f"brf:go:{briefing_id}")
+    await chat.app.bot_data.courier.drain()
+    assert len(chat.app.bot_data.briefings.deliveries(briefing_id)) == 3

@@ -191,6 +191,40 @@ def test_group_gaps_reads_english_and_chinese_alike() -> None:
     assert len(groups) == 1
 
 
+def test_group_gaps_keeps_questions_about_different_things_apart() -> None:
+    groups = group_gaps(
+        [
+            GapQuestion("下班前要做什麼", UNANSWERED),
+            GapQuestion("我要做什麼", UNANSWERED),
+            GapQuestion("下班前要做什麼？", UNANSWERED),
+            GapQuestion("客人沒帶證件怎麼辦", UNANSWERED),
+            GapQuestion("客戶沒帶證件要怎麼辦？", UNANSWERED),
+        ]
+    )
+    assert [group.wordings for group in groups] == [
+        ("下班前要做什麼", "下班前要做什麼？"),
+        ("客人沒帶證件怎麼辦", "客戶沒帶證件要怎麼辦？"),
+        ("我要做什麼",),
+    ]
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "<b>收銀機</b>",
+        "收銀機&nbsp;壞了",
+        "NEAR(收銀 機)",
+        '"客人" AND 證件',
+        "收銀機*",
+        "開門" * 2500,
+        "🙏🙏🙏 ？？",
+    ],
+)
+def test_group_gaps_leaves_out_what_no_one_would_teach(junk: str) -> None:
+    groups = group_gaps([GapQuestion(junk, UNANSWERED), GapQuestion("冷氣壞了找誰", UNANSWERED)])
+    assert [group.wordings for group in groups] == [("冷氣壞了找誰",)]
+
+
 def test_compare_names_steps_added_removed_and_changed(tmp_path: Path) -> None:
     corpus = ManagedCorpus(tmp_path / "corpus", packaged=tmp_path)
     (tmp_path / "store.md").write_text(SOP, encoding="utf-8")
@@ -264,7 +298,7 @@ async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> 
     assert buttons(gaps)[0][1] == callbacks.teach_gap(1)
 
     prompt = only(await bot.press(callbacks.teach_gap(1), user_id=TRAINER), "sendMessage")
-    assert MISSED in prompt["text"]
+    assert (f"✅ {MISSED}", callbacks.teach_wording(0)) in buttons(prompt)
     # Typed words search for the step instead of being asked as a question.
     found = only(await bot.say("收銀機", user_id=TRAINER), "sendMessage")
     target = step_named(bot, "1")
@@ -279,6 +313,102 @@ async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> 
     assert bot.app.bot_data.kb.ask(MISSED).best.step.id == target.id
     # Typed text is a question again once taught.
     assert not any("選擇正確的步驟" in c.params.get("text", "") for c in await bot.say("收銀機"))
+
+
+async def test_teach_search_ends_after_one_search_so_questions_are_answered_again(
+    bot: Chat,
+) -> None:
+    await bot.say(f"/teach {MISSED}", user_id=TRAINER)
+    found = only(await bot.say("收銀機", user_id=TRAINER), "sendMessage")
+    assert label("hant", "teach_search_over") in found["text"]
+    assert callbacks.teach_search() in [data for _, data in buttons(found)]
+    # The next text is a question: it gets an SOP answer, not 🎓 step choices.
+    answer = only(await bot.say("收銀機零錢不夠", user_id=TRAINER), "sendMessage")
+    assert "開門準備" in answer["text"]
+    assert not any(data.startswith("tch:s:") for _, data in buttons(answer))
+    # 🔎 searches once more; the 🎓 buttons of the first search still teach.
+    calls = await bot.press(callbacks.teach_search(), user_id=TRAINER)
+    assert MISSED in only(calls, "sendMessage")["text"]
+    again = only(await bot.say("投訴", user_id=TRAINER), "sendMessage")
+    assert callbacks.teach_step(step_named(bot, "2").id) in [data for _, data in buttons(again)]
+
+
+@pytest.mark.process
+async def test_teaching_can_be_undone_and_taught_wordings_listed_and_taken_back(
+    bot: Chat,
+) -> None:
+    target = step_named(bot, "1")
+    await bot.say(f"/teach {MISSED}", user_id=TRAINER)
+    done = only(
+        await bot.press(callbacks.teach_step(target.id), user_id=TRAINER), "editMessageText"
+    )
+    assert buttons(done) == [(label("hant", "teach_undo"), callbacks.teach_undo())]
+    assert MISSED in bot.app.bot_data.kb.step(target.id).alternates
+    undone = await bot.press(callbacks.teach_undo(), user_id=TRAINER)
+    assert only(undone, "editMessageText")["text"] == label("hant", "teach_undone", count=1)
+    assert MISSED not in bot.app.bot_data.kb.step(target.id).alternates
+    assert bot.app.bot_data.storage.taught() == {}
+    # A second ↩️ has nothing left to undo.
+    stale = await bot.press(callbacks.teach_undo(), user_id=TRAINER)
+    assert only(stale, "answerCallbackQuery")["text"] == label("hant", "expired")
+
+    # /teach alone lists what was taught, newest first, each with 🗑.
+    bot.app.bot_data.storage.teach(target.id, ["零錢不夠"], TRAINER)
+    bot.app.bot_data.storage.teach(step_named(bot, "2").id, ["客人很兇"], MANAGER)
+    listing = only(await bot.say("/teach", user_id=TRAINER), "sendMessage")
+    assert listing["text"].index("客人很兇") < listing["text"].index("零錢不夠")
+    assert "開門準備" in listing["text"]
+    (manager_row, trainer_row) = (w.id for w in bot.app.bot_data.storage.taught_wordings(5))
+    assert [data for _, data in buttons(listing)] == [
+        callbacks.teach_forget(manager_row),
+        callbacks.teach_forget(trainer_row),
+    ]
+    # A trainer may not take back a manager's wording; a manager may take back anyone's.
+    refused = await bot.press(callbacks.teach_forget(manager_row), user_id=TRAINER)
+    assert only(refused, "answerCallbackQuery")["text"] == label("hant", "teach_forget_refused")
+    calls = await bot.press(callbacks.teach_forget(trainer_row), user_id=MANAGER, chat_id=TRAINER)
+    assert "已拿掉「零錢不夠」" in only(calls, "editMessageText")["text"]
+    assert bot.app.bot_data.storage.taught() == {step_named(bot, "2").id: ["客人很兇"]}
+    assert "零錢不夠" not in bot.app.bot_data.kb.step(target.id).alternates
+    # Staff cannot use the list's buttons, nor an empty list show any.
+    calls = await bot.press(callbacks.teach_forget(manager_row), user_id=STAFF, chat_id=TRAINER)
+    assert bot.app.bot_data.storage.taught() != {}
+    bot.app.bot_data.storage.forget_taught([manager_row])
+    empty = only(await bot.say("/teach", user_id=TRAINER), "sendMessage")
+    assert label("hant", "teach_list_none") in empty["text"] and "reply_markup" not in empty
+
+
+@pytest.mark.process
+async def test_teaching_a_gap_group_can_leave_one_wording_out(bot: Chat) -> None:
+    await bot.say(MISSED)
+    await bot.say(MISSED)
+    await bot.say("機器嗶嗶叫要怎麼處理")
+    for junk in ("<b>機器</b>", "NEAR(機器 嗶嗶)", "機器嗶嗶叫" * 900):
+        await bot.say(junk)
+    gaps = only(await bot.say("/gaps", user_id=TRAINER), "sendMessage")
+    assert "&lt;b&gt;" not in gaps["text"] and "NEAR" not in gaps["text"]
+    assert len(buttons(gaps)) == 1  # one group: the junk is not listed
+    prompt = only(await bot.press(callbacks.teach_gap(1), user_id=TRAINER), "sendMessage")
+    assert label("hant", "teach_prompt_many", chosen=2, count=2) in prompt["text"]
+    assert buttons(prompt)[:2] == [
+        (f"✅ {MISSED}", callbacks.teach_wording(0)),
+        ("✅ 機器嗶嗶叫要怎麼處理", callbacks.teach_wording(1)),
+    ]
+    calls = await bot.press(callbacks.teach_wording(1), user_id=TRAINER)
+    edited = only(calls, "editMessageText")
+    assert ("⬜ 機器嗶嗶叫要怎麼處理", callbacks.teach_wording(1)) in buttons(edited)
+    assert "（1/2）" in edited["text"]
+    # Leaving every wording out leaves nothing to teach.
+    await bot.press(callbacks.teach_wording(0), user_id=TRAINER)
+    target = step_named(bot, "1")
+    calls = await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "teach_none_chosen")
+    await bot.press(callbacks.teach_wording(0), user_id=TRAINER)
+    await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
+    assert bot.app.bot_data.storage.taught() == {target.id: [MISSED]}
+    # Out of range, or after teaching: expired.
+    calls = await bot.press(callbacks.teach_wording(5), user_id=TRAINER)
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
 
 
 @pytest.fixture
@@ -395,10 +525,17 @@ async def test_stats_sends_a_chart_with_stores_topics_and_rates(bot: Chat) -> No
 
 
 def test_stats_chart_is_a_png(people: Storage, bot: Chat) -> None:
+    import matplotlib.text
+
     from bot.stats import service as stats
 
     usage = stats.usage(people, bot.app.bot_data.kb, 7, bot.app.bot_data.settings.timezone)
     assert stats.chart(usage).startswith(b"\x89PNG")
+    # No English inside a Chinese interface: the chart has dates and counts, no words (its
+    # font has no Chinese; the message it comes with says what it shows).
+    figure = stats.chart_figure(usage)
+    words = [text.get_text() for text in figure.findobj(matplotlib.text.Text)]
+    assert any(words) and not any(char.isalpha() for word in words for char in word)
 
 
 async def test_stats_are_refused_below_manager(bot: Chat) -> None:
@@ -438,6 +575,9 @@ async def test_sop_file_import_then_rollback_round_trip(bot: Chat) -> None:
     assert "上一版" in back["text"]
     assert [s.number for s in bot.app.bot_data.kb.steps] == ["1", "2", "3"]
     assert "客戶投訴時先道歉" in step_named(bot, "2").text
+    forward = only(await bot.say("/rollback", user_id=ADMIN), "sendMessage")
+    assert forward["text"] == label("hant", "sop_rolled_forward", steps=3)
+    assert [s.number for s in bot.app.bot_data.kb.steps] == ["1", "2", "4"]
 
 
 async def test_sop_file_discarded_changes_nothing(bot: Chat) -> None:
@@ -524,7 +664,13 @@ def test_cli_import_and_rollback(learning_settings: Settings, tmp_path: Path) ->
     assert "盤點庫存" in (corpus.directory / "store.md").read_text(encoding="utf-8")
     back = runner.invoke(cli, ["rollback", *options])
     assert back.exit_code == 0, back.output
+    assert back.output.startswith("rolled back: 3 steps")
     assert "冷氣保養" in (corpus.directory / "store.md").read_text(encoding="utf-8")
+    # A second rollback comes forward again, and says so.
+    forward = runner.invoke(cli, ["rollback", *options])
+    assert forward.exit_code == 0, forward.output
+    assert forward.output.startswith("rolled forward to the newer version: 3 steps")
+    assert "盤點庫存" in (corpus.directory / "store.md").read_text(encoding="utf-8")
 
 
 # -- issue 17: each store sees its own staff's questions and usage --------------------------------

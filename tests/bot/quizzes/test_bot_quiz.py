@@ -24,7 +24,7 @@ from bot.offline import ApiCall
 from bot.quizzes import handlers as quiz
 from bot.quizzes import service as quizzes
 from bot.storage import SentPoll, Storage
-from knowledge.quiz import QuizQuestion
+from knowledge.quiz import QuizQuestion, generate_questions
 from tests.bot.botcalls import only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
 
@@ -258,11 +258,29 @@ async def test_quiz_about_a_role_named_in_simplified_chinese(chat: Chat) -> None
 
 async def test_quiz_size_is_capped_and_unknown_roles_are_named(chat: Chat) -> None:
     calls = await chat.say("/quiz 500", user_id=TRAINER)
-    assert label("hant", "quiz_start", n=quizzes.MAX_SIZE) in only(calls, "sendMessage")["text"]
+    started = only(calls, "sendMessage")["text"]
+    assert label("hant", "quiz_start", n=quizzes.MAX_SIZE) in started
+    # The size asked for is not silently lowered: the reply says why there are fewer.
+    assert label("hant", "quiz_capped", asked=500, n=quizzes.MAX_SIZE) in started
+    await chat.say("/quiz stop", user_id=TRAINER)
+    calls = await chat.say("/quiz 5", user_id=TRAINER)
+    assert "你要了" not in only(calls, "sendMessage")["text"]
     await chat.say("/quiz stop", user_id=TRAINER)
     calls = await chat.say("/quiz 火星人 3", user_id=TRAINER)
     assert polls(calls) == []
     assert "火星人" in only(calls, "sendMessage")["text"]
+
+
+async def test_quiz_says_when_a_role_gives_fewer_questions_than_asked(chat: Chat) -> None:
+    steps = chat.app.bot_data.kb.steps
+    role, given = min(
+        ((r, len(generate_questions(steps, 20, role=r, seed=0))) for r in ("業務演示", "客戶接待")),
+        key=lambda pair: pair[1],
+    )
+    if given >= quizzes.MAX_SIZE:
+        pytest.skip("every role gives a full quiz now")
+    started = only(await chat.say(f"/quiz {role} 20", user_id=TRAINER), "sendMessage")["text"]
+    assert label("hant", "quiz_fewer", asked=20, n=given) in started
 
 
 async def test_quiz_is_refused_politely_to_staff(chat: Chat) -> None:
@@ -394,6 +412,28 @@ async def test_myscore_shows_totals_and_the_roles_missed_most(chat: Chat, clock:
     assert label("hant", "myscore_recent", days=30, correct=1, answered=1) in text
     weak = text.split(label("hant", "myscore_weak_roles"))[1]
     assert weak.index("門市保全") < weak.index("值班經理")
+    # Said in words, not "2/2 ✗".
+    assert label("hant", "myscore_weak_line", name="門市保全", wrong=2, answered=2) in weak
+    assert "✗" not in text
+
+
+async def test_one_right_answer_each_is_not_yet_learned(chat: Chat, clock: Clock) -> None:
+    calls = await chat.say("/practice")
+    for _ in range(quizzes.PRACTICE_ROUND):
+        params = only(calls, "sendPoll")
+        calls = await answer(chat, last_poll_id(chat, USER_ID), correct_of(params))
+    text = only(await chat.say("/myscore"), "sendMessage")["text"]
+    cards = quizzes.PRACTICE_ROUND
+    assert label("hant", "myscore_cards", due=0, waiting=cards, learned=0) in text
+    # A week on they come back once; right again, they are learned.
+    clock.advance(days=7)
+    calls = await chat.say("/practice")
+    for _ in range(quizzes.PRACTICE_ROUND):
+        params = only(calls, "sendPoll")
+        assert params["question"].startswith(label("hant", "practice_again"))
+        calls = await answer(chat, last_poll_id(chat, USER_ID), correct_of(params))
+    text = only(await chat.say("/myscore"), "sendMessage")["text"]
+    assert label("hant", "myscore_cards", due=0, waiting=0, learned=cards) in text
 
 
 async def test_leaderboard_and_myscore_are_for_members_only(chat: Chat) -> None:
@@ -410,7 +450,8 @@ def test_after_answer_moves_cards_between_leitner_boxes() -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     day = timedelta(days=1)
     assert quizzes.after_answer(None, False, now) == (1, now + day)
-    assert quizzes.after_answer(None, True, now) == (quizzes.LEARNED, now)
+    # Right at first sight is not yet learned: the last box, asked again in a week.
+    assert quizzes.after_answer(None, True, now) == (5, now + 7 * day)
     # Box 1 comes back daily, box 2 every 3 days, box 3 weekly …
     assert quizzes.after_answer(1, True, now) == (2, now + 3 * day)
     assert quizzes.after_answer(2, True, now) == (3, now + 7 * day)
