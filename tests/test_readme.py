@@ -10,13 +10,12 @@ import pytest
 from click.testing import CliRunner
 from telegram.ext import CommandHandler
 
-from bot.access.handlers import ADMIN_COMMANDS, MANAGER_COMMANDS
 from bot.app import build_application
 from bot.cli import cli
 from bot.config import Settings
 from bot.offline import OfflineRequest
 from bot.storage import Storage
-from bot.tg.commands import COMMANDS
+from bot.tg.commands import ADMIN_COMMANDS, COMMANDS, MANAGER_COMMANDS, TRAINER_COMMANDS
 from knowledge import KnowledgeBase
 from knowledge.base import default_index_path
 
@@ -115,7 +114,7 @@ def test_readme_sopbot_ask_example_is_what_the_command_prints(
 
 def test_readme_says_who_sees_which_command_menu() -> None:
     menus = section("Telegram bot").split("The command menu", 1)[1].split("\n\n", 1)[0]
-    for name in (*COMMANDS, *MANAGER_COMMANDS, *ADMIN_COMMANDS):
+    for name in (*COMMANDS, *TRAINER_COMMANDS, *MANAGER_COMMANDS, *ADMIN_COMMANDS):
         assert f"/{name}" in menus, f"the README's command menus do not name /{name}"
 
 
