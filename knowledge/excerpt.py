@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.index import SENTENCE_RE
 
@@ -61,6 +62,12 @@ class Unit:
         return self.text.rstrip()[-1:] in DANGLING
 
 
+# Answering reads the same steps' units again and again (a card, its ➡️, the next asker):
+# each text's units are worked out once. Bounded, for a corpus that keeps growing.
+CACHED_TEXTS = 20_000
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
 def outside_brackets_colon(text: str) -> int | None:
     """Where the first colon outside brackets is, if any."""
     depth = 0
@@ -77,6 +84,12 @@ def outside_brackets_colon(text: str) -> int | None:
 def units(paragraphs: Sequence[str]) -> list[Unit]:
     """A text's units: the index's pieces, joined again where a cut fell inside brackets
     or quotes (the pieces are numbered as the index numbers a step's body or a tip)."""
+    return list(units_of(tuple(paragraphs)))
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def units_of(paragraphs: tuple[str, ...]) -> tuple[Unit, ...]:
+    """:func:`units`, worked out once for each text."""
     found: list[Unit] = []
     number = 0
     for paragraph_no, paragraph in enumerate(paragraphs):
@@ -99,7 +112,7 @@ def units(paragraphs: Sequence[str]) -> list[Unit]:
                 if text.strip():
                     found.append(Unit(paragraph_no, tuple(pending), text.strip(), spaced))
                 pending = []
-    return found
+    return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,8 @@ class Query:
     chars: dict[str, float] = field(default_factory=dict)
     scoped_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     position_weights: dict[int, float] | None = None  # Searcher.position_weights
+    # Searcher.coverage_parts: each term's places in the content, by scope, and their sum.
+    coverage_parts: tuple[list[tuple[str, tuple[str, ...], frozenset[int]]], ...] | None = None
 
     def add(
         self, term: str, weight: float, span: tuple[int, int] | None = None, scoped: bool = False
@@ -886,19 +888,42 @@ class Searcher:
     ) -> float:
         """The share of the question's content that some of a step's words and
         character pairs account for, each character weighed by :meth:`position_weights`."""
-        content = query.content
-        if not content:
+        if not query.content:
             return 0.0
+        general, scoped = self.coverage_parts(query)
+        parts = general + scoped if scoped and self.scope_mask[step_no] else general
         explained: set[int] = set()
-        sources = query.sources
-        if query.scoped_sources and self.scope_mask[step_no]:
-            sources = sources + query.scoped_sources
-        for term, term_grams, spans in sources:
+        for term, term_grams, places in parts:
             if term in words or (term_grams and all(g in grams for g in term_grams)):
-                for start, end in spans:
-                    explained.update(range(start, end))
+                explained |= places
         weights = self.position_weights(query)
-        return sum(weights[i] for i in explained & content) / sum(weights.values())
+        return sum(weights[i] for i in explained) / sum(weights.values())
+
+    def coverage_parts(
+        self, query: Query
+    ) -> tuple[
+        list[tuple[str, tuple[str, ...], frozenset[int]]],
+        list[tuple[str, tuple[str, ...], frozenset[int]]],
+    ]:
+        """Each term with its character pairs and the places of the content it came from
+        (its own, then the scoped document's): worked out once a question, since coverage
+        is asked for every candidate step, twice."""
+        if query.coverage_parts is None:
+            content = query.content
+
+            def parts(
+                sources: tuple[tuple[str, tuple[str, ...], list[tuple[int, int]]], ...],
+            ) -> list[tuple[str, tuple[str, ...], frozenset[int]]]:
+                found = []
+                for term, term_grams, spans in sources:
+                    places = frozenset(i for a, b in spans for i in range(a, b)) & content
+                    if places:
+                        found.append((term, term_grams, places))
+                return found
+
+            query.coverage_parts = (parts(query.sources), parts(query.scoped_sources))
+        general, scoped = query.coverage_parts
+        return general, scoped
 
     def position_weights(self, query: Query) -> dict[int, float]:
         """How much each character of the question's content tells, for :meth:`coverage`.
