@@ -155,7 +155,8 @@ class Query:
     scoped_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     position_weights: dict[int, float] | None = None  # Searcher.position_weights
     # Searcher.coverage_parts: each term's places in the content, by scope, and their sum.
-    coverage_parts: tuple[list[tuple[str, tuple[str, ...], frozenset[int]]], ...] | None = None
+    coverage_parts: tuple[list[tuple[str, frozenset[str], int]], ...] | None = None
+    shares: dict[int, float] = field(default_factory=dict)  # explained places → their share
 
     def add(
         self, term: str, weight: float, span: tuple[int, int] | None = None, scoped: bool = False
@@ -399,6 +400,17 @@ class Searcher:
         )
         steps = index.steps
         self.step_count = len(steps)
+        # Each step's first piece (its heading, or its first sentence), as sets: what
+        # lead_coverage asks of every candidate.
+        self.lead_sets = [
+            (
+                frozenset(index.passages[numbers[0]].words),
+                frozenset(index.passages[numbers[0]].grams),
+            )
+            if numbers
+            else (frozenset(), frozenset())
+            for numbers in index.step_passages
+        ]
         self.role_masks = {
             role: np.array([r == role for r in self.step_roles], dtype=bool)
             for role in set(self.step_roles)
@@ -876,15 +888,15 @@ class Searcher:
         numbers = self.index.step_passages[step_no]
         if not numbers:
             return 0.0
-        lead = self.index.passages[numbers[0]]
-        return self.explained_share(query, step_no, lead.words.keys(), lead.grams.keys())
+        words, grams = self.lead_sets[step_no]
+        return self.explained_share(query, step_no, words, grams)
 
     def explained_share(
         self,
         query: Query,
         step_no: int,
         words: Collection[str],
-        grams: Collection[str],
+        grams: frozenset[str],
     ) -> float:
         """The share of the question's content that some of a step's words and
         character pairs account for, each character weighed by :meth:`position_weights`."""
@@ -892,33 +904,35 @@ class Searcher:
             return 0.0
         general, scoped = self.coverage_parts(query)
         parts = general + scoped if scoped and self.scope_mask[step_no] else general
-        explained: set[int] = set()
+        explained = 0  # the places explained, a bit each
         for term, term_grams, places in parts:
-            if term in words or (term_grams and all(g in grams for g in term_grams)):
+            if term in words or (term_grams and term_grams <= grams):
                 explained |= places
-        weights = self.position_weights(query)
-        return sum(weights[i] for i in explained) / sum(weights.values())
+        share = query.shares.get(explained)
+        if share is None:  # many steps explain the same places: each sum is done once
+            weights = self.position_weights(query)
+            found = sum(weight for i, weight in weights.items() if explained >> i & 1)
+            share = query.shares[explained] = found / sum(weights.values())
+        return share
 
     def coverage_parts(
         self, query: Query
-    ) -> tuple[
-        list[tuple[str, tuple[str, ...], frozenset[int]]],
-        list[tuple[str, tuple[str, ...], frozenset[int]]],
-    ]:
-        """Each term with its character pairs and the places of the content it came from
-        (its own, then the scoped document's): worked out once a question, since coverage
-        is asked for every candidate step, twice."""
+    ) -> tuple[list[tuple[str, frozenset[str], int]], list[tuple[str, frozenset[str], int]]]:
+        """Each term with its character pairs and the places of the content it came from,
+        a bit each (its own terms, then the scoped document's): worked out once a
+        question, since coverage is asked for every candidate step, twice."""
         if query.coverage_parts is None:
             content = query.content
 
             def parts(
                 sources: tuple[tuple[str, tuple[str, ...], list[tuple[int, int]]], ...],
-            ) -> list[tuple[str, tuple[str, ...], frozenset[int]]]:
+            ) -> list[tuple[str, frozenset[str], int]]:
                 found = []
                 for term, term_grams, spans in sources:
-                    places = frozenset(i for a, b in spans for i in range(a, b)) & content
+                    places = {i for a, b in spans for i in range(a, b)} & content
                     if places:
-                        found.append((term, term_grams, places))
+                        mask = sum(1 << i for i in places)
+                        found.append((term, frozenset(term_grams), mask))
                 return found
 
             query.coverage_parts = (parts(query.sources), parts(query.scoped_sources))
