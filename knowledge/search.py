@@ -154,8 +154,6 @@ class Query:
     chars: dict[str, float] = field(default_factory=dict)
     scoped_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     position_weights: dict[int, float] | None = None  # Searcher.position_weights
-    # Searcher.coverage_parts: each term's places in the content, by scope, and their sum.
-    coverage_parts: tuple[list[tuple[str, frozenset[str], int]], ...] | None = None
     shares: dict[int, float] = field(default_factory=dict)  # explained places → their share
 
     def add(
@@ -187,16 +185,25 @@ class Query:
         )
 
     @cached_property
-    def sources(self) -> tuple[tuple[str, tuple[str, ...], list[tuple[int, int]]], ...]:
-        """Each term with its character pairs and the places it came from."""
-        return tuple((term, tuple(bigrams(term)), spans) for term, spans in self.spans.items())
+    def coverage_parts(self) -> list[tuple[str, frozenset[str], int]]:
+        """Each term with its character pairs and the places of the content it came from,
+        a bit each: worked out once, since coverage is asked of every candidate, twice."""
+        return self.parts_of(self.spans)
 
     @cached_property
-    def scoped_sources(self) -> tuple[tuple[str, tuple[str, ...], list[tuple[int, int]]], ...]:
-        """:attr:`sources` of the terms that explain only the scoped document's steps."""
-        return tuple(
-            (term, tuple(bigrams(term)), spans) for term, spans in self.scoped_spans.items()
-        )
+    def scoped_coverage_parts(self) -> list[tuple[str, frozenset[str], int]]:
+        """:attr:`coverage_parts` of the terms that explain only the scoped document's steps."""
+        return self.parts_of(self.scoped_spans)
+
+    def parts_of(
+        self, spans_by_term: dict[str, list[tuple[int, int]]]
+    ) -> list[tuple[str, frozenset[str], int]]:
+        found = []
+        for term, spans in spans_by_term.items():
+            places = {i for a, b in spans for i in range(a, b)} & self.content
+            if places:
+                found.append((term, frozenset(bigrams(term)), sum(1 << i for i in places)))
+        return found
 
 
 def pieces(text: str, longest_from: dict[str, int]) -> Iterator[tuple[int, int, str]]:
@@ -885,9 +892,6 @@ class Searcher:
     def lead_coverage(self, query: Query, step_no: int) -> float:
         """The share of the question the step's first piece explains: its heading, or its
         first sentence where the heading only repeats that."""
-        numbers = self.index.step_passages[step_no]
-        if not numbers:
-            return 0.0
         words, grams = self.lead_sets[step_no]
         return self.explained_share(query, step_no, words, grams)
 
@@ -902,8 +906,9 @@ class Searcher:
         character pairs account for, each character weighed by :meth:`position_weights`."""
         if not query.content:
             return 0.0
-        general, scoped = self.coverage_parts(query)
-        parts = general + scoped if scoped and self.scope_mask[step_no] else general
+        parts = query.coverage_parts
+        if query.scoped_coverage_parts and self.scope_mask[step_no]:
+            parts = parts + query.scoped_coverage_parts
         explained = 0  # the places explained, a bit each
         for term, term_grams, places in parts:
             if term in words or (term_grams and term_grams <= grams):
@@ -914,30 +919,6 @@ class Searcher:
             found = sum(weight for i, weight in weights.items() if explained >> i & 1)
             share = query.shares[explained] = found / sum(weights.values())
         return share
-
-    def coverage_parts(
-        self, query: Query
-    ) -> tuple[list[tuple[str, frozenset[str], int]], list[tuple[str, frozenset[str], int]]]:
-        """Each term with its character pairs and the places of the content it came from,
-        a bit each (its own terms, then the scoped document's): worked out once a
-        question, since coverage is asked for every candidate step, twice."""
-        if query.coverage_parts is None:
-            content = query.content
-
-            def parts(
-                sources: tuple[tuple[str, tuple[str, ...], list[tuple[int, int]]], ...],
-            ) -> list[tuple[str, frozenset[str], int]]:
-                found = []
-                for term, term_grams, spans in sources:
-                    places = {i for a, b in spans for i in range(a, b)} & content
-                    if places:
-                        mask = sum(1 << i for i in places)
-                        found.append((term, frozenset(term_grams), mask))
-                return found
-
-            query.coverage_parts = (parts(query.sources), parts(query.scoped_sources))
-        general, scoped = query.coverage_parts
-        return general, scoped
 
     def position_weights(self, query: Query) -> dict[int, float]:
         """How much each character of the question's content tells, for :meth:`coverage`.
