@@ -248,6 +248,19 @@ def stores_after(target: Person | None, store: str) -> list[str]:
     return sorted(kept | ({store} if store else set()))
 
 
+async def active_person(
+    update: Update, storage: Storage, who: str
+) -> tuple[int, str | None, Person] | None:
+    """(user id, name, person) of ``who`` if they are registered and active; otherwise
+    say there is no such person and return None."""
+    found = find_user(storage, who[:40])
+    target = storage.person(found[0]) if found else None
+    if found is None or target is None or not target.active:
+        await reply(update, "no_such_user", who=who[:40])
+        return None
+    return found[0], found[1], target
+
+
 async def set_stores(update: Update, context: Context) -> None:
     """Ask to confirm moving someone to other stores: ``/stores <who> <store>…``."""
     actor = await manager_of(update, context)
@@ -259,12 +272,9 @@ async def set_stores(update: Update, context: Context) -> None:
         await reply(update, "stores_usage")
         return
     storage = context.bot_data.storage
-    found = find_user(storage, args[0][:40])
-    target = storage.person(found[0]) if found else None
-    if found is None or target is None or not target.active:
-        await reply(update, "no_such_user", who=args[0][:40])
+    if (active := await active_person(update, storage, args[0])) is None:
         return
-    target_id, name = found
+    target_id, name, target = active
     # A manager changes only their own stores; the others the person belongs to stay.
     kept = () if actor.access == "admin" else set(target.stores) - set(actor.stores)
     wanted = sorted(set(named) | set(kept))
@@ -290,12 +300,9 @@ async def revoke(update: Update, context: Context) -> None:
         await reply(update, "revoke_usage")
         return
     storage = context.bot_data.storage
-    found = find_user(storage, args[0][:40])
-    target = storage.person(found[0]) if found else None
-    if found is None or target is None or not target.active:
-        await reply(update, "no_such_user", who=args[0][:40])
+    if (active := await active_person(update, storage, args[0])) is None:
         return
-    target_id, name = found
+    target_id, name, target = active
     admins = context.bot_data.settings.admin_ids
     if reason := access.may_revoke(actor, target_id, target, admins):
         await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
