@@ -92,7 +92,7 @@ class Bench:
         self.update_ids = itertools.count(1)
         self.pool = questions()
         self.storage = Storage.open(folder / "bot.db")
-        self.storage.add_person(1, "Warm-up", "staff", ["bench"])  # only staff get answers
+        self.storage.people.add_person(1, "Warm-up", "staff", ["bench"])  # only staff get answers
         settings = Settings(
             token="123456:BENCH", db_path=folder / "bot.db", search_worker=search_worker
         )
@@ -133,7 +133,7 @@ class Bench:
                 due += interval
 
         for number in range(users):
-            self.storage.add_person(10_000 + number, f"Staff {number}", "staff", ["bench"])
+            self.storage.people.add_person(10_000 + number, f"Staff {number}", "staff", ["bench"])
         started = time.perf_counter()
         await asyncio.gather(*(staff(n) for n in range(users)))
         elapsed = time.perf_counter() - started

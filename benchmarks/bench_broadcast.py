@@ -58,10 +58,10 @@ async def broadcast(staff: int, rate: float, limiter_rate: float, folder: Path, 
     kb = KnowledgeBase.open(index_path=Path(index) if index else None)
     db = folder / "bot.db"
     storage = Storage.open(db)
-    storage.add_person(MANAGER, "王經理", "manager", ["信義店"])
+    storage.people.add_person(MANAGER, "王經理", "manager", ["信義店"])
     people = range(FIRST_STAFF, FIRST_STAFF + staff)
     for user_id in people:
-        storage.add_person(user_id, f"店員{user_id}", "staff", ["信義店"])
+        storage.people.add_person(user_id, f"店員{user_id}", "staff", ["信義店"])
 
     with FakeBotAPI() as api:
         settings = Settings(

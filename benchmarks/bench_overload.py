@@ -72,7 +72,9 @@ class Overload(bench_bot.Bench):
     async def offer(self, rate: float, seconds: float, users: int) -> int:
         """Questions at ``rate`` a second for ``seconds``, round the ``users``; how many."""
         for number in range(users):
-            self.storage.add_person(FIRST_USER + number, f"Staff {number}", "staff", ["bench"])
+            self.storage.people.add_person(
+                FIRST_USER + number, f"Staff {number}", "staff", ["bench"]
+            )
             self.open[FIRST_USER + number] = deque()
         loop = asyncio.get_running_loop()
         ids = itertools.count()

@@ -134,10 +134,10 @@ def build_application(
     app.bot_data.settings = settings
     app.bot_data.kb = kb
     app.bot_data.storage = storage
-    app.bot_data.backlog = Backlog(storage)
+    app.bot_data.backlog = Backlog(storage.connection)
     app.bot_data.contents = Contents.from_steps(kb.steps)
     # Which documents are served to whom (bot/documents/), and what each says now.
-    app.bot_data.library = storage.library()
+    app.bot_data.library = storage.documents.library()
     documents.note_versions(storage, kb)
     if settings.search_worker:
         app.bot_data.search_worker = SearchWorker()  # started in post_init

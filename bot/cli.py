@@ -23,12 +23,12 @@ INPUT_LIMIT = 20_000
 def open_knowledge(index: Path | None, corpus_dir: Path | None = None, db: Path | None = None):
     """The knowledge base the bot serves: the managed corpus once an SOP was imported, with
     the questions trainers taught (read from the bot's database, never created here)."""
-    from bot.storage import Storage
+    from bot.storage import Questions
     from knowledge.updates import open_knowledge as open_served
 
     corpus_dir = corpus_dir or paths().corpus_dir
     db = db or paths().db_path
-    return open_served(index, corpus_dir, dict(Storage.read_taught(db).items()))
+    return open_served(index, corpus_dir, dict(Questions.read_taught(db).items()))
 
 
 def open_trial(path: Path):
@@ -54,9 +54,9 @@ def paths() -> Settings:
 
 def out_of_service(db: Path | None = None) -> frozenset[int]:
     """The documents an admin took out of service (`sopbot docs off`): never answered."""
-    from bot.storage import Storage
+    from bot.storage import Documents
 
-    return Storage.read_library(db or paths().db_path).out_of_service
+    return Documents.read_library(db or paths().db_path).out_of_service
 
 
 def hit_record(hit) -> dict[str, object]:
@@ -476,7 +476,9 @@ def library_entries(index: Path | None, corpus_dir: Path | None, db: Path | None
     storage = Storage.open(db)
     service.note_versions(storage, kb)
     directory = ManagedCorpus(corpus_dir).directory
-    found = service.entries(kb, directory, storage.library(), storage.versions())
+    found = service.entries(
+        kb, directory, storage.documents.library(), storage.documents.versions()
+    )
     return found, storage
 
 
@@ -572,7 +574,9 @@ def change_documents(ctx: click.Context, names: tuple[str, ...], action: str, ch
     try:
         for entry in chosen(found, names):
             rule = change(entry.rule)
-            storage.set_rule(rule, entry.name, 0, action, service.describe(rule) + " (sopbot docs)")
+            storage.documents.set_rule(
+                rule, entry.name, 0, action, service.describe(rule) + " (sopbot docs)"
+            )
             click.echo(f"{entry.doc_no} {entry.name}: {service.describe(rule)}")
     finally:
         storage.close()

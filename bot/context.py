@@ -159,7 +159,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         """The asker as registered (active or not), None for a stranger; read once."""
         if not self._person_read:
             user = self.asker
-            self._person = self.bot_data.storage.person(user.id) if user else None
+            self._person = self.bot_data.storage.people.person(user.id) if user else None
             self._person_read = True
         return self._person
 
@@ -179,7 +179,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         if not self._linked_read:
             chat = self.chat
             if chat is not None and chat.type != ChatType.PRIVATE:
-                self._linked_store = self.bot_data.storage.linked_store(chat.id)
+                self._linked_store = self.bot_data.storage.groups.linked_store(chat.id)
             self._linked_read = True
         return self._linked_store
 
@@ -232,7 +232,7 @@ def in_shared_chat(update: Update) -> bool:
 def script_of(storage: Storage, user_id: int) -> str:
     """The script of a user the bot is not replying to (jobs, quiz questions, menus): from
     the language they last wrote with."""
-    user = storage.user(user_id)
+    user = storage.users.user(user_id)
     return script_from_language(user.language if user else None)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from bot.search_worker import SearchWorker
-from bot.storage import MIGRATIONS, Storage
+from bot.storage import MIGRATIONS, Questions
 from bot.storage.base import why_not_writable
 from knowledge import KnowledgeBase
 from knowledge.corpus import AlternateKey
@@ -114,7 +114,9 @@ def prepare_index(settings: Settings) -> tuple[KnowledgeBase, float]:
     The Docker image runs this at build time so a container starts in about a second.
     """
     started = time.perf_counter()
-    taught: dict[AlternateKey, Sequence[str]] = dict(Storage.read_taught(settings.db_path).items())
+    taught: dict[AlternateKey, Sequence[str]] = dict(
+        Questions.read_taught(settings.db_path).items()
+    )
     kb = open_knowledge(settings.index_path, settings.corpus_dir, taught)
     return kb, time.perf_counter() - started
 
@@ -274,7 +276,7 @@ def check_search_worker(
 
     async def probe() -> Check:
         worker = SearchWorker()
-        taught = Storage.read_taught(settings.db_path)
+        taught = Questions.read_taught(settings.db_path)
         worker.start(Recipe(kb.index_path, settings.corpus_dir, taught))
         try:
             started = time.perf_counter()

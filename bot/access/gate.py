@@ -169,7 +169,9 @@ def remember_stranger(context: Context, user: User) -> None:
     who get a reply get here, so a flood writes no more than the replies it is rationed."""
     storage = context.bot_data.storage
     details = (user.full_name, user.username, user.language_code)
-    context.bot_data.backlog.write("a stranger", lambda: storage.saw_stranger(user.id, *details))
+    context.bot_data.backlog.write(
+        "a stranger", lambda: storage.users.saw_stranger(user.id, *details)
+    )
 
 
 async def point_to_private_chat(update: Update, context: Context, linked: bool) -> None:
@@ -208,11 +210,11 @@ async def join(update: Update, context: Context, code: str) -> None:
     storage = data.storage
     refusal = partial(
         invite_refusal,
-        now=datetime.fromisoformat(storage.clock()),
+        now=datetime.fromisoformat(storage.connection.clock()),
         admin_ids=data.settings.admin_ids,
     )
     redemption = (
-        storage.redeem_invite(code_hash(code), user.id, user.full_name, refusal)
+        storage.invites.redeem_invite(code_hash(code), user.id, user.full_name, refusal)
         if CODE_RE.match(code)
         else None
     )
@@ -224,8 +226,8 @@ async def join(update: Update, context: Context, code: str) -> None:
         )
         return
     invite = redemption.invite
-    storage.seen(user.id, user.full_name, user.username, user.language_code)
-    storage.log_action(user.id, "join", str(user.id), f"invite {invite.id}: {invite.access}")
+    storage.users.seen(user.id, user.full_name, user.username, user.language_code)
+    storage.people.log_action(user.id, "join", str(user.id), f"invite {invite.id}: {invite.access}")
     text = "\n\n".join(
         [
             render_access.joined(ui, invite.access, invite.store),

@@ -31,7 +31,7 @@ from bot.access.levels import level_named
 from bot.access.render import DirectoryEntry
 from bot.context import Context, interface_script, script_of
 from bot.i18n import label, label_html
-from bot.storage import Confirmation, Person, Storage
+from bot.storage import STRANGERS, Confirmation, Person, Storage
 from bot.tg.commands import COMMANDS, commands_beyond_public
 from bot.tg.messages import answer_expired, edit, refuse
 
@@ -101,10 +101,12 @@ async def invite(update: Update, context: Context) -> None:
         return
     settings, storage = context.bot_data.settings, context.bot_data.storage
     code = access.new_code()
-    made = storage.create_invite(
+    made = storage.invites.create_invite(
         access.code_hash(code), level, store, actor.user_id, settings.invite_hours, uses
     )
-    storage.log_action(actor.user_id, "invite", store, f"invite {made.id}: {level}, {uses} use(s)")
+    storage.people.log_action(
+        actor.user_id, "invite", store, f"invite {made.id}: {level}, {uses} use(s)"
+    )
     ui = context.ui
     link = access.invite_link(context.bot.username, code)
     text = render_access.invite_made(ui, level, store, uses, settings.invite_hours, link)
@@ -116,23 +118,23 @@ async def withdraw_invite(update: Update, context: Context) -> None:
     """Withdraw an invite link (🚫 under it): it refuses everyone from now on."""
     query = update.callback_query
     storage = context.bot_data.storage
-    made = storage.invite(int(context.matches[0][1]))
-    actor = storage.person(query.from_user.id)
+    made = storage.invites.invite(int(context.matches[0][1]))
+    actor = storage.people.person(query.from_user.id)
     if made is None or actor is None or made.revoked_at is not None:
         await answer_expired(query)
         return
     if made.created_by != actor.user_id and access.may_invite(actor, made.access, made.store):
         await answer_expired(query)  # someone else's link (a forged press)
         return
-    storage.withdraw_invite(made.id)
-    storage.log_action(actor.user_id, "withdraw invite", made.store, f"invite {made.id}")
+    storage.invites.withdraw_invite(made.id)
+    storage.people.log_action(actor.user_id, "withdraw invite", made.store, f"invite {made.id}")
     await query.answer()
     await edit(query, render_access.notice(context.ui, "withdrawn"), None)
 
 
 def known_stores(storage: Storage) -> list[str]:
     """Every store someone active belongs to, by name."""
-    return sorted({store for person in storage.people() for store in person.stores})
+    return sorted({store for person in storage.people.people() for store in person.stores})
 
 
 async def list_people(update: Update, context: Context) -> None:
@@ -146,13 +148,13 @@ async def list_people(update: Update, context: Context) -> None:
     storage = context.bot_data.storage
     everywhere = actor.access == "admin"
     seen = None if everywhere else actor.stores
-    revoked = storage.people(stores=seen, active=False)
-    listed = revoked if showing_revoked else storage.people(stores=seen)
+    revoked = storage.people.people(stores=seen, active=False)
+    listed = revoked if showing_revoked else storage.people.people(stores=seen)
     stores: dict[str, list[DirectoryEntry]] = {}
     if not (everywhere or showing_revoked):
         stores = {s: [] for s in actor.stores}
     for person in listed:
-        user = storage.user(person.user_id)
+        user = storage.users.user(person.user_id)
         entry = DirectoryEntry(
             person.user_id,
             user.name if user and user.name else person.name,
@@ -177,8 +179,8 @@ def find_user(storage: Storage, who: str) -> tuple[int, str | None] | None:
     (a stranger refused included); the name is None for an id nobody has seen."""
     if USER_ID_RE.match(who):
         user_id = int(who)
-        user, person = storage.user(user_id), storage.person(user_id)
-        stranger = storage.stranger(user_id) if user is None else None
+        user, person = storage.users.user(user_id), storage.people.person(user_id)
+        stranger = storage.users.user(user_id, among=STRANGERS) if user is None else None
         names = (
             user.name if user else "",
             person.name if person and person.name != who else "",
@@ -189,14 +191,14 @@ def find_user(storage: Storage, who: str) -> tuple[int, str | None] | None:
         seen = [
             someone
             for someone in (
-                storage.user_by_username(found[1]),
-                storage.stranger_by_username(found[1]),
+                storage.users.user_by_username(found[1]),
+                storage.users.user_by_username(found[1], among=STRANGERS),
             )
             if someone is not None
         ]
         if seen:
             latest = max(seen, key=lambda someone: someone.last_seen)
-            person = storage.person(latest.id)
+            person = storage.people.person(latest.id)
             return latest.id, latest.name or (person.name if person else None) or who
     return None
 
@@ -223,7 +225,7 @@ async def grant(update: Update, context: Context) -> None:
         await reply(update, "no_such_user", who=args[0][:40])
         return
     target_id, name = found
-    target = storage.person(target_id)
+    target = storage.people.person(target_id)
     store = " ".join(args[2:])[:STORE_LIMIT]
     store = store or next(iter((target.stores if target else ()) + actor.stores), "")
     if not store and level != "admin":
@@ -233,7 +235,7 @@ async def grant(update: Update, context: Context) -> None:
     if reason := access.may_grant(actor, target_id, target, level, store, admins):
         await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
         return
-    asked = storage.propose(actor.user_id, GRANT, target_id, level, store)
+    asked = storage.invites.propose(actor.user_id, GRANT, target_id, level, store)
     ui = context.ui
     await update.effective_message.reply_html(
         render_access.confirm_grant(ui, name, target_id, level, stores_after(target, store)),
@@ -254,7 +256,7 @@ async def active_person(
     """(user id, name, person) of ``who`` if they are registered and active; otherwise
     say there is no such person and return None."""
     found = find_user(storage, who[:40])
-    target = storage.person(found[0]) if found else None
+    target = storage.people.person(found[0]) if found else None
     if found is None or target is None or not target.active:
         await reply(update, "no_such_user", who=who[:40])
         return None
@@ -282,7 +284,7 @@ async def set_stores(update: Update, context: Context) -> None:
     if reason := access.may_set_stores(actor, target_id, target, wanted, admins):
         await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
         return
-    asked = storage.propose(actor.user_id, STORES, target_id, None, "\n".join(wanted))
+    asked = storage.invites.propose(actor.user_id, STORES, target_id, None, "\n".join(wanted))
     ui = context.ui
     await update.effective_message.reply_html(
         render_access.confirm_stores(ui, name, target_id, target.stores, wanted),
@@ -307,7 +309,7 @@ async def revoke(update: Update, context: Context) -> None:
     if reason := access.may_revoke(actor, target_id, target, admins):
         await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
         return
-    asked = storage.propose(actor.user_id, REVOKE, target_id, None, None)
+    asked = storage.invites.propose(actor.user_id, REVOKE, target_id, None, None)
     ui = context.ui
     await update.effective_message.reply_html(
         render_access.confirm_revoke(ui, name, target_id),
@@ -332,7 +334,7 @@ async def settle(update: Update, context: Context) -> None:
     ui = context.ui
     yes, number = context.matches[0][1] == "ok", int(context.matches[0][2])
     storage = context.bot_data.storage
-    asked = storage.settle(number, query.from_user.id)
+    asked = storage.invites.settle(number, query.from_user.id)
     if asked is None:
         await answer_expired(query)  # pressed twice, someone else's, or forged
         return
@@ -340,8 +342,8 @@ async def settle(update: Update, context: Context) -> None:
         await query.answer()
         await edit(query, render_access.notice(ui, "cancelled"), None)
         return
-    actor = storage.person(asked.actor)
-    target = storage.person(asked.target)
+    actor = storage.people.person(asked.actor)
+    target = storage.people.person(asked.target)
     found = find_user(storage, str(asked.target))
     name = (found[1] if found else None) or str(asked.target)
     # Rights may have changed since the question was asked.
@@ -353,24 +355,26 @@ async def settle(update: Update, context: Context) -> None:
         return
     if asked.action == GRANT:
         level, store = asked.access or "staff", asked.store or ""
-        granted = storage.add_person(asked.target, name, level, [store] if store else [])
-        storage.log_action(actor.user_id, GRANT, str(asked.target), f"{level} {store}".strip())
+        granted = storage.people.add_person(asked.target, name, level, [store] if store else [])
+        storage.people.log_action(
+            actor.user_id, GRANT, str(asked.target), f"{level} {store}".strip()
+        )
         text = render_access.granted(ui, name, level, granted.stores)
     elif asked.action == STORES:
         stores = (asked.store or "").split("\n")
-        if not storage.set_stores(asked.target, stores):  # revoked in the meantime
+        if not storage.people.set_stores(asked.target, stores):  # revoked in the meantime
             await query.answer()
             await edit(query, render_access.notice(ui, "no_such_user", who=name), None)
             return
-        storage.log_action(actor.user_id, STORES, str(asked.target), "、".join(stores))
+        storage.people.log_action(actor.user_id, STORES, str(asked.target), "、".join(stores))
         text = render_access.stores_set(ui, name, stores)
     else:
-        storage.deactivate(asked.target)
-        storage.log_action(actor.user_id, REVOKE, str(asked.target))
+        storage.people.deactivate(asked.target)
+        storage.people.log_action(actor.user_id, REVOKE, str(asked.target))
         text = render_access.notice(ui, "revoked", name=name)
     await query.answer()
     await edit(query, text, None)
-    await set_menu(context.bot, storage, storage.person(asked.target))
+    await set_menu(context.bot, storage, storage.people.person(asked.target))
 
 
 def recheck(
@@ -416,7 +420,7 @@ async def set_menu(
 
 async def set_manager_menus(bot: Bot, storage: Storage, public: Sequence[str]) -> None:
     """At start-up: the command menu of every trainer, manager and admin."""
-    for person in storage.people():
+    for person in storage.people.people():
         if person.at_least("trainer"):
             await set_menu(bot, storage, person, public)
 
@@ -431,9 +435,9 @@ async def link_group(update: Update, context: Context) -> None:
     if not await group_admin(update, context, store):
         return
     storage = context.bot_data.storage
-    storage.link_group(chat.id, store, update.effective_user.id)
+    storage.groups.link_group(chat.id, store, update.effective_user.id)
     detail = f"{store} ({chat.title or ''})"
-    storage.log_action(update.effective_user.id, "link group", str(chat.id), detail)
+    storage.people.log_action(update.effective_user.id, "link group", str(chat.id), detail)
     await update.effective_message.reply_html(label_html(context.ui, "group_linked", store=store))
 
 
@@ -443,8 +447,8 @@ async def unlink_group(update: Update, context: Context) -> None:
     if not await group_admin(update, context):
         return
     storage = context.bot_data.storage
-    storage.unlink_group(chat.id)
-    storage.log_action(update.effective_user.id, "unlink group", str(chat.id))
+    storage.groups.unlink_group(chat.id)
+    storage.people.log_action(update.effective_user.id, "unlink group", str(chat.id))
     await update.effective_message.reply_html(label_html(context.ui, "group_unlinked"))
 
 

@@ -89,13 +89,13 @@ def invite_link(bot_username: str, code: str) -> str:
 def register_admins(storage: Storage, admin_ids: Iterable[int]) -> None:
     """Make everyone in SOPBOT_ADMIN_IDS an active admin (at start, and on a first message)."""
     for user_id in admin_ids:
-        person = storage.person(user_id)
+        person = storage.people.person(user_id)
         if person is not None and person.active and person.access == "admin":
             continue
-        user = storage.user(user_id)
+        user = storage.users.user(user_id)
         name = person.name if person else (user.name if user else str(user_id))
-        storage.add_person(user_id, name, "admin")
-        storage.log_action(user_id, "admin", str(user_id), "from SOPBOT_ADMIN_IDS")
+        storage.people.add_person(user_id, name, "admin")
+        storage.people.log_action(user_id, "admin", str(user_id), "from SOPBOT_ADMIN_IDS")
         log.info("registered %d as admin (SOPBOT_ADMIN_IDS)", user_id)
 
 

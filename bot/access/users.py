@@ -24,7 +24,7 @@ async def remember_user(update: Update, context: Context) -> None:
         return
     # After a locked or full database, not before the answer (``bot.storage.backlog``).
     storage = context.bot_data.storage
-    context.bot_data.backlog.write("who wrote", lambda: storage.seen(user.id, *details))
+    context.bot_data.backlog.write("who wrote", lambda: storage.users.seen(user.id, *details))
     context.bot_data.recently_seen[user.id] = (now, details)
     person = context.person
     if person is not None and person.name in ("", str(user.id)):

@@ -23,7 +23,7 @@ def asked_before(update: Update, context: Context, step_id: str) -> str | None:
     replied = message.reply_to_message if message else None
     if replied is not None and replied.text and not replied.text.startswith("/"):
         return replied.text
-    return context.bot_data.storage.last_question(query.from_user.id, step_id)
+    return context.bot_data.storage.questions.last_question(query.from_user.id, step_id)
 
 
 async def record_vote(update: Update, context: Context) -> None:
@@ -42,7 +42,7 @@ async def record_vote(update: Update, context: Context) -> None:
         return
     question = question[:QUERY_KEPT]
     vote = UP if sign == "+" else DOWN
-    context.bot_data.storage.vote(query.from_user.id, question, step_id, vote)
+    context.bot_data.storage.users.vote(query.from_user.id, question, step_id, vote)
     await query.answer(label(context.ui, "thanks"))
     if vote == DOWN and shown is not None and isinstance(query.message, Message):
         # The answer did not help: offer to hand the question to a person (🙋).

@@ -71,7 +71,7 @@ async def search_in_context(
     ``previous`` (the last answer in this conversation, if fresh) is answered in its
     context. Also says whether the context was used."""
     user = update.effective_user
-    role = context.bot_data.storage.role_of(user.id) if user else None
+    role = context.bot_data.storage.users.role_of(user.id) if user else None
     hint = user.language_code if user else None
     hidden = scope.hidden(context)
     result = alone = await context.bot_data.ask(question, role, hint, hidden)

@@ -38,7 +38,7 @@ async def share_steps(update: Update, context: Context) -> None:
     user = inline_query.from_user
     ui = interface_script(user)
     words = inline_query.query.strip()
-    role = context.bot_data.storage.role_of(user.id)
+    role = context.bot_data.storage.users.role_of(user.id)
     results = []
     if words:
         result = await context.bot_data.ask(words, role, user.language_code, scope.hidden(context))

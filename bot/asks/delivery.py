@@ -117,7 +117,7 @@ async def settle_offers(app: App, ask: Ask, leave_out: int | None = None) -> Non
     """Bring the offers already delivered up to date: ✋ while open, who took or answered it,
     or that it was withdrawn (best effort: an old message may be gone)."""
     storage = app.bot_data.storage
-    for sent in storage.messages_of(ask.id):
+    for sent in storage.asks.messages_of(ask.id):
         if sent.kind in TO_ASKER or sent.state != SENT or sent.message_id is None:
             continue
         if sent.chat_id == leave_out:

@@ -101,7 +101,7 @@ async def hand_over(
         return
     message = update.effective_message
     thread = message.message_thread_id if message and message.is_topic_message else None
-    ask = data.storage.open_ask(
+    ask = data.storage.asks.open_ask(
         asker_id=user.id,
         asker_name=person.name if person else user.full_name,
         chat_id=chat.id,
@@ -134,14 +134,14 @@ async def withdraw(update: Update, context: Context) -> None:
     """✖ under "sent to …": the asker takes the question back while nobody has answered."""
     query = update.callback_query
     storage = context.bot_data.storage
-    ask = storage.ask(int(context.matches[0].group(1)))
+    ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None:
         await answer_expired(query)
         return
     if ask.asker_id != query.from_user.id:
         await refuse(update, "ask_not_yours")
         return
-    if not storage.withdraw(ask.id, query.from_user.id):
+    if not storage.asks.withdraw(ask.id, query.from_user.id):
         await query.answer(label(context.ui, "ask_closed"))
         return
     await query.answer()
@@ -149,7 +149,7 @@ async def withdraw(update: Update, context: Context) -> None:
     await edit(
         query, label_html(ui, "ask_withdrawn", question=render.short(ask.question, 200)), None
     )
-    await delivery.settle_offers(context.application, storage.ask(ask.id) or ask)
+    await delivery.settle_offers(context.application, storage.asks.ask(ask.id) or ask)
 
 
 async def vote_on_answer(update: Update, context: Context) -> None:
@@ -157,10 +157,10 @@ async def vote_on_answer(update: Update, context: Context) -> None:
     query = update.callback_query
     sign, ask_id = context.matches[0].groups()
     storage = context.bot_data.storage
-    if storage.ask(int(ask_id)) is None:
+    if storage.asks.ask(int(ask_id)) is None:
         await answer_expired(query)
         return
-    if not storage.vote_on_answer(int(ask_id), query.from_user.id, 1 if sign == "+" else -1):
+    if not storage.asks.vote_on_answer(int(ask_id), query.from_user.id, 1 if sign == "+" else -1):
         await refuse(update, "ask_not_yours")
         return
     await query.answer(label(context.ui, "thanks"))
@@ -183,7 +183,7 @@ async def take(update: Update, context: Context) -> None:
     """✋: the first responder to press it answers the question; the others are told."""
     query = update.callback_query
     storage, ui = context.bot_data.storage, context.ui
-    ask = storage.ask(int(context.matches[0].group(1)))
+    ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None:
         await answer_expired(query)
         return
@@ -198,12 +198,12 @@ async def take(update: Update, context: Context) -> None:
         await edit(query, render.taken_by_you(ask, ui), keyboards.taken_keyboard(ask, ui))
         return
     name = person.name if person else user.full_name
-    if not storage.take(ask.id, user.id, name, take_over=admin):
-        now = storage.ask(ask.id) or ask
+    if not storage.asks.take(ask.id, user.id, name, take_over=admin):
+        now = storage.asks.ask(ask.id) or ask
         key = "ask_taken_already" if now.status == TAKEN else "ask_closed"
         await query.answer(label(ui, key, name=now.taker_name))
         return
-    taken = storage.ask(ask.id) or ask
+    taken = storage.asks.ask(ask.id) or ask
     await query.answer()
     await edit(query, render.taken_by_you(taken, ui), keyboards.taken_keyboard(taken, ui))
     await delivery.settle_offers(context.application, taken, leave_out=user.id)
@@ -213,14 +213,14 @@ async def release(update: Update, context: Context) -> None:
     """↩️: the taker gives the question back to the others."""
     query = update.callback_query
     storage, ui = context.bot_data.storage, context.ui
-    ask = storage.ask(int(context.matches[0].group(1)))
-    if ask is None or not storage.release(ask.id, query.from_user.id):
+    ask = storage.asks.ask(int(context.matches[0].group(1)))
+    if ask is None or not storage.asks.release(ask.id, query.from_user.id):
         await answer_expired(query)
         return
     await query.answer()
     await edit(query, label_html(ui, "ask_released"), None)
     await delivery.settle_offers(
-        context.application, storage.ask(ask.id) or ask, leave_out=query.from_user.id
+        context.application, storage.asks.ask(ask.id) or ask, leave_out=query.from_user.id
     )
 
 
@@ -235,14 +235,14 @@ class Answering(filters.MessageFilter):
         user = message.from_user
         if user is None or message.chat.type != ChatType.PRIVATE:
             return False
-        return bool(self.data.storage.taken_by(user.id))
+        return bool(self.data.storage.asks.taken_by(user.id))
 
 
 async def take_answer(update: Update, context: Context) -> None:
     """The taker's message answers the question they took (the one they reply to, if any)."""
     message = update.effective_message
     storage, ui, user = context.bot_data.storage, context.ui, update.effective_user
-    taken = storage.taken_by(user.id)
+    taken = storage.asks.taken_by(user.id)
     if not taken:
         return
     ask = answered_one(storage, taken, message, user.id)
@@ -253,13 +253,13 @@ async def take_answer(update: Update, context: Context) -> None:
     if len(answer) > ANSWER_LIMIT:
         await message.reply_html(label_html(ui, "ask_too_long", n=len(answer), limit=ANSWER_LIMIT))
         return
-    if not may_answer(context, ask) or not storage.answer_ask(ask.id, user.id, answer):
+    if not may_answer(context, ask) or not storage.asks.answer_ask(ask.id, user.id, answer):
         await message.reply_html(label_html(ui, "ask_closed"))
         return
     await delivery.deliver_now(
         context.application
     )  # the asker first: the confirmation says it went
-    done = storage.ask(ask.id) or ask
+    done = storage.asks.ask(ask.id) or ask
     await message.reply_html(
         render.answered(done, ui), reply_markup=keyboards.knowledge_keyboard(done, ui)
     )
@@ -272,7 +272,7 @@ def answered_one(storage: Storage, taken: list[Ask], message: Message, user_id: 
     replied = message.reply_to_message
     if replied is not None:
         for ask in taken:
-            for sent in storage.messages_of(ask.id):
+            for sent in storage.asks.messages_of(ask.id):
                 if sent.chat_id == user_id and sent.message_id == replied.message_id:
                     return ask
     return taken[0]
@@ -293,7 +293,7 @@ async def save_note(update: Update, context: Context) -> None:
     """📌: keep the question and its answer as a note of the asker's store."""
     query = update.callback_query
     storage, ui = context.bot_data.storage, context.ui
-    ask = storage.ask(int(context.matches[0].group(1)))
+    ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None or ask.store is None:
         await answer_expired(query)
         return
@@ -303,12 +303,12 @@ async def save_note(update: Update, context: Context) -> None:
     if ask.note_id is not None:
         await query.answer(label(ui, "ask_note_exists"))
         return
-    note = storage.add_note(
+    note = storage.asks.add_note(
         ask.store, ask.question, ask.answer, query.from_user.id, ask.taker_name, ask.id
     )
     notes.forget(storage, note.store)
     await query.answer()
-    done = storage.ask(ask.id) or ask
+    done = storage.asks.ask(ask.id) or ask
     text = label_html(ui, "ask_note_saved", store=note.store, id=note.id)
     await edit(query, text, keyboards.knowledge_keyboard(done, ui))
 
@@ -317,14 +317,14 @@ async def attach_to_step(update: Update, context: Context) -> None:
     """🎓: teach the question as an alternate wording of the right step (as /teach does)."""
     query = update.callback_query
     storage = context.bot_data.storage
-    ask = storage.ask(int(context.matches[0].group(1)))
+    ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None:
         await answer_expired(query)
         return
     if not answerer(context, ask) or not context.at_least(TRAINER):
         await refuse(update, "ask_not_responder")
         return
-    storage.mark_taught(ask.id)
+    storage.asks.mark_taught(ask.id)
     await query.answer()
     await teaching.prompt(update, context, (ask.question,))
 
@@ -339,18 +339,20 @@ async def list_asks(update: Update, context: Context) -> None:
     days = int(args[0]) if args and DAYS_RE.match(args[0]) else DEFAULT_DAYS
     days = min(max(days, 1), MAX_DAYS)
     person = context.person
-    since = data.storage.cutoff(days)
+    since = data.storage.connection.cutoff(days)
     if asks.is_admin(person, user.id, data.settings.admin_ids):
-        found, mine = data.storage.asks(since), False
+        found, mine = data.storage.asks.asks(since), False
     else:
         stores = [
             store
             for store in (person.stores if person else ())
-            if person and person.access in data.storage.responder_levels(store)
+            if person and person.access in data.storage.asks.responder_levels(store)
         ]
         mine = not stores
         found = (
-            data.storage.asks(since, asker_id=user.id) if mine else data.storage.asks(since, stores)
+            data.storage.asks.asks(since, asker_id=user.id)
+            if mine
+            else data.storage.asks.asks(since, stores)
         )
     text = render.asks_list(found, ui, utc_now(), days, mine)
     keyboard = None if mine else keyboards.asks_keyboard(found, ui)
@@ -367,7 +369,7 @@ async def set_responders(update: Update, context: Context) -> None:
     person = context.person
     admin = asks.is_admin(person, user.id, data.settings.admin_ids)
     mine = list(person.stores) if person else []
-    stores = sorted({s for p in data.storage.people() for s in p.stores}) if admin else mine
+    stores = sorted({s for p in data.storage.people.people() for s in p.stores}) if admin else mine
     named = [arg for arg in args if level_named(arg) is None]
     levels = asks.parse_levels(arg for arg in args if level_named(arg) is not None)
     message = update.effective_message
@@ -383,13 +385,13 @@ async def set_responders(update: Update, context: Context) -> None:
         await message.reply_html(label_html(ui, "notes_no_store"))
         return
     if not levels:
-        lines = [render.responders(s, data.storage.responder_levels(s), ui) for s in stores]
+        lines = [render.responders(s, data.storage.asks.responder_levels(s), ui) for s in stores]
         lines.append("\n" + label_html(ui, "responders_usage"))
         await message.reply_html("\n".join(lines))
         return
     store = stores[0]
-    data.storage.set_responder_levels(store, levels, user.id)
-    data.storage.log_action(user.id, "responders", store, ",".join(levels))
+    data.storage.asks.set_responder_levels(store, levels, user.id)
+    data.storage.people.log_action(user.id, "responders", store, ",".join(levels))
     names = render.responders(store, levels, ui)
     await message.reply_html(label_html(ui, "responders_set", store=store, levels=names))
 
@@ -407,7 +409,7 @@ def notes_listing(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
     """/notes as the asker may see it: their stores' notes (an admin's: every store's)."""
     data, ui, user = context.bot_data, context.ui, context.asker
     admin = is_admin(context)
-    found = data.storage.notes(None if admin else context.stores)
+    found = data.storage.asks.notes(None if admin else context.stores)
     mine = {n.id for n in found if notes.removable(context.person, admin, user.id, n)}
     text = render.notes_list(found, ui, data.settings.timezone)
     return text, keyboards.notes_keyboard(found, ui, mine)
@@ -428,14 +430,14 @@ async def remove_note(update: Update, context: Context) -> None:
     query = update.callback_query
     storage, ui = context.bot_data.storage, context.ui
     note_id = int(context.matches[0].group(1))
-    note = storage.note(note_id)
+    note = storage.asks.note(note_id)
     if note is None:
         await answer_expired(query)
         return
     if not notes.removable(context.person, is_admin(context), query.from_user.id, note):
         await refuse(update, "learn_trainers_only")
         return
-    storage.remove_note(note_id, query.from_user.id)
+    storage.asks.remove_note(note_id, query.from_user.id)
     notes.forget(storage, note.store)
     await query.answer(label(ui, "note_removed", id=note_id))
     text, keyboard = notes_listing(context)

@@ -44,7 +44,7 @@ class Notes:
     ) -> tuple[NoteMatcher, dict[int, StoreNote]]:
         cached = self.matchers.get(store)
         if cached is None or cached[0] is not searcher:  # a rebuilt index reads them again
-            found = {note.id: note for note in storage.notes([store])}
+            found = {note.id: note for note in storage.asks.notes([store])}
             matcher = NoteMatcher(searcher, [(n.id, n.question) for n in found.values()])
             cached = self.matchers[store] = (searcher, matcher, found)
         return cached[1], cached[2]

@@ -59,10 +59,10 @@ def responders(storage: Storage, store: str | None, leave_out: int | None = None
     """The active people who answer a store's questions (by the store's levels)."""
     if store is None:
         return []
-    levels = set(storage.responder_levels(store))
+    levels = set(storage.asks.responder_levels(store))
     return [
         person
-        for person in storage.people(stores=[store])
+        for person in storage.people.people(stores=[store])
         if person.access in levels and person.user_id != leave_out
     ]
 
@@ -70,7 +70,7 @@ def responders(storage: Storage, store: str | None, leave_out: int | None = None
 def admin_ids(storage: Storage, configured: Iterable[int]) -> list[int]:
     """Who a question goes up to: the configured admins and the people with admin access."""
     found = set(configured)
-    found.update(person.user_id for person in storage.people() if person.access == ADMIN)
+    found.update(person.user_id for person in storage.people.people() if person.access == ADMIN)
     return sorted(found)
 
 
@@ -87,7 +87,7 @@ def may_respond(storage: Storage, ask: Ask, person: Person | None) -> bool:
     """
     if person is None or not person.active or ask.store is None:
         return False
-    return ask.store in person.stores and person.access in storage.responder_levels(ask.store)
+    return ask.store in person.stores and person.access in storage.asks.responder_levels(ask.store)
 
 
 def first_recipients(
@@ -129,19 +129,21 @@ def queue_follow_ups(
     """
     queued: list[tuple[int, str]] = []
     if remind_after > 0:
-        for ask in storage.due_for("reminded_at", iso(now - timedelta(minutes=remind_after))):
+        for ask in storage.asks.due_for("reminded_at", iso(now - timedelta(minutes=remind_after))):
             if ask.status == TAKEN and ask.taken_by is not None:
                 to = [ask.taken_by]
             else:
                 to = [p.user_id for p in responders(storage, ask.store, leave_out=ask.asker_id)]
-            if storage.follow_up(ask.id, "reminded_at", REMINDER, to):
+            if storage.asks.follow_up(ask.id, "reminded_at", REMINDER, to):
                 queued.append((ask.id, REMINDER))
     if escalate_after > 0:
         admins = admin_ids(storage, configured_admins)
-        for ask in storage.due_for("escalated_at", iso(now - timedelta(minutes=escalate_after))):
+        for ask in storage.asks.due_for(
+            "escalated_at", iso(now - timedelta(minutes=escalate_after))
+        ):
             to = [user_id for user_id in admins if user_id != ask.asker_id]
             # The asker hears that it is still waiting, and where it went.
-            if storage.follow_up(ask.id, "escalated_at", ESCALATION, to, asker=STILL_WAITING):
+            if storage.asks.follow_up(ask.id, "escalated_at", ESCALATION, to, asker=STILL_WAITING):
                 queued.append((ask.id, ESCALATION))
     return queued
 
@@ -167,13 +169,13 @@ async def deliver(storage: Storage, sender: Sender) -> dict[str, int]:
     pending to sending.
     """
     counts: dict[str, int] = {}
-    for message in storage.pending_messages():
-        ask = storage.ask(message.ask_id)
-        if ask is None or not storage.begin_sending(message.id):
+    for message in storage.asks.pending_messages():
+        ask = storage.asks.ask(message.ask_id)
+        if ask is None or not storage.asks.begin_sending(message.id):
             continue
         if not ask.unanswered and message.kind != REPLY:
             # Settled meanwhile (taken and answered, withdrawn): an offer would be stale.
-            storage.sent(message.id, FAILED, None, f"question {ask.status}")
+            storage.asks.sent(message.id, FAILED, None, f"question {ask.status}")
             continue
         try:
             outcome = await sender.send(ask, message)
@@ -181,14 +183,14 @@ async def deliver(storage: Storage, sender: Sender) -> dict[str, int]:
             log.exception("sending message %d of question %d failed", message.id, ask.id)
             outcome = Outcome(FAILED, error=f"{type(error).__name__}: {error}")
         assert outcome.state in (SENT, BLOCKED, FAILED, UNCERTAIN, PENDING)
-        storage.sent(message.id, outcome.state, outcome.message_id, outcome.error)
+        storage.asks.sent(message.id, outcome.state, outcome.message_id, outcome.error)
         counts[outcome.state] = counts.get(outcome.state, 0) + 1
     return counts
 
 
 def recover(storage: Storage) -> int:
     """At start: messages cut off mid-send become uncertain (never sent twice)."""
-    found = storage.recover_messages()
+    found = storage.asks.recover_messages()
     if found:
         log.info("%d question messages were cut off mid-send; not sending them again", found)
     return found

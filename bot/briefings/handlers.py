@@ -50,7 +50,7 @@ def briefer(context: Context) -> tuple[bool, Person | None]:
 
 
 def every_store(storage: Storage) -> list[str]:
-    return sorted({store for person in storage.people() for store in person.stores})
+    return sorted({store for person in storage.people.people() for store in person.stores})
 
 
 def choices_for(context: Context) -> list[brief.Audience]:
@@ -75,7 +75,7 @@ def author_of(context: Context, author_id: int) -> tuple[bool, Person | None]:
     (None for someone in SOPBOT_ADMIN_IDS, who reaches everyone)."""
     if author_id in context.bot_data.settings.admin_ids:
         return True, None
-    author = context.bot_data.storage.person(author_id)
+    author = context.bot_data.storage.people.person(author_id)
     return brief.may_brief(author, configured_admin=False), author
 
 
@@ -141,7 +141,7 @@ class AwaitingBriefing(filters.MessageFilter):
         super().__init__(name="AwaitingBriefing")
         self.storage = storage
         self.admin_ids = admin_ids
-        self.briefings = brief.Briefings(storage)
+        self.briefings = storage.briefings
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
@@ -149,7 +149,7 @@ class AwaitingBriefing(filters.MessageFilter):
             return False
         if self.briefings.awaiting(user.id) is None:
             return False
-        return brief.may_brief(self.storage.person(user.id), user.id in self.admin_ids)
+        return brief.may_brief(self.storage.people.person(user.id), user.id in self.admin_ids)
 
 
 async def take_note(update: Update, context: Context) -> None:
@@ -587,7 +587,7 @@ async def report_delivery(app: App, briefing_id: int, counts: dict[str, int]) ->
 def install(app: App) -> None:
     """Put the briefing services on ``bot_data`` (called by ``build_application``)."""
     data = app.bot_data
-    data.briefings = brief.Briefings(data.storage)
+    data.briefings = data.storage.briefings
 
     async def finished(briefing_id: int, counts: dict[str, int]) -> None:
         await report_delivery(app, briefing_id, counts)

@@ -170,9 +170,9 @@ def recipients(
     if audience.kind == STORE:
         if stores is not None and audience.value not in stores:
             return []
-        found = storage.people(stores=[audience.value])
+        found = storage.people.people(stores=[audience.value])
     else:
-        found = storage.people(stores=stores)
+        found = storage.people.people(stores=stores)
         if audience.kind == LEVEL:
             found = [person for person in found if person.access == audience.value]
     return [person for person in found if person.user_id != author_id]
@@ -381,7 +381,7 @@ class Courier:
         attempt = 0
         while True:
             try:
-                with self.briefings.storage.waiting_at_most(STORAGE_WAIT_MS):
+                with self.briefings.connection.waiting_at_most(STORAGE_WAIT_MS):
                     return write()
             except sqlite3.OperationalError as error:  # locked, full disk, I/O error
                 attempt += 1

@@ -22,10 +22,10 @@ async def choose_role(update: Update, context: Context) -> None:
     wanted = " ".join(context.args or ()).strip()
     named = named_role(context, wanted, roles) if wanted else None
     if named:
-        context.bot_data.storage.set_role(user.id, named)
+        context.bot_data.storage.users.set_role(user.id, named)
         await update.effective_message.reply_html(render.role_chosen(ui, named))
         return
-    current = context.bot_data.storage.role_of(user.id)
+    current = context.bot_data.storage.users.role_of(user.id)
     await update.effective_message.reply_html(
         render.role_prompt(ui, current, unknown=wanted[:40] or None),
         reply_markup=role_choice_keyboard(roles, current, ui),
@@ -51,6 +51,6 @@ async def set_role(update: Update, context: Context) -> None:
         await answer_expired(query)
         return
     role = None if clear else roles[int(number)]
-    context.bot_data.storage.set_role(query.from_user.id, role)
+    context.bot_data.storage.users.set_role(query.from_user.id, role)
     await query.answer()
     await edit(query, render.role_chosen(ui, role), None)

@@ -31,7 +31,7 @@ REFUSAL = "docs_admins_only"
 async def library(data: BotData) -> list[Entry]:
     """The served documents with their rules and versions (the files read in a thread)."""
     directory = service.corpus_directory(data.settings)
-    versions = data.storage.versions()
+    versions = data.storage.documents.versions()
     return await asyncio.to_thread(service.entries, data.kb, directory, data.library, versions)
 
 
@@ -87,7 +87,7 @@ async def show_document(update: Update, context: Context) -> None:
 
 
 def card(context: Context, entry: Entry) -> tuple[str, Any]:
-    changes = context.bot_data.storage.document_changes(entry.doc_no)
+    changes = context.bot_data.storage.documents.document_changes(entry.doc_no)
     return render.document(entry, context.ui, changes)
 
 
@@ -138,7 +138,7 @@ async def serve_file(update: Update, context: Context) -> None:
 
 def known_stores(context: Context, entry: Entry) -> list[str]:
     """The stores people belong to, and any the document is limited to already."""
-    return sorted({*context.bot_data.storage.store_names(), *entry.rule.stores})
+    return sorted({*context.bot_data.storage.documents.store_names(), *entry.rule.stores})
 
 
 async def choose_stores(update: Update, context: Context) -> None:
@@ -185,7 +185,7 @@ async def set_level(update: Update, context: Context) -> None:
 async def reload_library(context: Context) -> None:
     """Pick up rules changed with `sopbot docs` (a job, every minute)."""
     data = context.bot_data
-    data.library = data.storage.library()
+    data.library = data.storage.documents.library()
 
 
 def schedule_jobs(app: Any) -> None:

@@ -121,7 +121,7 @@ async def settle_sop_file(update: Update, context: Context) -> None:
         # The file parsed when proposed, so this is a bug; keep serving the old SOP.
         await asyncio.to_thread(corpus.rollback)
         raise
-    context.bot_data.storage.log_action(
+    context.bot_data.storage.people.log_action(
         query.from_user.id, "sop_import", pending.proposal.name, f"{len(kb.steps)} steps"
     )
     await edit(query, label_html(ui, "sop_applied", steps=len(kb.steps)), None)
@@ -141,7 +141,7 @@ async def roll_back(update: Update, context: Context) -> None:
         await update.effective_message.reply_html(label_html(ui, "sop_no_previous"))
         return
     kb = await learning.rebuild_knowledge(context.bot_data)
-    context.bot_data.storage.log_action(update.effective_user.id, "sop_rollback", "", "")
+    context.bot_data.storage.people.log_action(update.effective_user.id, "sop_rollback", "", "")
     # A second /rollback serves the newer version again: say so.
     key = "sop_rolled_forward" if corpus.newer(after, before) else "sop_rolled_back"
     text = label_html(ui, key, steps=len(kb.steps))

@@ -35,7 +35,7 @@ def hidden(context: Context) -> frozenset[int]:
 
 def hidden_for_user(context: Context, user_id: int) -> frozenset[int]:
     """:func:`hidden` for someone the bot is not replying to (a practice reminder)."""
-    person = context.bot_data.storage.person(user_id)
+    person = context.bot_data.storage.people.person(user_id)
     everything = user_id in context.bot_data.settings.admin_ids or (
         person is not None and person.at_least(ADMIN)
     )

@@ -136,7 +136,7 @@ def entries(
 
 def note_versions(storage: Storage, kb: KnowledgeBase) -> None:
     """Record what each served document says, so changed ones count a new version."""
-    storage.record_versions(fingerprints(kb.steps))
+    storage.documents.record_versions(fingerprints(kb.steps))
 
 
 def find(found: Sequence[Entry], wanted: str) -> list[Entry]:
@@ -182,5 +182,5 @@ def describe(rule: Rule) -> str:
 
 def change(storage: Storage, entry: Entry, rule: Rule, actor: int, action: str) -> Library:
     """Store ``rule`` for the entry's document (with the audit trail); the new library."""
-    storage.set_rule(rule, entry.name, actor, action, describe(rule))
-    return storage.library()
+    storage.documents.set_rule(rule, entry.name, actor, action, describe(rule))
+    return storage.documents.library()

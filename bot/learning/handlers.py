@@ -44,7 +44,7 @@ async def show_gaps(update: Update, context: Context) -> None:
     days = int(args[0]) if args and DAYS_RE.match(args[0]) else DEFAULT_DAYS
     days = min(max(days, 1), MAX_DAYS)
     # Their own stores' questions only (an admin's: every store's), bot/access/rules.py.
-    found = context.bot_data.storage.gap_questions(days, context.stores_seen)
+    found = context.bot_data.storage.questions.gap_questions(days, context.stores_seen)
     groups = group_gaps(GapQuestion(text, kind, step) for text, kind, step in found)
     context.user_data[GAPS] = [group.wordings for group in groups]
     text, keyboard = render_learning.gaps(groups, days, context.ui)
@@ -81,7 +81,7 @@ async def teach(update: Update, context: Context) -> None:
 async def show_taught(update: Update, context: Context) -> None:
     """/teach alone: how to teach, and the latest taught wordings with 🗑 to take one back."""
     storage, kb = context.bot_data.storage, context.bot_data.kb
-    wordings = [(w, kb.step(w.step_id)) for w in storage.taught_wordings(TAUGHT_LISTED)]
+    wordings = [(w, kb.step(w.step_id)) for w in storage.questions.taught_wordings(TAUGHT_LISTED)]
     text, keyboard = render_learning.taught_list(wordings, context.ui)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
 
@@ -150,7 +150,9 @@ async def teach_step(update: Update, context: Context) -> None:
         return
     learning.stop_teaching(context.user_data)
     await query.answer(label(ui, "teach_working"))
-    rows = context.bot_data.storage.teach_rows(step.id, teaching.chosen, query.from_user.id)
+    rows = context.bot_data.storage.questions.teach_rows(
+        step.id, teaching.chosen, query.from_user.id
+    )
     context.user_data[LAST_TAUGHT] = rows
     await learning.rebuild_knowledge(context.bot_data)
     await edit(query, *render_learning.taught(teaching.chosen, step, ui, undo=bool(rows)))
@@ -179,7 +181,7 @@ async def undo_teaching(update: Update, context: Context) -> None:
         return
     ui = context.ui
     await query.answer(label(ui, "teach_working"))
-    removed = context.bot_data.storage.forget_taught(rows)
+    removed = context.bot_data.storage.questions.forget_taught(rows)
     await learning.rebuild_knowledge(context.bot_data)
     await edit(query, label_html(ui, "teach_undone", count=removed), None)
 
@@ -191,7 +193,7 @@ async def forget_wording(update: Update, context: Context) -> None:
         await refuse(update)
         return
     storage = context.bot_data.storage
-    wording = storage.taught_wording(int(context.matches[0].group(1)))
+    wording = storage.questions.taught_wording(int(context.matches[0].group(1)))
     if wording is None:
         await answer_expired(query)
         return
@@ -200,10 +202,10 @@ async def forget_wording(update: Update, context: Context) -> None:
         await query.answer(label(ui, "teach_forget_refused"), show_alert=True)
         return
     await query.answer(label(ui, "teach_working"))
-    storage.forget_taught([wording.id])
+    storage.questions.forget_taught([wording.id])
     await learning.rebuild_knowledge(context.bot_data)
     kb = context.bot_data.kb
-    wordings = [(w, kb.step(w.step_id)) for w in storage.taught_wordings(TAUGHT_LISTED)]
+    wordings = [(w, kb.step(w.step_id)) for w in storage.questions.taught_wordings(TAUGHT_LISTED)]
     text, keyboard = render_learning.taught_list(wordings, ui)
     question = shorten(wording.question, render_learning.QUESTION_SHOWN)
     gone = label_html(ui, "teach_forgotten", question=question)
@@ -225,7 +227,7 @@ async def stop_teaching(update: Update, context: Context) -> None:
 async def prune_question_log(context: Context) -> None:
     """Forget questions older than SOPBOT_LOG_DAYS (a daily job)."""
     days = context.bot_data.settings.log_days
-    removed = context.bot_data.storage.prune_questions(days)
+    removed = context.bot_data.storage.questions.prune_questions(days)
     log.info("pruned %d questions older than %d days", removed, days)
 
 

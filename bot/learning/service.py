@@ -53,7 +53,7 @@ def log_question(storage: Storage, user_id: int, stores: tuple[str, ...], result
     the asker's first store."""
     store = stores[0] if stores else None
     best = result.best
-    return storage.log_question(
+    return storage.questions.log_question(
         user_id,
         store,
         result.query[:QUERY_KEPT],
@@ -71,7 +71,7 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
     """Rebuild the index from the current corpus and taught questions, then swap it in."""
     lock = _rebuild_locks.setdefault(data, asyncio.Lock())
     async with lock:
-        taught = data.storage.taught()
+        taught = data.storage.questions.taught()
         settings = data.settings
         started = time.perf_counter()
         recipe = Recipe(data.kb.index_path, settings.corpus_dir, taught)
@@ -80,7 +80,7 @@ async def rebuild_knowledge(data: BotData) -> KnowledgeBase:
         kb = await asyncio.to_thread(recipe.open)
         data.contents = Contents.from_steps(kb.steps)
         data.kb = kb
-        data.storage.record_versions(fingerprints(kb.steps))  # the document library's
+        data.storage.documents.record_versions(fingerprints(kb.steps))  # the document library's
         start_search_worker(data, recipe)  # the old one's answers no longer fit
         log.info("swapped in %d steps (%.1fs)", len(kb.steps), time.perf_counter() - started)
         return kb
@@ -123,7 +123,9 @@ def start_search_worker(data: BotData, recipe: Recipe | None = None) -> None:
     if data.search_worker is None:
         return
     if recipe is None:
-        recipe = Recipe(data.kb.index_path, data.settings.corpus_dir, data.storage.taught())
+        recipe = Recipe(
+            data.kb.index_path, data.settings.corpus_dir, data.storage.questions.taught()
+        )
     data.search_worker.start(recipe)
 
 

@@ -62,13 +62,13 @@ async def start_quiz(update: Update, context: Context) -> None:
         return
     storage, steps = context.bot_data.storage, scope.steps(context)
     if context.args and context.args[0].lower() == STOP:
-        running = storage.running_quiz(chat.id)
+        running = storage.quizzes.running_quiz(chat.id)
         if running is None:
             await reply(update, label_html(ui, "quiz_not_running"))
         else:
             await finish_quiz(context, running.id)
         return
-    if storage.running_quiz(chat.id) is not None:
+    if storage.quizzes.running_quiz(chat.id) is not None:
         await reply(update, label_html(ui, "quiz_running"))
         return
     request = quizzes.parse_quiz_request(context.args or ())
@@ -84,7 +84,7 @@ async def start_quiz(update: Update, context: Context) -> None:
     if not questions:
         await reply(update, label_html(ui, "quiz_empty"))
         return
-    quiz_id = storage.start_quiz(chat.id, user.id, role, quizzes.list_to_json(questions))
+    quiz_id = storage.quizzes.start_quiz(chat.id, user.id, role, quizzes.list_to_json(questions))
     seconds = QUESTION_SECONDS if is_group(chat.id) else None
     started = render.quiz_started(ui, len(questions), role, seconds, request.asked)
     await reply(update, started)
@@ -100,18 +100,20 @@ def may_post(context: Context, chat_id: int) -> bool:
     """Whether a quiz may still post SOP text in its chat: a private chat, or a group still
     linked to a store (bot/access/rules.py); a group unlinked meanwhile gets no more."""
     group = is_group(chat_id)
-    return shows_sop(not group, context.bot_data.storage.linked_store(chat_id) if group else None)
+    return shows_sop(
+        not group, context.bot_data.storage.groups.linked_store(chat_id) if group else None
+    )
 
 
 async def send_quiz_question(context: Context, quiz_id: int) -> None:
     """Send the quiz's current question; in a group, schedule the next one."""
     storage = context.bot_data.storage
-    quiz = storage.quiz(quiz_id)
+    quiz = storage.quizzes.quiz(quiz_id)
     if quiz is None or quiz.ended_at:
         return
     if not may_post(context, quiz.chat_id):
         log.info("quiz %d ended unfinished: its group is no longer linked", quiz_id)
-        storage.end_quiz(quiz_id)
+        storage.quizzes.end_quiz(quiz_id)
         remove_jobs(context.job_queue, quiz_job_name(quiz_id))
         return
     question = quizzes.list_from_json(quiz.questions)[quiz.position]
@@ -120,7 +122,9 @@ async def send_quiz_question(context: Context, quiz_id: int) -> None:
     sent = await send_poll(
         context, quiz.chat_id, question, script, QUESTION_SECONDS if group else None
     )
-    storage.add_poll(poll_record(context, sent, question, quiz_id=quiz.id, position=quiz.position))
+    storage.quizzes.add_poll(
+        poll_record(context, sent, question, quiz_id=quiz.id, position=quiz.position)
+    )
     if group:
         job_queue: JobQueue[Any] | None = context.job_queue
         assert job_queue is not None, "install python-telegram-bot[job-queue]"
@@ -218,9 +222,9 @@ async def resume_group_quizzes(app: Application[Any, Any, Any, Any, Any, Any]) -
     storage = app.bot_data.storage
     job_queue = app.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
-    now = datetime.fromisoformat(storage.clock())
+    now = datetime.fromisoformat(storage.connection.clock())
     closes = timedelta(seconds=QUESTION_SECONDS + CLOSE_GRACE_SECONDS)
-    for run, sent_at in storage.running_group_quizzes():
+    for run, sent_at in storage.quizzes.running_group_quizzes():
         sent = datetime.fromisoformat(sent_at) if sent_at else None
         if now - (sent or datetime.fromisoformat(run.started_at)) > STALE_QUIZ:
             callback, due = finish_stale_quiz, 0.0
@@ -240,9 +244,9 @@ async def resume_group_quizzes(app: Application[Any, Any, Any, Any, Any, Any]) -
 async def advance(context: Context, quiz_id: int, position: int) -> None:
     """Move past question ``position`` (once, however many answers or jobs ask to)."""
     storage = context.bot_data.storage
-    if not storage.advance_quiz(quiz_id, position):
+    if not storage.quizzes.advance_quiz(quiz_id, position):
         return
-    quiz = storage.quiz(quiz_id)
+    quiz = storage.quizzes.quiz(quiz_id)
     assert quiz is not None
     if quiz.position < len(quizzes.list_from_json(quiz.questions)):
         await send_quiz_question(context, quiz_id)
@@ -253,15 +257,15 @@ async def advance(context: Context, quiz_id: int, position: int) -> None:
 async def finish_quiz(context: Context, quiz_id: int) -> None:
     """End a quiz and post its summary: scores, and the most missed questions."""
     storage = context.bot_data.storage
-    if not storage.end_quiz(quiz_id):
+    if not storage.quizzes.end_quiz(quiz_id):
         return
     remove_jobs(context.job_queue, quiz_job_name(quiz_id))
-    quiz = storage.quiz(quiz_id)
+    quiz = storage.quizzes.quiz(quiz_id)
     assert quiz is not None
     if not may_post(context, quiz.chat_id):
         return  # the right answers are SOP text: not for a group unlinked meanwhile
     questions = quizzes.list_from_json(quiz.questions)
-    summary = quizzes.summarize(questions, storage.quiz_answers(quiz_id))
+    summary = quizzes.summarize(questions, storage.quizzes.quiz_answers(quiz_id))
     script = script_of(storage, quiz.started_by)
     await context.bot.send_message(quiz.chat_id, render.quiz_summary(summary, script))
 
@@ -274,17 +278,17 @@ async def record_answer(update: Update, context: Context) -> None:
     answer = update.poll_answer
     user = answer.user if answer else None
     storage = context.bot_data.storage
-    poll = storage.poll(answer.poll_id) if answer and user else None
+    poll = storage.quizzes.poll(answer.poll_id) if answer and user else None
     if poll is None or user is None or len(answer.option_ids) != 1:
         return  # a poll not ours, an anonymous (chat) vote, or a retracted vote
     option = answer.option_ids[0]
     if not 0 <= option < poll.options or poll.owner_id not in (None, user.id):
         return
-    quiz = storage.quiz(poll.quiz_id) if poll.quiz_id is not None else None
+    quiz = storage.quizzes.quiz(poll.quiz_id) if poll.quiz_id is not None else None
     if poll.quiz_id is not None and (quiz is None or quiz.ended_at):
         return  # answered after the summary: it stays as posted
     correct = option == poll.correct
-    if not storage.record_answer(poll.poll_id, user.id, option, correct):
+    if not storage.quizzes.record_answer(poll.poll_id, user.id, option, correct):
         return
     if quiz is not None:
         if not is_group(quiz.chat_id):
@@ -310,7 +314,7 @@ async def practice(update: Update, context: Context) -> None:
     storage = context.bot_data.storage
     args = [arg.lower() for arg in context.args or ()]
     if args[:1] == ["off"]:
-        storage.clear_reminder(user.id)
+        storage.quizzes.clear_reminder(user.id)
         remove_reminder(context.job_queue, user.id)
         await reply(update, label_html(ui, "practice_reminder_off"))
     elif args[:1] == ["on"]:
@@ -319,7 +323,7 @@ async def practice(update: Update, context: Context) -> None:
             await reply(update, label_html(ui, "practice_bad_time"))
             return
         text = f"{at[0]:02d}:{at[1]:02d}"
-        storage.set_reminder(user.id, chat.id, text)
+        storage.quizzes.set_reminder(user.id, chat.id, text)
         schedule_reminder(context.application, user.id, chat.id, text)
         await reply(update, label_html(ui, "practice_reminder_on", time=text))
     else:
@@ -335,12 +339,12 @@ async def send_practice_question(
     script = script_of(storage, user_id)
     picked = None
     if position < size:
-        seed = f"{user_id}:{storage.clock()}"
-        role = storage.role_of(user_id)
+        seed = f"{user_id}:{storage.connection.clock()}"
+        role = storage.users.role_of(user_id)
         served = scope.steps(context, user_id)
         picked = quizzes.next_practice(storage, user_id, served, role, seed)
     if picked is None:
-        answers = storage.round_answers(round_id)
+        answers = storage.quizzes.round_answers(round_id)
         correct = sum(answer.correct for answer in answers)
         text = (
             render.practice_done(script, correct, len(answers))
@@ -361,7 +365,7 @@ async def send_practice_question(
         round_size=size,
         round=round_id,
     )
-    storage.add_poll(record)
+    storage.quizzes.add_poll(record)
 
 
 # -- reminders ---------------------------------------------------------------------------------
@@ -395,7 +399,7 @@ def schedule_reminder(
 
 async def schedule_reminders(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every stored practice reminder (run at start-up, in post_init)."""
-    for user_id, chat_id, at in app.bot_data.storage.reminders():
+    for user_id, chat_id, at in app.bot_data.storage.quizzes.reminders():
         schedule_reminder(app, user_id, chat_id, at)
 
 
@@ -404,7 +408,7 @@ async def send_practice_reminder(context: Context) -> None:
     assert context.job is not None
     user_id, chat_id = cast(tuple[int, int], context.job.data)
     storage = context.bot_data.storage
-    person = storage.person(user_id)
+    person = storage.people.person(user_id)
     if person is None or not person.active:
         return
     script = script_of(storage, user_id)
@@ -419,7 +423,7 @@ async def send_practice_reminder(context: Context) -> None:
     except Forbidden:
         # They blocked the bot: stop reminding rather than fail every day.
         log.info("practice reminder for %d refused; turning it off", user_id)
-        storage.clear_reminder(user_id)
+        storage.quizzes.clear_reminder(user_id)
         context.job.schedule_removal()
 
 

@@ -172,18 +172,18 @@ def leaderboard(storage: Storage, stores: Sequence[str]) -> dict[str, list[Score
 
     Only people who answered anything are listed; someone in two stores is on both.
     """
-    since = days_ago(storage.clock(), LEADERBOARD_DAYS)
-    recent = storage.answers_since(since)
+    since = days_ago(storage.connection.clock(), LEADERBOARD_DAYS)
+    recent = storage.quizzes.answers_since(since)
     boards: dict[str, list[Score]] = {}
     for store in stores:
-        members = {person.user_id for person in storage.people(stores=[store])}
+        members = {person.user_id for person in storage.people.people(stores=[store])}
         board = scores(answer for answer in recent if answer.user_id in members)
         boards[store] = board[:LEADERBOARD_LENGTH]
     return boards
 
 
 def all_stores(storage: Storage) -> list[str]:
-    stores = {store for person in storage.people() for store in person.stores}
+    stores = {store for person in storage.people.people() for store in person.stores}
     return sorted(stores)
 
 
@@ -207,11 +207,11 @@ class MyScore:
 
 def my_score(storage: Storage, user_id: int, name: str) -> MyScore:
     """A person's totals, and the roles and steps they miss most."""
-    now = storage.clock()
-    answers = storage.answers_of(user_id)
+    now = storage.connection.clock()
+    answers = storage.quizzes.answers_of(user_id)
     since = days_ago(now, LEADERBOARD_DAYS)
     recent = [a for a in answers if a.at >= since]
-    cards = storage.cards(user_id)
+    cards = storage.quizzes.cards(user_id)
     boxed = [card for card in cards if card.box != LEARNED]
     return MyScore(
         total=Score(user_id, name, sum(a.correct for a in answers), len(answers)),
@@ -263,12 +263,12 @@ def after_answer(box: int | None, correct: bool, now: datetime) -> tuple[int, da
 
 def record_practice(storage: Storage, user_id: int, question: QuizQuestion, correct: bool) -> Card:
     """Move a practice question's card after an answer, and store it."""
-    now = storage.clock()
+    now = storage.connection.clock()
     key = card_key(question)
-    card = storage.card(user_id, key)
+    card = storage.quizzes.card(user_id, key)
     box, due = after_answer(card.box if card else None, correct, datetime.fromisoformat(now))
     moved = Card(user_id, key, to_json(question), box, due.isoformat(timespec="seconds"), now)
-    storage.save_card(moved)
+    storage.quizzes.save_card(moved)
     return moved
 
 
@@ -284,8 +284,8 @@ def next_practice(
     Due cards come first, the longest-waiting first; then a question the person has no
     card for. None when the SOP has nothing new left to ask.
     """
-    now = storage.clock()
-    cards = storage.cards(user_id)
+    now = storage.connection.clock()
+    cards = storage.quizzes.cards(user_id)
     served = {step.id for step in steps}
     due = [card for card in cards if card.box != LEARNED and card.due_at <= now]
     # A card of a step no longer served to the person (removed, or its document out of
@@ -312,5 +312,7 @@ def draw(steps: Sequence[Step], role: str | None, seed: int | str) -> list[QuizQ
 
 
 def due_count(storage: Storage, user_id: int) -> int:
-    now = storage.clock()
-    return sum(card.box != LEARNED and card.due_at <= now for card in storage.cards(user_id))
+    now = storage.connection.clock()
+    return sum(
+        card.box != LEARNED and card.due_at <= now for card in storage.quizzes.cards(user_id)
+    )

@@ -50,8 +50,10 @@ def usage(
     (``bot.access.rules.stores_seen_by``), never another's.
     """
     wanted = None if stores is None else tuple(stores)
-    rows = [row for row in storage.asked(days, wanted) if (row[4] or "") not in NOT_QUESTIONS]
-    today = datetime.fromisoformat(storage.clock()).astimezone(zone).date()
+    rows = [
+        row for row in storage.questions.asked(days, wanted) if (row[4] or "") not in NOT_QUESTIONS
+    ]
+    today = datetime.fromisoformat(storage.connection.clock()).astimezone(zone).date()
     per_day = Counter(datetime.fromisoformat(at).astimezone(zone).date() for at, *_ in rows)
     by_store = Counter(store for _, store, *_ in rows)
     steps = Counter(
@@ -68,9 +70,9 @@ def usage(
         ),
         by_store=tuple(by_store.most_common(TOP_STORES)),
         top_steps=tuple((step, n) for step, n in top if step is not None)[:TOP_STEPS],
-        votes=storage.question_votes(days, wanted),
-        briefings=storage.briefing_reads(days, wanted),
-        quizzes=storage.quiz_results(days, wanted),
+        votes=storage.questions.question_votes(days, wanted),
+        briefings=storage.questions.briefing_reads(days, wanted),
+        quizzes=storage.questions.quiz_results(days, wanted),
         asks=asks_summary(storage, days, wanted),
     )
 
@@ -79,7 +81,7 @@ def asks_summary(
     storage: Storage, days: int, stores: Sequence[str] | None = None
 ) -> tuple[int, int, float | None]:
     """Questions asked of people, how many got an answer, the median minutes to it."""
-    asked, minutes = storage.answer_times(storage.cutoff(days), stores)
+    asked, minutes = storage.asks.answer_times(storage.connection.cutoff(days), stores)
     return asked, len(minutes), (median(minutes) if minutes else None)
 
 

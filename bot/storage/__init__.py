@@ -14,7 +14,9 @@
 ``asks``           questions asked of people, their outbox, responders, store notes
 =================  ==========================================================
 
-:class:`Storage` is all of them on one connection: ``Storage.open(path)``.
+:class:`Storage` is one connection and each repository on it, reached by name:
+``Storage.open(path).people.person(user_id)``. The backlog of writes that must never cost an
+answer (``backlog``) is made on ``storage.connection`` by the application.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlite_utils
+
 from bot.storage.asks import Asks
-from bot.storage.base import MEMORY, Connection, StorageError, utc_now
+from bot.storage.base import MEMORY, Connection, Repository, StorageError, utc_now
+from bot.storage.briefings import Briefings
 from bot.storage.documents import Documents, Version
 from bot.storage.groups import Groups
 from bot.storage.invites import (
@@ -43,16 +48,37 @@ from bot.storage.people import ACCESS_LEVELS, People, Person
 from bot.storage.questions import Questions
 from bot.storage.quizzes import Card, QuizRun, Quizzes, ScoredAnswer, SentPoll
 from bot.storage.schema import MIGRATIONS
-from bot.storage.users import DOWN, UP, User, Users, Vote
+from bot.storage.users import DOWN, STRANGERS, UP, User, Users, Vote
 
 
-class Storage(Users, Invites, People, Quizzes, Questions, Groups, Documents, Asks, Connection):
-    """Every repository on one connection, migrated when opened."""
+class Storage:
+    """The bot's database: one connection, migrated when opened, and a repository per
+    concern on it."""
+
+    def __init__(self, db: sqlite_utils.Database, clock: Callable[[], str] = utc_now) -> None:
+        self.connection = Connection(db, clock)
+        self.users = Users(self.connection)
+        self.people = People(self.connection)
+        self.invites = Invites(self.connection, self.people)
+        self.quizzes = Quizzes(self.connection)
+        self.questions = Questions(self.connection)
+        self.groups = Groups(self.connection)
+        self.documents = Documents(self.connection)
+        self.asks = Asks(self.connection)
+        self.briefings = Briefings(self.connection)
 
     @classmethod
     def open(cls, path: Path | str, clock: Callable[[], str] = utc_now) -> Storage:
         """Open (creating it and its folder if needed) and migrate the database at ``path``."""
         return cls(Connection.connect(path), clock)
+
+    @property
+    def version(self) -> int:
+        """The schema version: how many migrations the database has had."""
+        return self.connection.version
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 __all__ = [
@@ -68,17 +94,29 @@ __all__ = [
     "UP",
     "USED",
     "WITHDRAWN",
+    "STRANGERS",
+    "Asks",
+    "Briefings",
     "Card",
     "Confirmation",
+    "Connection",
+    "Documents",
+    "Groups",
     "Invite",
+    "Invites",
+    "People",
     "Person",
+    "Questions",
     "QuizRun",
+    "Quizzes",
     "Redemption",
+    "Repository",
     "ScoredAnswer",
     "SentPoll",
     "Storage",
     "StorageError",
     "User",
+    "Users",
     "Version",
     "Vote",
 ]

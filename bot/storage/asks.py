@@ -27,7 +27,7 @@ from bot.asks.model import (
     Outgoing,
     StoreNote,
 )
-from bot.storage.base import Connection, Row
+from bot.storage.base import Repository, Row
 
 ASK_COLUMNS = (
     "id, asker_id, asker_name, chat_id, message_id, thread_id, store, question, script, "
@@ -83,7 +83,7 @@ def note_from(row: Row) -> StoreNote:
     )
 
 
-class Asks(Connection):
+class Asks(Repository):
     # -- questions ------------------------------------------------------------------------
 
     def open_ask(

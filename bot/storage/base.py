@@ -1,8 +1,10 @@
-"""The one connection to the bot's SQLite file, shared by every repository.
+"""The one connection to the bot's SQLite file, and the base of the repositories sharing it.
 
 Calls are short (one indexed row) and run on the event loop's thread; the connection is
 opened with ``check_same_thread=False`` and guarded by a lock so a worker thread (a job, a
-benchmark) may use it as well. Rows come back mapped by column name.
+benchmark) may use it as well. Rows come back mapped by column name. A
+:class:`Repository` (people, quizzes, …) holds no state of its own: its database, lock,
+clock and transactions are the one :class:`Connection`'s.
 """
 
 from __future__ import annotations
@@ -177,3 +179,37 @@ class Connection:
         """The moment ``days`` before now, in the stored form (ISO 8601, UTC)."""
         now = datetime.fromisoformat(self.clock())
         return (now - timedelta(days=days)).isoformat(timespec="seconds")
+
+
+class Repository:
+    """The queries of one concern, on the shared :class:`Connection`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.connection.db
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self.connection.lock
+
+    def clock(self) -> str:
+        """Now, as the connection's clock tells it (ISO 8601, UTC)."""
+        return self.connection.clock()
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return self.connection.transaction()
+
+    def rows(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
+        return self.connection.rows(sql, params)
+
+    def row(self, sql: str, params: Iterable[object] = ()) -> Row | None:
+        return self.connection.row(sql, params)
+
+    def rows_unlocked(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
+        return self.connection.rows_unlocked(sql, params)
+
+    def cutoff(self, days: float) -> str:
+        return self.connection.cutoff(days)

@@ -81,16 +81,16 @@ class Briefings:
     tests and the courier can move time for briefings alone.
     """
 
-    def __init__(self, storage: Connection, now: Callable[[], datetime] = utc_now) -> None:
-        self.storage = storage
-        self.db = storage.db
+    def __init__(self, connection: Connection, now: Callable[[], datetime] = utc_now) -> None:
+        self.connection = connection
+        self.db = connection.db
         self.now = now
 
     def _rows(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
-        return self.storage.rows(sql, params)
+        return self.connection.rows(sql, params)
 
     def _write(self, sql: str, params: Iterable[object] = ()) -> int:
-        with self.storage.transaction():
+        with self.connection.transaction():
             return self.db.execute(sql, tuple(params)).rowcount
 
     # -- composing --------------------------------------------------------------------------
@@ -102,7 +102,7 @@ class Briefings:
         """
         status = DRAFT if note else COMPOSING
         note = note or Note(TEXT, "")
-        with self.storage.transaction():
+        with self.connection.transaction():
             self.db.execute(
                 "UPDATE briefings SET status = ? WHERE author = ? AND status IN (?, ?)",
                 (CANCELLED, author, COMPOSING, TIMING),
@@ -159,7 +159,7 @@ class Briefings:
         """
         now = self.now()
         remind_at = iso(now + remind_after) if remind_after else None
-        with self.storage.transaction():
+        with self.connection.transaction():
             self.db.execute(
                 "UPDATE briefings SET status = ?, sent_at = COALESCE(sent_at, ?), "
                 "remind_at = COALESCE(remind_at, ?) WHERE id = ?",
@@ -168,7 +168,7 @@ class Briefings:
             return self._insert_deliveries(briefing_id, people, iso(now))
 
     def _insert_deliveries(self, briefing_id: int, people: Iterable[int], now: str) -> int:
-        blocked = self.storage.rows_unlocked("SELECT user_id FROM briefing_unreachable")
+        blocked = self.connection.rows_unlocked("SELECT user_id FROM briefing_unreachable")
         unreachable = {row["user_id"] for row in blocked}
         written = 0
         for user_id in people:
@@ -246,7 +246,7 @@ class Briefings:
 
     def mark_unreachable(self, user_id: int, reason: str) -> None:
         """The person blocked the bot: block their deliveries in flight, push them nothing."""
-        with self.storage.transaction():
+        with self.connection.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO briefing_unreachable (user_id, since, reason) "
                 "VALUES (?, ?, ?)",
@@ -350,8 +350,8 @@ class Briefings:
 
     def take_reminders(self, briefing_id: int) -> list[int]:
         """The people to remind of a briefing, marked reminded first (at most one reminder)."""
-        with self.storage.transaction():
-            rows = self.storage.rows_unlocked(
+        with self.connection.transaction():
+            rows = self.connection.rows_unlocked(
                 "SELECT user_id FROM deliveries WHERE briefing_id = ? AND read_at IS NULL "
                 f"AND reminded_at IS NULL AND state IN (?, ?) AND {ACTIVE} ORDER BY rowid",
                 (briefing_id, DELIVERED, UNCERTAIN),
@@ -369,7 +369,7 @@ class Briefings:
 
     def add_schedule(self, briefing_id: int, author: int, when: When) -> Schedule:
         """Keep a draft as the template of a schedule."""
-        with self.storage.transaction():
+        with self.connection.transaction():
             self.db.execute(
                 "UPDATE briefings SET status = ? WHERE id = ?", (SCHEDULED, briefing_id)
             )
@@ -444,8 +444,8 @@ class Briefings:
         scheduled minute never sends it twice.
         """
         now = self.now()
-        with self.storage.transaction():
-            found = self.storage.rows_unlocked(
+        with self.connection.transaction():
+            found = self.connection.rows_unlocked(
                 "SELECT briefing_id, repeat, active, last_fired FROM briefing_schedules "
                 "WHERE id = ?",
                 (schedule_id,),

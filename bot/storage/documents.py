@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.storage.base import MEMORY, Connection, Row
+from bot.storage.base import MEMORY, Repository, Row
 from bot.storage.people import ACCESS_LEVELS, check_access
 
 EVERYONE = ACCESS_LEVELS[0]
@@ -95,7 +95,7 @@ def rule_of(row: Row) -> Rule:
     )
 
 
-class Documents(Connection):
+class Documents(Repository):
     def library(self) -> Library:
         """Every document's rule."""
         rows = self.rows("SELECT doc_no, in_service, stores, level FROM documents")

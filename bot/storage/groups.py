@@ -5,10 +5,10 @@ What a linked group may see, and who may link one, is decided in ``bot/access/ru
 
 from __future__ import annotations
 
-from bot.storage.base import Connection
+from bot.storage.base import Repository
 
 
-class Groups(Connection):
+class Groups(Repository):
     def link_group(self, chat_id: int, store: str, linked_by: int) -> None:
         """Link a group to a store (again, if it was linked to another)."""
         with self.transaction():

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.storage.base import Connection, Repository
 from bot.storage.people import People, Person, check_access
 
 # What opening an invite link came to.
@@ -62,7 +63,13 @@ class Confirmation:
     settled_at: str | None
 
 
-class Invites(People):
+class Invites(Repository):
+    """Invite links and awaited confirmations; redeeming one registers a person."""
+
+    def __init__(self, connection: Connection, people: People) -> None:
+        super().__init__(connection)
+        self.people = people
+
     def create_invite(
         self, code_hash: str, access: str, store: str, created_by: int, hours: int, max_uses: int
     ) -> Invite:
@@ -108,12 +115,12 @@ class Invites(People):
             if not rows:
                 return Redemption(UNKNOWN, None)
             invite = Invite(**rows[0])
-            creator = self.person_unlocked(invite.created_by)
-            reason = refusal(invite, creator, self.person_unlocked(user_id))
+            creator = self.people.person_unlocked(invite.created_by)
+            reason = refusal(invite, creator, self.people.person_unlocked(user_id))
             if reason is not None:
                 return Redemption(reason, invite)
             self.db.execute("UPDATE invites SET uses = uses + 1 WHERE id = ?", (invite.id,))
-            self.register(user_id, name, invite.access, [invite.store])
+            self.people.register(user_id, name, invite.access, [invite.store])
         return Redemption(JOINED, invite)
 
     def propose(

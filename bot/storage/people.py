@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.storage.base import Connection
+from bot.storage.base import Repository
 
 # Access levels, least to most.
 ACCESS_LEVELS = ("staff", "trainer", "manager", "admin")
@@ -33,7 +33,7 @@ def check_access(access: str) -> None:
         raise ValueError(f"access is one of {ACCESS_LEVELS}, not {access!r}")
 
 
-class People(Connection):
+class People(Repository):
     def add_person(
         self, user_id: int, name: str, access: str, stores: Iterable[str] = ()
     ) -> Person:

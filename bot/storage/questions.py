@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage.base import MEMORY, Connection
+from bot.storage.base import MEMORY, Repository
 from bot.storage.users import DOWN
 from knowledge.base import NOT_QUESTIONS
 
@@ -46,7 +46,7 @@ def members_of(column: str, stores: Stores) -> tuple[str, tuple[str, ...]]:
     return f"{column} IN (SELECT user_id FROM memberships WHERE {condition})", names
 
 
-class Questions(Connection):
+class Questions(Repository):
     def log_question(
         self,
         user_id: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from bot.storage.base import Connection
+from bot.storage.base import Repository
 
 QUIZ_COLUMNS = "id, chat_id, started_by, role, questions, position, started_at, ended_at"
 POLL_COLUMNS = (
@@ -74,7 +74,7 @@ class Card:
     updated_at: str
 
 
-class Quizzes(Connection):
+class Quizzes(Repository):
     def start_quiz(self, chat_id: int, started_by: int, role: str | None, questions: str) -> int:
         """Store a new quiz (``questions`` as JSON) at its first question; return its id."""
         with self.transaction():

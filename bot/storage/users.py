@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.storage.base import Connection
+from bot.storage.base import Repository
 
 UP, DOWN = 1, -1
 # Strangers are remembered this long after they last wrote, and this many at most, so a
@@ -12,6 +12,9 @@ UP, DOWN = 1, -1
 STRANGER_DAYS = 30
 STRANGERS_KEPT = 5000
 NAME_LIMIT = 128
+# Whom a lookup is among: those let in, or strangers (refused, remembered for a while).
+USERS, STRANGERS = "users", "strangers"
+TABLES = {USERS: "users", STRANGERS: "strangers"}
 
 
 @dataclass(frozen=True)
@@ -34,23 +37,13 @@ class Vote:
     at: str
 
 
-class Users(Connection):
+class Users(Repository):
+    """Who wrote to the bot: users, let in, and strangers, refused but remembered a while."""
+
     def seen(self, user_id: int, name: str, username: str | None, language: str | None) -> None:
         """Record that a user used the bot, keeping when they first did."""
-        now = self.clock()
         with self.transaction():
-            self.db.execute(
-                """
-                INSERT INTO users (id, name, username, language, first_seen, last_seen)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    name = excluded.name,
-                    username = excluded.username,
-                    language = excluded.language,
-                    last_seen = excluded.last_seen
-                """,
-                (user_id, name, username, language, now, now),
-            )
+            self._upsert(USERS, user_id, name, username, language)
             # Someone registered before they ever wrote (a configured admin, a /grant by
             # id) is named by their id until then: from now on, by their Telegram name.
             self.db.execute(
@@ -58,65 +51,53 @@ class Users(Connection):
                 (name, user_id, str(user_id), name),
             )
 
-    def user(self, user_id: int) -> User | None:
-        row = self.row(
-            "SELECT id, name, username, language, role, first_seen, last_seen "
-            "FROM users WHERE id = ?",
-            (user_id,),
-        )
-        return User(**row) if row else None
-
-    def user_by_username(self, username: str) -> User | None:
-        """The user who last wrote with this @username (without the @), if any."""
-        row = self.row(
-            "SELECT id FROM users WHERE username = ? COLLATE NOCASE "
-            "ORDER BY last_seen DESC LIMIT 1",
-            (username,),
-        )
-        return self.user(row["id"]) if row else None
-
-    # -- strangers: who wrote without being let in -----------------------------------------
-
     def saw_stranger(
         self, user_id: int, name: str, username: str | None, language: str | None
     ) -> None:
         """Remember who a stranger is (for /grant @username); it lets them in nowhere."""
-        now = self.clock()
         with self.transaction():
-            self.db.execute(
-                """
-                INSERT INTO strangers (id, name, username, language, first_seen, last_seen)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    name = excluded.name,
-                    username = excluded.username,
-                    language = excluded.language,
-                    last_seen = excluded.last_seen
-                """,
-                (user_id, name[:NAME_LIMIT], username, language, now, now),
-            )
+            self._upsert(STRANGERS, user_id, name[:NAME_LIMIT], username, language)
             self.db.execute(
                 "DELETE FROM strangers WHERE last_seen < ? OR id NOT IN "
                 "(SELECT id FROM strangers ORDER BY last_seen DESC LIMIT ?)",
                 (self.cutoff(STRANGER_DAYS), STRANGERS_KEPT),
             )
 
-    def stranger(self, user_id: int) -> User | None:
-        """A stranger who wrote lately, as a user who has no role, or None."""
+    def user(self, user_id: int, among: str = USERS) -> User | None:
+        """The user with this Telegram id, or None; ``among=STRANGERS``: a stranger who
+        wrote lately, as a user who has no role."""
+        return self._lookup(among, "id = ?", user_id)
+
+    def user_by_username(self, username: str, among: str = USERS) -> User | None:
+        """The user (or, ``among=STRANGERS``, stranger) who last wrote with this
+        @username (without the @), if any."""
+        return self._lookup(among, "username = ? COLLATE NOCASE", username)
+
+    def _lookup(self, among: str, where: str, value: object) -> User | None:
+        role = "role" if among == USERS else "NULL AS role"
         row = self.row(
-            "SELECT id, name, username, language, NULL AS role, first_seen, last_seen "
-            "FROM strangers WHERE id = ?",
-            (user_id,),
+            f"SELECT id, name, username, language, {role}, first_seen, last_seen "
+            f"FROM {TABLES[among]} WHERE {where} ORDER BY last_seen DESC LIMIT 1",
+            (value,),
         )
         return User(**row) if row else None
 
-    def stranger_by_username(self, username: str) -> User | None:
-        row = self.row(
-            "SELECT id FROM strangers WHERE username = ? COLLATE NOCASE "
-            "ORDER BY last_seen DESC LIMIT 1",
-            (username,),
+    def _upsert(
+        self, among: str, user_id: int, name: str, username: str | None, language: str | None
+    ) -> None:
+        now = self.clock()
+        self.db.execute(
+            f"""
+            INSERT INTO {TABLES[among]} (id, name, username, language, first_seen, last_seen)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                name = excluded.name,
+                username = excluded.username,
+                language = excluded.language,
+                last_seen = excluded.last_seen
+            """,
+            (user_id, name, username, language, now, now),
         )
-        return self.stranger(row["id"]) if row else None
 
     def role_of(self, user_id: int) -> str | None:
         row = self.row("SELECT role FROM users WHERE id = ?", (user_id,))

@@ -47,7 +47,7 @@ def settings(tmp_path: Path, index_path: Path) -> Settings:
 def storage(settings: Settings) -> Storage:
     storage = Storage.open(settings.db_path)
     # Only registered people get past the gate (bot/access/gate.py): the test user is staff.
-    storage.add_person(USER_ID, "小明", "staff", [STORE])
+    storage.people.add_person(USER_ID, "小明", "staff", [STORE])
     yield storage
     storage.close()
 

@@ -41,7 +41,7 @@ def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None:
     def write() -> None:
         nonlocal written
         while not stop.is_set():
-            storage.vote(1, f"question {written}", "step", UP)
+            storage.users.vote(1, f"question {written}", "step", UP)
             written += 1
 
     writer = threading.Thread(target=write)

@@ -60,7 +60,7 @@ async def test_a_burst_past_capacity_is_answered_promptly_or_declined_at_once(
     monkeypatch.setattr(BotData, "ask", slow_ask)
     people = range(FIRST_USER, FIRST_USER + 60)
     for user_id in people:
-        storage.add_person(user_id, f"店員{user_id}", "staff", ["台北站前店"])
+        storage.people.add_person(user_id, f"店員{user_id}", "staff", ["台北站前店"])
     request = OfflineRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])}, on_call=on_call)
     app = build_application(settings, kb, storage, request=request)
     processor = app.update_processor

@@ -194,10 +194,12 @@ def test_the_bot_answers_shows_shares_and_stops_cleanly(
 
     # What the bot stored outlives it.
     storage = Storage.open(tmp_path / "sopbot.db")
-    assert storage.user(DEFAULT_USER_ID).language == "zh-hant"
-    assert storage.person(DEFAULT_USER_ID).access == "admin"
-    assert storage.person(STRANGER) is None
-    assert [(v.query, v.step_id, v.vote) for v in storage.votes()] == [(QUESTION, step.id, UP)]
+    assert storage.users.user(DEFAULT_USER_ID).language == "zh-hant"
+    assert storage.people.person(DEFAULT_USER_ID).access == "admin"
+    assert storage.people.person(STRANGER) is None
+    assert [(v.query, v.step_id, v.vote) for v in storage.users.votes()] == [
+        (QUESTION, step.id, UP)
+    ]
 
 
 def forged_webhook_post(url: str) -> int:

@@ -74,8 +74,8 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
 
 def checkpoint(storage: Storage) -> None:
     """Empty the WAL into the database file, so the next write must grow the WAL."""
-    with storage.lock:
-        storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with storage.connection.lock:
+        storage.connection.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextlib.contextmanager
@@ -102,7 +102,7 @@ async def disk_chat(
         brief_reminder_hours=0,
     )
     storage = Storage.open(settings.db_path)
-    storage.add_person(USER_ID, "小明", "staff", [STORE])
+    storage.people.add_person(USER_ID, "小明", "staff", [STORE])
     try:
         async for chat in run_chat(settings, kb, storage):
             yield chat, small_disk
@@ -116,7 +116,9 @@ def replies(calls: list) -> list[str]:
 
 
 def logged(storage: Storage) -> list[str]:
-    return [row["query"] for row in storage.rows("SELECT query FROM questions ORDER BY id")]
+    return [
+        row["query"] for row in storage.connection.rows("SELECT query FROM questions ORDER BY id")
+    ]
 
 
 async def test_a_question_on_a_write_locked_database_is_answered_at_once(
@@ -143,7 +145,9 @@ async def test_a_question_on_a_full_disk_is_answered_and_logged_once_there_is_ro
     checkpoint(storage)
     disk.fill()
     with pytest.raises(sqlite3.OperationalError, match="full"):
-        storage.log_question(USER_ID, STORE, "probe", None, "none", "", 1.0)  # the disk is full
+        storage.questions.log_question(
+            USER_ID, STORE, "probe", None, "none", "", 1.0
+        )  # the disk is full
     sent = await chat.say(QUESTION)
     assert len(replies(sent)) == 1 and APOLOGY not in replies(sent)[0]
     disk.free()
@@ -153,9 +157,9 @@ async def test_a_question_on_a_full_disk_is_answered_and_logged_once_there_is_ro
 
 def queue_briefing(chat: Chat, staff: range) -> int:
     storage, briefings = chat.app.bot_data.storage, chat.app.bot_data.briefings
-    storage.add_person(MANAGER, "王經理", "manager", [STORE])
+    storage.people.add_person(MANAGER, "王經理", "manager", [STORE])
     for user_id in staff:
-        storage.add_person(user_id, f"店員{user_id}", "staff", [STORE])
+        storage.people.add_person(user_id, f"店員{user_id}", "staff", [STORE])
     draft = briefings.create(MANAGER, "王經理", brief.Note(brief.TEXT, "今天早會重點"))
     briefings.set_audience(draft.id, brief.Audience(brief.ALL))
     briefings.queue(draft.id, list(staff), None)

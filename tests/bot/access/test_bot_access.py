@@ -48,7 +48,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def manager(storage: Storage) -> int:
-    storage.add_person(MANAGER, "王店長", "manager", [STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
     return MANAGER
 
 
@@ -67,7 +67,9 @@ def refusal(user_id: int, script: str = "hant") -> str:
 
 
 def audit(storage: Storage) -> list[tuple[int, str, str]]:
-    return [(row["actor"], row["action"], row["target"]) for row in storage.db["audit"].rows]
+    return [
+        (row["actor"], row["action"], row["target"]) for row in storage.connection.db["audit"].rows
+    ]
 
 
 async def invite_code(chat: Chat, command: str = "/invite", user_id: int = MANAGER) -> str:
@@ -90,7 +92,7 @@ async def test_gate_refuses_a_strangers_text_and_commands(
     assert [call.method for call in calls] == ["sendMessage"]
     assert calls[0].params["text"] == refusal(STRANGER)
     assert "reply_markup" not in calls[0].params
-    assert storage.person(STRANGER) is None
+    assert storage.people.person(STRANGER) is None
 
 
 async def test_gate_refusal_shows_the_id_in_the_users_language(chat: Chat) -> None:
@@ -155,7 +157,7 @@ async def test_gate_ignores_a_strangers_poll_answer(chat: Chat) -> None:
 
 async def test_gate_does_not_record_strangers(chat: Chat, storage: Storage) -> None:
     await chat.say(QUESTION, user_id=STRANGER)
-    assert storage.user(STRANGER) is None
+    assert storage.users.user(STRANGER) is None
 
 
 # -- the gate: revoked people ------------------------------------------------------------------
@@ -163,7 +165,7 @@ async def test_gate_does_not_record_strangers(chat: Chat, storage: Storage) -> N
 
 async def test_gate_refuses_a_revoked_person_everywhere(chat: Chat, storage: Storage) -> None:
     assert sent(await chat.say(QUESTION), "sendMessage")[0]["text"] != refusal(USER_ID)
-    storage.deactivate(USER_ID)
+    storage.people.deactivate(USER_ID)
     assert only(await chat.say(QUESTION), "sendMessage")["text"] == refusal(USER_ID)
     assert only(await chat.say("/roles"), "sendMessage")["text"] == refusal(USER_ID)
     edited = await chat.send(chat.message(QUESTION, kind="edited_message"))
@@ -183,12 +185,12 @@ async def test_invite_link_registers_a_newcomer_who_can_then_ask(
     code = LINK_RE.search(reply["text"])[1]
     assert len(code) >= 22 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code)
     assert buttons(reply) == [(label("hant", "withdraw"), "inv:x:1")]
-    assert storage.db.execute("SELECT code_hash FROM invites").fetchone()[0] != code
+    assert storage.connection.db.execute("SELECT code_hash FROM invites").fetchone()[0] != code
 
     welcome = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
     assert welcome["text"].startswith(render_access.joined("hant", "staff", STORE))
     assert render.welcome("hant", "小明") in welcome["text"]
-    person = storage.person(NEWCOMER)
+    person = storage.people.person(NEWCOMER)
     assert (person.access, person.stores, person.active) == ("staff", (STORE,), True)
 
     answer = only(await chat.say(QUESTION, user_id=NEWCOMER), "sendMessage")
@@ -204,7 +206,7 @@ async def test_invite_one_time_code_admits_one_person(
     await chat.say(f"/start {code}", user_id=NEWCOMER)
     again = only(await chat.say(f"/start {code}", user_id=STRANGER), "sendMessage")
     assert again["text"] == render_access.invite_refused("hant", "used", STRANGER)
-    assert storage.person(STRANGER) is None
+    assert storage.people.person(STRANGER) is None
 
 
 async def test_invite_with_uses_admits_that_many(
@@ -213,7 +215,7 @@ async def test_invite_with_uses_admits_that_many(
     code = await invite_code(chat, "/invite 2 trainer")
     for user_id in (NEWCOMER, STRANGER):
         await chat.say(f"/start {code}", user_id=user_id)
-        assert storage.person(user_id).access == "trainer"
+        assert storage.people.person(user_id).access == "trainer"
     third = only(await chat.say(f"/start {code}", user_id=STRANGER + 1), "sendMessage")
     assert third["text"] == render_access.invite_refused("hant", "used", STRANGER + 1)
 
@@ -222,23 +224,23 @@ async def test_invite_expires_after_the_configured_hours(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
     clock = Clock()
-    storage.clock = clock
+    storage.connection.clock = clock
     code = await invite_code(chat)
     clock.now += timedelta(hours=72)
     reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "expired", NEWCOMER)
-    assert storage.person(NEWCOMER) is None
+    assert storage.people.person(NEWCOMER) is None
 
 
 async def test_invite_still_works_just_before_it_expires(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
     clock = Clock()
-    storage.clock = clock
+    storage.connection.clock = clock
     code = await invite_code(chat)
     clock.now += timedelta(hours=71, minutes=59)
     await chat.say(f"/start {code}", user_id=NEWCOMER)
-    assert storage.person(NEWCOMER).active
+    assert storage.people.person(NEWCOMER).active
 
 
 async def test_invite_withdrawn_with_its_button_is_refused(
@@ -262,7 +264,7 @@ async def test_invite_cannot_be_withdrawn_by_a_staff_member(
     )
     assert pressed["text"] == label("hant", "expired")
     await chat.say(f"/start {code}", user_id=NEWCOMER)
-    assert storage.person(NEWCOMER).active
+    assert storage.people.person(NEWCOMER).active
 
 
 @pytest.mark.parametrize(
@@ -282,7 +284,7 @@ async def test_invite_guessed_or_malformed_codes_are_refused(
     await invite_code(chat)  # a real invite exists, and is not the guess
     reply = only(await chat.say(f"/start {code}", user_id=STRANGER), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "unknown", STRANGER)
-    assert storage.person(STRANGER) is None
+    assert storage.people.person(STRANGER) is None
 
 
 @pytest.mark.parametrize(
@@ -302,7 +304,7 @@ async def test_invite_a_manager_stays_within_their_level_and_stores(
         else (render_access.notice("hant", reason))
     )
     assert reply["text"] == expected
-    assert storage.db["invites"].count == 0
+    assert storage.connection.db["invites"].count == 0
 
 
 async def test_invite_a_manager_may_invite_a_manager_and_an_admin_anywhere(
@@ -311,8 +313,8 @@ async def test_invite_a_manager_may_invite_a_manager_and_an_admin_anywhere(
     await invite_code(chat, "/invite manager")
     code = await invite_code(chat, f"/invite admin {OTHER_STORE}", user_id=ADMIN)
     await chat.say(f"/start {code}", user_id=NEWCOMER)
-    assert storage.person(NEWCOMER).access == "admin"
-    assert storage.person(NEWCOMER).stores == (OTHER_STORE,)
+    assert storage.people.person(NEWCOMER).access == "admin"
+    assert storage.people.person(NEWCOMER).stores == (OTHER_STORE,)
 
 
 async def test_invite_is_for_managers_only(chat: Chat, storage: Storage) -> None:
@@ -323,7 +325,7 @@ async def test_invite_is_for_managers_only(chat: Chat, storage: Storage) -> None
 async def test_invite_is_not_made_in_a_group(chat: Chat, storage: Storage, manager: int) -> None:
     reply = only(await chat.say("/invite", user_id=MANAGER, chat_id=GROUP_ID), "sendMessage")
     assert not LINK_RE.search(reply["text"])  # a pointer to the private chat, not a link
-    assert storage.db["invites"].count == 0
+    assert storage.connection.db["invites"].count == 0
 
 
 async def test_invite_a_member_opening_a_link_does_not_use_it_up(
@@ -332,14 +334,14 @@ async def test_invite_a_member_opening_a_link_does_not_use_it_up(
     code = await invite_code(chat)
     await chat.say(f"/start {code}")  # the staff member, already registered
     await chat.say(f"/start {code}", user_id=NEWCOMER)
-    assert storage.person(NEWCOMER).active
+    assert storage.people.person(NEWCOMER).active
 
 
 # -- admins, /users, /grant, /revoke -----------------------------------------------------------
 
 
 async def test_admin_is_registered_from_settings_at_start(chat: Chat, storage: Storage) -> None:
-    assert storage.person(ADMIN).access == "admin"
+    assert storage.people.person(ADMIN).access == "admin"
     reply = only(await chat.say(QUESTION, user_id=ADMIN), "sendMessage")
     assert reply["text"] != refusal(ADMIN)
 
@@ -347,16 +349,16 @@ async def test_admin_is_registered_from_settings_at_start(chat: Chat, storage: S
 async def test_admin_is_registered_again_on_a_message_if_revoked_in_storage(
     chat: Chat, storage: Storage
 ) -> None:
-    storage.deactivate(ADMIN)
+    storage.people.deactivate(ADMIN)
     reply = only(await chat.say(QUESTION, user_id=ADMIN), "sendMessage")
     assert reply["text"] != refusal(ADMIN)
-    assert storage.person(ADMIN).active
+    assert storage.people.person(ADMIN).active
 
 
 async def test_users_lists_a_managers_stores_with_level_and_last_activity(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
-    storage.add_person(NEWCOMER, "Outsider", "staff", [OTHER_STORE])
+    storage.people.add_person(NEWCOMER, "Outsider", "staff", [OTHER_STORE])
     await chat.say(QUESTION)  # the staff member's last activity
     reply = only(await chat.say("/users", user_id=MANAGER), "sendMessage")
     text = reply["text"]
@@ -381,11 +383,11 @@ async def test_grant_asks_to_confirm_then_changes_the_level_and_audits(
     reply = only(await chat.say(f"/grant {USER_ID} trainer", user_id=ADMIN), "sendMessage")
     assert reply["text"] == render_access.confirm_grant("hant", "小明", USER_ID, "trainer", [STORE])
     assert [data for _, data in buttons(reply)] == ["adm:ok:1", "adm:no:1"]
-    assert storage.person(USER_ID).access == "staff"  # nothing yet
+    assert storage.people.person(USER_ID).access == "staff"  # nothing yet
 
     done = only(await chat.press("adm:ok:1", user_id=ADMIN), "editMessageText")
     assert done["text"] == render_access.granted("hant", "小明", "trainer", [STORE])
-    assert storage.person(USER_ID).access == "trainer"
+    assert storage.people.person(USER_ID).access == "trainer"
     assert (ADMIN, "grant", str(USER_ID)) in audit(storage)
 
     twice = only(await chat.press("adm:ok:1", user_id=ADMIN), "answerCallbackQuery")
@@ -396,7 +398,7 @@ async def test_grant_cancelled_changes_nothing(chat: Chat, storage: Storage) -> 
     await chat.say(f"/grant {USER_ID} manager", user_id=ADMIN)
     done = only(await chat.press("adm:no:1", user_id=ADMIN), "editMessageText")
     assert done["text"] == render_access.notice("hant", "cancelled")
-    assert storage.person(USER_ID).access == "staff"
+    assert storage.people.person(USER_ID).access == "staff"
     assert [row for row in audit(storage) if row[1] == "grant"] == []
 
 
@@ -405,14 +407,14 @@ async def test_grant_registers_a_stranger_by_id_and_by_username(
 ) -> None:
     await chat.say(f"/grant {STRANGER} staff {STORE}", user_id=ADMIN)
     await chat.press("adm:ok:1", user_id=ADMIN)
-    assert storage.person(STRANGER).stores == (STORE,)
+    assert storage.people.person(STRANGER).stores == (STORE,)
     assert only(await chat.say(QUESTION, user_id=STRANGER), "sendMessage")["text"] != refusal(
         STRANGER
     )
-    storage.seen(NEWCOMER, "Lee", "lee_tw", "en")
+    storage.users.seen(NEWCOMER, "Lee", "lee_tw", "en")
     await chat.say(f"/grant @LEE_tw trainer {STORE}", user_id=ADMIN)
     await chat.press("adm:ok:2", user_id=ADMIN)
-    assert storage.person(NEWCOMER).access == "trainer"
+    assert storage.people.person(NEWCOMER).access == "trainer"
 
 
 async def test_grant_a_forged_confirmation_by_someone_else_does_nothing(
@@ -421,9 +423,9 @@ async def test_grant_a_forged_confirmation_by_someone_else_does_nothing(
     await chat.say(f"/grant {USER_ID} trainer", user_id=MANAGER)
     forged = only(await chat.press("adm:ok:1", inline_message_id="x"), "answerCallbackQuery")
     assert forged["text"] == label("hant", "expired")
-    assert storage.person(USER_ID).access == "staff"
+    assert storage.people.person(USER_ID).access == "staff"
     await chat.press("adm:ok:1", user_id=MANAGER)  # the manager's own press still works
-    assert storage.person(USER_ID).access == "trainer"
+    assert storage.people.person(USER_ID).access == "trainer"
 
 
 @pytest.mark.parametrize(
@@ -445,8 +447,8 @@ async def test_grant_a_forged_confirmation_by_someone_else_does_nothing(
 async def test_grant_and_revoke_a_manager_acts_only_below_them_in_their_stores(
     chat: Chat, storage: Storage, manager: int, command: str, reason: str
 ) -> None:
-    storage.add_person(NEWCOMER, "Outsider", "staff", [OTHER_STORE])
-    storage.add_person(MANAGER + 1, "副店長", "manager", [STORE])
+    storage.people.add_person(NEWCOMER, "Outsider", "staff", [OTHER_STORE])
+    storage.people.add_person(MANAGER + 1, "副店長", "manager", [STORE])
     reply = only(await chat.say(command, user_id=MANAGER), "sendMessage")
     values = {"stores": STORE} if reason == "not_your_store" else {}
     if reason == "configured_admin":
@@ -467,7 +469,7 @@ async def test_revoke_confirmed_takes_access_away_at_once(
     assert reply["text"] == render_access.confirm_revoke("hant", "小明", USER_ID)
     done = only(await chat.press("adm:ok:1", user_id=MANAGER), "editMessageText")
     assert done["text"] == render_access.notice("hant", "revoked", name="小明")
-    assert not storage.person(USER_ID).active
+    assert not storage.people.person(USER_ID).active
     assert (MANAGER, "revoke", str(USER_ID)) in audit(storage)
     assert only(await chat.say(QUESTION), "sendMessage")["text"] == refusal(USER_ID)
 
@@ -476,10 +478,10 @@ async def test_revoke_rechecks_rights_when_confirmed(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
     await chat.say(f"/revoke {USER_ID}", user_id=MANAGER)
-    storage.add_person(USER_ID, "小明", "manager", [STORE])  # promoted in the meantime
+    storage.people.add_person(USER_ID, "小明", "manager", [STORE])  # promoted in the meantime
     done = only(await chat.press("adm:ok:1", user_id=MANAGER), "editMessageText")
     assert done["text"] == render_access.notice("hant", "not_below")
-    assert storage.person(USER_ID).active
+    assert storage.people.person(USER_ID).active
 
 
 async def test_command_menu_of_managers_and_admins_adds_their_commands(
@@ -530,17 +532,20 @@ async def test_command_menu_follows_a_grant_and_a_revocation(chat: Chat) -> None
 def test_invites_and_confirmations_survive_a_restart(tmp_path: Path) -> None:
     storage = Storage.open(tmp_path / "bot.db")
     code = access.new_code()
-    storage.create_invite(access.code_hash(code), "staff", STORE, MANAGER, 72, 1)
-    asked = storage.propose(ADMIN, "revoke", USER_ID, None, None)
+    storage.invites.create_invite(access.code_hash(code), "staff", STORE, MANAGER, 72, 1)
+    asked = storage.invites.propose(ADMIN, "revoke", USER_ID, None, None)
     storage.close()
 
     again = Storage.open(tmp_path / "bot.db")
     rule = partial(access.invite_refusal, now=datetime.now(UTC), admin_ids=frozenset({MANAGER}))
-    assert again.redeem_invite(access.code_hash(code), NEWCOMER, "Lee", rule).outcome == "joined"
-    assert again.person(NEWCOMER).stores == (STORE,)
-    assert again.settle(asked.id, actor=USER_ID) is None  # not theirs
-    assert again.settle(asked.id, actor=ADMIN).target == USER_ID
-    assert again.settle(asked.id, actor=ADMIN) is None  # once only
+    assert (
+        again.invites.redeem_invite(access.code_hash(code), NEWCOMER, "Lee", rule).outcome
+        == "joined"
+    )
+    assert again.people.person(NEWCOMER).stores == (STORE,)
+    assert again.invites.settle(asked.id, actor=USER_ID) is None  # not theirs
+    assert again.invites.settle(asked.id, actor=ADMIN).target == USER_ID
+    assert again.invites.settle(asked.id, actor=ADMIN) is None  # once only
     again.close()
 
 
@@ -553,13 +558,13 @@ async def test_invite_does_not_readmit_a_revoked_person(
     """A multi-use link is for newcomers: someone revoked cannot open it again and be back."""
     code = await invite_code(chat, "/invite 10")
     await chat.say(f"/start {code}", user_id=NEWCOMER)
-    assert storage.person(NEWCOMER).active
-    storage.deactivate(NEWCOMER)
+    assert storage.people.person(NEWCOMER).active
+    storage.people.deactivate(NEWCOMER)
 
     reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "revoked", NEWCOMER)
-    assert not storage.person(NEWCOMER).active
-    assert storage.invite(1).uses == 1  # the refusal used nothing up
+    assert not storage.people.person(NEWCOMER).active
+    assert storage.invites.invite(1).uses == 1  # the refusal used nothing up
     assert only(await chat.say(QUESTION, user_id=NEWCOMER), "sendMessage")["text"] == refusal(
         NEWCOMER
     )
@@ -569,35 +574,37 @@ async def test_invite_of_an_inviter_since_revoked_or_demoted_admits_no_one(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
     code = await invite_code(chat, "/invite 5")
-    storage.deactivate(MANAGER)
+    storage.people.deactivate(MANAGER)
     reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "withdrawn", NEWCOMER)
-    assert storage.person(NEWCOMER) is None
+    assert storage.people.person(NEWCOMER) is None
 
-    storage.add_person(MANAGER, "王店長", "staff", [STORE])  # back, but as staff
+    storage.people.add_person(MANAGER, "王店長", "staff", [STORE])  # back, but as staff
     reply = only(await chat.say(f"/start {code}", user_id=STRANGER), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "withdrawn", STRANGER)
-    assert storage.person(STRANGER) is None
-    assert storage.invite(1).uses == 0
+    assert storage.people.person(STRANGER) is None
+    assert storage.invites.invite(1).uses == 0
 
 
 async def test_invite_of_a_manager_moved_to_another_store_no_longer_admits_there(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
     code = await invite_code(chat, "/invite 5")
-    storage.db.execute("UPDATE memberships SET store = ? WHERE user_id = ?", (OTHER_STORE, MANAGER))
+    storage.connection.db.execute(
+        "UPDATE memberships SET store = ? WHERE user_id = ?", (OTHER_STORE, MANAGER)
+    )
     reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "withdrawn", NEWCOMER)
-    assert storage.person(NEWCOMER) is None
+    assert storage.people.person(NEWCOMER) is None
 
 
 async def test_invite_of_a_configured_admin_admits_whatever_the_database_says(
     chat: Chat, storage: Storage
 ) -> None:
     code = await invite_code(chat, f"/invite 2 {OTHER_STORE}", user_id=ADMIN)
-    storage.deactivate(ADMIN)  # SOPBOT_ADMIN_IDS still names them
+    storage.people.deactivate(ADMIN)  # SOPBOT_ADMIN_IDS still names them
     await chat.say(f"/start {code}", user_id=NEWCOMER)
-    assert storage.person(NEWCOMER).active
+    assert storage.people.person(NEWCOMER).active
 
 
 async def test_a_manager_cannot_make_a_manager_by_revoking_and_reinviting(
@@ -610,7 +617,7 @@ async def test_a_manager_cannot_make_a_manager_by_revoking_and_reinviting(
 
     reply = only(await chat.say(f"/start {code}"), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "revoked", USER_ID)
-    person = storage.person(USER_ID)
+    person = storage.people.person(USER_ID)
     assert (person.access, person.active) == ("staff", False)
     reply = only(await chat.say(f"/grant {USER_ID} manager", user_id=MANAGER), "sendMessage")
     assert reply["text"] == render_access.notice("hant", "above_level")
@@ -620,17 +627,17 @@ async def test_a_revoked_person_comes_back_with_only_what_they_are_given(
     chat: Chat, storage: Storage
 ) -> None:
     """Nothing of a revoked person's old stores comes back with a new grant."""
-    storage.add_person(NEWCOMER, "前店長", "manager", [OTHER_STORE])
-    storage.deactivate(NEWCOMER)
+    storage.people.add_person(NEWCOMER, "前店長", "manager", [OTHER_STORE])
+    storage.people.deactivate(NEWCOMER)
     await chat.say(f"/grant {NEWCOMER} staff {STORE}", user_id=ADMIN)
     await chat.press("adm:ok:1", user_id=ADMIN)
-    person = storage.person(NEWCOMER)
+    person = storage.people.person(NEWCOMER)
     assert (person.access, person.stores, person.active) == ("staff", (STORE,), True)
 
     await chat.say(f"/grant {NEWCOMER} manager {STORE}", user_id=ADMIN)
     await chat.press("adm:ok:2", user_id=ADMIN)
-    assert storage.person(NEWCOMER).stores == (STORE,)
-    storage.add_person(STRANGER, "高雄店員", "staff", [OTHER_STORE])
+    assert storage.people.person(NEWCOMER).stores == (STORE,)
+    storage.people.add_person(STRANGER, "高雄店員", "staff", [OTHER_STORE])
     reply = only(await chat.say(f"/revoke {STRANGER}", user_id=NEWCOMER), "sendMessage")
     assert reply["text"] == render_access.notice("hant", "not_your_store", stores=STORE)
     directory = only(await chat.say("/users", user_id=NEWCOMER), "sendMessage")["text"]
@@ -638,12 +645,12 @@ async def test_a_revoked_person_comes_back_with_only_what_they_are_given(
 
 
 def test_storage_reactivating_a_person_replaces_their_stores(storage: Storage) -> None:
-    storage.add_person(NEWCOMER, "Lee", "manager", [OTHER_STORE, STORE])
-    storage.add_person(NEWCOMER, "Lee", "manager", ["板橋店"])  # active: one more store
-    assert storage.person(NEWCOMER).stores == (STORE, "板橋店", OTHER_STORE)
-    storage.deactivate(NEWCOMER)
-    storage.add_person(NEWCOMER, "Lee", "staff", [STORE])
-    assert storage.person(NEWCOMER).stores == (STORE,)
+    storage.people.add_person(NEWCOMER, "Lee", "manager", [OTHER_STORE, STORE])
+    storage.people.add_person(NEWCOMER, "Lee", "manager", ["板橋店"])  # active: one more store
+    assert storage.people.person(NEWCOMER).stores == (STORE, "板橋店", OTHER_STORE)
+    storage.people.deactivate(NEWCOMER)
+    storage.people.add_person(NEWCOMER, "Lee", "staff", [STORE])
+    assert storage.people.person(NEWCOMER).stores == (STORE,)
 
 
 # -- issue 17: strangers cannot use up the bot's sending budget --------------------------------

@@ -40,7 +40,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def manager(storage: Storage) -> int:
-    storage.add_person(MANAGER, "王店長", "manager", [STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
     return MANAGER
 
 
@@ -72,7 +72,7 @@ async def test_grant_finds_by_username_a_stranger_who_only_messaged_the_bot(
     reply = only(await chat.say(f"/grant @LEE_tw staff {STORE}", user_id=ADMIN), "sendMessage")
     assert reply["text"] == render_access.confirm_grant("hant", "Lee", STRANGER, "staff", [STORE])
     await chat.press("adm:ok:1", user_id=ADMIN)
-    person = storage.person(STRANGER)
+    person = storage.people.person(STRANGER)
     assert person is not None and person.active and person.name == "Lee"
 
 
@@ -80,7 +80,7 @@ async def test_a_recorded_stranger_is_not_let_in_nor_listed(chat: Chat, storage:
     await chat.send(message_from(chat, QUESTION, STRANGER, "Lee", "lee_tw"))
     again = await chat.send(message_from(chat, "/roles", STRANGER, "Lee", "lee_tw"))
     assert only(again, "sendMessage")["text"] == render_access.not_member("hant", STRANGER)
-    assert storage.person(STRANGER) is None and storage.user(STRANGER) is None
+    assert storage.people.person(STRANGER) is None and storage.users.user(STRANGER) is None
     assert "Lee" not in await say(chat, "/users", ADMIN)
 
 
@@ -90,9 +90,9 @@ async def test_a_revoked_person_found_by_username_stays_revoked_until_confirmed(
     await chat.send(message_from(chat, QUESTION, STRANGER, "Lee", "lee_tw"))
     await chat.say(f"/grant @lee_tw staff {STORE}", user_id=ADMIN)
     await chat.press("adm:ok:1", user_id=ADMIN)
-    storage.deactivate(STRANGER)
+    storage.people.deactivate(STRANGER)
     await chat.say("/grant @lee_tw trainer", user_id=ADMIN)  # asked, never confirmed
-    assert not storage.person(STRANGER).active
+    assert not storage.people.person(STRANGER).active
     refused = await chat.send(message_from(chat, QUESTION, STRANGER, "Lee", "lee_tw"))
     assert only(refused, "sendMessage")["text"] == render_access.not_member("hant", STRANGER)
 
@@ -114,12 +114,12 @@ async def test_grant_by_id_of_a_stranger_who_wrote_names_them(chat: Chat) -> Non
 async def test_configured_admin_takes_their_telegram_name_once_seen(
     chat: Chat, storage: Storage
 ) -> None:
-    assert storage.person(ADMIN).name == str(ADMIN)  # registered at start, never seen
+    assert storage.people.person(ADMIN).name == str(ADMIN)  # registered at start, never seen
     # Their very first message already names them: a note's header, as staff will see it.
     preview = await chat.send(message_from(chat, "/brief 明天盤點", ADMIN, "陳老闆"))
     text = only(preview, "sendMessage")["text"]
     assert "陳老闆" in text and str(ADMIN) not in text
-    assert storage.person(ADMIN).name == "陳老闆"
+    assert storage.people.person(ADMIN).name == "陳老闆"
 
 
 async def test_a_name_given_by_telegram_is_not_replaced_by_a_new_one_silently(
@@ -127,7 +127,7 @@ async def test_a_name_given_by_telegram_is_not_replaced_by_a_new_one_silently(
 ) -> None:
     """Only a placeholder name (the id) is filled in; a registered name stays as it was."""
     await chat.send(message_from(chat, QUESTION, USER_ID, "Ming"))
-    assert storage.person(USER_ID).name == "小明"
+    assert storage.people.person(USER_ID).name == "小明"
 
 
 # -- one level, several stores -----------------------------------------------------------------
@@ -136,7 +136,9 @@ async def test_a_name_given_by_telegram_is_not_replaced_by_a_new_one_silently(
 async def test_grant_confirmation_says_the_level_holds_in_every_store_of_theirs(
     chat: Chat, storage: Storage
 ) -> None:
-    storage.add_person(USER_ID, "小明", "staff", [OTHER_STORE])  # now in STORE and OTHER_STORE
+    storage.people.add_person(
+        USER_ID, "小明", "staff", [OTHER_STORE]
+    )  # now in STORE and OTHER_STORE
     text = await say(chat, f"/grant {USER_ID} trainer", ADMIN)
     both = sorted([STORE, OTHER_STORE])
     assert text == render_access.confirm_grant("hant", "小明", USER_ID, "trainer", both)
@@ -151,18 +153,18 @@ async def test_stores_moves_someone_to_another_store(chat: Chat, storage: Storag
         "hant", "小明", USER_ID, [STORE], [OTHER_STORE]
     )
     assert [data for _, data in buttons(reply)] == ["adm:ok:1", "adm:no:1"]
-    assert storage.person(USER_ID).stores == (STORE,)  # nothing yet
+    assert storage.people.person(USER_ID).stores == (STORE,)  # nothing yet
     done = only(await chat.press("adm:ok:1", user_id=ADMIN), "editMessageText")
     assert done["text"] == render_access.stores_set("hant", "小明", [OTHER_STORE])
-    assert storage.person(USER_ID).stores == (OTHER_STORE,)
-    assert storage.person(USER_ID).access == "staff"
+    assert storage.people.person(USER_ID).stores == (OTHER_STORE,)
+    assert storage.people.person(USER_ID).access == "staff"
 
 
 async def test_stores_takes_someone_off_one_store(chat: Chat, storage: Storage) -> None:
-    storage.add_person(USER_ID, "小明", "staff", [OTHER_STORE])
+    storage.people.add_person(USER_ID, "小明", "staff", [OTHER_STORE])
     await chat.say(f"/stores {USER_ID} {OTHER_STORE}", user_id=ADMIN)
     await chat.press("adm:ok:1", user_id=ADMIN)
-    assert storage.person(USER_ID).stores == (OTHER_STORE,)
+    assert storage.people.person(USER_ID).stores == (OTHER_STORE,)
 
 
 @pytest.mark.parametrize(
@@ -179,9 +181,9 @@ async def test_stores_takes_someone_off_one_store(chat: Chat, storage: Storage) 
 async def test_stores_a_manager_moves_only_people_below_them_within_their_stores(
     chat: Chat, storage: Storage, manager: int, command: str, reason: str
 ) -> None:
-    storage.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
-    storage.add_person(NEWCOMER, "Outsider", "staff", [OTHER_STORE])
-    storage.add_person(MANAGER + 1, "副店長", "manager", [STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
+    storage.people.add_person(NEWCOMER, "Outsider", "staff", [OTHER_STORE])
+    storage.people.add_person(MANAGER + 1, "副店長", "manager", [STORE])
     reply = only(await chat.say(command, user_id=MANAGER), "sendMessage")
     values = {"stores": "、".join(sorted([STORE, THIRD_STORE]))}
     values = values if reason == "not_your_store" else {}
@@ -194,51 +196,51 @@ async def test_stores_a_manager_moves_only_people_below_them_within_their_stores
 async def test_stores_a_manager_moves_staff_between_their_own_stores(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
-    storage.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
     await chat.say(f"/stores {USER_ID} {THIRD_STORE}", user_id=MANAGER)
     await chat.press("adm:ok:1", user_id=MANAGER)
-    assert storage.person(USER_ID).stores == (THIRD_STORE,)
+    assert storage.people.person(USER_ID).stores == (THIRD_STORE,)
 
 
 async def test_stores_keeps_the_stores_a_manager_does_not_run(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
     """A manager of one store moving someone who is also elsewhere changes only their own."""
-    storage.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
-    storage.add_person(USER_ID, "小明", "staff", [OTHER_STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
+    storage.people.add_person(USER_ID, "小明", "staff", [OTHER_STORE])
     await chat.say(f"/stores {USER_ID} {THIRD_STORE}", user_id=MANAGER)
     await chat.press("adm:ok:1", user_id=MANAGER)
-    assert storage.person(USER_ID).stores == tuple(sorted([OTHER_STORE, THIRD_STORE]))
+    assert storage.people.person(USER_ID).stores == tuple(sorted([OTHER_STORE, THIRD_STORE]))
 
 
 async def test_stores_of_a_revoked_person_is_refused_and_brings_nobody_back(
     chat: Chat, storage: Storage
 ) -> None:
-    storage.deactivate(USER_ID)
+    storage.people.deactivate(USER_ID)
     text = await say(chat, f"/stores {USER_ID} {OTHER_STORE}", ADMIN)
     assert text == render_access.notice("hant", "no_such_user", who=str(USER_ID))
-    assert not storage.person(USER_ID).active
+    assert not storage.people.person(USER_ID).active
 
 
 async def test_stores_rechecks_rights_when_confirmed(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
-    storage.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [THIRD_STORE])
     await chat.say(f"/stores {USER_ID} {THIRD_STORE}", user_id=MANAGER)
-    storage.set_access(MANAGER, "staff")  # demoted before pressing ✅
+    storage.people.set_access(MANAGER, "staff")  # demoted before pressing ✅
     done = only(await chat.press("adm:ok:1", user_id=MANAGER), "editMessageText")
     assert done["text"] == render_access.notice("hant", "managers_only")
-    assert storage.person(USER_ID).stores == (STORE,)
+    assert storage.people.person(USER_ID).stores == (STORE,)
 
 
 async def test_stores_of_someone_who_was_revoked_after_asking_is_refused_on_confirm(
     chat: Chat, storage: Storage
 ) -> None:
     await chat.say(f"/stores {USER_ID} {OTHER_STORE}", user_id=ADMIN)
-    storage.deactivate(USER_ID)
+    storage.people.deactivate(USER_ID)
     done = only(await chat.press("adm:ok:1", user_id=ADMIN), "editMessageText")
     assert done["text"] == render_access.notice("hant", "no_such_user", who="小明")
-    person = storage.person(USER_ID)
+    person = storage.people.person(USER_ID)
     assert not person.active and person.stores == (STORE,)
 
 
@@ -248,10 +250,10 @@ async def test_stores_of_someone_who_was_revoked_after_asking_is_refused_on_conf
 async def test_users_counts_the_revoked_and_users_revoked_lists_them(
     chat: Chat, storage: Storage, manager: int
 ) -> None:
-    storage.add_person(NEWCOMER, "阿華", "staff", [STORE])
-    storage.add_person(STRANGER, "Outsider", "staff", [OTHER_STORE])
-    storage.deactivate(NEWCOMER)
-    storage.deactivate(STRANGER)
+    storage.people.add_person(NEWCOMER, "阿華", "staff", [STORE])
+    storage.people.add_person(STRANGER, "Outsider", "staff", [OTHER_STORE])
+    storage.people.deactivate(NEWCOMER)
+    storage.people.deactivate(STRANGER)
     active = await say(chat, "/users", MANAGER)
     assert "阿華" not in active and label("hant", "revoked_count", n=1) in active
     revoked = await say(chat, "/users revoked", MANAGER)
@@ -319,7 +321,7 @@ async def test_invite_and_grant_understand_chinese_level_names(
     asked = await say(chat, f"/grant {USER_ID} {word} {STORE}", ADMIN)
     assert render_access.access_name("hant", level) in asked
     await chat.press("adm:ok:1", user_id=ADMIN)
-    assert storage.person(USER_ID).access == level
+    assert storage.people.person(USER_ID).access == level
 
 
 def test_every_level_name_the_bot_shows_is_understood_when_typed() -> None:
@@ -334,7 +336,7 @@ async def test_a_manager_typing_a_chinese_level_above_theirs_is_refused(
 ) -> None:
     text = await say(chat, f"/grant {USER_ID} 店長", MANAGER)
     assert text == render_access.notice("hant", "above_level")
-    assert storage.person(USER_ID).access == "staff"
+    assert storage.people.person(USER_ID).access == "staff"
 
 
 def test_storage_forgets_strangers_after_a_month_and_keeps_a_bounded_number(
@@ -342,15 +344,17 @@ def test_storage_forgets_strangers_after_a_month_and_keeps_a_bounded_number(
 ) -> None:
     now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
     storage = Storage.open(tmp_path / "bot.db", clock=lambda: now[0].isoformat())
-    storage.saw_stranger(STRANGER, "Lee" * 100, "lee_tw", "en")
-    assert storage.stranger_by_username("LEE_TW").name == ("Lee" * 100)[: users.NAME_LIMIT]
+    storage.users.saw_stranger(STRANGER, "Lee" * 100, "lee_tw", "en")
+    stranger = storage.users.user_by_username("LEE_TW", among=users.STRANGERS)
+    assert stranger.name == ("Lee" * 100)[: users.NAME_LIMIT]
     now[0] += timedelta(days=users.STRANGER_DAYS + 1)
-    storage.saw_stranger(NEWCOMER, "阿華", None, None)
-    assert storage.stranger(STRANGER) is None and storage.stranger(NEWCOMER) is not None
+    storage.users.saw_stranger(NEWCOMER, "阿華", None, None)
+    assert storage.users.user(STRANGER, among=users.STRANGERS) is None
+    assert storage.users.user(NEWCOMER, among=users.STRANGERS) is not None
     monkeypatch.setattr(users, "STRANGERS_KEPT", 2)
     for offset in range(1, 4):
         now[0] += timedelta(minutes=1)
-        storage.saw_stranger(NEWCOMER + offset, f"s{offset}", None, None)
-    kept = {row["id"] for row in storage.db["strangers"].rows}
+        storage.users.saw_stranger(NEWCOMER + offset, f"s{offset}", None, None)
+    kept = {row["id"] for row in storage.connection.db["strangers"].rows}
     assert kept == {NEWCOMER + 2, NEWCOMER + 3}
     storage.close()

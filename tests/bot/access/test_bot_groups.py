@@ -44,8 +44,8 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def storage(storage: Storage) -> Storage:
-    storage.add_person(MANAGER, "王店長", "manager", [STORE])
-    storage.add_person(TRAINER, "陳培訓", "trainer", [STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
+    storage.people.add_person(TRAINER, "陳培訓", "trainer", [STORE])
     return storage
 
 
@@ -129,7 +129,7 @@ async def test_unlinked_group_commands_point_to_a_private_chat(chat: Chat, comma
     assert [call.method for call in calls] == ["sendMessage"]
     assert calls[0].params["text"] == label_html("hant", "group_not_linked")
     assert calls[0].params["reply_markup"]["inline_keyboard"][0][0]["url"] == BOT_LINK
-    assert chat.app.bot_data.storage.running_quiz(GROUP_ID) is None
+    assert chat.app.bot_data.storage.quizzes.running_quiz(GROUP_ID) is None
 
 
 async def test_unlinked_group_buttons_show_nothing(chat: Chat, storage: Storage) -> None:
@@ -161,7 +161,7 @@ async def test_linked_group_gets_answers_and_the_sop_browser_in_the_group(
     chat: Chat, storage: Storage, kb: KnowledgeBase
 ) -> None:
     await link(chat)
-    assert storage.linked_store(GROUP_ID) == STORE
+    assert storage.groups.linked_store(GROUP_ID) == STORE
     reply = only(await chat.say(MENTION, chat_id=GROUP_ID), "sendMessage")
     assert reply["chat_id"] == GROUP_ID and reply["text"] == answer_text(kb)
     roles = only(await chat.say("/roles", chat_id=GROUP_ID), "sendMessage")
@@ -199,8 +199,8 @@ async def test_linked_group_private_commands_still_point_to_a_private_chat(
 async def test_linked_group_leaderboard_shows_the_linked_store_only(
     chat: Chat, storage: Storage
 ) -> None:
-    storage.add_person(MANAGER, "王店長", "manager", [STORE, "高雄店"])
-    storage.add_person(STRANGER, "高雄店員", "staff", ["高雄店"])
+    storage.people.add_person(MANAGER, "王店長", "manager", [STORE, "高雄店"])
+    storage.people.add_person(STRANGER, "高雄店員", "staff", ["高雄店"])
     await link(chat)
     board = only(await chat.say("/leaderboard", user_id=MANAGER, chat_id=GROUP_ID), "sendMessage")
     assert STORE in board["text"] and "高雄店" not in board["text"]
@@ -216,23 +216,25 @@ async def test_link_and_unlink_are_for_admins_only(chat: Chat, storage: Storage)
         await chat.say(f"/link {STORE}", user_id=STRANGER, chat_id=GROUP_ID), "sendMessage"
     )
     assert reply["text"] == render_access.not_member("hant", STRANGER)
-    assert storage.linked_store(GROUP_ID) is None
+    assert storage.groups.linked_store(GROUP_ID) is None
     await link(chat)
     reply = only(await chat.say("/unlink", user_id=MANAGER, chat_id=GROUP_ID), "sendMessage")
     assert reply["text"] == render_access.notice("hant", "admins_only")
-    assert storage.linked_store(GROUP_ID) == STORE
+    assert storage.groups.linked_store(GROUP_ID) == STORE
 
 
 async def test_unlink_makes_the_group_private_again(chat: Chat, storage: Storage) -> None:
     await link(chat)
     reply = only(await chat.say("/unlink", user_id=ADMIN, chat_id=GROUP_ID), "sendMessage")
     assert reply["text"] == label_html("hant", "group_unlinked")
-    assert storage.linked_store(GROUP_ID) is None
+    assert storage.groups.linked_store(GROUP_ID) is None
     calls = await chat.say(MENTION, chat_id=GROUP_ID)
     assert [p["text"] for p in in_chat(calls, GROUP_ID)] == [
         label_html("hant", "group_answered_privately")
     ]
-    audit = [(row["actor"], row["action"], row["target"]) for row in storage.db["audit"].rows]
+    audit = [
+        (row["actor"], row["action"], row["target"]) for row in storage.connection.db["audit"].rows
+    ]
     assert (ADMIN, "link group", str(GROUP_ID)) in audit
     assert (ADMIN, "unlink group", str(GROUP_ID)) in audit
 
@@ -242,7 +244,9 @@ async def test_link_needs_a_store_and_a_group(chat: Chat, storage: Storage) -> N
     assert reply["text"] == label_html("hant", "group_link_usage")
     reply = only(await chat.say(f"/link {STORE}", user_id=ADMIN), "sendMessage")
     assert reply["text"] == label_html("hant", "group_link_usage")
-    assert storage.linked_store(GROUP_ID) is None and storage.linked_store(ADMIN) is None
+    assert (
+        storage.groups.linked_store(GROUP_ID) is None and storage.groups.linked_store(ADMIN) is None
+    )
 
 
 async def test_a_group_quiz_stops_when_its_group_is_unlinked(chat: Chat, storage: Storage) -> None:
@@ -253,7 +257,7 @@ async def test_a_group_quiz_stops_when_its_group_is_unlinked(chat: Chat, storage
     before = len(chat.request.calls)
     await job.run(chat.app)
     assert sent(chat.request.calls[before:], "sendPoll") == []
-    assert storage.running_quiz(GROUP_ID) is None
+    assert storage.quizzes.running_quiz(GROUP_ID) is None
 
 
 # -- the rule, without Telegram -----------------------------------------------------------------

@@ -231,7 +231,7 @@ async def test_votes_are_stored_and_thanked(
     thanks = only(await chat.press(f"fb:+:{step_id}"), "answerCallbackQuery")
     assert thanks["text"] == label("hant", "thanks")
     await chat.press(f"fb:-:{step_id}")  # changed their mind: one vote, the last
-    assert [(v.user_id, v.query, v.step_id, v.vote) for v in storage.votes()] == [
+    assert [(v.user_id, v.query, v.step_id, v.vote) for v in storage.users.votes()] == [
         (USER_ID, question, step_id, DOWN)
     ]
 
@@ -246,12 +246,14 @@ async def test_a_vote_on_an_answer_from_before_a_restart_keeps_its_question(
     chat.app.chat_data[USER_ID].forget(answer_message)  # what a restart forgets
     thanks = only(await chat.press(f"fb:+:{step_id}"), "answerCallbackQuery")
     assert thanks["text"] == label("hant", "thanks")
-    assert [(v.query, v.step_id, v.vote) for v in storage.votes()] == [(question, step_id, UP)]
+    assert [(v.query, v.step_id, v.vote) for v in storage.users.votes()] == [
+        (question, step_id, UP)
+    ]
     # A step this person was never given, and no question to tie it to: nothing stored.
     other = next(step.id for step in kb.steps if step.id != step_id)
     calls = await chat.press(f"fb:-:{other}", message_id=answer_message)
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
-    assert all(v.query for v in storage.votes()) and len(storage.votes()) == 1
+    assert all(v.query for v in storage.users.votes()) and len(storage.users.votes()) == 1
 
 
 @pytest.mark.parametrize(
@@ -366,7 +368,9 @@ async def test_an_edited_question_is_answered_again(chat: Chat, kb: KnowledgeBas
 async def test_groups_answer_only_messages_addressed_to_the_bot(
     chat: Chat, kb: KnowledgeBase
 ) -> None:
-    chat.app.bot_data.storage.link_group(GROUP_ID, "台北站前店", linked_by=1)  # see test_bot_groups
+    chat.app.bot_data.storage.groups.link_group(
+        GROUP_ID, "台北站前店", linked_by=1
+    )  # see test_bot_groups
     question = pick(kb, CONFIDENT, "high")
     assert sent(await chat.say(question, chat_id=GROUP_ID), "sendMessage") == []
     calls = await chat.say(f"@sop_test_bot {question}", chat_id=GROUP_ID)
@@ -378,7 +382,7 @@ async def test_groups_answer_only_messages_addressed_to_the_bot(
 
 async def test_users_are_remembered(chat: Chat, storage: Storage) -> None:
     await chat.say("你好", language_code="zh-hans")
-    user = storage.user(USER_ID)
+    user = storage.users.user(USER_ID)
     assert (user.name, user.language, user.role) == ("小明", "zh-hans", None)
 
 
@@ -398,32 +402,32 @@ async def test_role_choice_ranks_that_roles_steps_first(
     assert ("✖️ 不指定崗位", "role:-") in buttons(prompt)
     chosen = only(await chat.press(f"role:{roles.index(role)}"), "editMessageText")
     assert chosen["text"] == render.role_chosen("hant", role)
-    assert storage.role_of(USER_ID) == role
+    assert storage.users.role_of(USER_ID) == role
     reply = only(await chat.say(question), "sendMessage")
     assert reply["text"] == render.answer(ask(kb, question, role))
     assert render.breadcrumb(ask(kb, question, role).hits[0].step, "hant") in reply["text"]
     await chat.press("role:-", message_id=max(mid for (_, mid) in chat.request.messages) - 1)
-    assert storage.role_of(USER_ID) is None
+    assert storage.users.role_of(USER_ID) is None
 
 
 async def test_role_can_be_named_after_the_command(chat: Chat, storage: Storage) -> None:
     role = chat.app.bot_data.contents.roles[0]
     reply = only(await chat.say(f"/role {role}"), "sendMessage")
     assert reply["text"] == render.role_chosen("hant", role)
-    assert storage.role_of(USER_ID) == role
+    assert storage.users.role_of(USER_ID) == role
     unknown = only(await chat.say("/role 太空人"), "sendMessage")
     assert "太空人" in unknown["text"]
-    assert storage.role_of(USER_ID) == role
+    assert storage.users.role_of(USER_ID) == role
 
 
 async def test_role_takes_the_aliases_quiz_takes(chat: Chat, storage: Storage) -> None:
     for wanted in ("店長", "值班经理", "duty manager"):
-        storage.set_role(USER_ID, None)
+        storage.users.set_role(USER_ID, None)
         reply = only(await chat.say(f"/role {wanted}"), "sendMessage")
         assert reply["text"] == render.role_chosen("hant", "值班經理")
-        assert storage.role_of(USER_ID) == "值班經理"
+        assert storage.users.role_of(USER_ID) == "值班經理"
     # /quiz reads the same alias as the same role.
-    storage.add_person(USER_ID, "小明", "trainer", ["台北站前店"])
+    storage.people.add_person(USER_ID, "小明", "trainer", ["台北站前店"])
     quiz = only(await chat.say("/quiz 店長 2"), "sendMessage")
     assert "值班經理" in quiz["text"]
 
@@ -453,7 +457,7 @@ async def test_remembered_answers_are_bounded_across_chats(
     recent.limit = 40
     people = range(600_001, 600_061)
     for user_id in people:
-        storage.add_person(user_id, f"店員{user_id}", "staff", [STORE])
+        storage.people.add_person(user_id, f"店員{user_id}", "staff", [STORE])
     question = pick(kb, CONFIDENT, "high")
     for user_id in people:
         await chat.say(question, user_id=user_id)

@@ -51,8 +51,8 @@ async def test_context_lasts_a_few_minutes(
 async def test_in_a_group_each_person_and_topic_has_its_own_context(
     chat: Chat, kb: KnowledgeBase, storage: Storage
 ) -> None:
-    storage.add_person(OTHER, "阿華", "staff", ["台北站前店"])
-    storage.link_group(GROUP_ID, "台北站前店", linked_by=1)  # answered in the group itself
+    storage.people.add_person(OTHER, "阿華", "staff", ["台北站前店"])
+    storage.groups.link_group(GROUP_ID, "台北站前店", linked_by=1)  # answered in the group itself
     bot = f"@{chat.app.bot.username}"
     await chat.say(f"{bot} {FIRST}", chat_id=GROUP_ID, message_thread_id=7, is_topic_message=True)
     # Someone else's follow-up, or mine in another topic: no context of mine.

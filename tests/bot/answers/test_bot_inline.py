@@ -29,7 +29,7 @@ async def test_inline_query_offers_step_cards(chat: Chat, kb: KnowledgeBase) -> 
 async def test_inline_results_are_cached_for_the_asker_alone(chat: Chat) -> None:
     """Telegram may hand cached results to anyone typing the same words unless they are
     personal: then strangers would get SOP cards without the bot being asked (issue 17)."""
-    assert chat.app.bot_data.storage.role_of(777000111) is None  # no role set
+    assert chat.app.bot_data.storage.users.role_of(777000111) is None  # no role set
     for words in ("沒帶證件", "  "):
         answer = only(await chat.send(chat.inline(words)), "answerInlineQuery")
         assert answer["is_personal"] is True
@@ -43,7 +43,7 @@ async def test_an_empty_inline_query_offers_a_private_chat(chat: Chat) -> None:
 
 
 async def test_inline_results_follow_the_askers_role(chat: Chat, storage: Storage) -> None:
-    storage.set_role(777000111, chat.app.bot_data.contents.roles[0])
+    storage.users.set_role(777000111, chat.app.bot_data.contents.roles[0])
     answer = only(await chat.send(chat.inline("主動迎客")), "answerInlineQuery")
     assert answer["is_personal"] is True
 

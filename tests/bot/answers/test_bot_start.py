@@ -71,17 +71,17 @@ async def test_help_lists_the_commands_the_reader_may_use(chat: Chat, storage: S
         f"/practice {label('hant', 'cmd_practice')}"
         in only(await chat.say("/help"), "sendMessage")["text"]
     )
-    storage.add_person(USER_ID, "小明", "trainer", ["台北站前店"])
+    storage.people.add_person(USER_ID, "小明", "trainer", ["台北站前店"])
     trainer = listed(only(await chat.say("/help"), "sendMessage")["text"])
     assert {"quiz", "gaps", "teach"} <= set(trainer) and "brief" not in trainer
-    storage.add_person(USER_ID, "小明", "admin")
+    storage.people.add_person(USER_ID, "小明", "admin")
     admin = listed(only(await chat.say("/help"), "sendMessage")["text"])
     assert {"brief", "invite", "stats", "docs", "rollback"} <= set(admin)
     assert len(admin) == len(set(admin))
 
 
 async def test_trainers_get_a_menu_with_gaps_and_teach(chat: Chat, storage: Storage) -> None:
-    storage.add_person(TRAINER, "阿芳", "trainer", ["台北站前店"])
+    storage.people.add_person(TRAINER, "阿芳", "trainer", ["台北站前店"])
     before = len(chat.request.calls)
     await register_commands(chat.app)
     scoped = {

@@ -39,12 +39,12 @@ ANSWER = "加班費按時薪 1.34 倍計，第三小時起 1.67 倍；打卡記�
 
 @pytest.fixture
 def people(storage: Storage) -> Storage:
-    storage.add_person(TRAINER, "陳培訓", "trainer", [STORE])
-    storage.add_person(MANAGER, "王店長", "manager", [STORE])
-    storage.add_person(OTHER_MANAGER, "林店長", "manager", [OTHER_STORE])
-    storage.add_person(COLLEAGUE, "小華", "staff", [STORE])
-    storage.add_person(ADMIN, "總部", "admin", [])
-    storage.add_person(OUTSIDER, "阿強", "staff", [OTHER_STORE])
+    storage.people.add_person(TRAINER, "陳培訓", "trainer", [STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
+    storage.people.add_person(OTHER_MANAGER, "林店長", "manager", [OTHER_STORE])
+    storage.people.add_person(COLLEAGUE, "小華", "staff", [STORE])
+    storage.people.add_person(ADMIN, "總部", "admin", [])
+    storage.people.add_person(OUTSIDER, "阿強", "staff", [OTHER_STORE])
     return storage
 
 
@@ -100,7 +100,7 @@ async def test_a_question_goes_to_the_stores_responders_only_and_the_answer_come
     calls = await chat.press(callbacks.ask("t", ask_id), user_id=TRAINER)
     toast = only(calls, "answerCallbackQuery")
     assert toast["text"] == label("hant", "ask_taken_already", name="王店長")
-    assert people.ask(ask_id).taken_by == MANAGER
+    assert people.asks.ask(ask_id).taken_by == MANAGER
 
     # The manager's next message is the answer; it reaches the asker under their question.
     calls = await chat.say(ANSWER, user_id=MANAGER)
@@ -114,7 +114,7 @@ async def test_a_question_goes_to_the_stores_responders_only_and_the_answer_come
     (confirmation,) = to(calls, MANAGER)
     assert data_of(confirmation, "hp:n:") == callbacks.ask("n", ask_id)
     assert data_of(confirmation, "hp:s:") == callbacks.ask("s", ask_id)
-    assert people.ask(ask_id).status == ANSWERED
+    assert people.asks.ask(ask_id).status == ANSWERED
     # Nobody else heard the answer; nothing was sent twice.
     assert {p["chat_id"] for p in sent(calls, "sendMessage")} == {USER_ID, MANAGER}
 
@@ -126,7 +126,7 @@ async def test_a_question_goes_to_the_stores_responders_only_and_the_answer_come
     assert only(forged, "answerCallbackQuery")["text"] == label("hant", "ask_not_yours")
     calls = await chat.press(callbacks.ask_vote(True, ask_id), message_id=answered)
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "thanks")
-    assert people.ask(ask_id).vote == 1
+    assert people.asks.ask(ask_id).vote == 1
 
 
 async def test_the_answer_saved_as_a_store_note_answers_the_next_colleague_of_that_store_only(
@@ -138,11 +138,11 @@ async def test_the_answer_saved_as_a_store_note_answers_the_next_colleague_of_th
     calls = await chat.press(callbacks.ask("n", ask_id), user_id=MANAGER)
     (saved,) = to(calls, MANAGER, "editMessageText")
     assert STORE in saved["text"]
-    (note,) = people.notes([STORE])
+    (note,) = people.asks.notes([STORE])
     assert (note.question, note.answer, note.author_name) == (QUESTION, ANSWER, "王店長")
     # A second 📌 does not make a second note.
     await chat.press(callbacks.ask("n", ask_id), user_id=MANAGER, message_id=saved["message_id"])
-    assert len(people.notes()) == 1
+    assert len(people.asks.notes()) == 1
 
     # A colleague of the store asks the same in other words: the note, with author and date.
     reply = only(await chat.say(REWORDED, user_id=COLLEAGUE), "sendMessage")
@@ -158,9 +158,9 @@ async def test_the_answer_saved_as_a_store_note_answers_the_next_colleague_of_th
     assert only(await chat.say("/notes", user_id=OUTSIDER), "sendMessage")["text"].count("#") == 0
     forged = await chat.press(callbacks.note_remove(note.id), user_id=OUTSIDER, chat_id=TRAINER)
     assert only(forged, "answerCallbackQuery")["text"] == label("hant", "learn_trainers_only")
-    assert people.note(note.id) is not None
+    assert people.asks.note(note.id) is not None
     await chat.press(callbacks.note_remove(note.id), user_id=TRAINER)
-    assert people.note(note.id) is None
+    assert people.asks.note(note.id) is None
     reply = only(await chat.say(REWORDED, user_id=COLLEAGUE), "sendMessage")
     assert ANSWER not in reply["text"]
 
@@ -183,13 +183,13 @@ async def test_strangers_other_stores_and_forged_buttons_get_nothing(
     calls = await chat.press(callbacks.ask("t", 99999), user_id=MANAGER)
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
     # A responder revoked meanwhile: their ✋ stops working.
-    people.deactivate(TRAINER)
+    people.people.deactivate(TRAINER)
     calls = await chat.press(callbacks.ask("t", ask_id), user_id=TRAINER)
-    assert people.ask(ask_id).status == OPEN
+    assert people.asks.ask(ask_id).status == OPEN
     assert not to(calls, TRAINER, "editMessageText")
     # Nobody but the taker answers: a manager's text is a question again.
     calls = await chat.say("冷氣壞了找誰修", user_id=MANAGER)
-    assert people.ask(ask_id).status == OPEN and not to(calls, USER_ID)
+    assert people.asks.ask(ask_id).status == OPEN and not to(calls, USER_ID)
 
 
 async def test_the_asker_withdraws_and_the_offers_say_so(chat: Chat, people: Storage) -> None:
@@ -200,7 +200,7 @@ async def test_the_asker_withdraws_and_the_offers_say_so(chat: Chat, people: Sto
     assert edits[USER_ID]["text"] == label("hant", "ask_withdrawn", question=QUESTION)
     assert edits[MANAGER]["text"] == label("hant", "ask_settled_withdrawn", question=QUESTION)
     assert "reply_markup" not in edits[MANAGER]
-    assert people.ask(ask_id).status == WITHDRAWN
+    assert people.asks.ask(ask_id).status == WITHDRAWN
     # Too late to take it now.
     calls = await chat.press(callbacks.ask("t", ask_id), user_id=MANAGER)
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "ask_closed")
@@ -222,7 +222,7 @@ async def test_the_taker_answers_in_text_within_the_limit(chat: Chat, people: St
     assert only(calls, "sendMessage")["text"] == label("hant", "ask_text_only")
     calls = await chat.say("長" * 4000, user_id=MANAGER)
     assert "4000" in only(calls, "sendMessage")["text"]
-    assert people.ask(ask_id).status == TAKEN
+    assert people.asks.ask(ask_id).status == TAKEN
     # HTML in an answer is passed on as text, breaking nobody's message.
     calls = await chat.say("<b>先</b>問店長 & 等 <script>", user_id=MANAGER)
     (reply,) = to(calls, USER_ID)
@@ -235,9 +235,9 @@ async def test_the_taker_can_give_it_back(chat: Chat, people: Storage) -> None:
     calls = await chat.press(callbacks.ask("r", ask_id), user_id=MANAGER)
     (offer,) = to(calls, TRAINER, "editMessageText")
     assert data_of(offer, "hp:t:") == callbacks.ask("t", ask_id)
-    assert people.ask(ask_id).status == OPEN
+    assert people.asks.ask(ask_id).status == OPEN
     await chat.press(callbacks.ask("t", ask_id), user_id=TRAINER)
-    assert people.ask(ask_id).taken_by == TRAINER
+    assert people.asks.ask(ask_id).taken_by == TRAINER
 
 
 async def test_reminders_after_n_minutes_then_the_admins_after_m(
@@ -272,8 +272,8 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
     assert data_of(waiting, "hp:x:") == callbacks.ask("x", ask_id)
     # The admin may take it from there.
     await chat.press(callbacks.ask("t", ask_id), user_id=ADMIN)
-    assert people.ask(ask_id).taken_by == ADMIN
-    assert [m.kind for m in people.messages_of(ask_id)].count(REMINDER) == 2
+    assert people.asks.ask(ask_id).taken_by == ADMIN
+    assert [m.kind for m in people.asks.messages_of(ask_id)].count(REMINDER) == 2
 
 
 async def test_ask_command_and_thumbs_down_offer_a_person(chat: Chat, people: Storage) -> None:
@@ -300,7 +300,7 @@ async def test_ask_command_and_thumbs_down_offer_a_person(chat: Chat, people: St
 async def test_a_question_asked_in_a_group_is_answered_there_in_the_askers_language(
     chat: Chat, people: Storage
 ) -> None:
-    people.link_group(GROUP_ID, STORE, linked_by=1)  # answered in the group itself
+    people.groups.link_group(GROUP_ID, STORE, linked_by=1)  # answered in the group itself
     bot = chat.app.bot.username
     said = await chat.say(f"@{bot} {QUESTION}", chat_id=GROUP_ID, language_code="en")
     assert callbacks.ask_person() in str(only(said, "sendMessage")["reply_markup"])
@@ -351,22 +351,22 @@ async def test_asks_lists_open_taken_and_answered_with_ages_and_stats_count_them
 async def test_responders_are_configurable_per_store(chat: Chat, people: Storage) -> None:
     calls = await chat.say("/responders manager", user_id=MANAGER)
     assert STORE in only(calls, "sendMessage")["text"]
-    assert people.responder_levels(STORE) == ("manager",)
+    assert people.asks.responder_levels(STORE) == ("manager",)
     calls, _ = await asked_person(chat)
     assert {p["chat_id"] for p in sent(calls, "sendMessage")} == {USER_ID, MANAGER}
     refused = only(
         await chat.say(f"/responders {STORE} staff", user_id=OTHER_MANAGER), "sendMessage"
     )
-    assert STORE in refused["text"] and people.responder_levels(STORE) == ("manager",)
+    assert STORE in refused["text"] and people.asks.responder_levels(STORE) == ("manager",)
     refused = only(await chat.say("/responders staff", user_id=TRAINER), "sendMessage")
     assert refused["text"] == html.escape(label("hant", "learn_managers_only"))
 
 
 async def test_responders_understand_chinese_level_names(chat: Chat, people: Storage) -> None:
     await chat.say(f"/responders {STORE} 經理", user_id=MANAGER)
-    assert people.responder_levels(STORE) == ("manager",)
+    assert people.asks.responder_levels(STORE) == ("manager",)
     await chat.say(f"/responders {STORE} 员工 培訓員", user_id=MANAGER)
-    assert people.responder_levels(STORE) == ("staff", "trainer")
+    assert people.asks.responder_levels(STORE) == ("staff", "trainer")
 
 
 async def test_attaching_the_question_to_a_step_starts_teaching_it(
@@ -381,7 +381,7 @@ async def test_attaching_the_question_to_a_step_starts_teaching_it(
     calls = await chat.press(callbacks.ask("s", ask_id), user_id=MANAGER)
     prompt = only(calls, "sendMessage")
     assert QUESTION in prompt["text"] and callbacks.teach_cancel() in str(prompt["reply_markup"])
-    assert people.ask(ask_id).taught
+    assert people.asks.ask(ask_id).taught
     # The manager's next words search for the step to teach (as /teach does).
     calls = await chat.say("晨會", user_id=MANAGER)
     assert "tch:s:" in str(only(calls, "sendMessage")["reply_markup"])

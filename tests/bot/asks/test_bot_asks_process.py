@@ -51,13 +51,13 @@ def bot(tmp_path: Path, index_path: Path, kb: KnowledgeBase) -> Iterator[Bot]:
 
 def register(db: Path) -> None:
     storage = Storage.open(db)
-    storage.add_person(ASKER, "小明", "staff", [STORE])
-    storage.add_person(COLLEAGUE, "小華", "staff", [STORE])
-    storage.add_person(OUTSIDER, "阿強", "staff", [OTHER_STORE])
+    storage.people.add_person(ASKER, "小明", "staff", [STORE])
+    storage.people.add_person(COLLEAGUE, "小華", "staff", [STORE])
+    storage.people.add_person(OUTSIDER, "阿強", "staff", [OTHER_STORE])
     for n, user_id in enumerate(RESPONDERS):
         access = "manager" if user_id in MANAGERS else "trainer"
-        storage.add_person(user_id, f"主管{n}", access, [STORE])
-    storage.add_person(OTHER_MANAGER, "林店長", "manager", [OTHER_STORE])
+        storage.people.add_person(user_id, f"主管{n}", access, [STORE])
+    storage.people.add_person(OTHER_MANAGER, "林店長", "manager", [OTHER_STORE])
     storage.close()
 
 

@@ -20,10 +20,10 @@ ELSEWHERE = 601  # staff of another store
 
 
 def register(storage: Storage) -> None:
-    storage.add_person(MANAGER, "王經理", "manager", [STORE])
+    storage.people.add_person(MANAGER, "王經理", "manager", [STORE])
     for n, user_id in enumerate(STAFF, start=1):
-        storage.add_person(user_id, f"店員{n}", "staff", [STORE])
-    storage.add_person(ELSEWHERE, "別店", "staff", ["板橋店"])
+        storage.people.add_person(user_id, f"店員{n}", "staff", [STORE])
+    storage.people.add_person(ELSEWHERE, "別店", "staff", ["板橋店"])
 
 
 def sends_to(calls: list, user_id: int, method: str = "sendMessage") -> list[dict]:
@@ -119,9 +119,9 @@ async def test_only_managers_and_admins_may_brief(chat: Chat, storage: Storage) 
 
 async def test_a_store_and_a_level_are_audiences_too(chat: Chat, storage: Storage) -> None:
     register(storage)
-    storage.add_person(MANAGER, "王經理", "manager", [STORE, "板橋店"])
-    storage.add_person(504, "培訓員", "trainer", [STORE])
-    choices = brief.audience_choices(storage.person(MANAGER), ["板橋店", STORE, "別的店"])
+    storage.people.add_person(MANAGER, "王經理", "manager", [STORE, "板橋店"])
+    storage.people.add_person(504, "培訓員", "trainer", [STORE])
+    choices = brief.audience_choices(storage.people.person(MANAGER), ["板橋店", STORE, "別的店"])
     assert [c.key for c in choices] == [
         "all",
         f"store:{STORE}",  # 台北站前店 sorts before 板橋店
@@ -130,7 +130,7 @@ async def test_a_store_and_a_level_are_audiences_too(chat: Chat, storage: Storag
         "level:trainer",
         "level:manager",
     ]
-    manager = storage.person(MANAGER)
+    manager = storage.people.person(MANAGER)
     reach = {
         key: sorted(p.user_id for p in brief.recipients(storage, MANAGER, manager, audience))
         for audience in choices
@@ -313,7 +313,7 @@ async def test_resend_to_the_unread_skips_someone_revoked_since(
     register(storage)
     briefing_id = await send_to_all(chat)
     await chat.press(f"brf:ok:{briefing_id}", user_id=STAFF[0])
-    storage.deactivate(STAFF[2])
+    storage.people.deactivate(STAFF[2])
     before = len(chat.request.calls)
     calls = await chat.press(f"brf:re:{briefing_id}")
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "brief_resent", count=1)
@@ -325,7 +325,7 @@ async def test_resend_to_the_unread_skips_someone_revoked_since(
 async def test_reminder_skips_someone_revoked_since(chat: Chat, storage: Storage) -> None:
     register(storage)
     briefing_id = await send_to_all(chat)
-    storage.deactivate(STAFF[1])
+    storage.people.deactivate(STAFF[1])
     (job,) = chat.app.job_queue.get_jobs_by_name(f"briefing-reminder-{briefing_id}")
     before = len(chat.request.calls)
     await job.run(chat.app)
@@ -341,7 +341,7 @@ async def test_a_note_queued_for_someone_revoked_before_it_went_is_not_sent(
     await chat.press(f"brf:to:{briefing_id}:0")
     briefings = chat.app.bot_data.briefings
     briefings.queue(briefing_id, list(STAFF), None)  # as ✅ 發送 does, before the courier runs
-    storage.deactivate(STAFF[0])
+    storage.people.deactivate(STAFF[0])
     before = len(chat.request.calls)
     chat.app.bot_data.courier.start(briefing_id)
     await chat.app.bot_data.courier.drain()
@@ -361,9 +361,9 @@ async def test_a_schedule_of_a_manager_revoked_or_demoted_sends_nothing_more(
     await chat.say("每天 08:30")
     (job,) = chat.app.job_queue.get_jobs_by_name("briefing-schedule-1")
     if loss == "revoked":
-        storage.deactivate(MANAGER)
+        storage.people.deactivate(MANAGER)
     else:
-        storage.set_access(MANAGER, "staff")
+        storage.people.set_access(MANAGER, "staff")
     before = len(chat.request.calls)
     await job.run(chat.app)
     await chat.app.bot_data.courier.drain()
@@ -378,7 +378,7 @@ async def test_a_manager_demoted_to_staff_cannot_send_an_old_draft(
     register(storage)
     briefing_id = await compose(chat)
     await chat.press(f"brf:to:{briefing_id}:0")
-    storage.set_access(MANAGER, "staff")
+    storage.people.set_access(MANAGER, "staff")
     for data in (f"brf:go:{briefing_id}", f"brf:at:{briefing_id}", f"brf:to:{briefing_id}:0"):
         calls = await chat.press(data)
         assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
@@ -391,7 +391,7 @@ async def test_a_manager_demoted_while_a_draft_waits_for_its_note_gets_an_answer
 ) -> None:
     register(storage)
     await chat.say("/brief")
-    storage.set_access(MANAGER, "staff")
+    storage.people.set_access(MANAGER, "staff")
     calls = await chat.say("客人沒帶證件怎麼辦")
     assert label("hant", "brief_choose_audience") not in only(calls, "sendMessage")["text"]
     assert sent(calls, "sendMessage")[0]["text"] != label("hant", "brief_ask_note")

@@ -56,9 +56,9 @@ def make_app(
 
 def register(db: Path, staff: range) -> None:
     storage = Storage.open(db)
-    storage.add_person(MANAGER, "王經理", "manager", [STORE])
+    storage.people.add_person(MANAGER, "王經理", "manager", [STORE])
     for user_id in staff:
-        storage.add_person(user_id, f"店員{user_id}", "staff", [STORE])
+        storage.people.add_person(user_id, f"店員{user_id}", "staff", [STORE])
     storage.close()
 
 
@@ -67,7 +67,7 @@ def queue(app: BotApplication, text: str = "今天早會重點") -> int:
     briefings = app.bot_data.briefings
     draft = briefings.create(MANAGER, "王經理", brief.Note(brief.TEXT, text))
     briefings.set_audience(draft.id, brief.Audience(brief.ALL))
-    people = [p.user_id for p in app.bot_data.storage.people() if p.user_id != MANAGER]
+    people = [p.user_id for p in app.bot_data.storage.people.people() if p.user_id != MANAGER]
     briefings.queue(draft.id, people, None)
     return draft.id
 

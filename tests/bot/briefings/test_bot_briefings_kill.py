@@ -88,9 +88,9 @@ def bot(tmp_path: Path, index_path: Path, kb: KnowledgeBase) -> Iterator[Bot]:
 
 def register(db: Path) -> None:
     storage = Storage.open(db)
-    storage.add_person(MANAGER, "王經理", "manager", [STORE])
+    storage.people.add_person(MANAGER, "王經理", "manager", [STORE])
     for user_id in STAFF:
-        storage.add_person(user_id, f"店員{user_id}", "staff", [STORE])
+        storage.people.add_person(user_id, f"店員{user_id}", "staff", [STORE])
     storage.close()
 
 

@@ -134,11 +134,11 @@ def library_settings(tmp_path: Path, two_documents: tuple[Path, Path]) -> Settin
 @pytest.fixture
 def people(library_settings: Settings) -> Storage:
     storage = Storage.open(library_settings.db_path)
-    storage.add_person(STAFF, "小明", "staff", [TAIPEI])
-    storage.add_person(FAR_STAFF, "阿珠", "staff", [TAICHUNG])
-    storage.add_person(TRAINER, "阿芳", "trainer", [TAIPEI])
-    storage.add_person(FAR_TRAINER, "阿德", "trainer", [TAICHUNG])
-    storage.add_person(ADMIN, "管理員", "admin")
+    storage.people.add_person(STAFF, "小明", "staff", [TAIPEI])
+    storage.people.add_person(FAR_STAFF, "阿珠", "staff", [TAICHUNG])
+    storage.people.add_person(TRAINER, "阿芳", "trainer", [TAIPEI])
+    storage.people.add_person(FAR_TRAINER, "阿德", "trainer", [TAICHUNG])
+    storage.people.add_person(ADMIN, "管理員", "admin")
     yield storage
     storage.close()
 
@@ -198,10 +198,10 @@ def test_a_rule_serves_by_service_store_and_level() -> None:
 
 
 def test_versions_count_changes_of_what_a_document_says(people: Storage) -> None:
-    people.record_versions({7: ("門市規範", "aaa"), 8: ("倉庫規範", "bbb")})
-    people.record_versions({7: ("門市規範", "aaa"), 8: ("倉庫規範", "ccc")})
-    people.record_versions({7: ("門市規範", "aaa"), 8: ("倉庫規範", "ccc")})
-    versions = people.versions()
+    people.documents.record_versions({7: ("門市規範", "aaa"), 8: ("倉庫規範", "bbb")})
+    people.documents.record_versions({7: ("門市規範", "aaa"), 8: ("倉庫規範", "ccc")})
+    people.documents.record_versions({7: ("門市規範", "aaa"), 8: ("倉庫規範", "ccc")})
+    versions = people.documents.versions()
     assert (versions[7].number, versions[8].number) == (1, 2)
 
 
@@ -246,7 +246,7 @@ async def test_a_document_out_of_service_is_served_to_no_one_until_put_back(bot:
 
 
 def people_audit(bot: Chat) -> list[tuple[str, str]]:
-    rows = bot.app.bot_data.storage.rows("SELECT action, target FROM audit ORDER BY id")
+    rows = bot.app.bot_data.storage.connection.rows("SELECT action, target FROM audit ORDER BY id")
     return [(row["action"], row["target"]) for row in rows]
 
 
@@ -290,9 +290,9 @@ async def test_a_document_limited_to_a_store_is_not_in_quizzes_of_another(bot: C
     await limit_warehouse_to_taichung(bot)
     storage = bot.app.bot_data.storage
     await bot.say("/quiz 20", user_id=TRAINER)
-    near = quizzes.list_from_json(storage.running_quiz(TRAINER).questions)
+    near = quizzes.list_from_json(storage.quizzes.running_quiz(TRAINER).questions)
     await bot.say("/quiz 20", user_id=FAR_TRAINER)
-    far = quizzes.list_from_json(storage.running_quiz(FAR_TRAINER).questions)
+    far = quizzes.list_from_json(storage.quizzes.running_quiz(FAR_TRAINER).questions)
     assert near and not any(in_warehouse(bot, q.step_id) for q in near)
     assert any(in_warehouse(bot, q.step_id) for q in far)
     # Practice draws from the person's documents only, round after round.
@@ -303,7 +303,7 @@ async def test_a_document_limited_to_a_store_is_not_in_quizzes_of_another(bot: C
         message = bot.request.messages[
             (STAFF, max(m for c, m in bot.request.messages if c == STAFF))
         ]
-        record = storage.poll(message["poll"]["id"])
+        record = storage.quizzes.poll(message["poll"]["id"])
         assert record is not None and "倉庫規範" not in record.breadcrumb
 
 
@@ -311,7 +311,7 @@ async def test_a_limited_document_is_never_shown_in_a_group(bot: Chat) -> None:
     """Everyone in a group reads the reply, and the bot cannot know their stores: not
     even in a group linked to the document's own store (only linked groups show SOP text
     at all, see test_bot_groups)."""
-    bot.app.bot_data.storage.link_group(GROUP_ID, TAICHUNG, linked_by=ADMIN)
+    bot.app.bot_data.storage.groups.link_group(GROUP_ID, TAICHUNG, linked_by=ADMIN)
     await limit_warehouse_to_taichung(bot)
     asked = f"@sop_test_bot {WAREHOUSE_QUESTION}"
     in_group = only(await bot.say(asked, user_id=FAR_STAFF, chat_id=GROUP_ID), "sendMessage")
@@ -321,7 +321,7 @@ async def test_a_limited_document_is_never_shown_in_a_group(bot: Chat) -> None:
     results = only(await bot.send(inline), "answerInlineQuery")["results"]
     assert not any(in_warehouse(bot, result["id"]) for result in results)
     await bot.say("/quiz 20", user_id=FAR_TRAINER, chat_id=GROUP_ID)
-    quiz = bot.app.bot_data.storage.running_quiz(GROUP_ID)
+    quiz = bot.app.bot_data.storage.quizzes.running_quiz(GROUP_ID)
     assert quiz is not None
     assert not any(in_warehouse(bot, q.step_id) for q in quizzes.list_from_json(quiz.questions))
     # Store SOP steps, served to everyone, are answered in the group as before.
@@ -373,7 +373,7 @@ async def test_library_buttons_refuse_forged_data_and_other_people(bot: Chat) ->
         forged = await bot.press(data, user_id=ADMIN)
         assert "過期" in only(forged, "answerCallbackQuery")["text"], data
         assert not sent(forged, "editMessageText")
-    rules = bot.app.bot_data.storage.library().rules.values()
+    rules = bot.app.bot_data.storage.documents.library().rules.values()
     assert all(rule == Rule(rule.doc_no) for rule in rules)  # nothing changed
     assert "冷凍庫巡檢" in only(await bot.say(WAREHOUSE_QUESTION), "sendMessage")["text"]
 
@@ -402,7 +402,7 @@ async def test_changes_made_with_the_cli_reach_the_running_bot(
 async def test_the_packaged_sample_sop_can_be_taken_out_of_service(
     settings: Settings, kb: KnowledgeBase, storage: Storage
 ) -> None:
-    storage.add_person(ADMIN, "管理員", "admin")
+    storage.people.add_person(ADMIN, "管理員", "admin")
     async for chat in run_chat(settings, kb, storage):
         listing = only(await chat.say("/docs", user_id=ADMIN), "sendMessage")
         assert "營業主管崗位職責.txt" in listing["text"] and "（範例 SOP）" in listing["text"]
@@ -636,7 +636,9 @@ def test_cli_docs_lists_and_limits_documents(library_settings: Settings) -> None
     )
     assert all(hit["doc"] != "倉庫規範" for hit in json.loads(asked.output)["hits"])
     storage = Storage.open(library_settings.db_path)
-    actions = [row["action"] for row in storage.rows("SELECT action FROM audit ORDER BY id")]
+    actions = [
+        row["action"] for row in storage.connection.rows("SELECT action FROM audit ORDER BY id")
+    ]
     storage.close()
     assert actions == ["doc_stores", "doc_level", "doc_withdraw"]
 

@@ -102,10 +102,10 @@ def learning_settings(tmp_path: Path, small_index: tuple[Path, Path]) -> Setting
 @pytest.fixture
 def people(learning_settings: Settings) -> Storage:
     storage = Storage.open(learning_settings.db_path)
-    storage.add_person(STAFF, "小明", "staff", [STORE])
-    storage.add_person(TRAINER, "阿芳", "trainer", [STORE])
-    storage.add_person(MANAGER, "王店長", "manager", [STORE])
-    storage.add_person(ADMIN, "管理員", "admin")
+    storage.people.add_person(STAFF, "小明", "staff", [STORE])
+    storage.people.add_person(TRAINER, "阿芳", "trainer", [STORE])
+    storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
+    storage.people.add_person(ADMIN, "管理員", "admin")
     yield storage
     storage.close()
 
@@ -254,7 +254,7 @@ async def test_every_question_is_logged_with_step_confidence_and_latency(
 ) -> None:
     await bot.say("收銀機幾點要打開")
     await bot.say(MISSED)
-    rows = people.db.execute(
+    rows = people.connection.db.execute(
         "SELECT user_id, store, query, step_id, confidence, latency_ms FROM questions ORDER BY id"
     ).fetchall()
     assert [row[:3] for row in rows] == [
@@ -267,21 +267,23 @@ async def test_every_question_is_logged_with_step_confidence_and_latency(
 
 
 async def test_prune_job_forgets_questions_past_the_retention(bot: Chat, people: Storage) -> None:
-    people.clock = lambda: "2026-01-01T08:00:00+00:00"
+    people.connection.clock = lambda: "2026-01-01T08:00:00+00:00"
     await bot.say(MISSED)
-    people.clock = lambda: "2026-03-01T08:00:00+00:00"  # 59 days later; retention is 30
+    people.connection.clock = lambda: "2026-03-01T08:00:00+00:00"  # 59 days later; retention is 30
     await bot.say("收銀機幾點要打開")
     (job,) = bot.app.job_queue.get_jobs_by_name(PRUNE_JOB)
     await job.run(bot.app)
-    assert [q for (q,) in people.db.execute("SELECT query FROM questions")] == ["收銀機幾點要打開"]
+    assert [q for (q,) in people.connection.db.execute("SELECT query FROM questions")] == [
+        "收銀機幾點要打開"
+    ]
 
 
 def test_storage_links_votes_to_logged_questions(people: Storage) -> None:
-    people.log_question(STAFF, STORE, "早會幾點", "abc", "high", "", 4.0)
-    people.vote(STAFF, "早會幾點", "abc", -1)
-    people.vote(TRAINER, "not asked here", "abc", 1)
-    assert people.question_votes(7) == (0, 1)
-    assert ("早會幾點", DOWNVOTED, "abc") in people.gap_questions(7)
+    people.questions.log_question(STAFF, STORE, "早會幾點", "abc", "high", "", 4.0)
+    people.users.vote(STAFF, "早會幾點", "abc", -1)
+    people.users.vote(TRAINER, "not asked here", "abc", 1)
+    assert people.questions.question_votes(7) == (0, 1)
+    assert ("早會幾點", DOWNVOTED, "abc") in people.questions.gap_questions(7)
 
 
 # -- /gaps and /teach ------------------------------------------------------------------------------
@@ -347,18 +349,20 @@ async def test_teaching_can_be_undone_and_taught_wordings_listed_and_taken_back(
     undone = await bot.press(callbacks.teach_undo(), user_id=TRAINER)
     assert only(undone, "editMessageText")["text"] == label("hant", "teach_undone", count=1)
     assert MISSED not in bot.app.bot_data.kb.step(target.id).alternates
-    assert bot.app.bot_data.storage.taught() == {}
+    assert bot.app.bot_data.storage.questions.taught() == {}
     # A second ↩️ has nothing left to undo.
     stale = await bot.press(callbacks.teach_undo(), user_id=TRAINER)
     assert only(stale, "answerCallbackQuery")["text"] == label("hant", "expired")
 
     # /teach alone lists what was taught, newest first, each with 🗑.
-    bot.app.bot_data.storage.teach(target.id, ["零錢不夠"], TRAINER)
-    bot.app.bot_data.storage.teach(step_named(bot, "2").id, ["客人很兇"], MANAGER)
+    bot.app.bot_data.storage.questions.teach(target.id, ["零錢不夠"], TRAINER)
+    bot.app.bot_data.storage.questions.teach(step_named(bot, "2").id, ["客人很兇"], MANAGER)
     listing = only(await bot.say("/teach", user_id=TRAINER), "sendMessage")
     assert listing["text"].index("客人很兇") < listing["text"].index("零錢不夠")
     assert "開門準備" in listing["text"]
-    (manager_row, trainer_row) = (w.id for w in bot.app.bot_data.storage.taught_wordings(5))
+    (manager_row, trainer_row) = (
+        w.id for w in bot.app.bot_data.storage.questions.taught_wordings(5)
+    )
     assert [data for _, data in buttons(listing)] == [
         callbacks.teach_forget(manager_row),
         callbacks.teach_forget(trainer_row),
@@ -368,12 +372,12 @@ async def test_teaching_can_be_undone_and_taught_wordings_listed_and_taken_back(
     assert only(refused, "answerCallbackQuery")["text"] == label("hant", "teach_forget_refused")
     calls = await bot.press(callbacks.teach_forget(trainer_row), user_id=MANAGER, chat_id=TRAINER)
     assert "已拿掉「零錢不夠」" in only(calls, "editMessageText")["text"]
-    assert bot.app.bot_data.storage.taught() == {step_named(bot, "2").id: ["客人很兇"]}
+    assert bot.app.bot_data.storage.questions.taught() == {step_named(bot, "2").id: ["客人很兇"]}
     assert "零錢不夠" not in bot.app.bot_data.kb.step(target.id).alternates
     # Staff cannot use the list's buttons, nor an empty list show any.
     calls = await bot.press(callbacks.teach_forget(manager_row), user_id=STAFF, chat_id=TRAINER)
-    assert bot.app.bot_data.storage.taught() != {}
-    bot.app.bot_data.storage.forget_taught([manager_row])
+    assert bot.app.bot_data.storage.questions.taught() != {}
+    bot.app.bot_data.storage.questions.forget_taught([manager_row])
     empty = only(await bot.say("/teach", user_id=TRAINER), "sendMessage")
     assert label("hant", "teach_list_none") in empty["text"] and "reply_markup" not in empty
 
@@ -405,7 +409,7 @@ async def test_teaching_a_gap_group_can_leave_one_wording_out(bot: Chat) -> None
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "teach_none_chosen")
     await bot.press(callbacks.teach_wording(0), user_id=TRAINER)
     await bot.press(callbacks.teach_step(target.id), user_id=TRAINER)
-    assert bot.app.bot_data.storage.taught() == {target.id: [MISSED]}
+    assert bot.app.bot_data.storage.questions.taught() == {target.id: [MISSED]}
     # Out of range, or after teaching: expired.
     calls = await bot.press(callbacks.teach_wording(5), user_id=TRAINER)
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "expired")
@@ -467,7 +471,7 @@ async def test_teach_by_browsing_the_sop(bot: Chat) -> None:
     card = only(await bot.press(callbacks.read(target.id), user_id=MANAGER), "editMessageText")
     assert callbacks.teach_step(target.id) in [data for _, data in buttons(card)]
     await bot.press(callbacks.teach_step(target.id), user_id=MANAGER)
-    assert bot.app.bot_data.storage.taught() == {target.id: [MISSED]}
+    assert bot.app.bot_data.storage.questions.taught() == {target.id: [MISSED]}
     # Staff browsing the same step see no 🎓.
     await bot.say("/roles")
     card = only(await bot.press(callbacks.read(target.id)), "editMessageText")
@@ -483,7 +487,7 @@ async def test_teach_cancel_and_stale_buttons(bot: Chat) -> None:
     assert "過期" in only(stale, "answerCallbackQuery")["text"]
     gap = await bot.press(callbacks.teach_gap(9), user_id=TRAINER)
     assert "過期" in only(gap, "answerCallbackQuery")["text"]
-    assert bot.app.bot_data.storage.taught() == {}
+    assert bot.app.bot_data.storage.questions.taught() == {}
 
 
 async def test_gaps_and_teach_are_refused_to_staff(bot: Chat) -> None:
@@ -494,7 +498,7 @@ async def test_gaps_and_teach_are_refused_to_staff(bot: Chat) -> None:
     for data in (callbacks.teach_gap(1), callbacks.teach_step(step.id)):
         refused = only(await bot.press(data), "answerCallbackQuery")
         assert "只有培訓員" in refused["text"]
-    assert bot.app.bot_data.storage.taught() == {}
+    assert bot.app.bot_data.storage.questions.taught() == {}
 
 
 async def test_gaps_with_nothing_to_show(bot: Chat) -> None:
@@ -551,7 +555,7 @@ async def test_stats_are_refused_below_manager(bot: Chat) -> None:
 @pytest.mark.process
 async def test_sop_file_import_then_rollback_round_trip(bot: Chat) -> None:
     taught = step_named(bot, "1")
-    bot.app.bot_data.storage.teach(taught.id, [MISSED], ADMIN)
+    bot.app.bot_data.storage.questions.teach(taught.id, [MISSED], ADMIN)
 
     summary = only(await upload(bot, "store.md", SOP_V2), "sendMessage")
     assert "新增 1 個步驟" in summary["text"] and "4、盤點庫存" in summary["text"]
@@ -682,9 +686,9 @@ THEIR_QUESTION = "高雄店的咖啡機漏水怎麼辦"
 
 @pytest.fixture
 def two_stores(people: Storage) -> Storage:
-    people.add_person(ELSEWHERE, "高雄店員", "staff", [OTHER_STORE])
-    people.add_person(ELSEWHERE_TRAINER, "高雄培訓", "trainer", [OTHER_STORE])
-    people.add_person(ELSEWHERE_MANAGER, "高雄店長", "manager", [OTHER_STORE])
+    people.people.add_person(ELSEWHERE, "高雄店員", "staff", [OTHER_STORE])
+    people.people.add_person(ELSEWHERE_TRAINER, "高雄培訓", "trainer", [OTHER_STORE])
+    people.people.add_person(ELSEWHERE_MANAGER, "高雄店長", "manager", [OTHER_STORE])
     return people
 
 
@@ -693,8 +697,10 @@ async def test_gaps_show_a_trainer_only_their_own_stores_questions(
 ) -> None:
     await bot.say(MISSED)  # our store's staff
     await bot.say(THEIR_QUESTION, user_id=ELSEWHERE)
-    two_stores.log_question(ELSEWHERE, OTHER_STORE, "另一店被倒讚的問題", "abc", "high", "", 3.0)
-    two_stores.vote(ELSEWHERE, "另一店被倒讚的問題", "abc", -1)
+    two_stores.questions.log_question(
+        ELSEWHERE, OTHER_STORE, "另一店被倒讚的問題", "abc", "high", "", 3.0
+    )
+    two_stores.users.vote(ELSEWHERE, "另一店被倒讚的問題", "abc", -1)
 
     ours = only(await bot.say("/gaps", user_id=TRAINER), "sendMessage")["text"]
     assert MISSED in ours
@@ -723,9 +729,9 @@ async def test_stats_show_a_manager_only_their_own_stores_usage(
 def test_usage_counts_only_the_stores_asked_for(two_stores: Storage, bot: Chat) -> None:
     from bot.stats import service as stats
 
-    two_stores.log_question(STAFF, STORE, "早會幾點", "abc", "high", "", 4.0)
-    two_stores.log_question(ELSEWHERE, OTHER_STORE, "晚班幾點", "abc", "high", "", 4.0)
-    two_stores.vote(ELSEWHERE, "晚班幾點", "abc", 1)
+    two_stores.questions.log_question(STAFF, STORE, "早會幾點", "abc", "high", "", 4.0)
+    two_stores.questions.log_question(ELSEWHERE, OTHER_STORE, "晚班幾點", "abc", "high", "", 4.0)
+    two_stores.users.vote(ELSEWHERE, "晚班幾點", "abc", 1)
     data = bot.app.bot_data
     ours = stats.usage(two_stores, data.kb, 7, data.settings.timezone, stores=(STORE,))
     assert (ours.total, ours.votes, ours.by_store) == (1, (0, 0), ((STORE, 1),))

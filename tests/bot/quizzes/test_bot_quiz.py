@@ -55,12 +55,12 @@ def clock() -> Clock:
 @pytest.fixture
 def storage(settings: Settings, clock: Clock) -> Iterator[Storage]:
     storage = Storage.open(settings.db_path, clock=clock)
-    storage.add_person(USER_ID, "小明", "staff", [STORE])
-    storage.add_person(TRAINER, "陳培訓", "trainer", [STORE])
-    storage.add_person(STAFF_A, "阿美", "staff", [STORE])
-    storage.add_person(STAFF_B, "阿強", "staff", [OTHER_STORE])
+    storage.people.add_person(USER_ID, "小明", "staff", [STORE])
+    storage.people.add_person(TRAINER, "陳培訓", "trainer", [STORE])
+    storage.people.add_person(STAFF_A, "阿美", "staff", [STORE])
+    storage.people.add_person(STAFF_B, "阿強", "staff", [OTHER_STORE])
     # Quizzes run in groups an admin linked to a store (bot/access/rules.py).
-    storage.link_group(GROUP_ID, STORE, linked_by=1)
+    storage.groups.link_group(GROUP_ID, STORE, linked_by=1)
     yield storage
     storage.close()
 
@@ -137,9 +137,9 @@ async def test_quiz_in_a_private_chat_asks_one_after_another_and_sums_up(chat: C
     # The one missed question, with its right answer and where to read up on it.
     assert label("hant", "quiz_most_missed") in summary
     assert html.escape(second["options"][correct_of(second)]["text"]) in summary
-    missed = chat.app.bot_data.storage.quiz_answers(1)[1]
+    missed = chat.app.bot_data.storage.quizzes.quiz_answers(1)[1]
     assert f"📍 {html.escape(missed.breadcrumb)}" in summary
-    assert chat.app.bot_data.storage.running_quiz(TRAINER) is None
+    assert chat.app.bot_data.storage.quizzes.running_quiz(TRAINER) is None
 
 
 async def test_quiz_in_a_group_is_paced_by_open_period_and_scores_everyone(chat: Chat) -> None:
@@ -223,14 +223,14 @@ async def test_a_group_question_a_restart_kept_from_being_sent_is_sent_at_start(
 ) -> None:
     await chat.say("/quiz 2", user_id=TRAINER, chat_id=GROUP_ID)
     storage = chat.app.bot_data.storage
-    assert storage.advance_quiz(1, 0)  # moved on, then stopped before sending the poll
+    assert storage.quizzes.advance_quiz(1, 0)  # moved on, then stopped before sending the poll
     restart_jobs(chat)
     await start_up(chat.app)
     [job] = chat.app.job_queue.get_jobs_by_name("quiz:1")
     before = len(chat.request.calls)
     await job.run(chat.app)
     check_quiz_poll(only(chat.request.calls[before:], "sendPoll"))
-    assert storage.running_group_quizzes()[0][1] is not None  # now sent, at position 1
+    assert storage.quizzes.running_group_quizzes()[0][1] is not None  # now sent, at position 1
 
 
 async def test_a_group_quiz_left_for_hours_is_summed_up_at_start(chat: Chat, clock: Clock) -> None:
@@ -245,13 +245,13 @@ async def test_a_group_quiz_left_for_hours_is_summed_up_at_start(chat: Chat, clo
     calls = chat.request.calls[before:]
     assert polls(calls) == []
     assert "阿美：<b>1</b>/1" in only(calls, "sendMessage")["text"]  # of those asked
-    assert chat.app.bot_data.storage.running_group_quizzes() == []
+    assert chat.app.bot_data.storage.quizzes.running_group_quizzes() == []
 
 
 async def test_quiz_about_a_role_named_in_simplified_chinese(chat: Chat) -> None:
     calls = await chat.say("/quiz 值班经理 2", user_id=TRAINER)
     assert "值班經理" in only(calls, "sendMessage")["text"]
-    stored = chat.app.bot_data.storage.poll(last_poll_id(chat, TRAINER))
+    stored = chat.app.bot_data.storage.quizzes.poll(last_poll_id(chat, TRAINER))
     assert stored is not None and stored.role == "值班經理"
     assert "值班經理" in stored.breadcrumb
 
@@ -309,25 +309,25 @@ async def test_forged_unknown_and_repeated_poll_answers_are_ignored(chat: Chat) 
     assert await chat.send(poll_answer(chat, poll_id, [], TRAINER)) == []  # a vote retracted
     assert await chat.send(poll_answer(chat, poll_id, [0, 1], TRAINER)) == []
     assert await answer(chat, poll_id, 0, user_id=555) == []  # a stranger, stopped at the gate
-    assert storage.quiz_answers(1) == []
+    assert storage.quizzes.quiz_answers(1) == []
 
     assert len(polls(await answer(chat, poll_id, correct_of(first), TRAINER))) == 1
     # The same answer again (Telegram retries, or a forger) neither counts nor moves on.
     assert await answer(chat, poll_id, correct_of(first), TRAINER) == []
-    assert len(storage.quiz_answers(1)) == 1
+    assert len(storage.quizzes.quiz_answers(1)) == 1
 
 
 async def test_someone_else_cannot_answer_your_practice_question(chat: Chat) -> None:
     await chat.say("/practice")
     poll_id = last_poll_id(chat, USER_ID)
     assert await answer(chat, poll_id, 0, STAFF_A) == []
-    assert chat.app.bot_data.storage.cards(STAFF_A) == []
-    assert chat.app.bot_data.storage.cards(USER_ID) == []
+    assert chat.app.bot_data.storage.quizzes.cards(STAFF_A) == []
+    assert chat.app.bot_data.storage.quizzes.cards(USER_ID) == []
 
 
 async def test_english_readers_get_quiz_polls_worded_in_english(chat: Chat) -> None:
     poll = only(await chat.say("/practice", language_code="en"), "sendPoll")
-    stored = chat.app.bot_data.storage.poll(last_poll_id(chat, USER_ID))
+    stored = chat.app.bot_data.storage.quizzes.poll(last_poll_id(chat, USER_ID))
     assert stored is not None
     question = quizzes.from_json(stored.question)
     text, options, explanation = question.in_english()
@@ -359,7 +359,7 @@ def record(storage: Storage, user_id: int, correct: bool, role: str = "值班經
     poll_id = f"p{number}"
     breadcrumb = f"門市 › {role} › 1、晨會"
     question = QuizQuestion("truefalse", "？", ("對", "錯"), 0, "", "", breadcrumb, "ab12")
-    storage.add_poll(
+    storage.quizzes.add_poll(
         SentPoll(
             poll_id=poll_id,
             chat_id=user_id,
@@ -377,7 +377,7 @@ def record(storage: Storage, user_id: int, correct: bool, role: str = "值班經
             breadcrumb=breadcrumb,
         )
     )
-    storage.record_answer(poll_id, user_id, 0 if correct else 1, correct)
+    storage.quizzes.record_answer(poll_id, user_id, 0 if correct else 1, correct)
 
 
 async def test_leaderboard_ranks_a_stores_people_over_the_last_30_days(
@@ -469,7 +469,7 @@ async def test_practice_brings_a_missed_question_back_when_it_is_due(
     check_quiz_poll(missed)
     wrong = (correct_of(missed) + 1) % len(missed["options"])
     calls = await answer(chat, last_poll_id(chat, USER_ID), wrong)
-    [card] = storage.cards(USER_ID)
+    [card] = storage.quizzes.cards(USER_ID)
     assert card.box == 1
     # The round goes on with new questions; answered right, they are learned.
     for _ in range(quizzes.PRACTICE_ROUND - 1):
@@ -486,7 +486,7 @@ async def test_practice_brings_a_missed_question_back_when_it_is_due(
     again = only(await chat.say("/practice"), "sendPoll")
     assert again["question"] == f"{label('hant', 'practice_again')}\n{missed['question']}"
     await answer(chat, last_poll_id(chat, USER_ID), correct_of(again))
-    card = storage.card(USER_ID, card.card)
+    card = storage.quizzes.card(USER_ID, card.card)
     assert card is not None and card.box == 2  # promoted: back in 3 days
 
     clock.advance(days=2)
@@ -508,7 +508,7 @@ async def test_practice_reminder_is_stored_fired_and_turned_off(chat: Chat) -> N
     storage = chat.app.bot_data.storage
     reply = only(await chat.say("/practice on 7:05"), "sendMessage")
     assert reply["text"] == html.escape(label("hant", "practice_reminder_on", time="07:05"))
-    assert storage.reminders() == [(USER_ID, USER_ID, "07:05")]
+    assert storage.quizzes.reminders() == [(USER_ID, USER_ID, "07:05")]
     [job] = chat.app.job_queue.get_jobs_by_name(f"practice:{USER_ID}")
     assert job.trigger.fields[5].expressions[0].first == 7  # the hour, in the store's time zone
 
@@ -520,7 +520,7 @@ async def test_practice_reminder_is_stored_fired_and_turned_off(chat: Chat) -> N
 
     reply = only(await chat.say("/practice off"), "sendMessage")
     assert reply["text"] == html.escape(label("hant", "practice_reminder_off"))
-    assert storage.reminders() == []
+    assert storage.quizzes.reminders() == []
 
 
 async def test_practice_reminder_says_how_many_are_due(chat: Chat, clock: Clock) -> None:
@@ -539,11 +539,11 @@ async def test_bad_reminder_times_are_explained(chat: Chat) -> None:
     for text in ("/practice on", "/practice on 25:00", "/practice on 7點"):
         reply = only(await chat.say(text), "sendMessage")
         assert reply["text"] == html.escape(label("hant", "practice_bad_time"))
-    assert chat.app.bot_data.storage.reminders() == []
+    assert chat.app.bot_data.storage.quizzes.reminders() == []
 
 
 async def test_stored_reminders_are_registered_at_start_up(chat: Chat) -> None:
-    chat.app.bot_data.storage.set_reminder(STAFF_A, STAFF_A, "18:00")
+    chat.app.bot_data.storage.quizzes.set_reminder(STAFF_A, STAFF_A, "18:00")
     await start_up(chat.app)
     assert len(chat.app.job_queue.get_jobs_by_name(f"practice:{STAFF_A}")) == 1
 
@@ -558,7 +558,7 @@ async def test_a_reminder_to_someone_who_blocked_the_bot_turns_itself_off(chat: 
 
     chat.request.on_call = blocked
     await job.run(chat.app)
-    assert chat.app.bot_data.storage.reminders() == []
+    assert chat.app.bot_data.storage.quizzes.reminders() == []
 
 
 def test_poll_answers_are_among_the_allowed_updates() -> None:
