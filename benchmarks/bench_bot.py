@@ -2,11 +2,11 @@
 
 Updates go into the Application's update queue as if polled, through PTB's concurrent
 dispatch and the real handlers (user bookkeeping in SQLite, search, rendering, keyboards)
-to an offline request layer, where the reply's sendMessage marks the question answered.
-Latency is from queueing the update to that sendMessage; Telegram's network and flood
-limits are not part of it. Questions are searched in a search worker process, as
-``sopbot run`` does on a machine with two CPUs or more (``--no-worker``: on the event
-loop). Two runs:
+to the fake Telegram's in-process transport (tests/fakebotapi.py), where the reply's
+sendMessage marks the question answered. Latency is from queueing the update to that
+sendMessage; Telegram's network and flood limits are not part of it. Questions are
+searched in a search worker process, as ``sopbot run`` does on a machine with two CPUs or
+more (``--no-worker``: on the event loop). Two runs:
 
 - capacity: every user sends their next question as soon as the last is answered, so the
   bot is saturated; answered/s is what it can do at most. (Latency there is only queueing:
@@ -39,10 +39,15 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.context import ANSWER_LIMIT
 from bot.learning import service as learning
-from bot.offline import ApiCall, OfflineRequest
 from bot.search_worker import SearchWorker
 from bot.storage import Storage
 from knowledge import KnowledgeBase
+
+# The fake Telegram the bot's tests run on lives with them; its in-process transport answers
+# here as Telegram would.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.fakebotapi import Call as ApiCall  # noqa: E402
+from tests.fakebotapi import FakeBotAPI, InProcessRequest  # noqa: E402
 
 GOLDEN = Path(__file__).parents[1] / "tests" / "golden" / "questions.tsv"
 FALLBACK_QUESTIONS = [
@@ -96,7 +101,8 @@ class Bench:
         settings = Settings(
             token="123456:BENCH", db_path=folder / "bot.db", search_worker=search_worker
         )
-        request = OfflineRequest(on_call=self.on_call)
+        request = InProcessRequest(FakeBotAPI(token=settings.token), on_call=self.on_call)
+        self.api = request.api
         self.app = build_application(settings, kb, self.storage, request=request)
 
     def on_call(self, call: ApiCall, result: Any) -> None:
@@ -109,7 +115,9 @@ class Bench:
         """Send one question; return the seconds until its reply was sent."""
         future = asyncio.get_running_loop().create_future()
         self.waiting[user_id] = future
-        update = Update.de_json(message_update(next(self.update_ids), user_id, text), self.app.bot)
+        sent = message_update(next(self.update_ids), user_id, text)
+        self.api.remember(sent)
+        update = Update.de_json(sent, self.app.bot)
         started = time.perf_counter()
         await self.app.update_queue.put(update)
         await asyncio.wait_for(future, timeout=60)

@@ -34,7 +34,6 @@ from telegram import Update
 
 from bot.i18n import label
 from bot.learning import service as learning
-from bot.offline import ApiCall
 from knowledge import KnowledgeBase
 
 # bench_bot's Bench drives the Application; this script sits beside it.
@@ -56,7 +55,7 @@ class Overload(bench_bot.Bench):
         self.answers: list[float] = []
         self.declines: list[float] = []
 
-    def on_call(self, call: ApiCall, result: Any) -> None:
+    def on_call(self, call: bench_bot.ApiCall, result: Any) -> None:
         if call.method != "sendMessage":
             return
         chat_id = int(call.params["chat_id"])
@@ -86,10 +85,9 @@ class Overload(bench_bot.Bench):
             due = int((now - started) * rate) - sent
             for _ in range(max(0, due)):
                 user_id = FIRST_USER + next(ids) % users
-                update = Update.de_json(
-                    bench_bot.message_update(next(self.update_ids), user_id, next(texts)),
-                    self.app.bot,
-                )
+                sent_update = bench_bot.message_update(next(self.update_ids), user_id, next(texts))
+                self.api.remember(sent_update)
+                update = Update.de_json(sent_update, self.app.bot)
                 self.open[user_id].append(time.perf_counter())
                 await self.app.update_queue.put(update)
                 sent += 1

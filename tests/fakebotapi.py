@@ -37,7 +37,13 @@ with ``base_url``, ``base_file_url``, ``token`` and ``control_url``. Other proce
 through the control endpoints: ``POST /_fake/updates`` (body: an update), ``GET /_fake/calls``
 and ``GET /_fake/sent_messages``.
 
-Only the standard library is used, so the fake never depends on what it is testing.
+Besides the standard library it uses only python-telegram-bot's constants (Telegram's
+limits) and, for :class:`InProcessRequest`, its request interface, never the bot's code.
+
+Two transports carry the same fake: HTTP, for a bot in another process (``sopbot run``), and
+:class:`InProcessRequest`, PTB's request layer handing each call to the fake directly, for
+tests that route updates through the real application in their own event loop. Both share
+one state and one set of rules (tests/test_fakebotapi.py checks them over both).
 """
 
 from __future__ import annotations
@@ -65,6 +71,16 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 
+from telegram.constants import (
+    CallbackQueryLimit,
+    InlineKeyboardButtonLimit,
+    InlineQueryLimit,
+    MediaGroupLimit,
+    MessageLimit,
+    PollLimit,
+)
+from telegram.request import BaseRequest, RequestData
+
 JSONDict = dict[str, Any]
 Params = dict[str, Any]
 Predicate = Callable[[Params], bool]
@@ -74,12 +90,17 @@ DEFAULT_USER_ID = 777000111
 DEFAULT_FIRST_NAME = "Tester"
 DEFAULT_LANGUAGE = "zh-hant"
 
-# Telegram's own limits, mirrored so that a bot exceeding them fails here as it would live.
-MAX_TEXT_LENGTH = 4096
-MAX_CAPTION_LENGTH = 1024
-MAX_CALLBACK_DATA_BYTES = 64
-MAX_INLINE_RESULTS = 50
-MAX_POLL_OPTIONS = 12
+# Telegram's own limits, as python-telegram-bot states them, so that a bot exceeding them
+# fails here as it would live.
+MAX_TEXT_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_CAPTION_LENGTH = int(MessageLimit.CAPTION_LENGTH)
+MAX_CALLBACK_DATA_BYTES = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
+MAX_CALLBACK_ANSWER_LENGTH = int(CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH)
+MAX_INLINE_RESULTS = int(InlineQueryLimit.RESULTS)
+MAX_POLL_OPTIONS = int(PollLimit.MAX_OPTION_NUMBER)
+MAX_POLL_QUESTION_LENGTH = int(PollLimit.MAX_QUESTION_LENGTH)
+MAX_POLL_OPTION_LENGTH = int(PollLimit.MAX_OPTION_LENGTH)
+MAX_POLL_EXPLANATION_LENGTH = int(PollLimit.MAX_EXPLANATION_LENGTH)
 
 # Update types Telegram leaves out unless they are asked for in allowed_updates.
 _OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -366,7 +387,7 @@ class _OpenTag:
     offset: int  # UTF-16 offset in the output text where the tag's content starts
 
 
-def _parse_html(text: str) -> tuple[str, list[JSONDict]]:
+def parse_html(text: str) -> tuple[str, list[JSONDict]]:
     """Return Telegram's plain text and entities for an HTML-formatted message.
 
     Raises TelegramAPIError with Telegram's "can't parse entities" messages for markup Telegram
@@ -802,6 +823,7 @@ class FakeBotAPI:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendMediaGroup": self._send_media_group,
             "sendPoll": self._send_poll,
             "stopPoll": self._stop_poll,
             "sendChatAction": self._send_chat_action,
@@ -1287,7 +1309,35 @@ class FakeBotAPI:
             self._faults.clear()
             self._delays.clear()
 
-    # -- request handling (called from server threads) -------------------------------------------
+    # -- the in-process transport's entry points -------------------------------------------------
+
+    def remember(self, update: JSONDict) -> None:
+        """Know an update's messages, files and queries as if it had been delivered: for a
+        transport that hands updates to the bot itself (:class:`InProcessRequest`)."""
+        with self._cond:
+            self._remember_update(update)
+
+    def new_message_id(self) -> int:
+        """A message id for a user's message that no other message in the fake has."""
+        with self._cond:
+            return next(self._message_ids)
+
+    def store_file(self, content: bytes, name: str = "file", file_id: str | None = None) -> str:
+        """Keep a file the bot may fetch with getFile and download; its id (``file_id`` if
+        given, as a test may name the file a user's message carries)."""
+        with self._cond:
+            stored = self._store_file("documents", name, content)
+            if file_id is not None:
+                del self._files[stored.file_id]
+                stored = _StoredFile(file_id, file_id, stored.file_path, content)
+                self._files[file_id] = stored
+            return stored.file_id
+
+    # -- request handling (called from server threads, or the in-process transport) -------------
+
+    def handle(self, method: str, params: Params) -> tuple[int, JSONDict]:
+        """Answer one Bot API call, as (HTTP status, Telegram's JSON envelope)."""
+        return self._handle_api_call(method, params)
 
     def _handle_api_call(self, method: str, params: Params) -> tuple[int, JSONDict]:
         method = self._method_names.get(method.lower(), method)
@@ -1495,18 +1545,52 @@ class FakeBotAPI:
         info = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, **info}
         return self._new_bot_message(params, {"document": info, **self._caption(params)})
 
+    def _send_media_group(self, params: Params) -> list[JSONDict]:
+        media = params.get("media")
+        if not isinstance(media, list) or not (
+            MediaGroupLimit.MIN_MEDIA_LENGTH <= len(media) <= MediaGroupLimit.MAX_MEDIA_LENGTH
+        ):
+            raise _bad_request(
+                f"media must hold {MediaGroupLimit.MIN_MEDIA_LENGTH}-"
+                f"{MediaGroupLimit.MAX_MEDIA_LENGTH} items"
+            )
+        kinds = {item.get("type") if isinstance(item, dict) else None for item in media}
+        if not kinds <= {"photo", "document"} or len(kinds) != 1:
+            raise _bad_request("wrong media group: photos and documents cannot be mixed")
+        self._resolve_chat(params)
+        group_id = str(next(self._file_numbers))
+        messages = []
+        for item in media:
+            source = item.get("media")
+            if isinstance(source, str) and source.startswith("attach://"):
+                source = params.get(source.removeprefix("attach://"))
+            key = item["type"]
+            single = {
+                **{k: v for k, v in params.items() if k != "media"},
+                key: source,
+                **{k: item[k] for k in ("caption", "parse_mode") if k in item},
+            }
+            send = self._send_photo if key == "photo" else self._send_document
+            message = send(single)
+            stored = self._messages[(message["chat"]["id"], message["message_id"])]
+            stored["media_group_id"] = group_id
+            messages.append(copy.deepcopy(stored))
+        return messages
+
     def _send_poll(self, params: Params) -> JSONDict:
         question = str(params.get("question", ""))
-        if not 1 <= len(question) <= 300:
-            raise _bad_request("poll question length must be between 1 and 300")
+        if not 1 <= len(question) <= MAX_POLL_QUESTION_LENGTH:
+            raise _bad_request(
+                f"poll question length must be between 1 and {MAX_POLL_QUESTION_LENGTH}"
+            )
         raw_options = params.get("options")
         if not isinstance(raw_options, list) or not 1 <= len(raw_options) <= MAX_POLL_OPTIONS:
             raise _bad_request(f"poll must have between 1 and {MAX_POLL_OPTIONS} options")
         options = []
         for index, option in enumerate(raw_options):
             text = option.get("text") if isinstance(option, dict) else option
-            if not isinstance(text, str) or not 1 <= len(text) <= 100:
-                raise _bad_request("poll options length must not exceed 100")
+            if not isinstance(text, str) or not 1 <= len(text) <= MAX_POLL_OPTION_LENGTH:
+                raise _bad_request(f"poll options length must not exceed {MAX_POLL_OPTION_LENGTH}")
             options.append({"text": text, "voter_count": 0, "persistent_id": str(index)})
         poll_type = params.get("type", "regular")
         if poll_type not in ("regular", "quiz"):
@@ -1521,6 +1605,9 @@ class FakeBotAPI:
             not isinstance(i, int) or not 0 <= i < len(options) for i in correct
         ):
             raise _bad_request("wrong correct option ID specified")
+
+        if len(str(params.get("explanation", ""))) > MAX_POLL_EXPLANATION_LENGTH:
+            raise _bad_request("explanation is too long")
 
         poll_id = str(next(self._poll_ids))
         poll: JSONDict = {
@@ -1601,7 +1688,7 @@ class FakeBotAPI:
 
     def _answer_callback_query(self, params: Params) -> bool:
         self._close_query(params.get("callback_query_id"))
-        if len(str(params.get("text", ""))) > 200:
+        if len(str(params.get("text", ""))) > MAX_CALLBACK_ANSWER_LENGTH:
             raise _bad_request("MESSAGE_TOO_LONG")
         return True
 
@@ -1764,7 +1851,7 @@ class FakeBotAPI:
             return "", []
         text = str(text)
         if str(params.get(mode_key, "")).lower() == "html":
-            return _parse_html(text)
+            return parse_html(text)
         entities = params.get(entities_key)
         if isinstance(entities, list):
             return text, entities
@@ -2073,6 +2160,88 @@ def _post_update(
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         return None, f"Connection failed: {reason}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The in-process transport
+# ---------------------------------------------------------------------------------------------
+
+
+def request_params(request_data: RequestData | None) -> Params:
+    """The params of a call as PTB hands them to its request layer, shaped as the HTTP
+    transport decodes them (JSON values; each uploaded file an :class:`UploadedFile`)."""
+    if request_data is None:
+        return {}
+    params: Params = dict(request_data.parameters)
+    for name, (filename, content, mime_type) in request_data.multipart_data.items():
+        data = content if isinstance(content, bytes) else content.read()
+        params[name] = UploadedFile(filename, mime_type, data)
+    return params
+
+
+class InProcessRequest(BaseRequest):
+    """PTB's request layer handing each call straight to a :class:`FakeBotAPI`, no socket.
+
+    ``build_application(..., request=InProcessRequest())`` runs the real application on the
+    fake's state and rules: the same answers, refusals and scripted faults (``api.fail``) as
+    over HTTP, in the test's own event loop. Scripted delays hold the event loop; use the HTTP
+    transport for those. ``calls`` keeps every call in order, refused ones too, and
+    ``refused`` each refused call with Telegram's description; ``on_call`` is told every
+    call Telegram took, with its result.
+    """
+
+    def __init__(
+        self,
+        api: FakeBotAPI | None = None,
+        on_call: Callable[[Call, Any], None] | None = None,
+    ) -> None:
+        self.api = api or FakeBotAPI()
+        self.on_call = on_call
+        self.calls: list[Call] = []
+        self.refused: list[tuple[Call, str]] = []
+
+    @property
+    def bot_user(self) -> JSONDict:
+        return self.api.bot_user
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def read_timeout(self) -> float:
+        return 1.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+        if match := _FILE_PATH_RE.search(path):
+            content = self.api._file_content(match.group(2))
+            if match.group(1) != self.api.token or content is None:
+                return 404, json.dumps(TelegramAPIError(404, "Not Found").envelope()).encode()
+            return 200, content
+        match = _API_PATH_RE.search(path)
+        if match is None or match.group(1) != self.api.token:
+            return 401, json.dumps(TelegramAPIError(401, "Unauthorized").envelope()).encode()
+        call = Call(match.group(2), request_params(request_data))
+        self.calls.append(call)
+        status, payload = self.api.handle(call.method, call.params)
+        if payload.get("ok"):
+            if self.on_call is not None:
+                self.on_call(call, payload["result"])
+        else:
+            self.refused.append((call, payload["description"]))
+        return status, json.dumps(payload, default=_json_default).encode()
 
 
 # ---------------------------------------------------------------------------------------------

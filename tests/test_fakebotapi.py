@@ -2,7 +2,10 @@
 
 Every test drives the fake through ``telegram.Bot`` (PTB's own HTTP layer, form and multipart
 encoding, error mapping), so a test of the bot that passes against the fake exercises the same
-code paths as in production.
+code paths as in production. The ``bot`` fixture runs each test over both of the fake's
+transports, HTTP (``sopbot run`` in a child process) and in-process (the bot's own tests), so
+one set of tests holds both to the same rules; ``http_bot`` is for what only HTTP carries
+(long polls held open, delays past the client's timeout).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InputMediaPhoto,
     InputTextMessageContent,
     MenuButtonCommands,
     Update,
@@ -43,7 +47,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI, UploadedFile
+from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI, InProcessRequest, UploadedFile
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAT = DEFAULT_USER_ID  # the default user's private chat
@@ -56,8 +60,23 @@ def api() -> Iterator[FakeBotAPI]:
 
 
 @pytest.fixture
-async def bot(api: FakeBotAPI) -> AsyncIterator[Bot]:
+async def http_bot(api: FakeBotAPI) -> AsyncIterator[Bot]:
     async with Bot(token=api.token, base_url=api.base_url, base_file_url=api.base_file_url) as b:
+        yield b
+
+
+@pytest.fixture(params=["http", "in-process"])
+async def bot(request: pytest.FixtureRequest, api: FakeBotAPI) -> AsyncIterator[Bot]:
+    """The client on the fake, over each transport in turn."""
+    transports = {}
+    if request.param == "in-process":
+        transports = {
+            "request": InProcessRequest(api),
+            "get_updates_request": InProcessRequest(api),
+        }
+    async with Bot(
+        token=api.token, base_url=api.base_url, base_file_url=api.base_file_url, **transports
+    ) as b:
         yield b
 
 
@@ -154,6 +173,32 @@ async def test_limits_are_enforced_like_telegram(bot: Bot) -> None:
         await bot.send_message(CHAT, "字" * 4097)
     with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
         await bot.send_message(CHAT, "x", reply_markup=keyboard("d" * 65))
+    with pytest.raises(BadRequest, match="(?i)caption is too long"):
+        await bot.send_photo(CHAT, b"\xff\xd8\xff", caption="字" * 1025)
+
+
+async def test_quiz_and_button_answer_limits_are_telegrams(api: FakeBotAPI, bot: Bot) -> None:
+    quiz = {"type": PollType.QUIZ, "correct_option_ids": [0]}
+    with pytest.raises(BadRequest, match="(?i)question length"):
+        await bot.send_poll(CHAT, "問" * 301, ["對", "錯"], **quiz)
+    with pytest.raises(BadRequest, match="(?i)options length"):
+        await bot.send_poll(CHAT, "問題", ["對" * 101, "錯"], **quiz)
+    with pytest.raises(BadRequest, match="(?i)explanation is too long"):
+        await bot.send_poll(CHAT, "問題", ["對", "錯"], explanation="因" * 201, **quiz)
+    await bot.send_poll(CHAT, "問" * 300, ["對" * 100, "錯"], explanation="因" * 200, **quiz)
+    api.push_update(api.callback_query("x"))
+    (update,) = await bot.get_updates()
+    with pytest.raises(BadRequest, match="(?i)message_too_long"):
+        await bot.answer_callback_query(update.callback_query.id, text="好" * 201)
+
+
+async def test_albums_are_one_message_per_picture(api: FakeBotAPI, bot: Bot) -> None:
+    album = [InputMediaPhoto(b"\xff\xd8\xff", caption=f"圖 {n}") for n in (1, 2)]
+    sent = await bot.send_media_group(CHAT, album)
+    assert [m.caption for m in sent] == ["圖 1", "圖 2"]
+    assert len({m.media_group_id for m in sent}) == 1
+    with pytest.raises(BadRequest, match="(?i)media must hold 2-10"):
+        await bot.send_media_group(CHAT, album[:1])
 
 
 async def test_edits_deletes_and_not_modified(api: FakeBotAPI, bot: Bot) -> None:
@@ -241,16 +286,16 @@ async def test_get_updates_returns_pushed_updates_and_offset_confirms_them(
 
 
 async def test_long_polling_waits_and_wakes_as_soon_as_an_update_arrives(
-    api: FakeBotAPI, bot: Bot
+    api: FakeBotAPI, http_bot: Bot
 ) -> None:
     started = time.monotonic()
-    assert await bot.get_updates(timeout=dtm.timedelta(milliseconds=300)) == ()
+    assert await http_bot.get_updates(timeout=dtm.timedelta(milliseconds=300)) == ()
     assert time.monotonic() - started >= 0.25
 
     timer = threading.Timer(0.2, api.push_update, [api.text_message("在嗎")])
     timer.start()
     started = time.monotonic()
-    updates = await bot.get_updates(timeout=5)
+    updates = await http_bot.get_updates(timeout=5)
     timer.join()
 
     assert [u.message.text for u in updates] == ["在嗎"]
@@ -258,9 +303,9 @@ async def test_long_polling_waits_and_wakes_as_soon_as_an_update_arrives(
 
 
 async def test_a_second_poller_terminates_the_first_with_conflict(
-    api: FakeBotAPI, bot: Bot
+    api: FakeBotAPI, http_bot: Bot
 ) -> None:
-    first = asyncio.create_task(bot.get_updates(timeout=5))
+    first = asyncio.create_task(http_bot.get_updates(timeout=5))
     await api.wait_until_polling_async(timeout=5)
 
     # A second bot instance, as when two copies of the bot run with one token.

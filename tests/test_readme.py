@@ -13,11 +13,11 @@ from telegram.ext import CommandHandler
 from bot.app import build_application
 from bot.cli import cli
 from bot.config import Settings
-from bot.offline import OfflineRequest
 from bot.storage import Storage
 from bot.tg.commands import ADMIN_COMMANDS, COMMANDS, MANAGER_COMMANDS, TRAINER_COMMANDS
 from knowledge import KnowledgeBase
 from knowledge.base import default_index_path
+from tests.fakebotapi import InProcessRequest
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -44,7 +44,7 @@ def registered_commands(
     )
     storage = Storage.open(settings.db_path)
     try:
-        app = build_application(settings, kb, storage, request=OfflineRequest())
+        app = build_application(settings, kb, storage, request=InProcessRequest())
         return {
             command
             for handlers in app.handlers.values()

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot import callbacks
-from bot.offline import ApiCall
-from tests.fakebotapi import TelegramAPIError, _parse_html
+from tests.fakebotapi import Call as ApiCall
+from tests.fakebotapi import TelegramAPIError, parse_html
 
 
 def check_call(call: ApiCall) -> None:
@@ -19,7 +19,7 @@ def check_call(call: ApiCall) -> None:
         assert 0 < len(params["text"]) <= 4096, call
         if params.get("parse_mode") == "HTML":
             try:
-                _parse_html(params["text"])
+                parse_html(params["text"])
             except TelegramAPIError as error:
                 pytest.fail(f"{call.method} sent HTML Telegram refuses ({error}): {params['text']}")
     for data in button_data(params.get("reply_markup")):

@@ -1,7 +1,9 @@
-"""Fixtures for the bot tests: the real Application with an offline request layer.
+"""Fixtures for the bot tests: the real Application on the fake Telegram, in process.
 
-Updates are built as Telegram sends them (JSON dicts), turned into real ``Update`` objects and
-routed by PTB itself; the test then reads the Bot API calls the bot made. After every test
+Updates are built as Telegram sends them (JSON dicts), made known to the fake Telegram
+(tests/fakebotapi.py) as if it had delivered them, turned into real ``Update`` objects and
+routed by PTB itself; the bot's calls reach the same fake through its in-process transport,
+which answers and refuses them as Telegram does, and the test reads them. After every test
 the calls are checked against Telegram's rules (HTML that parses, text within 4096
 characters, callback data of a known form within 64 bytes) and no handler may have raised.
 The search index and knowledge base (``index_path``, ``kb``) are the suite's one shared
@@ -22,10 +24,11 @@ from telegram import Update
 
 from bot.app import BotApplication, build_application
 from bot.config import Settings
-from bot.offline import BOT_USER, ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.botcalls import check_call
+from tests.fakebotapi import Call as ApiCall
+from tests.fakebotapi import FakeBotAPI, InProcessRequest
 
 USER_ID = 777000111
 GROUP_ID = -100123456789
@@ -55,9 +58,10 @@ def storage(settings: Settings) -> Storage:
 class Chat:
     """A user talking to the bot: builds their updates and runs them through the app."""
 
-    def __init__(self, app: BotApplication, request: OfflineRequest) -> None:
+    def __init__(self, app: BotApplication, request: InProcessRequest) -> None:
         self.app = app
         self.request = request
+        self.api = request.api
         self.errors: list[object] = []
         self.ids = itertools.count(1)
 
@@ -65,6 +69,7 @@ class Chat:
         """Process one update; return the Bot API calls it caused."""
         before = len(self.request.calls)
         update = {"update_id": next(self.ids), **update}
+        self.api.remember(update)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         return self.request.calls[before:]
 
@@ -96,7 +101,7 @@ class Chat:
         if chat_id < 0:
             chat = {"id": chat_id, "type": "supergroup", "title": "Store"}
         message: dict[str, Any] = {
-            "message_id": next(self.ids),
+            "message_id": self.api.new_message_id(),
             "date": int(time.time()),
             "chat": chat,
             "from": self.user(user_id, language_code),
@@ -132,9 +137,10 @@ class Chat:
             query["inline_message_id"] = inline_message_id
             return {"callback_query": query}
         chat_id = user_id if chat_id is None else chat_id
-        if message_id is None:
-            message_id = max(mid for (cid, mid) in self.request.messages if cid == chat_id)
-        query["message"] = self.request.messages[(chat_id, message_id)]
+        pressed = self.api.callback_query(
+            data, message_id=message_id, user_id=user_id, chat_id=chat_id
+        )
+        query["message"] = pressed["callback_query"]["message"]
         return {"callback_query": query}
 
     def inline(self, text: str, *, user_id: int = USER_ID, language_code: str = "zh-hant") -> dict:
@@ -153,11 +159,12 @@ async def run_chat(
     settings: Settings,
     kb: KnowledgeBase,
     storage: Storage,
-    request_type: type[OfflineRequest] = OfflineRequest,
+    api: FakeBotAPI | None = None,
 ) -> AsyncIterator[Chat]:
-    """A running application over an offline request layer; afterwards, no handler may
-    have raised and every outgoing call must be one Telegram would accept."""
-    request = request_type(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])})
+    """A running application on the fake Telegram (a new one unless ``api`` is given, with
+    faults scripted beforehand); afterwards, no handler may have raised and every outgoing
+    call must be one Telegram would accept."""
+    request = InProcessRequest(api or FakeBotAPI(token=TOKEN))
     app = build_application(settings, kb, storage, request=request)
     harness = Chat(app, request)
 

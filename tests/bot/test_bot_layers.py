@@ -14,13 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
 
-# Modules that talk to Telegram: wiring, handlers, keyboards, the offline Bot API, the
-# commands that start the bot or ask Telegram who it is.
+# Modules that talk to Telegram: wiring, handlers, keyboards, the commands that start the
+# bot or ask Telegram who it is.
 TELEGRAM_LAYER = {
     "bot.app",
     "bot.cli",
     "bot.context",
-    "bot.offline",
     "bot.ops",
     "bot.tg.errors",
     "bot.tg.jobs",

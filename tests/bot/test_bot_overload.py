@@ -19,11 +19,12 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.context import BotData
 from bot.i18n import label
-from bot.offline import BOT_USER, ApiCall, OfflineRequest
 from bot.storage import Storage
 from bot.tg.load import Admission
 from knowledge import KnowledgeBase
 from tests.bot.conftest import TOKEN
+from tests.fakebotapi import Call as ApiCall
+from tests.fakebotapi import FakeBotAPI, InProcessRequest
 
 SEARCH_SECONDS = 0.1  # each question's search, made slow
 FIRST_USER = 50_000
@@ -61,7 +62,7 @@ async def test_a_burst_past_capacity_is_answered_promptly_or_declined_at_once(
     people = range(FIRST_USER, FIRST_USER + 60)
     for user_id in people:
         storage.people.add_person(user_id, f"店員{user_id}", "staff", ["台北站前店"])
-    request = OfflineRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])}, on_call=on_call)
+    request = InProcessRequest(FakeBotAPI(token=TOKEN), on_call=on_call)
     app = build_application(settings, kb, storage, request=request)
     processor = app.update_processor
     assert isinstance(processor, Admission)
@@ -71,7 +72,9 @@ async def test_a_burst_past_capacity_is_answered_promptly_or_declined_at_once(
         await app.start()
         sent = time.monotonic()
         for number, user_id in enumerate(people):
-            await app.update_queue.put(Update.de_json(question(number + 1, user_id), app.bot))
+            update = question(number + 1, user_id)
+            request.api.remember(update)
+            await app.update_queue.put(Update.de_json(update, app.bot))
         for _ in range(200):
             if len(replied) == len(people):
                 break

@@ -25,11 +25,12 @@ from bot.app import COMMANDS, build_application, register_commands
 from bot.config import ConfigError, Settings
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label
-from bot.offline import BOT_USER, ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, TOKEN, USER_ID, Chat
+from tests.fakebotapi import Call as ApiCall
+from tests.fakebotapi import FakeBotAPI, InProcessRequest
 
 STRANGER = 555000111
 NEWCOMER = 555000222
@@ -693,7 +694,7 @@ async def test_a_flood_of_strangers_does_not_delay_a_staff_answer(
         if call.method == "sendMessage" and int(call.params["chat_id"]) == USER_ID:
             answered.append(time.monotonic())
 
-    request = OfflineRequest(bot_user={**BOT_USER, "id": int(TOKEN.split(":")[0])}, on_call=on_call)
+    request = InProcessRequest(FakeBotAPI(token=TOKEN), on_call=on_call)
     app = build_application(settings, kb, storage, request=request, rate_limiter=AIORateLimiter())
     chat = Chat(app, request)
     async with app:

@@ -9,8 +9,6 @@ user (conftest) is staff in STORE; ADMIN is in SOPBOT_ADMIN_IDS.
 from __future__ import annotations
 
 import dataclasses
-import json
-from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -22,11 +20,11 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.context import ANSWER_LIMIT
 from bot.i18n import label, label_html
-from bot.offline import OfflineRequest
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat, run_chat
+from tests.bot.conftest import GROUP_ID, STORE, TOKEN, USER_ID, Chat, run_chat
+from tests.fakebotapi import FakeBotAPI, InProcessRequest
 
 ADMIN = 900000001
 MANAGER = 900000002
@@ -96,22 +94,16 @@ async def test_unlinked_group_an_edited_question_is_answered_in_private_too(
 async def test_unlinked_group_asks_someone_the_bot_cannot_message_to_open_a_private_chat(
     settings: Settings, kb: KnowledgeBase, storage: Storage
 ) -> None:
-    class NeverStarted(OfflineRequest):
-        """Telegram refuses to message a user who never opened a chat with the bot."""
-
-        async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
-            data = args[0] if args else kwargs.get("request_data")
-            params = data.parameters if data else {}
-            if url.endswith("/sendMessage") and int(params.get("chat_id", 0)) == USER_ID:
-                body = {
-                    "ok": False,
-                    "error_code": 403,
-                    "description": "Forbidden: bot can't initiate conversation with a user",
-                }
-                return HTTPStatus.FORBIDDEN, json.dumps(body).encode()
-            return await super().do_request(url, method, *args, **kwargs)
-
-    async for chat in run_chat(settings, kb, storage, NeverStarted):
+    # Telegram refuses to message a user who never opened a chat with the bot.
+    never_started = FakeBotAPI(token=TOKEN)
+    never_started.fail(
+        "sendMessage",
+        403,
+        times=None,
+        description="Forbidden: bot can't initiate conversation with a user",
+        chat_id=USER_ID,
+    )
+    async for chat in run_chat(settings, kb, storage, never_started):
         calls = await chat.say(MENTION, chat_id=GROUP_ID)
         (note,) = in_chat(calls, GROUP_ID)
         assert note["text"] == label_html("hant", "group_open_private")
@@ -269,7 +261,7 @@ def test_every_command_has_a_place_in_the_group_rule(
     """A new command must be put in one of the rule's lists: where it may be used."""
     from telegram.ext import CommandHandler
 
-    app = build_application(settings, kb, storage, request=OfflineRequest())
+    app = build_application(settings, kb, storage, request=InProcessRequest())
     registered = {
         command
         for handlers in app.handlers.values()

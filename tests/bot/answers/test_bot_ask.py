@@ -217,9 +217,22 @@ async def test_double_tap_on_a_button_is_harmless(chat: Chat, kb: KnowledgeBase)
     question = pick(kb, CONFIDENT, "high")
     step = ask(kb, question).hits[0].step
     await chat.say(question)
-    answer_message = max(mid for (_, mid) in chat.request.messages)
+    answer_message = chat.api.sent_messages()[-1]["message_id"]
     await chat.press(f"full:{step.id}", message_id=answer_message)
     await chat.press(f"full:{step.id}", message_id=answer_message)  # errors are checked on teardown
+
+
+async def test_a_double_tap_meets_not_modified_and_stays_quiet(
+    chat: Chat, kb: KnowledgeBase
+) -> None:
+    result = kb.ask("客人沒帶證件怎麼辦")
+    await chat.say(result.query)
+    step = result.hits[0].step
+    await chat.press(f"full:{step.id}")
+    assert chat.request.refused == []
+    await chat.press(f"full:{step.id}")
+    assert [call.method for call, _ in chat.request.refused] == ["editMessageText"]
+    # and no handler raised: the harness checks that on teardown
 
 
 async def test_votes_are_stored_and_thanked(
@@ -242,7 +255,7 @@ async def test_a_vote_on_an_answer_from_before_a_restart_keeps_its_question(
     question = pick(kb, CONFIDENT, "high")
     step_id = ask(kb, question).hits[0].step.id
     await chat.say(question)
-    answer_message = max(mid for (_, mid) in chat.request.messages)
+    answer_message = chat.api.sent_messages()[-1]["message_id"]
     chat.app.chat_data[USER_ID].forget(answer_message)  # what a restart forgets
     thanks = only(await chat.press(f"fb:+:{step_id}"), "answerCallbackQuery")
     assert thanks["text"] == label("hant", "thanks")
@@ -406,7 +419,7 @@ async def test_role_choice_ranks_that_roles_steps_first(
     reply = only(await chat.say(question), "sendMessage")
     assert reply["text"] == render.answer(ask(kb, question, role))
     assert render.breadcrumb(ask(kb, question, role).hits[0].step, "hant") in reply["text"]
-    await chat.press("role:-", message_id=max(mid for (_, mid) in chat.request.messages) - 1)
+    await chat.press("role:-", message_id=chat.api.sent_messages()[-2]["message_id"])
     assert storage.users.role_of(USER_ID) is None
 
 

@@ -18,10 +18,10 @@ from bot import callbacks
 from bot.asks import delivery
 from bot.asks.model import ANSWERED, OPEN, REMINDER, TAKEN, WITHDRAWN, utc_now
 from bot.i18n import label
-from bot.offline import ApiCall
 from bot.storage import Storage
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
+from tests.fakebotapi import Call as ApiCall
 
 TRAINER, MANAGER, OTHER_MANAGER, COLLEAGUE, ADMIN, OUTSIDER = (
     555001,
@@ -57,7 +57,7 @@ def data_of(params: dict[str, Any], prefix: str) -> str:
 
 def latest(chat: Chat, chat_id: int) -> int:
     """The id of the bot's latest message in a chat."""
-    return max(mid for (cid, mid) in chat.request.messages if cid == chat_id)
+    return chat.api.sent_messages(chat_id)[-1]["message_id"]
 
 
 def to(calls: list[ApiCall], chat_id: int, method: str = "sendMessage") -> list[dict[str, Any]]:

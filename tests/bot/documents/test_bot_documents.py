@@ -23,7 +23,6 @@ from bot.cli import cli
 from bot.config import Settings
 from bot.documents.library import Library, Rule, short_key
 from bot.i18n import label, label_html
-from bot.offline import ApiCall, Refused
 from bot.quizzes import service as quizzes
 from bot.storage import Storage
 from knowledge import KnowledgeBase
@@ -31,7 +30,9 @@ from knowledge.index import dictionary_path
 from knowledge.updates import ManagedCorpus, open_knowledge
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, TOKEN, USER_ID, Chat, run_chat
-from tests.bot.learning.test_bot_learning import FileRequest, upload
+from tests.bot.learning.test_bot_learning import upload
+from tests.fakebotapi import Call as ApiCall
+from tests.fakebotapi import FakeBotAPI
 
 TAIPEI, TAICHUNG = "台北站前店", "台中店"
 STAFF, FAR_STAFF, TRAINER, ADMIN, FAR_TRAINER = USER_ID, 555101, 555102, 555103, 555104
@@ -146,7 +147,7 @@ def people(library_settings: Settings) -> Storage:
 @pytest.fixture
 async def bot(library_settings: Settings, people: Storage) -> AsyncIterator[Chat]:
     kb = open_knowledge(library_settings.index_path, library_settings.corpus_dir, {})
-    async for harness in run_chat(library_settings, kb, people, FileRequest):
+    async for harness in run_chat(library_settings, kb, people):
         yield harness
 
 
@@ -300,9 +301,7 @@ async def test_a_document_limited_to_a_store_is_not_in_quizzes_of_another(bot: C
         calls = await bot.say("/practice", user_id=STAFF)
         poll = only(calls, "sendPoll")
         assert "冷凍庫" not in poll["question"] + str(poll.get("explanation", ""))
-        message = bot.request.messages[
-            (STAFF, max(m for c, m in bot.request.messages if c == STAFF))
-        ]
+        message = bot.api.sent_messages(STAFF)[-1]
         record = storage.quizzes.poll(message["poll"]["id"])
         assert record is not None and "倉庫規範" not in record.breadcrumb
 
@@ -425,10 +424,14 @@ async def test_the_packaged_sample_sop_can_be_taken_out_of_service(
 async def test_the_full_step_sends_its_picture(bot: Chat) -> None:
     await bot.say("開門前要檢查收銀機的零錢嗎")
     calls = await bot.press(callbacks.full(bot.app.bot_data.kb.steps[0].id))
-    assert "開門準備" in only(calls, "editMessageText")["text"]
+    full = only(calls, "editMessageText")
+    assert "開門準備" in full["text"]
     photo = only(calls, "sendPhoto")
     assert "1、開門準備" in photo["caption"]
-    read = await bot.press(callbacks.read(bot.app.bot_data.kb.steps[0].id))
+    # Opened while browsing, on a text message (the picture's own message has no buttons).
+    read = await bot.press(
+        callbacks.read(bot.app.bot_data.kb.steps[0].id), message_id=full["message_id"]
+    )
     assert only(read, "sendPhoto")
 
 
@@ -501,7 +504,7 @@ async def test_import_refusals_are_in_the_admins_language(bot: Chat) -> None:
         ("en", "Cannot import: receipt.jpg: .jpg files cannot be imported"),
     ):
         file_id = f"j{language}"
-        bot.request.files[file_id] = b"\xff\xd8\xff"
+        bot.api.store_file(b"\xff\xd8\xff", "receipt.jpg", file_id=file_id)
         document = {"file_id": file_id, "file_unique_id": file_id, "file_name": "receipt.jpg"}
         reply = await bot.send(
             bot.message(None, user_id=ADMIN, language_code=language, document=document)
@@ -526,20 +529,14 @@ def site_zip() -> bytes:
     return buffer.getvalue()
 
 
-class FilesTooBig(FileRequest):
-    """Telegram refusing to hand a bot a file over 20 MB whose size the message did not say."""
-
-    def check(self, call: ApiCall) -> None:
-        if call.method == "getFile":
-            raise Refused("Bad Request: file is too big")
-        super().check(call)
-
-
 async def test_a_file_telegram_will_not_hand_over_is_refused_in_a_sentence(
     library_settings: Settings, people: Storage
 ) -> None:
     kb = open_knowledge(library_settings.index_path, library_settings.corpus_dir, {})
-    async for harness in run_chat(library_settings, kb, people, FilesTooBig):
+    # Telegram refusing to hand a bot a file over 20 MB whose size the message did not say.
+    api = FakeBotAPI(token=TOKEN)
+    api.fail("getFile", 400, times=None, description="Bad Request: file is too big")
+    async for harness in run_chat(library_settings, kb, people, api):
         document = {"file_id": "huge", "file_unique_id": "huge", "file_name": "manual.pdf"}
         calls = await harness.send(harness.message(None, user_id=ADMIN, document=document))
         assert (
@@ -551,7 +548,7 @@ async def test_a_file_telegram_will_not_hand_over_is_refused_in_a_sentence(
 async def test_an_imports_lints_and_pictures_are_shown_in_the_admins_language(
     bot: Chat,
 ) -> None:
-    bot.request.files["site"] = site_zip()
+    bot.api.store_file(site_zip(), "till.zip", file_id="site")
     document = {"file_id": "site", "file_unique_id": "site", "file_name": "till.zip"}
     calls = await bot.send(bot.message(None, user_id=ADMIN, document=document))
     hant = only(calls, "sendMessage")["text"]
@@ -682,8 +679,7 @@ async def test_a_word_sop_sent_in_is_served_with_its_picture_and_counts_versions
         return path.read_bytes()
 
     async def send(content: bytes) -> None:
-        file_id = f"w{len(bot.request.files)}"
-        bot.request.files[file_id] = content
+        file_id = bot.api.store_file(content, "count.docx")
         document = {"file_id": file_id, "file_unique_id": file_id, "file_name": "count.docx"}
         summary = only(
             await bot.send(bot.message(None, user_id=ADMIN, document=document)), "sendMessage"

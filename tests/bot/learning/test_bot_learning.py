@@ -17,7 +17,6 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -27,7 +26,6 @@ from bot.cli import cli
 from bot.config import Settings
 from bot.i18n import label
 from bot.learning.service import PRUNE_JOB, start_search_worker
-from bot.offline import ApiCall, OfflineRequest
 from bot.storage import Storage
 from knowledge.gaps import DOWNVOTED, UNANSWERED, GapQuestion, group_gaps
 from knowledge.index import dictionary_path
@@ -35,6 +33,7 @@ from knowledge.model import Step
 from knowledge.updates import ManagedCorpus, UpdateError, compare, open_knowledge
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import TOKEN, USER_ID, Chat, run_chat, until
+from tests.fakebotapi import Call as ApiCall
 
 STAFF, TRAINER, MANAGER, ADMIN = USER_ID, 555001, 555002, 555003
 STORE = "台北站前店"
@@ -110,34 +109,10 @@ def people(learning_settings: Settings) -> Storage:
     storage.close()
 
 
-class FileRequest(OfflineRequest):
-    """The offline layer, plus Telegram's file storage: getFile and downloads."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.files: dict[str, bytes] = {}
-
-    def result_of(self, call: ApiCall) -> Any:
-        if call.method == "getFile":
-            file_id = call.params["file_id"]
-            return {
-                "file_id": file_id,
-                "file_unique_id": file_id,
-                "file_size": len(self.files[file_id]),
-                "file_path": f"documents/{file_id}",
-            }
-        return super().result_of(call)
-
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        if "/file/" in url:
-            return 200, self.files[url.rsplit("/", 1)[-1]]
-        return await super().do_request(url, method, *args, **kwargs)
-
-
 @pytest.fixture
 async def bot(learning_settings: Settings, people: Storage) -> AsyncIterator[Chat]:
     kb = open_knowledge(learning_settings.index_path, learning_settings.corpus_dir, {})
-    async for harness in run_chat(learning_settings, kb, people, FileRequest):
+    async for harness in run_chat(learning_settings, kb, people):
         yield harness
 
 
@@ -152,8 +127,7 @@ def step_named(bot: Chat, number: str) -> Step:
 
 
 async def upload(bot: Chat, name: str, content: str, user_id: int = ADMIN) -> list[ApiCall]:
-    file_id = f"f{len(bot.request.files)}"
-    bot.request.files[file_id] = content.encode()
+    file_id = bot.api.store_file(content.encode(), name)
     document = {
         "file_id": file_id,
         "file_unique_id": file_id,
@@ -420,7 +394,7 @@ async def bot_with_worker(learning_settings: Settings, people: Storage) -> Async
     """The bot with a search worker, loaded (``sopbot run`` starts it in post_init)."""
     settings = dataclasses.replace(learning_settings, search_worker=True)
     kb = open_knowledge(settings.index_path, settings.corpus_dir, {})
-    async for harness in run_chat(settings, kb, people, FileRequest):
+    async for harness in run_chat(settings, kb, people):
         worker = harness.app.bot_data.search_worker
         assert worker is not None
         start_search_worker(harness.app.bot_data)

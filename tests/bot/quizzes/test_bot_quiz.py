@@ -20,13 +20,13 @@ from telegram.error import Forbidden
 from bot.app import ALLOWED_UPDATES, start_up
 from bot.config import Settings
 from bot.i18n import label
-from bot.offline import ApiCall
 from bot.quizzes import handlers as quiz
 from bot.quizzes import service as quizzes
 from bot.storage import SentPoll, Storage
 from knowledge.quiz import QuizQuestion, generate_questions
 from tests.bot.botcalls import only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
+from tests.fakebotapi import Call as ApiCall
 
 TRAINER = 900001
 STAFF_A = 900002
@@ -71,8 +71,8 @@ def polls(calls: list[ApiCall]) -> list[dict[str, Any]]:
 
 def last_poll_id(chat: Chat, chat_id: int) -> str:
     """The id Telegram gave the latest poll sent to a chat."""
-    ids = [mid for (cid, mid), m in chat.request.messages.items() if cid == chat_id and "poll" in m]
-    return chat.request.messages[(chat_id, max(ids))]["poll"]["id"]
+    polls = [message for message in chat.api.sent_messages(chat_id) if "poll" in message]
+    return polls[-1]["poll"]["id"]
 
 
 async def answer(chat: Chat, poll_id: str, option: int, user_id: int = USER_ID) -> list[ApiCall]:
