@@ -9,6 +9,12 @@ answering again. A 401 that persists (the token was revoked or replaced) calls
 ``on_revoked``, which stops the bot with a clear message and exit code 2
 (``bot.app.run``).
 
+It is the bot's one request layer of its own, and it wraps PTB's HTTP layer rather than
+replacing it: every other call goes through PTB's ``HTTPXRequest`` as it is. (The in-process
+transport the tests run the bot on is also a PTB request layer, but it replaces HTTP with the
+fake Telegram; it lives with that fake, in the tests, and shares nothing with this one but
+``do_request``'s signature.)
+
 What polling is doing is written to a small health file beside the database
 (:class:`Health`), so ``sopbot doctor --quick``, the container's health check, shows a bot
 that runs but cannot reach Telegram as unhealthy.
