@@ -137,6 +137,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         self._person_read = False
         self._linked_store: str | None = None
         self._linked_read = False
+        self._script: str | None = None
+        self._script_read = False
 
     @classmethod
     def from_update(
@@ -151,8 +153,17 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
 
     @property
     def ui(self) -> str:
-        """The script of the asker's messages and buttons (from their Telegram language)."""
-        return interface_script(self.asker)
+        """The script of the asker's messages and buttons, from their Telegram language
+        (traditional Chinese, the SOP's own, for another language); worked out once."""
+        return self.ui_or(HANT)
+
+    def ui_or(self, fallback: str) -> str:
+        """:attr:`ui`, with ``fallback`` (the script of the question being answered) for a
+        language other than Chinese and English."""
+        if not self._script_read:
+            self._script = spoken_script(self.asker)
+            self._script_read = True
+        return self._script or fallback
 
     @property
     def person(self) -> Person | None:
@@ -240,9 +251,15 @@ def interface_script(user: User | None, fallback: str = HANT) -> str:
     """The script of button captions and messages for a user: from Telegram's language_code.
 
     Languages other than Chinese and English get ``fallback`` (the script of the question
-    being answered, else traditional Chinese, the SOP's own script).
+    being answered, else traditional Chinese, the SOP's own script). A handler asks its
+    context (``context.ui``, ``context.ui_or``), which works this out once per update.
     """
+    return spoken_script(user) or fallback
+
+
+def spoken_script(user: User | None) -> str | None:
+    """The script of a user's Telegram language, if it is Chinese or English."""
     code = (user.language_code or "") if user else ""
     if code[:2].lower() in ("zh", "en"):
         return script_from_language(code)
-    return fallback
+    return None

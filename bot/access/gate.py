@@ -44,7 +44,7 @@ from bot.access.rules import (
     register_admins,
 )
 from bot.answers.keyboards import examples_keyboard
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.i18n import label, label_html
 from bot.storage import JOINED, UNKNOWN
 from bot.tg.messages import private_chat_keyboard
@@ -157,10 +157,10 @@ async def gate(update: Update, context: Context) -> None:
     if found.action == JOIN:
         await join(update, context, found.code)
     elif found.action == EXPLAIN:
-        ui = interface_script(user)
+        ui = context.ui
         await update.effective_message.reply_html(render_access.join_help(ui, user.id))
     elif found.action == REFUSE:
-        await refuse(update)
+        await refuse_stranger(update, context)
     raise ApplicationHandlerStop
 
 
@@ -176,7 +176,7 @@ def remember_stranger(context: Context, user: User) -> None:
 
 async def point_to_private_chat(update: Update, context: Context, linked: bool) -> None:
     """Tell a member in a group that this is for a private chat, with a button to open it."""
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     if update.callback_query is not None:
         text = label(ui, "group_not_linked_short")
         await update.callback_query.answer(text, show_alert=True)
@@ -187,10 +187,10 @@ async def point_to_private_chat(update: Update, context: Context, linked: bool) 
     )
 
 
-async def refuse(update: Update) -> None:
+async def refuse_stranger(update: Update, context: Context) -> None:
     """Answer a stranger wherever they reached the bot: their id and whom to ask."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     if update.callback_query is not None:
         # Callback queries need an answer, or the button spins; an alert shows the whole id.
         text = render_access.not_member_short(ui, user.id)
@@ -205,7 +205,7 @@ async def refuse(update: Update) -> None:
 async def join(update: Update, context: Context, code: str) -> None:
     """Register the sender with an invite code, or say politely why the code does not work."""
     user = update.effective_user
-    ui = interface_script(user)
+    ui = context.ui
     data = context.bot_data
     storage = data.storage
     refusal = partial(

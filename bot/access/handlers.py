@@ -29,7 +29,7 @@ from bot.access import render as render_access
 from bot.access import rules as access
 from bot.access.levels import level_named
 from bot.access.render import DirectoryEntry
-from bot.context import Context, interface_script, script_of
+from bot.context import Context, script_of
 from bot.i18n import label, label_html
 from bot.storage import STRANGERS, Confirmation, Person, Storage
 from bot.tg.commands import COMMANDS, commands_beyond_public
@@ -52,12 +52,12 @@ async def manager_of(update: Update, context: Context) -> Person | None:
     person = context.person
     if person is not None and person.at_least("manager"):
         return person
-    await refuse(update, "managers_only")
+    await refuse(update, context, "managers_only")
     return None
 
 
-async def reply(update: Update, key: str, **values: str | int) -> None:
-    ui = interface_script(update.effective_user)
+async def reply(update: Update, context: Context, key: str, **values: str | int) -> None:
+    ui = context.ui
     await update.effective_message.reply_html(render_access.notice(ui, key, **values))
 
 
@@ -87,17 +87,17 @@ async def invite(update: Update, context: Context) -> None:
         else:
             words.append(word)
     if not 0 < uses <= MAX_USES:
-        await reply(update, "invite_uses_range", most=MAX_USES)
+        await reply(update, context, "invite_uses_range", most=MAX_USES)
         return
     store = " ".join(words)[:STORE_LIMIT] or (actor.stores[0] if actor.stores else "")
     if not store:
         # An admin belongs to no store: name one (there is no "first store" to default to).
         stores = known_stores(context.bot_data.storage)
         listed = render_access.store_list(context.ui, stores) if stores else "-"
-        await reply(update, "invite_name_a_store", stores=listed)
+        await reply(update, context, "invite_name_a_store", stores=listed)
         return
     if reason := access.may_invite(actor, level, store):
-        await reply(update, reason, **refusal_values(reason, actor, ""))
+        await reply(update, context, reason, **refusal_values(reason, actor, ""))
         return
     settings, storage = context.bot_data.settings, context.bot_data.storage
     code = access.new_code()
@@ -121,10 +121,10 @@ async def withdraw_invite(update: Update, context: Context) -> None:
     made = storage.invites.invite(int(context.matches[0][1]))
     actor = storage.people.person(query.from_user.id)
     if made is None or actor is None or made.revoked_at is not None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     if made.created_by != actor.user_id and access.may_invite(actor, made.access, made.store):
-        await answer_expired(query)  # someone else's link (a forged press)
+        await answer_expired(query, context)  # someone else's link (a forged press)
         return
     storage.invites.withdraw_invite(made.id)
     storage.people.log_action(actor.user_id, "withdraw invite", made.store, f"invite {made.id}")
@@ -217,23 +217,25 @@ async def grant(update: Update, context: Context) -> None:
     args = context.args or []
     level = level_named(args[1]) if len(args) >= 2 else None
     if level is None:
-        await reply(update, "grant_usage")
+        await reply(update, context, "grant_usage")
         return
     storage = context.bot_data.storage
     found = find_user(storage, args[0][:40])
     if found is None:
-        await reply(update, "no_such_user", who=args[0][:40])
+        await reply(update, context, "no_such_user", who=args[0][:40])
         return
     target_id, name = found
     target = storage.people.person(target_id)
     store = " ".join(args[2:])[:STORE_LIMIT]
     store = store or next(iter((target.stores if target else ()) + actor.stores), "")
     if not store and level != "admin":
-        await reply(update, "grant_usage")
+        await reply(update, context, "grant_usage")
         return
     admins = context.bot_data.settings.admin_ids
     if reason := access.may_grant(actor, target_id, target, level, store, admins):
-        await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
+        await reply(
+            update, context, reason, **refusal_values(reason, actor, name or str(target_id))
+        )
         return
     asked = storage.invites.propose(actor.user_id, GRANT, target_id, level, store)
     ui = context.ui
@@ -251,14 +253,15 @@ def stores_after(target: Person | None, store: str) -> list[str]:
 
 
 async def active_person(
-    update: Update, storage: Storage, who: str
+    update: Update, context: Context, who: str
 ) -> tuple[int, str | None, Person] | None:
     """(user id, name, person) of ``who`` if they are registered and active; otherwise
     say there is no such person and return None."""
+    storage = context.bot_data.storage
     found = find_user(storage, who[:40])
     target = storage.people.person(found[0]) if found else None
     if found is None or target is None or not target.active:
-        await reply(update, "no_such_user", who=who[:40])
+        await reply(update, context, "no_such_user", who=who[:40])
         return None
     return found[0], found[1], target
 
@@ -271,10 +274,10 @@ async def set_stores(update: Update, context: Context) -> None:
     args = context.args or []
     named = split_stores(args[1:])
     if not named:
-        await reply(update, "stores_usage")
+        await reply(update, context, "stores_usage")
         return
     storage = context.bot_data.storage
-    if (active := await active_person(update, storage, args[0])) is None:
+    if (active := await active_person(update, context, args[0])) is None:
         return
     target_id, name, target = active
     # A manager changes only their own stores; the others the person belongs to stay.
@@ -282,7 +285,9 @@ async def set_stores(update: Update, context: Context) -> None:
     wanted = sorted(set(named) | set(kept))
     admins = context.bot_data.settings.admin_ids
     if reason := access.may_set_stores(actor, target_id, target, wanted, admins):
-        await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
+        await reply(
+            update, context, reason, **refusal_values(reason, actor, name or str(target_id))
+        )
         return
     asked = storage.invites.propose(actor.user_id, STORES, target_id, None, "\n".join(wanted))
     ui = context.ui
@@ -299,15 +304,17 @@ async def revoke(update: Update, context: Context) -> None:
         return
     args = context.args or []
     if len(args) != 1:
-        await reply(update, "revoke_usage")
+        await reply(update, context, "revoke_usage")
         return
     storage = context.bot_data.storage
-    if (active := await active_person(update, storage, args[0])) is None:
+    if (active := await active_person(update, context, args[0])) is None:
         return
     target_id, name, target = active
     admins = context.bot_data.settings.admin_ids
     if reason := access.may_revoke(actor, target_id, target, admins):
-        await reply(update, reason, **refusal_values(reason, actor, name or str(target_id)))
+        await reply(
+            update, context, reason, **refusal_values(reason, actor, name or str(target_id))
+        )
         return
     asked = storage.invites.propose(actor.user_id, REVOKE, target_id, None, None)
     ui = context.ui
@@ -336,7 +343,7 @@ async def settle(update: Update, context: Context) -> None:
     storage = context.bot_data.storage
     asked = storage.invites.settle(number, query.from_user.id)
     if asked is None:
-        await answer_expired(query)  # pressed twice, someone else's, or forged
+        await answer_expired(query, context)  # pressed twice, someone else's, or forged
         return
     if not yes:
         await query.answer()
@@ -457,7 +464,7 @@ async def group_admin(update: Update, context: Context, store: str | None = None
     otherwise say why not."""
     configured = update.effective_user.id in context.bot_data.settings.admin_ids
     if reason := access.may_link_group(context.person, configured):
-        await reply(update, reason)
+        await reply(update, context, reason)
         return False
     if update.effective_chat.type == ChatType.PRIVATE or store == "":
         await update.effective_message.reply_html(label_html(context.ui, "group_link_usage"))

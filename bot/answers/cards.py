@@ -6,7 +6,7 @@ from telegram import Message, Update
 
 from bot import render
 from bot.answers.keyboards import answer_keyboard, card_keyboard, without_button
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.documents import pictures, scope
 from bot.tg.messages import answer_expired, answer_shown, edit
 from knowledge.normalize import HANT
@@ -17,7 +17,7 @@ async def show_full_step(update: Update, context: Context) -> None:
     query = update.callback_query
     step = context.bot_data.kb.step(context.matches[0].group(1))
     if step is None or not scope.serves(context, step):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     shown = answer_shown(update, context)
     script = shown.script if shown else context.ui
@@ -34,10 +34,10 @@ async def show_other_answer(update: Update, context: Context) -> None:
     shown = answer_shown(update, context)
     index = int(context.matches[0].group(1))
     if shown is None or index >= len(shown.hits):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     text = render.answer(shown) if index == 0 else render.hit_card(shown.hits[index], shown.script)
-    ui = interface_script(query.from_user, shown.script)
+    ui = context.ui_or(shown.script)
     await query.answer()
     await edit(query, text, answer_keyboard(shown, index, ui))
 
@@ -48,10 +48,10 @@ async def show_suggestion(update: Update, context: Context) -> None:
     step_id = context.matches[0].group(1)
     step = context.bot_data.kb.step(step_id)
     if step is None or not scope.serves(context, step):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     shown = answer_shown(update, context)
-    ui = interface_script(query.from_user, shown.script if shown else HANT)
+    ui = context.ui_or(shown.script if shown else HANT)
     hit = next((h for h in shown.hits if h.step.id == step_id), None) if shown else None
     await query.answer()
     if hit and shown:

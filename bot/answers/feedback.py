@@ -31,14 +31,14 @@ async def record_vote(update: Update, context: Context) -> None:
     query = update.callback_query
     sign, step_id = context.matches[0].groups()
     if context.bot_data.kb.step(step_id) is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     shown = answer_shown(update, context)
     question = shown.query if shown else asked_before(update, context, step_id)
     if not question:
         # An answer from before a restart, its question neither quoted nor logged: a vote
         # without its question would teach nothing.
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     question = question[:QUERY_KEPT]
     vote = UP if sign == "+" else DOWN

@@ -19,7 +19,7 @@ from bot import render
 from bot.answers.keyboards import answer_keyboard
 from bot.asks import notes as store_notes
 from bot.asks import render as render_asks
-from bot.context import ANSWER_LIMIT, Context, interface_script
+from bot.context import ANSWER_LIMIT, Context
 from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.learning import service as learning
@@ -110,7 +110,7 @@ async def answer_text(update: Update, context: Context, question: str) -> None:
     previous = None if update.edited_message else last_turn(context, message)
     result, followed = await search_in_context(update, context, question, previous)
     remember_turn(context, message, question, result, previous if followed else None)
-    ui = interface_script(update.effective_user, result.script)
+    ui = context.ui_or(result.script)
     if not context.shows_sop:
         await answer_in_private(update, context, question, result)
         record(update, context, result)
@@ -136,7 +136,7 @@ async def answer_in_private(
     """Answer a question asked in an unlinked group in the asker's private chat; the group
     hears only that, or that they must open a private chat with the bot first."""
     user = update.effective_user
-    ui = interface_script(user, result.script)
+    ui = context.ui_or(result.script)
     keyboard = private_chat_keyboard(context.bot.username, ui)
     try:
         reply = await context.bot.send_message(
@@ -186,7 +186,7 @@ async def answer_example(update: Update, context: Context) -> None:
     query = update.callback_query
     number = int(context.matches[0].group(1))
     if number not in EXAMPLES or update.effective_chat is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     await query.answer()
     question = label(context.ui, f"example_{number}")

@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from bot import render
 from bot.access.rules import INLINE_CACHE_SECONDS
 from bot.answers.keyboards import shared_card_keyboard
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.documents import scope
 from bot.i18n import label
 from knowledge import Hit
@@ -36,7 +36,7 @@ async def share_steps(update: Update, context: Context) -> None:
     """Answer an inline query with the steps that match its words."""
     inline_query = update.inline_query
     user = inline_query.from_user
-    ui = interface_script(user)
+    ui = context.ui
     words = inline_query.query.strip()
     role = context.bot_data.storage.users.role_of(user.id)
     results = []

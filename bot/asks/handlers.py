@@ -52,18 +52,18 @@ async def ask_person(update: Update, context: Context) -> None:
     """🙋 under an answer: hand the question it answered to the store's responders."""
     query = update.callback_query
     if not isinstance(query.message, Message):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     asked = query.message.reply_to_message  # the question, when Telegram says which
     if asked is not None and asked.from_user and asked.from_user.id != query.from_user.id:
-        await refuse(update, "ask_not_yours")
+        await refuse(update, context, "ask_not_yours")
         return
     shown = answer_shown(update, context)
     if shown is None and asked is not None and asked.text:
         # An answer from before a restart: the question it answered is searched again.
         shown = await search(update, context, question_in(asked, context.bot.username))
     if shown is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     reply_to = asked.message_id if asked is not None else query.message.message_id
     source = f"{query.message.chat.id}:{query.message.message_id}"
@@ -97,7 +97,7 @@ async def hand_over(
     admins = asks.admin_ids(data.storage, data.settings.admin_ids)
     recipients = asks.first_recipients(data.storage, store, user.id, admins)
     if not recipients:
-        await refuse(update, "ask_nobody")
+        await refuse(update, context, "ask_nobody")
         return
     message = update.effective_message
     thread = message.message_thread_id if message and message.is_topic_message else None
@@ -115,7 +115,7 @@ async def hand_over(
         recipients=recipients,
     )
     if ask is None:
-        await refuse(update, "ask_already")
+        await refuse(update, context, "ask_already")
         return
     if update.callback_query:
         await update.callback_query.answer()
@@ -136,10 +136,10 @@ async def withdraw(update: Update, context: Context) -> None:
     storage = context.bot_data.storage
     ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     if ask.asker_id != query.from_user.id:
-        await refuse(update, "ask_not_yours")
+        await refuse(update, context, "ask_not_yours")
         return
     if not storage.asks.withdraw(ask.id, query.from_user.id):
         await query.answer(label(context.ui, "ask_closed"))
@@ -158,10 +158,10 @@ async def vote_on_answer(update: Update, context: Context) -> None:
     sign, ask_id = context.matches[0].groups()
     storage = context.bot_data.storage
     if storage.asks.ask(int(ask_id)) is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     if not storage.asks.vote_on_answer(int(ask_id), query.from_user.id, 1 if sign == "+" else -1):
-        await refuse(update, "ask_not_yours")
+        await refuse(update, context, "ask_not_yours")
         return
     await query.answer(label(context.ui, "thanks"))
 
@@ -185,10 +185,10 @@ async def take(update: Update, context: Context) -> None:
     storage, ui = context.bot_data.storage, context.ui
     ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     if not may_answer(context, ask):
-        await refuse(update, "ask_not_responder")
+        await refuse(update, context, "ask_not_responder")
         return
     user = query.from_user
     person = context.person
@@ -215,7 +215,7 @@ async def release(update: Update, context: Context) -> None:
     storage, ui = context.bot_data.storage, context.ui
     ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None or not storage.asks.release(ask.id, query.from_user.id):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     await query.answer()
     await edit(query, label_html(ui, "ask_released"), None)
@@ -295,10 +295,10 @@ async def save_note(update: Update, context: Context) -> None:
     storage, ui = context.bot_data.storage, context.ui
     ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None or ask.store is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     if not answerer(context, ask):
-        await refuse(update, "ask_not_responder")
+        await refuse(update, context, "ask_not_responder")
         return
     if ask.note_id is not None:
         await query.answer(label(ui, "ask_note_exists"))
@@ -319,10 +319,10 @@ async def attach_to_step(update: Update, context: Context) -> None:
     storage = context.bot_data.storage
     ask = storage.asks.ask(int(context.matches[0].group(1)))
     if ask is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     if not answerer(context, ask) or not context.at_least(TRAINER):
-        await refuse(update, "ask_not_responder")
+        await refuse(update, context, "ask_not_responder")
         return
     storage.asks.mark_taught(ask.id)
     await query.answer()
@@ -362,7 +362,7 @@ async def list_asks(update: Update, context: Context) -> None:
 async def set_responders(update: Update, context: Context) -> None:
     """/responders [store] [level…]: who answers a store's questions (managers and admins)."""
     if not context.at_least(MANAGER):
-        await refuse(update, "learn_managers_only")
+        await refuse(update, context, "learn_managers_only")
         return
     data, ui, user = context.bot_data, context.ui, update.effective_user
     args = context.args or []
@@ -432,10 +432,10 @@ async def remove_note(update: Update, context: Context) -> None:
     note_id = int(context.matches[0].group(1))
     note = storage.asks.note(note_id)
     if note is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     if not notes.removable(context.person, is_admin(context), query.from_user.id, note):
-        await refuse(update, "learn_trainers_only")
+        await refuse(update, context, "learn_trainers_only")
         return
     storage.asks.remove_note(note_id, query.from_user.id)
     notes.forget(storage, note.store)

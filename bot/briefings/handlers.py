@@ -109,7 +109,7 @@ async def start_briefing(update: Update, context: Context) -> None:
     ui = context.ui
     allowed, person = briefer(context)
     if not allowed:
-        await refuse(update, "brief_refused")
+        await refuse(update, context, "brief_refused")
         return
     name = person.name if person else user.full_name
     _, _, text = (update.effective_message.text or "").partition(" ")
@@ -215,7 +215,7 @@ async def choose_audience(update: Update, context: Context) -> None:
     draft = own_draft(context, briefing_id, query.from_user.id)
     choices = choices_for(context)
     if draft is None or choice >= len(choices):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     briefings = context.bot_data.briefings
     briefings.set_audience(draft.id, choices[choice])
@@ -247,7 +247,7 @@ async def tapped_draft(
     (briefing_id,) = (int(group) for group in context.matches[0].groups())
     draft = own_draft(context, briefing_id, query.from_user.id)
     if draft is None or (needs_audience and draft.audience is None):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return None
     return draft
 
@@ -314,7 +314,7 @@ async def mark_read(update: Update, context: Context) -> None:
     (briefing_id,) = (int(group) for group in context.matches[0].groups())
     briefings = context.bot_data.briefings
     if not briefings.acknowledge(briefing_id, query.from_user.id):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     briefings.mark_reachable(query.from_user.id)
     await query.answer(label(ui, "brief_read"))
@@ -383,7 +383,7 @@ async def list_briefs(update: Update, context: Context) -> None:
     ui = context.ui
     allowed, person = briefer(context)
     if not allowed:
-        await refuse(update, "brief_refused")
+        await refuse(update, context, "brief_refused")
         return
     briefings = context.bot_data.briefings
     everyone = person is None or person.access == "admin"
@@ -414,7 +414,7 @@ async def resend_unread(update: Update, context: Context) -> None:
         or briefing.status != brief.SENT
         or not may_manage(context, query.from_user.id, briefing.author)
     ):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     count = context.bot_data.briefings.requeue_unread(briefing_id)
     if count:
@@ -435,7 +435,7 @@ async def cancel_schedule(update: Update, context: Context) -> None:
         or not schedule.active
         or not may_manage(context, query.from_user.id, schedule.author)
     ):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     briefings.cancel_schedule(schedule_id)
     remove_jobs(context.job_queue, SCHEDULE_JOB.format(schedule_id))

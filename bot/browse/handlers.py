@@ -49,7 +49,7 @@ async def show_document(update: Update, context: Context) -> None:
     contents = scope.contents(context)
     document = contents.document(doc)
     if document is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     await query.answer()
     if len(document.roles) == 1:
@@ -69,7 +69,7 @@ async def show_section(update: Update, context: Context) -> None:
     contents = scope.contents(context)
     section = contents.section(doc, role)
     if section is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     heading = render.steps_heading(contents.documents[doc].name, section.name, ui)
     await query.answer()
@@ -84,7 +84,7 @@ async def read_step(update: Update, context: Context) -> None:
     step = context.bot_data.kb.step(step_id)
     place = scope.contents(context).locate(step_id)  # None for a step the asker is not served
     if step is None or place is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     await query.answer()
     # A trainer browsing for the step to teach (/teach) gets a 🎓 button on it.

@@ -48,7 +48,7 @@ async def set_role(update: Update, context: Context) -> None:
     number, clear = context.matches[0].groups()
     roles = scope.contents(context).roles
     if not clear and int(number) >= len(roles):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     role = None if clear else roles[int(number)]
     context.bot_data.storage.users.set_role(query.from_user.id, role)

@@ -44,7 +44,7 @@ def corpus_version(context: Context) -> str:
 async def list_documents(update: Update, context: Context) -> None:
     """/docs: the served documents, each a button to its card."""
     if not context.at_least(ADMIN):
-        await refuse(update, REFUSAL)
+        await refuse(update, context, REFUSAL)
         return
     found = await library(context.bot_data)
     text, keyboard = render.library(found, 0, context.ui, corpus_version(context))
@@ -55,7 +55,7 @@ async def show_library(update: Update, context: Context) -> None:
     """A page of the library (and ⬅️ back to it)."""
     query = update.callback_query
     if not context.at_least(ADMIN):
-        await refuse(update, REFUSAL)
+        await refuse(update, context, REFUSAL)
         return
     found = await library(context.bot_data)
     await query.answer()
@@ -67,13 +67,13 @@ async def entry_for(update: Update, context: Context) -> Entry | None:
     """The pressed button's document, after the checks; None when refused (answered)."""
     query = update.callback_query
     if not context.at_least(ADMIN):
-        await refuse(update, REFUSAL)
+        await refuse(update, context, REFUSAL)
         return None
     found = await library(context.bot_data)
     doc_no = int(context.matches[0].group(1))
     entry = next((e for e in found if e.doc_no == doc_no), None)
     if entry is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
     return entry
 
 
@@ -118,13 +118,13 @@ async def serve_file(update: Update, context: Context) -> None:
     """Take every document of one file out of service (the sample SOP), or put them back."""
     query = update.callback_query
     if not context.at_least(ADMIN):
-        await refuse(update, REFUSAL)
+        await refuse(update, context, REFUSAL)
         return
     key, choice = context.matches[0].groups()
     found = await library(context.bot_data)
     files = [e for e in found if short_key(e.document.source.name) == key]
     if not files:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     serve = choice == "1"
     action = "doc_serve" if serve else "doc_withdraw"
@@ -163,7 +163,7 @@ async def toggle_store(update: Update, context: Context) -> None:
     else:
         store = next((s for s in stores if short_key(s) == key), None)
         if store is None:
-            await answer_expired(update.callback_query)
+            await answer_expired(update.callback_query, context)
             return
         rule = service.with_store(entry.rule, store, store not in entry.rule.stores)
     entry = await apply(context, entry, rule, "doc_stores")

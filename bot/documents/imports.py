@@ -99,12 +99,12 @@ async def settle_sop_file(update: Update, context: Context) -> None:
     """✅ applies the proposed file (new version, rebuilt index, live at once); ✖️ drops it."""
     query = update.callback_query
     if not context.at_least(ADMIN):
-        await refuse(update, "learn_admins_only")
+        await refuse(update, context, "learn_admins_only")
         return
     choice, token = context.matches[0].groups()
     pending = context.user_data.get(PROPOSAL)
     if not isinstance(pending, Pending) or pending.token != token:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     del context.user_data[PROPOSAL]
     ui = context.ui
@@ -130,7 +130,7 @@ async def settle_sop_file(update: Update, context: Context) -> None:
 async def roll_back(update: Update, context: Context) -> None:
     """/rollback: serve the previous SOP version again."""
     if not context.at_least(ADMIN):
-        await refuse(update, "learn_admins_only")
+        await refuse(update, context, "learn_admins_only")
         return
     ui = context.ui
     corpus = managed(context)

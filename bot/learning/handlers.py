@@ -38,7 +38,7 @@ TRAINER = "trainer"
 async def show_gaps(update: Update, context: Context) -> None:
     """List the most frequent unanswered and 👎'd questions of the last N days, grouped."""
     if not context.at_least(TRAINER):
-        await refuse(update)
+        await refuse(update, context)
         return
     args = context.args or []
     days = int(args[0]) if args and DAYS_RE.match(args[0]) else DEFAULT_DAYS
@@ -55,12 +55,12 @@ async def teach_gap(update: Update, context: Context) -> None:
     """Start teaching the wordings of one gap group."""
     query = update.callback_query
     if not context.at_least(TRAINER):
-        await refuse(update)
+        await refuse(update, context)
         return
     number = int(context.matches[0].group(1))
     remembered = context.user_data.get(GAPS) or []
     if not 1 <= number <= len(remembered):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     await query.answer()
     await prompt(update, context, tuple(remembered[number - 1]))
@@ -69,7 +69,7 @@ async def teach_gap(update: Update, context: Context) -> None:
 async def teach(update: Update, context: Context) -> None:
     """/teach WORDING: find the step a staff wording should lead to."""
     if not context.at_least(TRAINER):
-        await refuse(update)
+        await refuse(update, context)
         return
     wording = " ".join(context.args or []).strip()
     if not wording:
@@ -111,7 +111,7 @@ async def search_again(update: Update, context: Context) -> None:
     query = update.callback_query
     teaching = learning.searched(context.user_data, again=True)
     if teaching is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     await query.answer()
     text, keyboard = render_learning.teach_prompt(teaching, context.ui)
@@ -122,7 +122,7 @@ async def browse_for_step(update: Update, context: Context) -> None:
     """Show /roles' documents keyboard; the step's page then offers 🎓 (see browse.read_step)."""
     query = update.callback_query
     if learning.teaching_of(context.user_data) is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     ui = context.ui
     await query.answer()
@@ -137,12 +137,12 @@ async def teach_step(update: Update, context: Context) -> None:
     """Make the wordings alternates of the chosen step and rebuild the index."""
     query = update.callback_query
     if not context.at_least(TRAINER):
-        await refuse(update)
+        await refuse(update, context)
         return
     teaching = learning.teaching_of(context.user_data)
     step = context.bot_data.kb.step(context.matches[0].group(1))
     if teaching is None or step is None or not scope.serves(context, step):
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     ui = context.ui
     if not teaching.chosen:
@@ -163,7 +163,7 @@ async def toggle_wording(update: Update, context: Context) -> None:
     query = update.callback_query
     teaching = learning.toggle_wording(context.user_data, int(context.matches[0].group(1)))
     if teaching is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     await query.answer()
     await edit(query, *render_learning.teach_prompt(teaching, context.ui))
@@ -173,11 +173,11 @@ async def undo_teaching(update: Update, context: Context) -> None:
     """↩️ under ✅ 學會了: take those wordings back and rebuild the index."""
     query = update.callback_query
     if not context.at_least(TRAINER):
-        await refuse(update)
+        await refuse(update, context)
         return
     rows = context.user_data.pop(LAST_TAUGHT, None)
     if not rows:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     ui = context.ui
     await query.answer(label(ui, "teach_working"))
@@ -190,12 +190,12 @@ async def forget_wording(update: Update, context: Context) -> None:
     """🗑 in /teach's list: take one taught wording back (its teacher, or a manager)."""
     query = update.callback_query
     if not context.at_least(TRAINER):
-        await refuse(update)
+        await refuse(update, context)
         return
     storage = context.bot_data.storage
     wording = storage.questions.taught_wording(int(context.matches[0].group(1)))
     if wording is None:
-        await answer_expired(query)
+        await answer_expired(query, context)
         return
     ui = context.ui
     if wording.taught_by != query.from_user.id and not context.at_least("manager"):

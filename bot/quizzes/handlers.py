@@ -24,7 +24,7 @@ from telegram.error import Forbidden
 from telegram.ext import Application, JobQueue
 
 from bot.access.rules import shows_sop
-from bot.context import Context, interface_script, script_of
+from bot.context import Context, script_of
 from bot.documents import scope
 from bot.i18n import label, label_html
 from bot.quizzes import render
@@ -56,9 +56,9 @@ async def reply(update: Update, text: str) -> None:
 async def start_quiz(update: Update, context: Context) -> None:
     """Start a quiz of N questions on the SOP (or one role) in this chat; trainers and up."""
     user, chat = update.effective_user, update.effective_chat
-    ui = interface_script(user)
+    ui = context.ui
     if not context.at_least("trainer"):
-        await refuse(update, "quiz_refused")
+        await refuse(update, context, "quiz_refused")
         return
     storage, steps = context.bot_data.storage, scope.steps(context)
     if context.args and context.args[0].lower() == STOP:
@@ -307,9 +307,9 @@ async def record_answer(update: Update, context: Context) -> None:
 async def practice(update: Update, context: Context) -> None:
     """Practise SOP questions one at a time; `/practice on HH:MM` or `off` for a reminder."""
     user, chat = update.effective_user, update.effective_chat
-    ui = interface_script(user)
+    ui = context.ui
     if not context.at_least("staff"):
-        await refuse(update, "not_registered")
+        await refuse(update, context, "not_registered")
         return
     storage = context.bot_data.storage
     args = [arg.lower() for arg in context.args or ()]
@@ -435,7 +435,7 @@ async def show_leaderboard(update: Update, context: Context) -> None:
     in a linked group, that group's store)."""
     ui = context.ui
     if not context.at_least("staff"):
-        await refuse(update, "not_registered")
+        await refuse(update, context, "not_registered")
         return
     storage = context.bot_data.storage
     stores = list(context.stores)
@@ -455,7 +455,7 @@ async def show_my_score(update: Update, context: Context) -> None:
     user = update.effective_user
     ui = context.ui
     if not context.at_least("staff"):
-        await refuse(update, "not_registered")
+        await refuse(update, context, "not_registered")
         return
     storage = context.bot_data.storage
     person = context.person

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 async def expired_button(update: Update, context: Context) -> None:
     """Answer a button whose data no handler knows (an old version's, or forged)."""
-    await answer_expired(update.callback_query)
+    await answer_expired(update.callback_query, context)
 
 
 async def report_error(update: object, context: Context) -> None:

@@ -114,6 +114,8 @@ def is_question(update: Update) -> bool:
 
 
 async def decline(update: Update) -> None:
+    """Ask the sender to ask again later. This runs before routing, so before any handler's
+    context (which works out the script once per update) exists: it works it out itself."""
     message = update.effective_message
     ui = interface_script(update.effective_user)
     try:

@@ -7,7 +7,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.context import Context, interface_script
+from bot.context import Context
 from bot.i18n import label, label_html
 from knowledge import Answer
 
@@ -22,9 +22,9 @@ async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
             raise
 
 
-async def answer_expired(query: CallbackQuery) -> None:
+async def answer_expired(query: CallbackQuery, context: Context) -> None:
     """Tell the user, politely, that a button no longer works."""
-    await query.answer(label(interface_script(query.from_user), "expired"))
+    await query.answer(label(context.ui, "expired"))
 
 
 def answer_shown(update: Update, context: Context) -> Answer | None:
@@ -35,10 +35,10 @@ def answer_shown(update: Update, context: Context) -> Answer | None:
     return context.chat_data.answer_on(query.message.message_id)
 
 
-async def refuse(update: Update, key: str = "learn_trainers_only") -> None:
+async def refuse(update: Update, context: Context, key: str = "learn_trainers_only") -> None:
     """The one refusal: say why someone may not do what they asked (``key``, a text of the
     catalogs), as the pressed button's answer or as a reply."""
-    ui = interface_script(update.effective_user)
+    ui = context.ui
     if update.callback_query:
         await update.callback_query.answer(label(ui, key))
     else:
