@@ -78,6 +78,12 @@ class BotData:
                 return answer
         return self.kb.ask(question, ANSWER_LIMIT, role, hint, left_out)
 
+    def now(self) -> datetime:
+        """Now, in the store's time zone (``SOPBOT_TIMEZONE``), by the storage's clock: the
+        one clock of the bot, which stamps what is stored and which tests move."""
+        moment = datetime.fromisoformat(self.storage.connection.clock())
+        return moment.astimezone(self.settings.timezone)
+
 
 class ChatData:
     """The latest answers in a chat, by the id of the message showing them."""
@@ -222,8 +228,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
         return person is not None and person.at_least(access)
 
     def now(self) -> datetime:
-        """Now, in the store's time zone (``SOPBOT_TIMEZONE``)."""
-        return datetime.now(self.bot_data.settings.timezone)
+        """Now, in the store's time zone, by the storage's clock (:meth:`BotData.now`)."""
+        return self.bot_data.now()
 
 
 CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData, chat_data=ChatData)

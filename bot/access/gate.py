@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 
 from telegram import InlineQueryResultsButton, Message, Update, User
@@ -210,7 +209,7 @@ async def join(update: Update, context: Context, code: str) -> None:
     storage = data.storage
     refusal = partial(
         invite_refusal,
-        now=datetime.fromisoformat(storage.connection.clock()),
+        now=context.now(),
         admin_ids=data.settings.admin_ids,
     )
     redemption = (

@@ -29,7 +29,6 @@ from bot.asks.model import (
     UNCERTAIN,
     Ask,
     Outgoing,
-    utc_now,
 )
 from bot.context import BotData, Context, script_of
 
@@ -77,7 +76,7 @@ class TelegramSender:
         if message.kind == STILL_WAITING:
             return await self.bot.send_message(
                 ask.chat_id,
-                render.still_waiting(ask, ui, utc_now()),
+                render.still_waiting(ask, ui, self.data.now()),
                 reply_markup=keyboards.waiting_keyboard(ask, ui),
                 reply_parameters=ReplyParameters(ask.message_id, allow_sending_without_reply=True),
                 message_thread_id=ask.thread_id,
@@ -96,7 +95,7 @@ class TelegramSender:
             )
         steps = [step for step in map(self.data.kb.step, ask.steps) if step is not None]
         taker = ask.status == TAKEN and ask.taken_by == message.chat_id
-        text = render.offer(ask, message.kind, steps, ui, utc_now(), taker)
+        text = render.offer(ask, message.kind, steps, ui, self.data.now(), taker)
         markup = keyboards.taken_keyboard(ask, ui) if taker else keyboards.offer_keyboard(ask, ui)
         return await self.bot.send_message(
             message.chat_id,
@@ -126,7 +125,7 @@ async def settle_offers(app: App, ask: Ask, leave_out: int | None = None) -> Non
         if ask.status == OPEN:
             steps = [step for step in map(app.bot_data.kb.step, ask.steps) if step is not None]
             text, markup = (
-                render.offer(ask, sent.kind, steps, ui, utc_now(), False),
+                render.offer(ask, sent.kind, steps, ui, app.bot_data.now(), False),
                 keyboards.offer_keyboard(ask, ui),
             )
         elif ask.status == TAKEN and ask.taken_by == sent.chat_id:
@@ -150,7 +149,7 @@ async def send_follow_ups(context: Context) -> None:
     settings = data.settings
     asks.queue_follow_ups(
         data.storage,
-        utc_now(),
+        data.now(),
         settings.ask_remind_minutes,
         settings.ask_escalate_minutes,
         settings.admin_ids,

@@ -27,7 +27,6 @@ from bot.asks.model import (
     QUESTION_LIMIT,
     TAKEN,
     Ask,
-    utc_now,
 )
 from bot.context import BotData, Context
 from bot.i18n import label, label_html
@@ -354,7 +353,7 @@ async def list_asks(update: Update, context: Context) -> None:
             if mine
             else data.storage.asks.asks(since, stores)
         )
-    text = render.asks_list(found, ui, utc_now(), days, mine)
+    text = render.asks_list(found, ui, context.now(), days, mine)
     keyboard = None if mine else keyboards.asks_keyboard(found, ui)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
 

@@ -43,10 +43,6 @@ ANSWER_LIMIT = 3000  # characters of an answer: room for the header within Teleg
 CLOSEST = 3  # the bot's closest steps shown to the responders
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 

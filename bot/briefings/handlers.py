@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -283,8 +283,7 @@ async def ask_time(update: Update, context: Context) -> None:
 async def schedule_draft(update: Update, context: Context, draft: brief.Briefing) -> None:
     """Read the time the author typed and schedule the draft."""
     ui = context.ui
-    zone = context.bot_data.settings.timezone
-    when = brief.parse_when(update.effective_message.text or "", datetime.now(zone))
+    when = brief.parse_when(update.effective_message.text or "", context.now())
     if when is None:
         await update.effective_message.reply_html(label(ui, "brief_bad_time"))
         return
@@ -458,7 +457,7 @@ def register_schedule(app: App, schedule: brief.Schedule) -> None:
         moment = brief.next_once(schedule.when, zone)
         assert moment is not None
         # A once-schedule missed while the bot was down goes out as soon as it is back.
-        delay = max(0.0, (moment - datetime.now(zone)).total_seconds())
+        delay = max(0.0, (moment - app.bot_data.now()).total_seconds())
         job_queue.run_once(send_scheduled_briefing, delay, data=schedule.id, name=name)
     else:
         # PTB counts days from Sunday = 0: Monday to Friday are 1–5.
@@ -480,7 +479,7 @@ async def send_scheduled_briefing(context: Context) -> None:
         briefings.cancel_schedule(schedule_id)
         remove_jobs(context.job_queue, SCHEDULE_JOB.format(schedule_id))
         return
-    today = datetime.now(context.bot_data.settings.timezone).date()
+    today = context.now().date()
     people = audience_of(context, template)
     sent = briefings.fire(schedule_id, today, people, reminder_delay(context))
     if sent is None:
@@ -603,7 +602,7 @@ async def resume(app: App) -> None:
     data.courier.resume()
     for schedule in data.briefings.schedules():
         register_schedule(app, schedule)
-    now = datetime.now(data.settings.timezone)
+    now = data.now()
     for briefing_id, at in data.briefings.reminders():
         schedule_reminder(app, briefing_id, max(timedelta(0), at - now))
 

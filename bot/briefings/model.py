@@ -174,9 +174,5 @@ class Uncertain:
 Outcome = Sent | Blocked | Retry | Failed | Uncertain
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -222,7 +222,7 @@ async def resume_group_quizzes(app: Application[Any, Any, Any, Any, Any, Any]) -
     storage = app.bot_data.storage
     job_queue = app.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
-    now = datetime.fromisoformat(storage.connection.clock())
+    now = app.bot_data.now()
     closes = timedelta(seconds=QUESTION_SECONDS + CLOSE_GRACE_SECONDS)
     for run, sent_at in storage.quizzes.running_group_quizzes():
         sent = datetime.fromisoformat(sent_at) if sent_at else None

@@ -40,7 +40,6 @@ from bot.briefings.model import (
     Uncertain,
     When,
     iso,
-    utc_now,
 )
 from bot.storage.base import Connection, Row
 
@@ -77,14 +76,14 @@ class Briefings:
     """Briefings, deliveries and schedules in the bot's SQLite file.
 
     The tables are migration 4 (``schema.create_briefings``); the repository works on the
-    storage's one connection, lock and transactions. Its clock is a datetime (``now``), so
-    tests and the courier can move time for briefings alone.
+    storage's one connection, lock, transactions and clock; ``now`` reads that clock as a
+    datetime (a test may give the briefings a clock of their own).
     """
 
-    def __init__(self, connection: Connection, now: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, connection: Connection, now: Callable[[], datetime] | None = None) -> None:
         self.connection = connection
         self.db = connection.db
-        self.now = now
+        self.now = now or (lambda: datetime.fromisoformat(connection.clock()))
 
     def _rows(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
         return self.connection.rows(sql, params)

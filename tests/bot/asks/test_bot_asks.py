@@ -9,14 +9,14 @@ staff member (``USER_ID``, of ``STORE``).
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot import callbacks
 from bot.asks import delivery
-from bot.asks.model import ANSWERED, OPEN, REMINDER, TAKEN, WITHDRAWN, utc_now
+from bot.asks.model import ANSWERED, OPEN, REMINDER, TAKEN, WITHDRAWN
 from bot.i18n import label
 from bot.storage import Storage
 from tests.bot.botcalls import buttons, only, sent
@@ -250,8 +250,10 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
     await job.run(chat.app)
     assert not sent(chat.request.calls[before:], "sendMessage")  # nothing due yet
 
-    later = utc_now() + timedelta(minutes=settings.ask_remind_minutes + 1)
-    monkeypatch.setattr(delivery, "utc_now", lambda: later)
+    # The bot's clock (the storage's) moves on; the job's next run is then.
+    start = datetime.now(UTC)
+    later = start + timedelta(minutes=settings.ask_remind_minutes + 1)
+    monkeypatch.setattr(people.connection, "clock", lambda: later.isoformat(timespec="seconds"))
     before = len(chat.request.calls)
     await job.run(chat.app)
     reminders = sent(chat.request.calls[before:], "sendMessage")
@@ -261,8 +263,7 @@ async def test_reminders_after_n_minutes_then_the_admins_after_m(
     await job.run(chat.app)  # once only
     assert not sent(chat.request.calls[before:], "sendMessage")
 
-    later = utc_now() + timedelta(minutes=settings.ask_escalate_minutes + 1)
-    monkeypatch.setattr(delivery, "utc_now", lambda: later)
+    later = start + timedelta(minutes=settings.ask_escalate_minutes + 1)
     before = len(chat.request.calls)
     await job.run(chat.app)
     escalation, waiting = sent(chat.request.calls[before:], "sendMessage")
