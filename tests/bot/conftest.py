@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,9 @@ from bot.config import Settings
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.botcalls import check_call
+from tests.bot.processes import BotProcess, environment
+from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI, InProcessRequest
 from tests.fakebotapi import Call as ApiCall
-from tests.fakebotapi import FakeBotAPI, InProcessRequest
 
 USER_ID = 777000111
 GROUP_ID = -100123456789
@@ -53,6 +55,19 @@ def storage(settings: Settings) -> Storage:
     storage.people.add_person(USER_ID, "小明", "staff", [STORE])
     yield storage
     storage.close()
+
+
+class Clock:
+    """The storage's clock (ISO 8601, UTC), which moves only when the test moves it."""
+
+    def __init__(self, start: datetime = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> str:
+        return self.now.isoformat(timespec="seconds")
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 class Chat:
@@ -193,3 +208,32 @@ async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
 async def chat(settings: Settings, kb: KnowledgeBase, storage: Storage) -> AsyncIterator[Chat]:
     async for harness in run_chat(settings, kb, storage):
         yield harness
+
+
+# -- the bot as a process, on the fake Telegram over HTTP ----------------------------------------
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotAPI]:
+    """The fake Telegram, served over HTTP on a free port of 127.0.0.1."""
+    with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def sopbot_run(
+    fake_api: FakeBotAPI, tmp_path: Path, index_path: Path, kb: KnowledgeBase
+) -> Iterator[BotProcess]:
+    """`sopbot run` on the fake Telegram and the suite's index, not started yet (a test
+    may add settings to its ``env`` first); killed at the end. ``kb`` builds the index in
+    this process first, so no start has to. The fake's default user is an admin: only
+    registered people get answers."""
+    env = environment(
+        fake_api,
+        tmp_path / "sopbot.db",
+        SOPBOT_INDEX=str(index_path),
+        SOPBOT_ADMIN_IDS=str(DEFAULT_USER_ID),
+    )
+    bot = BotProcess(fake_api, tmp_path, env)
+    yield bot
+    bot.kill()

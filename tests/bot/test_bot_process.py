@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -12,7 +11,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from bot.context import ANSWER_LIMIT
 from bot.i18n import label
 from bot.storage import UP, Storage
 from knowledge import KnowledgeBase
+from tests.bot.processes import BotProcess, environment
 from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI
 
 pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
@@ -38,25 +37,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class BotProcess:
-    def __init__(self, process: subprocess.Popen[bytes], log: Path, webhook_url: str) -> None:
-        self.process = process
-        self.log = log
-        self.webhook_url = webhook_url
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def search_worker_pid(self, timeout: float) -> int:
-        """The search worker's process id, once it has loaded the index."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if found := re.search(r"search worker ready \(pid (\d+)\)", self.output()):
-                return int(found.group(1))
-            time.sleep(0.05)
-        raise TimeoutError("the search worker did not start")
 
 
 def gone(pid: int, timeout: float) -> bool:
@@ -75,53 +55,21 @@ def gone(pid: int, timeout: float) -> bool:
 
 @pytest.fixture(params=["polling", "webhook"])
 def running_bot(
-    request: pytest.FixtureRequest, tmp_path: Path, index_path: Path, kb: KnowledgeBase
-) -> Iterator[tuple[FakeBotAPI, BotProcess]]:
-    """The bot running in a subprocess, talking to a fake Bot API, ready for updates."""
-    with FakeBotAPI() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
-        env |= {
-            "TELEGRAM_BOT_TOKEN": api.token,
-            "TELEGRAM_API_URL": api.base_url,
-            "SOPBOT_DB": str(tmp_path / "sopbot.db"),
-            "SOPBOT_INDEX": str(index_path),
-            # Only registered people get answers: the fake's default user is an admin.
-            "SOPBOT_ADMIN_IDS": str(DEFAULT_USER_ID),
-            "SOPBOT_SEARCH_WORKER": "on",
+    request: pytest.FixtureRequest, sopbot_run: BotProcess
+) -> tuple[FakeBotAPI, BotProcess]:
+    """The bot running in a subprocess, talking to a fake Bot API, ready for updates:
+    post_init has run; updates pushed from now on are polled or POSTed as they come."""
+    sopbot_run.env["SOPBOT_SEARCH_WORKER"] = "on"
+    if request.param == "webhook":
+        port = free_port()
+        sopbot_run.env |= {
+            "SOPBOT_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/hook",
+            "SOPBOT_WEBHOOK_LISTEN": "127.0.0.1",
+            "SOPBOT_WEBHOOK_PORT": str(port),
+            "SOPBOT_WEBHOOK_SECRET": SECRET,
         }
-        webhook_url = ""
-        if request.param == "webhook":
-            port = free_port()
-            webhook_url = f"http://127.0.0.1:{port}/telegram/hook"
-            env |= {
-                "SOPBOT_WEBHOOK_URL": webhook_url,
-                "SOPBOT_WEBHOOK_LISTEN": "127.0.0.1",
-                "SOPBOT_WEBHOOK_PORT": str(port),
-                "SOPBOT_WEBHOOK_SECRET": SECRET,
-            }
-        log = tmp_path / "bot.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=tmp_path,  # no stray .env
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a process group of its own, as in a terminal
-            )
-        bot = BotProcess(process, log, webhook_url)
-        try:
-            # post_init has run; updates pushed from now on are polled or POSTed as they come.
-            api.wait_for_call("setMyCommands", timeout=STARTUP_TIMEOUT)
-            if webhook_url:
-                api.wait_for_call("setWebhook", timeout=TIMEOUT)
-            yield api, bot
-        except TimeoutError as error:
-            pytest.fail(f"{error}\n--- bot output ---\n{bot.output()}")
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(TIMEOUT)
+    sopbot_run.start()
+    return sopbot_run.api, sopbot_run
 
 
 def test_the_bot_answers_shows_shares_and_stops_cleanly(
@@ -227,15 +175,12 @@ def test_start_up_failures_are_explained_without_a_traceback(
     problem: str, exit_code: int, advice: str, tmp_path: Path, index_path: Path, kb: KnowledgeBase
 ) -> None:
     with FakeBotAPI() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
-        env |= {
-            "TELEGRAM_BOT_TOKEN": "999:WRONG" if problem == "wrong token" else api.token,
-            "TELEGRAM_API_URL": api.base_url
-            if problem == "wrong token"
-            else f"http://127.0.0.1:{free_port()}/bot",
-            "SOPBOT_DB": str(tmp_path / "sopbot.db"),
-            "SOPBOT_INDEX": str(index_path),
-        }
+        env = environment(None, tmp_path / "sopbot.db", SOPBOT_INDEX=str(index_path))
+        if problem == "wrong token":
+            env |= {"TELEGRAM_BOT_TOKEN": "999:WRONG", "TELEGRAM_API_URL": api.base_url}
+        else:
+            nobody = f"http://127.0.0.1:{free_port()}/bot"
+            env |= {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_URL": nobody}
         done = subprocess.run(
             [sys.executable, "-m", "bot", "run"],
             cwd=tmp_path,

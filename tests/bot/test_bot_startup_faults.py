@@ -10,7 +10,6 @@ the reason, no traceback, and `doctor` red.
 from __future__ import annotations
 
 import marshal
-import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 
 from bot.storage import Storage
 from knowledge import KnowledgeBase
+from tests.bot.processes import environment
 from tests.fakebotapi import FakeBotAPI
 
 pytestmark = pytest.mark.process
@@ -39,31 +39,18 @@ def sopbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
     )
 
 
-def environment(tmp_path: Path, api: FakeBotAPI, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
-    return env | {
-        "TELEGRAM_BOT_TOKEN": api.token,
-        "TELEGRAM_API_URL": api.base_url,
-        "SOPBOT_DB": str(tmp_path / "sopbot.db"),
-        "SOPBOT_SEARCH_WORKER": "off",
-        **extra,
-    }
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as api:
-        yield api
+def bot_environment(tmp_path: Path, fake_api: FakeBotAPI, **extra: str) -> dict[str, str]:
+    return environment(fake_api, tmp_path / "sopbot.db", SOPBOT_SEARCH_WORKER="off", **extra)
 
 
 def test_a_damaged_index_and_a_garbled_jieba_cache_are_repaired_by_sopbot_index(
-    api: FakeBotAPI, tmp_path: Path, index_path: Path, kb: KnowledgeBase
+    fake_api: FakeBotAPI, tmp_path: Path, index_path: Path, kb: KnowledgeBase
 ) -> None:
     index = tmp_path / "index.db"
     for path in index_path.parent.glob(index_path.name + "*"):
         shutil.copy(path, tmp_path / path.name.replace(index_path.name, index.name))
     cache = tmp_path / "cache"
-    env = environment(tmp_path, api, SOPBOT_INDEX=str(index), SOPBOT_CACHE_DIR=str(cache))
+    env = bot_environment(tmp_path, fake_api, SOPBOT_INDEX=str(index), SOPBOT_CACHE_DIR=str(cache))
     assert sopbot("index", env=env, cwd=tmp_path).returncode == 0  # jieba's caches made
     # Pages behind the header overwritten; every jieba cache unpacks into the wrong things.
     data = bytearray(index.read_bytes())
@@ -85,16 +72,16 @@ def test_a_damaged_index_and_a_garbled_jieba_cache_are_repaired_by_sopbot_index(
         [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stderr=subprocess.PIPE
     ) as bot:
         try:
-            api.wait_for_call("setMyCommands", timeout=60)
+            fake_api.wait_for_call("setMyCommands", timeout=60)
         finally:
             bot.kill()
 
 
 def test_a_zero_length_database_stops_the_bot_with_a_reason_and_doctor_is_red(
-    api: FakeBotAPI, tmp_path: Path, index_path: Path, kb: KnowledgeBase
+    fake_api: FakeBotAPI, tmp_path: Path, index_path: Path, kb: KnowledgeBase
 ) -> None:
     (tmp_path / "sopbot.db").write_bytes(b"")  # truncated by a bad restore
-    env = environment(tmp_path, api, SOPBOT_INDEX=str(index_path))
+    env = bot_environment(tmp_path, fake_api, SOPBOT_INDEX=str(index_path))
     done = sopbot("run", env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert f"{tmp_path / 'sopbot.db'} is empty (0 bytes)" in done.stderr
@@ -122,10 +109,10 @@ def read_only_folder(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_read_only_database_stops_the_bot_saying_which_file_and_why(
-    api: FakeBotAPI, tmp_path: Path, index_path: Path, read_only_folder: Path
+    fake_api: FakeBotAPI, tmp_path: Path, index_path: Path, read_only_folder: Path
 ) -> None:
     db = read_only_folder / "sopbot.db"
-    env = environment(tmp_path, api, SOPBOT_INDEX=str(index_path), SOPBOT_DB=str(db))
+    env = bot_environment(tmp_path, fake_api, SOPBOT_INDEX=str(index_path), SOPBOT_DB=str(db))
     done = sopbot("run", env=env, cwd=tmp_path)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr, done.stderr

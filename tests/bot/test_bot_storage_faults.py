@@ -14,7 +14,6 @@ import contextlib
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from bot.i18n import label
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.conftest import STORE, TOKEN, USER_ID, Chat, run_chat
+from tests.bot.processes import BotProcess, environment
 from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI
 
 QUESTION = "客人沒帶證件怎麼辦"
@@ -235,38 +235,23 @@ async def test_a_broadcast_held_up_by_a_full_disk_goes_on_by_itself(
 
 @pytest.fixture
 def bot_on_small_disk(
-    small_disk: SmallDisk, tmp_path: Path, index_path: Path, kb: KnowledgeBase
+    small_disk: SmallDisk, fake_api: FakeBotAPI, tmp_path: Path, index_path: Path, kb: KnowledgeBase
 ) -> Iterator[tuple[FakeBotAPI, Path]]:
     db = small_disk.root / "sopbot.db"
-    with FakeBotAPI() as api:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
-        env |= {
-            "TELEGRAM_BOT_TOKEN": api.token,
-            "TELEGRAM_API_URL": api.base_url,
-            "SOPBOT_DB": str(db),
-            "SOPBOT_INDEX": str(index_path),
-            "SOPBOT_ADMIN_IDS": str(DEFAULT_USER_ID),
-            "SOPBOT_SEARCH_WORKER": "off",
-        }
-        log = tmp_path / "bot.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            api.wait_for_call("setMyCommands", timeout=60)
-            api.wait_until_polling(timeout=10)
-            yield api, db
-        except TimeoutError as error:
-            pytest.fail(f"{error}\n{log.read_text(errors='replace')}")
-        finally:
-            process.kill()
-            process.wait(10)
-            small_disk.free()
+    env = environment(
+        fake_api,
+        db,
+        SOPBOT_INDEX=str(index_path),
+        SOPBOT_ADMIN_IDS=str(DEFAULT_USER_ID),
+        SOPBOT_SEARCH_WORKER="off",
+    )
+    bot = BotProcess(fake_api, tmp_path, env)
+    try:
+        bot.start()
+        yield fake_api, db
+    finally:
+        bot.kill()
+        small_disk.free()
 
 
 def ask_the_bot(api: FakeBotAPI) -> tuple[float, list[str]]:

@@ -9,83 +9,42 @@ arrives anyway, no wait for someone else's rate limit.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bot.i18n import label
 from bot.tg.polling import DEAF_AFTER, health_path, read_health
-from knowledge import KnowledgeBase
+from tests.bot.processes import BotProcess
 from tests.fakebotapi import DEFAULT_USER_ID, FakeBotAPI
 
 pytestmark = pytest.mark.process  # a process and a server: not in `make check`
 
-STARTUP_TIMEOUT = 60
 QUESTION = "客人沒帶證件怎麼辦"
 OTHER = 777000222  # a second admin, so a second registered person
 APOLOGY = label("hant", "error")
 
 
-class Bot:
-    def __init__(self, process: subprocess.Popen[bytes], log: Path, db: Path) -> None:
-        self.process, self.log, self.db = process, log, db
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
 @pytest.fixture
-def fake_api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def bot(fake_api: FakeBotAPI, tmp_path: Path, index_path: Path, kb: KnowledgeBase) -> Iterator[Bot]:
-    """The bot, polling the fake Bot API, ready for updates."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))}
-    db = tmp_path / "sopbot.db"
-    env |= {
-        "TELEGRAM_BOT_TOKEN": fake_api.token,
-        "TELEGRAM_API_URL": fake_api.base_url,
-        "SOPBOT_DB": str(db),
-        "SOPBOT_INDEX": str(index_path),
+def bot(sopbot_run: BotProcess) -> BotProcess:
+    """The bot, polling the fake Bot API, ready for updates; a second admin, so a second
+    registered person."""
+    sopbot_run.env |= {
         "SOPBOT_ADMIN_IDS": f"{DEFAULT_USER_ID},{OTHER}",
         "SOPBOT_SEARCH_WORKER": "off",
     }
-    log = tmp_path / "bot.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Bot(process, log, db)
-    try:
-        fake_api.wait_for_call("setMyCommands", timeout=STARTUP_TIMEOUT)
-        fake_api.wait_until_polling(timeout=10)
-        yield running
-    except TimeoutError as error:
-        pytest.fail(f"{error}\n--- bot output ---\n{running.output()}")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+    sopbot_run.start()
+    return sopbot_run
 
 
 def texts_to(api: FakeBotAPI, chat_id: int) -> list[str]:
     return [m["text"] for m in api.sent_messages(chat_id)]
 
 
-def ask(api: FakeBotAPI, bot: Bot, user_id: int = DEFAULT_USER_ID, timeout: float = 10) -> float:
+def ask(
+    api: FakeBotAPI, bot: BotProcess, user_id: int = DEFAULT_USER_ID, timeout: float = 10
+) -> float:
     """Ask the question as ``user_id``; how long their answer took to reach Telegram."""
     since = len(api.calls)
     started = time.monotonic()
@@ -100,7 +59,7 @@ def ask(api: FakeBotAPI, bot: Bot, user_id: int = DEFAULT_USER_ID, timeout: floa
 
 
 def test_an_answer_meeting_5xx_and_429s_is_retried_until_it_arrives(
-    fake_api: FakeBotAPI, bot: Bot
+    fake_api: FakeBotAPI, bot: BotProcess
 ) -> None:
     # One 500, then two 502s: each used to lose the answer.
     fake_api.fail("sendMessage", 500)
@@ -114,7 +73,7 @@ def test_an_answer_meeting_5xx_and_429s_is_retried_until_it_arrives(
     assert len(texts) == 2 and APOLOGY not in texts, bot.output()
 
 
-def test_a_429_for_one_chat_does_not_hold_up_another(fake_api: FakeBotAPI, bot: Bot) -> None:
+def test_a_429_for_one_chat_does_not_hold_up_another(fake_api: FakeBotAPI, bot: BotProcess) -> None:
     fake_api.fail("sendMessage", 429, retry_after=20, chat_id=DEFAULT_USER_ID)
     fake_api.push_update(fake_api.text_message(QUESTION))
     deadline = time.monotonic() + 10
@@ -125,7 +84,7 @@ def test_a_429_for_one_chat_does_not_hold_up_another(fake_api: FakeBotAPI, bot: 
     assert ask(fake_api, bot, user_id=OTHER) < 3, bot.output()
 
 
-def test_a_reply_that_times_out_gets_no_apology(fake_api: FakeBotAPI, bot: Bot) -> None:
+def test_a_reply_that_times_out_gets_no_apology(fake_api: FakeBotAPI, bot: BotProcess) -> None:
     # Telegram takes longer than the bot waits (5 s), then delivers the answer all the same.
     fake_api.delay("sendMessage", 6.0)
     ask(fake_api, bot, timeout=15)
@@ -134,7 +93,7 @@ def test_a_reply_that_times_out_gets_no_apology(fake_api: FakeBotAPI, bot: Bot) 
     assert len(texts) == 1 and APOLOGY not in texts, bot.output()
 
 
-def test_polling_recovers_as_soon_as_telegram_does(fake_api: FakeBotAPI, bot: Bot) -> None:
+def test_polling_recovers_as_soon_as_telegram_does(fake_api: FakeBotAPI, bot: BotProcess) -> None:
     # Telegram answers 500 to every poll for 14 s (after each failure PTB's own loop waited
     # half as long again as the last time: 7 s by then).
     fake_api.fail("getUpdates", 500, times=None)
@@ -150,7 +109,7 @@ def test_polling_recovers_as_soon_as_telegram_does(fake_api: FakeBotAPI, bot: Bo
 
 
 def test_one_401_is_shrugged_off_and_a_lasting_one_stops_the_bot(
-    fake_api: FakeBotAPI, bot: Bot
+    fake_api: FakeBotAPI, bot: BotProcess
 ) -> None:
     fake_api.fail("getUpdates", 401, description="Unauthorized")
     time.sleep(1.5)
@@ -170,7 +129,7 @@ def test_one_401_is_shrugged_off_and_a_lasting_one_stops_the_bot(
 
 
 def test_a_401_on_a_reply_stops_the_bot_only_if_getme_is_refused_too(
-    fake_api: FakeBotAPI, bot: Bot
+    fake_api: FakeBotAPI, bot: BotProcess
 ) -> None:
     fake_api.fail("sendMessage", 401, description="Unauthorized")
     fake_api.push_update(fake_api.text_message(QUESTION))
@@ -186,7 +145,7 @@ def test_a_401_on_a_reply_stops_the_bot_only_if_getme_is_refused_too(
     assert code == 2 and "revoked or replaced in @BotFather" in bot.output(), bot.output()
 
 
-def test_half_an_emoji_gets_one_clear_reply_each(fake_api: FakeBotAPI, bot: Bot) -> None:
+def test_half_an_emoji_gets_one_clear_reply_each(fake_api: FakeBotAPI, bot: BotProcess) -> None:
     """A lone surrogate (``\\ud83d``, half an emoji) in a question, an edited question, a
     sender's name: JSON carries it, UTF-8 (SQLite, an HTTP body) cannot."""
     edited = fake_api.text_message("客人沒帶證件\ud83d怎麼辦")

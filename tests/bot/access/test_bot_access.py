@@ -11,7 +11,7 @@ import dataclasses
 import re
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from bot.i18n import label
 from bot.storage import Storage
 from knowledge import KnowledgeBase
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import GROUP_ID, STORE, TOKEN, USER_ID, Chat
+from tests.bot.conftest import GROUP_ID, STORE, TOKEN, USER_ID, Chat, Clock
 from tests.fakebotapi import Call as ApiCall
 from tests.fakebotapi import FakeBotAPI, InProcessRequest
 
@@ -51,16 +51,6 @@ def settings(settings: Settings) -> Settings:
 def manager(storage: Storage) -> int:
     storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
     return MANAGER
-
-
-class Clock:
-    """An injected clock for storage: ISO 8601 UTC, moved on by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> str:
-        return self.now.isoformat(timespec="seconds")
 
 
 def refusal(user_id: int, script: str = "hant") -> str:
@@ -227,7 +217,7 @@ async def test_invite_expires_after_the_configured_hours(
     clock = Clock()
     storage.connection.clock = clock
     code = await invite_code(chat)
-    clock.now += timedelta(hours=72)
+    clock.advance(hours=72)
     reply = only(await chat.say(f"/start {code}", user_id=NEWCOMER), "sendMessage")
     assert reply["text"] == render_access.invite_refused("hant", "expired", NEWCOMER)
     assert storage.people.person(NEWCOMER) is None
@@ -239,7 +229,7 @@ async def test_invite_still_works_just_before_it_expires(
     clock = Clock()
     storage.connection.clock = clock
     code = await invite_code(chat)
-    clock.now += timedelta(hours=71, minutes=59)
+    clock.advance(hours=71, minutes=59)
     await chat.say(f"/start {code}", user_id=NEWCOMER)
     assert storage.people.person(NEWCOMER).active
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from bot.config import Settings
 from bot.i18n import label
 from bot.storage import ACCESS_LEVELS, Storage, users
 from tests.bot.botcalls import buttons, only
-from tests.bot.conftest import STORE, USER_ID, Chat
+from tests.bot.conftest import STORE, USER_ID, Chat, Clock
 
 STRANGER = 555000111
 NEWCOMER = 555000222
@@ -342,18 +341,18 @@ async def test_a_manager_typing_a_chinese_level_above_theirs_is_refused(
 def test_storage_forgets_strangers_after_a_month_and_keeps_a_bounded_number(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
-    storage = Storage.open(tmp_path / "bot.db", clock=lambda: now[0].isoformat())
+    clock = Clock()
+    storage = Storage.open(tmp_path / "bot.db", clock=clock)
     storage.users.saw_stranger(STRANGER, "Lee" * 100, "lee_tw", "en")
     stranger = storage.users.user_by_username("LEE_TW", among=users.STRANGERS)
     assert stranger.name == ("Lee" * 100)[: users.NAME_LIMIT]
-    now[0] += timedelta(days=users.STRANGER_DAYS + 1)
+    clock.advance(days=users.STRANGER_DAYS + 1)
     storage.users.saw_stranger(NEWCOMER, "阿華", None, None)
     assert storage.users.user(STRANGER, among=users.STRANGERS) is None
     assert storage.users.user(NEWCOMER, among=users.STRANGERS) is not None
     monkeypatch.setattr(users, "STRANGERS_KEPT", 2)
     for offset in range(1, 4):
-        now[0] += timedelta(minutes=1)
+        clock.advance(minutes=1)
         storage.users.saw_stranger(NEWCOMER + offset, f"s{offset}", None, None)
     kept = {row["id"] for row in storage.connection.db["strangers"].rows}
     assert kept == {NEWCOMER + 2, NEWCOMER + 3}

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.asks.model import OPEN, PENDING, SENDING, SENT, UNCERTAIN
 from bot.storage import Storage
-from knowledge import KnowledgeBase
-from tests.bot.briefings.test_bot_briefings_kill import Bot, button, wait_until
+from tests.bot.briefings.test_bot_briefings_kill import button
+from tests.bot.processes import BotProcess, wait_until
 from tests.fakebotapi import FakeBotAPI, Params
 
 pytestmark = pytest.mark.process  # a process and a server: not in `make check`
@@ -40,13 +39,10 @@ KILL_AFTER = 3
 
 
 @pytest.fixture
-def bot(tmp_path: Path, index_path: Path, kb: KnowledgeBase) -> Iterator[Bot]:
-    with FakeBotAPI() as api:
-        bot = Bot(api, tmp_path, index_path)
-        try:
-            yield bot
-        finally:
-            bot.kill()
+def bot(sopbot_run: BotProcess) -> BotProcess:
+    """The bot, whose configured admin is the store's admin."""
+    sopbot_run.env["SOPBOT_ADMIN_IDS"] = str(ADMIN)
+    return sopbot_run
 
 
 def register(db: Path) -> None:
@@ -91,7 +87,7 @@ def offers_at_server(api: FakeBotAPI) -> dict[int, int]:
 
 
 def test_killed_mid_delivery_the_question_reaches_everyone_once_and_is_answered_once(
-    bot: Bot, tmp_path: Path
+    bot: BotProcess, tmp_path: Path
 ) -> None:
     api, db = bot.api, tmp_path / "sopbot.db"
     register(db)

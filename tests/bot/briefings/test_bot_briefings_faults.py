@@ -224,7 +224,7 @@ async def test_a_crash_with_sends_in_flight_never_sends_twice_and_loses_no_one(
     # Sends cut off in flight may not have reached Telegram (at-most-once): those people are
     # not lost, their note waits unread in /missed and they get the reminder.
     storage = Storage.open(db)
-    briefings = brief.Briefings(storage)
+    briefings = storage.briefings
     for user_id in staff:
         if at_server[user_id] == 0:
             assert user_id in uncertain

@@ -8,23 +8,18 @@ recorded as uncertain, so the note waits in their /missed and they are reminded.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.briefings import service as brief
 from bot.storage import Storage
-from knowledge import KnowledgeBase
+from tests.bot.processes import BotProcess, wait_until
 from tests.fakebotapi import FakeBotAPI, Params
 
 pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
 
-STARTUP_TIMEOUT = 60  # the first start may have to build the index
 TIMEOUT = 15
 MANAGER = 9000
 STORE = "信義店"
@@ -34,56 +29,11 @@ SLOW_SEND = 0.5  # seconds the fake holds each sendMessage: the broadcast is mid
 KILL_AFTER = 3  # notes delivered when the process is killed
 
 
-class Bot:
-    """`sopbot run` in a subprocess on one database, started and killed as the test says."""
-
-    def __init__(self, api: FakeBotAPI, tmp_path: Path, index_path: Path) -> None:
-        self.api = api
-        self.log = tmp_path / "bot.log"
-        self.cwd = tmp_path
-        self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SOPBOT_"))
-        }
-        self.env |= {
-            "TELEGRAM_BOT_TOKEN": api.token,
-            "TELEGRAM_API_URL": api.base_url,
-            "SOPBOT_DB": str(tmp_path / "sopbot.db"),
-            "SOPBOT_INDEX": str(index_path),
-            "SOPBOT_ADMIN_IDS": str(MANAGER),
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start the bot and wait until post_init has run (the broadcast is resumed by then)."""
-        since = len(self.api.calls)
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=self.cwd,  # no stray .env
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.api.wait_for_call("setMyCommands", since=since, timeout=STARTUP_TIMEOUT)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(TIMEOUT)
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
 @pytest.fixture
-def bot(tmp_path: Path, index_path: Path, kb: KnowledgeBase) -> Iterator[Bot]:
-    # `kb` builds the index in this process first, so neither start has to.
-    with FakeBotAPI() as api:
-        bot = Bot(api, tmp_path, index_path)
-        try:
-            yield bot
-        finally:
-            bot.kill()
+def bot(sopbot_run: BotProcess) -> BotProcess:
+    """The bot, whose configured admin is the manager."""
+    sopbot_run.env["SOPBOT_ADMIN_IDS"] = str(MANAGER)
+    return sopbot_run
 
 
 def register(db: Path) -> None:
@@ -119,18 +69,10 @@ def button(params: Params, prefix: str) -> str:
     return next(data for data in found if data.startswith(prefix))
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{condition} still false after {timeout}s")
-        time.sleep(0.05)
-
-
 def deliveries(db: Path) -> list[brief.Delivery]:
     storage = Storage.open(db)
     try:
-        briefings = brief.Briefings(storage)
+        briefings = storage.briefings
         (receipt,) = briefings.recent(None)
         return briefings.deliveries(receipt.briefing.id)
     finally:
@@ -138,7 +80,7 @@ def deliveries(db: Path) -> list[brief.Delivery]:
 
 
 def test_a_killed_broadcast_resumes_with_nobody_twice_and_nobody_lost(
-    bot: Bot, tmp_path: Path
+    bot: BotProcess, tmp_path: Path
 ) -> None:
     api, db = bot.api, tmp_path / "sopbot.db"
     register(db)
@@ -192,7 +134,7 @@ def test_a_killed_broadcast_resumes_with_nobody_twice_and_nobody_lost(
     # Those are not lost: the note is unread in their /missed and they get the reminder.
     storage = Storage.open(db)
     try:
-        briefings = brief.Briefings(storage)
+        briefings = storage.briefings
         for user_id in uncertain:
             assert [b.text for b in (n.note for n in briefings.missed(user_id))] == [NOTE]
         (receipt,) = briefings.recent(None)

@@ -25,7 +25,7 @@ from bot.quizzes import service as quizzes
 from bot.storage import SentPoll, Storage
 from knowledge.quiz import QuizQuestion, generate_questions
 from tests.bot.botcalls import only, sent
-from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
+from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat, Clock
 from tests.fakebotapi import Call as ApiCall
 
 TRAINER = 900001
@@ -34,22 +34,9 @@ STAFF_B = 900003
 OTHER_STORE = "高雄店"
 
 
-class Clock:
-    """The storage's clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> str:
-        return self.now.isoformat(timespec="seconds")
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC))
 
 
 @pytest.fixture
