@@ -52,7 +52,7 @@ async def manager_of(update: Update, context: Context) -> Person | None:
     person = context.person
     if person is not None and person.at_least("manager"):
         return person
-    await refuse(update, context, "managers_only")
+    await refuse(update, context, "refused_managers")
     return None
 
 
@@ -358,7 +358,7 @@ async def settle(update: Update, context: Context) -> None:
     if reason is not None or actor is None:
         await query.answer()
         values = refusal_values(reason, actor, name) if reason and actor else {}
-        await edit(query, render_access.notice(ui, reason or "managers_only", **values), None)
+        await edit(query, render_access.notice(ui, reason or "refused_managers", **values), None)
         return
     if asked.action == GRANT:
         level, store = asked.access or "staff", asked.store or ""
@@ -389,7 +389,7 @@ def recheck(
 ) -> str | None:
     """Whether the actor may still do what they asked for (their rights may have changed)."""
     if actor is None:
-        return "managers_only"
+        return "refused_managers"
     if asked.action == GRANT:
         level, store = asked.access or "", asked.store or ""
         return access.may_grant(actor, asked.target, target, level, store, admins)

@@ -141,7 +141,7 @@ def invite_refusal(
 def may_invite(actor: Person, access: str, store: str) -> str | None:
     """Managers invite into their own stores, at most at their own level; admins anywhere."""
     if not actor.at_least("manager"):
-        return "managers_only"
+        return "refused_managers"
     if actor.access == "admin":
         return None
     if store not in actor.stores:
@@ -156,7 +156,7 @@ def may_change(
 ) -> str | None:
     """Whether ``actor`` may grant to or revoke ``target`` at all (before the level asked)."""
     if not actor.at_least("manager"):
-        return "managers_only"
+        return "refused_managers"
     if target_id in admin_ids:
         return "configured_admin"
     if actor.access == "admin" or target is None:
@@ -223,7 +223,7 @@ def may_link_group(actor: Person | None, configured_admin: bool) -> str | None:
     """Admins link a group to a store (and unlink it): they vouch for who is in it."""
     if configured_admin or (actor is not None and actor.at_least("admin")):
         return None
-    return "admins_only"
+    return "refused_admins"
 
 
 # -- what each person sees of other stores -----------------------------------------------------

@@ -361,7 +361,7 @@ async def list_asks(update: Update, context: Context) -> None:
 async def set_responders(update: Update, context: Context) -> None:
     """/responders [store] [level…]: who answers a store's questions (managers and admins)."""
     if not context.at_least(MANAGER):
-        await refuse(update, context, "learn_managers_only")
+        await refuse(update, context, "refused_stats")
         return
     data, ui, user = context.bot_data, context.ui, update.effective_user
     args = context.args or []
@@ -434,7 +434,7 @@ async def remove_note(update: Update, context: Context) -> None:
         await answer_expired(query, context)
         return
     if not notes.removable(context.person, is_admin(context), query.from_user.id, note):
-        await refuse(update, context, "learn_trainers_only")
+        await refuse(update, context, "refused_trainers")
         return
     storage.asks.remove_note(note_id, query.from_user.id)
     notes.forget(storage, note.store)

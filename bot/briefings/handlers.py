@@ -109,7 +109,7 @@ async def start_briefing(update: Update, context: Context) -> None:
     ui = context.ui
     allowed, person = briefer(context)
     if not allowed:
-        await refuse(update, context, "brief_refused")
+        await refuse(update, context, "refused_brief")
         return
     name = person.name if person else user.full_name
     _, _, text = (update.effective_message.text or "").partition(" ")
@@ -382,7 +382,7 @@ async def list_briefs(update: Update, context: Context) -> None:
     ui = context.ui
     allowed, person = briefer(context)
     if not allowed:
-        await refuse(update, context, "brief_refused")
+        await refuse(update, context, "refused_brief")
         return
     briefings = context.bot_data.briefings
     everyone = person is None or person.access == "admin"

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 WATCH_SECONDS, WATCH_JOB = 60, "library-watch"
 ADMIN = "admin"
-REFUSAL = "docs_admins_only"
+REFUSAL = "refused_docs"
 
 
 async def library(data: BotData) -> list[Entry]:

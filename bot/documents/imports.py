@@ -99,7 +99,7 @@ async def settle_sop_file(update: Update, context: Context) -> None:
     """✅ applies the proposed file (new version, rebuilt index, live at once); ✖️ drops it."""
     query = update.callback_query
     if not context.at_least(ADMIN):
-        await refuse(update, context, "learn_admins_only")
+        await refuse(update, context, "refused_sop_update")
         return
     choice, token = context.matches[0].groups()
     pending = context.user_data.get(PROPOSAL)
@@ -130,7 +130,7 @@ async def settle_sop_file(update: Update, context: Context) -> None:
 async def roll_back(update: Update, context: Context) -> None:
     """/rollback: serve the previous SOP version again."""
     if not context.at_least(ADMIN):
-        await refuse(update, context, "learn_admins_only")
+        await refuse(update, context, "refused_sop_update")
         return
     ui = context.ui
     corpus = managed(context)

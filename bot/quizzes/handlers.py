@@ -58,7 +58,7 @@ async def start_quiz(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     ui = context.ui
     if not context.at_least("trainer"):
-        await refuse(update, context, "quiz_refused")
+        await refuse(update, context, "refused_quiz")
         return
     storage, steps = context.bot_data.storage, scope.steps(context)
     if context.args and context.args[0].lower() == STOP:
@@ -309,7 +309,7 @@ async def practice(update: Update, context: Context) -> None:
     user, chat = update.effective_user, update.effective_chat
     ui = context.ui
     if not context.at_least("staff"):
-        await refuse(update, context, "not_registered")
+        await refuse(update, context, "refused_unregistered")
         return
     storage = context.bot_data.storage
     args = [arg.lower() for arg in context.args or ()]
@@ -435,7 +435,7 @@ async def show_leaderboard(update: Update, context: Context) -> None:
     in a linked group, that group's store)."""
     ui = context.ui
     if not context.at_least("staff"):
-        await refuse(update, context, "not_registered")
+        await refuse(update, context, "refused_unregistered")
         return
     storage = context.bot_data.storage
     stores = list(context.stores)
@@ -455,7 +455,7 @@ async def show_my_score(update: Update, context: Context) -> None:
     user = update.effective_user
     ui = context.ui
     if not context.at_least("staff"):
-        await refuse(update, context, "not_registered")
+        await refuse(update, context, "refused_unregistered")
         return
     storage = context.bot_data.storage
     person = context.person

@@ -21,7 +21,7 @@ DAYS_RE = re.compile(r"[0-9]{1,3}\Z")
 async def show_stats(update: Update, context: Context) -> None:
     """Send questions per day as a chart, with stores, top steps and rates below it."""
     if not context.at_least("manager"):
-        await refuse(update, context, "learn_managers_only")
+        await refuse(update, context, "refused_stats")
         return
     args = context.args or []
     days = int(args[0]) if args and DAYS_RE.match(args[0]) else DEFAULT_DAYS

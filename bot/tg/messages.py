@@ -35,7 +35,7 @@ def answer_shown(update: Update, context: Context) -> Answer | None:
     return context.chat_data.answer_on(query.message.message_id)
 
 
-async def refuse(update: Update, context: Context, key: str = "learn_trainers_only") -> None:
+async def refuse(update: Update, context: Context, key: str = "refused_trainers") -> None:
     """The one refusal: say why someone may not do what they asked (``key``, a text of the
     catalogs), as the pressed button's answer or as a reply."""
     ui = context.ui

@@ -310,7 +310,7 @@ async def test_invite_a_manager_may_invite_a_manager_and_an_admin_anywhere(
 
 async def test_invite_is_for_managers_only(chat: Chat, storage: Storage) -> None:
     reply = only(await chat.say("/invite"), "sendMessage")
-    assert reply["text"] == render_access.notice("hant", "managers_only")
+    assert reply["text"] == render_access.notice("hant", "refused_managers")
 
 
 async def test_invite_is_not_made_in_a_group(chat: Chat, storage: Storage, manager: int) -> None:
@@ -365,7 +365,7 @@ async def test_users_lists_a_managers_stores_with_level_and_last_activity(
 
 async def test_users_is_for_managers_only(chat: Chat) -> None:
     reply = only(await chat.say("/users"), "sendMessage")
-    assert reply["text"] == render_access.notice("hant", "managers_only")
+    assert reply["text"] == render_access.notice("hant", "refused_managers")
 
 
 async def test_grant_asks_to_confirm_then_changes_the_level_and_audits(

@@ -228,7 +228,7 @@ async def test_stores_rechecks_rights_when_confirmed(
     await chat.say(f"/stores {USER_ID} {THIRD_STORE}", user_id=MANAGER)
     storage.people.set_access(MANAGER, "staff")  # demoted before pressing ✅
     done = only(await chat.press("adm:ok:1", user_id=MANAGER), "editMessageText")
-    assert done["text"] == render_access.notice("hant", "managers_only")
+    assert done["text"] == render_access.notice("hant", "refused_managers")
     assert storage.people.person(USER_ID).stores == (STORE,)
 
 

@@ -203,7 +203,7 @@ async def test_link_and_unlink_are_for_admins_only(chat: Chat, storage: Storage)
         reply = only(
             await chat.say(f"/link {STORE}", user_id=user_id, chat_id=GROUP_ID), "sendMessage"
         )
-        assert reply["text"] == render_access.notice("hant", "admins_only")
+        assert reply["text"] == render_access.notice("hant", "refused_admins")
     reply = only(
         await chat.say(f"/link {STORE}", user_id=STRANGER, chat_id=GROUP_ID), "sendMessage"
     )
@@ -211,7 +211,7 @@ async def test_link_and_unlink_are_for_admins_only(chat: Chat, storage: Storage)
     assert storage.groups.linked_store(GROUP_ID) is None
     await link(chat)
     reply = only(await chat.say("/unlink", user_id=MANAGER, chat_id=GROUP_ID), "sendMessage")
-    assert reply["text"] == render_access.notice("hant", "admins_only")
+    assert reply["text"] == render_access.notice("hant", "refused_admins")
     assert storage.groups.linked_store(GROUP_ID) == STORE
 
 

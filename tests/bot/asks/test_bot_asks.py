@@ -157,7 +157,7 @@ async def test_the_answer_saved_as_a_store_note_answers_the_next_colleague_of_th
     assert ANSWER in html.unescape(listing["text"])
     assert only(await chat.say("/notes", user_id=OUTSIDER), "sendMessage")["text"].count("#") == 0
     forged = await chat.press(callbacks.note_remove(note.id), user_id=OUTSIDER, chat_id=TRAINER)
-    assert only(forged, "answerCallbackQuery")["text"] == label("hant", "learn_trainers_only")
+    assert only(forged, "answerCallbackQuery")["text"] == label("hant", "refused_trainers")
     assert people.asks.note(note.id) is not None
     await chat.press(callbacks.note_remove(note.id), user_id=TRAINER)
     assert people.asks.note(note.id) is None
@@ -360,7 +360,7 @@ async def test_responders_are_configurable_per_store(chat: Chat, people: Storage
     )
     assert STORE in refused["text"] and people.asks.responder_levels(STORE) == ("manager",)
     refused = only(await chat.say("/responders staff", user_id=TRAINER), "sendMessage")
-    assert refused["text"] == html.escape(label("hant", "learn_managers_only"))
+    assert refused["text"] == html.escape(label("hant", "refused_stats"))
 
 
 async def test_responders_understand_chinese_level_names(chat: Chat, people: Storage) -> None:

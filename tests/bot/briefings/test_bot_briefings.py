@@ -99,7 +99,7 @@ async def test_only_managers_and_admins_may_brief(chat: Chat, storage: Storage) 
     register(storage)
     for command in ("/brief 明天放假", "/briefs"):
         calls = await chat.say(command, user_id=STAFF[0])
-        assert only(calls, "sendMessage")["text"] == label("hant", "brief_refused")
+        assert only(calls, "sendMessage")["text"] == label("hant", "refused_brief")
     # A staff member's forged buttons on a manager's draft do nothing but say "expired".
     briefing_id = await compose(chat)
     for data in (f"brf:to:{briefing_id}:0", f"brf:go:{briefing_id}", f"brf:x:{briefing_id}"):

@@ -347,7 +347,7 @@ async def test_a_document_from_a_level_up_is_not_served_below_it(bot: Chat) -> N
 async def test_library_buttons_refuse_forged_data_and_other_people(bot: Chat) -> None:
     doc = warehouse(bot)
     staff = only(await bot.say("/docs", user_id=STAFF), "sendMessage")
-    assert staff["text"] == label("hant", "docs_admins_only")
+    assert staff["text"] == label("hant", "refused_docs")
     for data in (
         callbacks.library(0),
         callbacks.library_document(doc),
@@ -358,7 +358,7 @@ async def test_library_buttons_refuse_forged_data_and_other_people(bot: Chat) ->
         callbacks.library_level(doc, "admin"),
     ):
         refused = await bot.press(data, user_id=STAFF)
-        assert only(refused, "answerCallbackQuery")["text"] == label("hant", "docs_admins_only")
+        assert only(refused, "answerCallbackQuery")["text"] == label("hant", "refused_docs")
     await open_library(bot)
     for data in (
         callbacks.library_document(999_999_999),  # no such document

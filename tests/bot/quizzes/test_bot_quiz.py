@@ -272,7 +272,7 @@ async def test_quiz_says_when_a_role_gives_fewer_questions_than_asked(chat: Chat
 
 async def test_quiz_is_refused_politely_to_staff(chat: Chat) -> None:
     calls = await chat.say("/quiz 3")
-    assert only(calls, "sendMessage")["text"] == html.escape(label("hant", "quiz_refused"))
+    assert only(calls, "sendMessage")["text"] == html.escape(label("hant", "refused_quiz"))
     assert polls(calls) == []
     calls = await chat.say("/quiz 3", user_id=STAFF_A, chat_id=GROUP_ID)
     assert polls(calls) == []
