@@ -261,8 +261,10 @@ async def test_invite_cannot_be_withdrawn_by_a_staff_member(
 @pytest.mark.parametrize(
     "code",
     [
-        secrets.token_urlsafe(access.CODE_BYTES),  # a guess of the right shape
-        secrets.token_urlsafe(access.CODE_BYTES),
+        # Guesses of the right shape, new each run (their ids stay the same, so that
+        # every worker of a parallel run collects the same tests).
+        pytest.param(secrets.token_urlsafe(access.CODE_BYTES), id="a guess"),
+        pytest.param(secrets.token_urlsafe(access.CODE_BYTES), id="another guess"),
         "abc",
         "x" * 64,
         "<b>hi</b>",
