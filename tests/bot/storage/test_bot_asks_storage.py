@@ -161,5 +161,7 @@ def test_store_notes_are_kept_per_store_and_removed(storage: Storage) -> None:
     note = storage.add_note(STORE, "加班費怎麼算", "按時薪 1.34 倍", MANAGER, "王店長", ask.id)
     assert storage.ask(ask.id).note_id == note.id
     assert storage.notes([STORE]) == [note] and storage.notes([OTHER]) == []
-    assert storage.remove_note(note.id, MANAGER) and not storage.remove_note(note.id, MANAGER)
+    removed = storage.remove_note(note.id, note.version, MANAGER, "王店長")
+    assert removed is not None and removed.removed
+    assert storage.remove_note(note.id, note.version, MANAGER, "王店長") is None  # done once
     assert storage.note(note.id) is None and storage.notes() == []
