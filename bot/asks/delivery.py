@@ -18,19 +18,27 @@ from bot.asks import keyboards, render
 from bot.asks import service as asks
 from bot.asks.model import (
     BLOCKED,
+    BLOCKED_BOT,
     FAILED,
+    GONE,
+    KICKED,
     OPEN,
     PENDING,
+    REJECTED,
     REPLY,
     SENT,
     STILL_WAITING,
     TAKEN,
     TO_ASKER,
+    TO_RESPONDERS,
     UNCERTAIN,
+    UNDELIVERED,
+    UNREACHED,
     Ask,
     Outgoing,
     utc_now,
 )
+from bot.config import Settings
 from bot.context import BotData, Context, script_of
 
 log = logging.getLogger(__name__)
@@ -54,11 +62,12 @@ class TelegramSender:
         try:
             sent = await self._send(ask, message)
         except RetryAfter as error:
-            return asks.Outcome(PENDING, error=error.message)  # the next job tries again
-        except Forbidden as error:
-            return asks.Outcome(BLOCKED, error=error.message)
-        except BadRequest as error:
-            return asks.Outcome(FAILED, error=error.message)
+            return asks.Outcome(PENDING, error=error.message)  # a later job tries again
+        except Forbidden as error:  # for good: blocked, a deleted account, out of the group
+            return asks.Outcome(BLOCKED, error=error.message, reason=forbidden_reason(error))
+        except BadRequest as error:  # for good: the same request fails the same way
+            gone = "chat not found" in error.message.lower()
+            return asks.Outcome(FAILED, error=error.message, reason=GONE if gone else REJECTED)
         except TimedOut as error:
             # Timed out before the request left: safe to try again; waiting for the answer:
             # Telegram may have delivered it, so it is never sent again.
@@ -74,6 +83,25 @@ class TelegramSender:
         # What the asker gets is in their language, even in a group chat.
         reader = ask.asker_id if message.kind in TO_ASKER else message.chat_id
         ui = script_of(storage, reader)
+        if message.kind == UNREACHED:
+            return await self.bot.send_message(
+                ask.chat_id,
+                render.unreached(ask, ui),
+                reply_markup=keyboards.waiting_keyboard(ask, ui),
+                reply_parameters=ReplyParameters(ask.message_id, allow_sending_without_reply=True),
+                message_thread_id=ask.thread_id,
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
+            )
+        if message.kind == UNDELIVERED:
+            failed = asks.failure_of(storage, ask, (REPLY,))
+            why = failed.reason if failed and failed.reason else REJECTED
+            return await self.bot.send_message(
+                message.chat_id,
+                render.undelivered(ask, why, ui),
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
+            )
         if message.kind == STILL_WAITING:
             return await self.bot.send_message(
                 ask.chat_id,
@@ -107,10 +135,30 @@ class TelegramSender:
         )
 
 
+def forbidden_reason(error: Forbidden) -> str:
+    """Why Telegram forbids sending to a chat, as one of the reasons people are told."""
+    text = error.message.lower()
+    if "deactivated" in text:
+        return GONE
+    if "kicked" in text or "not a member" in text:
+        return KICKED
+    return BLOCKED_BOT
+
+
+def retries_of(settings: Settings) -> asks.Retries:
+    return asks.Retries(
+        attempts=settings.ask_send_attempts,
+        backoff=settings.ask_send_backoff_seconds,
+        max_age=settings.ask_send_max_hours,
+    )
+
+
 async def deliver_now(app: App) -> None:
-    """Send what the outbox holds (each message once)."""
+    """Send what the outbox holds that is due (each message once, several chats at once)."""
     data = app.bot_data
-    await asks.deliver(data.storage, TelegramSender(app.bot, data))
+    await asks.deliver(
+        data.storage, TelegramSender(app.bot, data), retries_of(data.settings), clock=utc_now
+    )
 
 
 async def settle_offers(app: App, ask: Ask, leave_out: int | None = None) -> None:
@@ -118,7 +166,7 @@ async def settle_offers(app: App, ask: Ask, leave_out: int | None = None) -> Non
     or that it was withdrawn (best effort: an old message may be gone)."""
     storage = app.bot_data.storage
     for sent in storage.messages_of(ask.id):
-        if sent.kind in TO_ASKER or sent.state != SENT or sent.message_id is None:
+        if sent.kind not in TO_RESPONDERS or sent.state != SENT or sent.message_id is None:
             continue
         if sent.chat_id == leave_out:
             continue
