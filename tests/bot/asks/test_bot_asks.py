@@ -156,10 +156,13 @@ async def test_the_answer_saved_as_a_store_note_answers_the_next_colleague_of_th
     listing = only(await chat.say("/notes", user_id=TRAINER), "sendMessage")
     assert ANSWER in html.unescape(listing["text"])
     assert only(await chat.say("/notes", user_id=OUTSIDER), "sendMessage")["text"].count("#") == 0
-    forged = await chat.press(callbacks.note_remove(note.id), user_id=OUTSIDER, chat_id=TRAINER)
-    assert only(forged, "answerCallbackQuery")["text"] == label("hant", "learn_trainers_only")
+    forged = await chat.press(
+        callbacks.note_remove(note.id, note.version), user_id=OUTSIDER, chat_id=TRAINER
+    )
+    toast = only(forged, "answerCallbackQuery")["text"]
+    assert toast == label("hant", "note_not_found", id=note.id)
     assert people.note(note.id) is not None
-    await chat.press(callbacks.note_remove(note.id), user_id=TRAINER)
+    await chat.press(callbacks.note_remove(note.id, note.version), user_id=TRAINER)
     assert people.note(note.id) is None
     reply = only(await chat.say(REWORDED, user_id=COLLEAGUE), "sendMessage")
     assert ANSWER not in reply["text"]
