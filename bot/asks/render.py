@@ -280,6 +280,7 @@ def note_detail(
     ]
     if versions:
         lines.append("\n" + text(ui, "note_history"))
+        asked = None  # the question of the text version above: shown again only if changed
         for version in list(versions)[-HISTORY_SHOWN:]:
             lines.append(
                 text(
@@ -292,9 +293,11 @@ def note_detail(
                 )
             )
             if version.action in (SAVED, EDITED, RESTORED):
-                lines.append(
-                    text(ui, "note_version_question", question=short(version.question, 80))
-                )
+                if version.question != asked:
+                    lines.append(
+                        text(ui, "note_version_question", question=short(version.question, 80))
+                    )
+                    asked = version.question
                 lines.append(
                     text(ui, "note_version_answer", answer=short(version.answer, ANSWER_SHOWN))
                 )
