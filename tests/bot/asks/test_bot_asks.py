@@ -20,32 +20,19 @@ from bot.asks.model import ANSWERED, OPEN, REMINDER, TAKEN, WITHDRAWN, utc_now
 from bot.i18n import label
 from bot.offline import ApiCall
 from bot.storage import Storage
+from tests.bot.asks.conftest import (
+    ADMIN,
+    ANSWER,
+    COLLEAGUE,
+    MANAGER,
+    OTHER_MANAGER,
+    OUTSIDER,
+    QUESTION,
+    REWORDED,
+    TRAINER,
+)
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
-
-TRAINER, MANAGER, OTHER_MANAGER, COLLEAGUE, ADMIN, OUTSIDER = (
-    555001,
-    555002,
-    555003,
-    555004,
-    555005,
-    555006,
-)
-OTHER_STORE = "信義店"
-QUESTION = "加班費怎麼算"  # the SOP has no clear answer
-REWORDED = "加班費點計"  # the same question, in other (Cantonese) words
-ANSWER = "加班費按時薪 1.34 倍計，第三小時起 1.67 倍；打卡記錄為準。"
-
-
-@pytest.fixture
-def people(storage: Storage) -> Storage:
-    storage.add_person(TRAINER, "陳培訓", "trainer", [STORE])
-    storage.add_person(MANAGER, "王店長", "manager", [STORE])
-    storage.add_person(OTHER_MANAGER, "林店長", "manager", [OTHER_STORE])
-    storage.add_person(COLLEAGUE, "小華", "staff", [STORE])
-    storage.add_person(ADMIN, "總部", "admin", [])
-    storage.add_person(OUTSIDER, "阿強", "staff", [OTHER_STORE])
-    return storage
 
 
 def data_of(params: dict[str, Any], prefix: str) -> str:

@@ -4,7 +4,7 @@ restored, a removal is a version too; search serves the current version. A manag
 note's store (or an admin) shares it with all stores; an unshared note never reaches another
 store's staff, whatever button they forge.
 
-Real PTB routing over the offline request layer, with the people of ``test_bot_asks``.
+Real PTB routing over the offline request layer, with the people of the asks tests.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bot.asks.model import (
 from bot.i18n import label
 from bot.offline import ApiCall
 from bot.storage import Storage
-from tests.bot.asks.test_bot_asks import (
+from tests.bot.asks.conftest import (
     ADMIN,
     ANSWER,
     COLLEAGUE,
@@ -40,9 +40,8 @@ from tests.bot.asks.test_bot_asks import (
     QUESTION,
     REWORDED,
     TRAINER,
-    people,  # noqa: F401 - the fixture
-    to,
 )
+from tests.bot.asks.test_bot_asks import to
 from tests.bot.botcalls import button_data, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat
 
@@ -50,7 +49,7 @@ NEW_ANSWER = "加班費按時薪 1.34 倍；國定假日加倍，以打卡記錄
 
 
 @pytest.fixture
-def note(people: Storage) -> StoreNote:  # noqa: F811 - the fixture above
+def note(people: Storage) -> StoreNote:
     return people.add_note(STORE, QUESTION, ANSWER, MANAGER, "王店長")
 
 
@@ -122,9 +121,7 @@ async def test_an_edit_keeps_the_old_text_as_a_version_and_search_serves_the_new
 
     # A button shown before a change changes nothing: it says so and shows the note now.
     calls = await chat.press(callbacks.note_edit(note.id, 1), user_id=TRAINER, chat_id=TRAINER)
-    assert only(calls, "answerCallbackQuery")["text"] == label(
-        "hant", "note_changed", id=note.id
-    )
+    assert only(calls, "answerCallbackQuery")["text"] == label("hant", "note_changed", id=note.id)
     calls = await chat.press(restore, user_id=MANAGER)
     assert only(calls, "answerCallbackQuery")["text"] == label("hant", "note_changed", id=note.id)
     assert people.note(note.id).version == 3
