@@ -29,6 +29,8 @@ from bot.asks.model import (
     NOTE_ANSWER_LIMIT,
     NOTE_QUESTION_LIMIT,
     QUESTION_LIMIT,
+    REPLY,
+    SENT,
     TAKEN,
     Ask,
     StoreNote,
@@ -261,12 +263,13 @@ async def take_answer(update: Update, context: Context) -> None:
     if not may_answer(context, ask) or not storage.answer_ask(ask.id, user.id, answer):
         await message.reply_html(label_html(ui, "ask_closed"))
         return
-    await delivery.deliver_now(
-        context.application
-    )  # the asker first: the confirmation says it went
+    # The asker first: the confirmation says whether it went.
+    await delivery.deliver_now(context.application)
     done = storage.ask(ask.id) or ask
+    reply = [m.state for m in storage.messages_of(ask.id) if m.kind == REPLY]
     await message.reply_html(
-        render.answered(done, ui), reply_markup=keyboards.knowledge_keyboard(done, ui)
+        render.answered(done, ui, reply[0] if reply else SENT),
+        reply_markup=keyboards.knowledge_keyboard(done, ui),
     )
     await delivery.settle_offers(context.application, done)
 

@@ -13,13 +13,17 @@ from zoneinfo import ZoneInfo
 from bot import render
 from bot.asks.model import (
     ANSWERED,
+    BLOCKED,
     EDITED,
     ESCALATION,
+    FAILED,
     OPEN,
+    PENDING,
     REASONS,
     REMINDER,
     RESTORED,
     SAVED,
+    SENT,
     TAKEN,
     WITHDRAWN,
     Ask,
@@ -125,8 +129,17 @@ def settled(ask: Ask, ui: str) -> str:
     return text(ui, "ask_settled_taken", name=ask.taker_name, question=question)
 
 
-def answered(ask: Ask, ui: str) -> str:
-    return text(ui, "ask_answered", asker=ask.asker_name, question=short(ask.question, 200))
+def answered(ask: Ask, ui: str, reply_state: str = SENT) -> str:
+    """The taker's confirmation: it went, is kept to try again, or could not go (they were
+    told why just before); then 📌 / 🎓."""
+    # Sent, or cut off waiting for Telegram's answer (most likely it went): "it went".
+    keys = {
+        PENDING: "ask_answered_later",
+        FAILED: "ask_answered_kept",
+        BLOCKED: "ask_answered_kept",
+    }
+    key = keys.get(reply_state, "ask_answered")
+    return text(ui, key, asker=ask.asker_name, question=short(ask.question, 200))
 
 
 # -- /asks ---------------------------------------------------------------------------------------
