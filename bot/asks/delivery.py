@@ -40,6 +40,7 @@ from bot.asks.model import (
 )
 from bot.config import Settings
 from bot.context import BotData, Context, script_of
+from bot.tg.sending import retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ class TelegramSender:
     async def send(self, ask: Ask, message: Outgoing) -> asks.Outcome:
         try:
             sent = await self._send(ask, message)
-        except RetryAfter as error:
-            return asks.Outcome(PENDING, error=error.message)  # a later job tries again
+        except RetryAfter as error:  # a later job tries again, once Telegram's wait is over
+            return asks.Outcome(PENDING, error=error.message, wait=retry_seconds(error))
         except Forbidden as error:  # for good: blocked, a deleted account, out of the group
             return asks.Outcome(BLOCKED, error=error.message, reason=forbidden_reason(error))
         except BadRequest as error:  # for good: the same request fails the same way

@@ -177,6 +177,7 @@ class Outcome:
     message_id: int | None = None
     error: str = ""
     reason: str | None = None  # why it failed for good (REASONS), for blocked and failed
+    wait: float = 0.0  # seconds Telegram asked to wait before the next try (a 429)
 
 
 @dataclass(frozen=True)
@@ -196,12 +197,14 @@ class Retries:
         queued = datetime.fromisoformat(message.queued_at)
         return now - queued > timedelta(hours=self.max_age)
 
-    def next_try(self, message: Outgoing, now: datetime) -> datetime | None:
-        """When to try again after this failed try; None when it has had its last."""
+    def next_try(self, message: Outgoing, now: datetime, wait: float = 0.0) -> datetime | None:
+        """When to try again after this failed try (not before Telegram's ``wait``); None
+        when it has had its last."""
         tried = message.attempts + 1
         if tried >= self.attempts:
             return None
         pause = min(timedelta(seconds=self.backoff * 2 ** (tried - 1)), LONGEST_PAUSE)
+        pause = max(pause, timedelta(seconds=wait))
         later = now + pause
         if message.queued_at and later - datetime.fromisoformat(message.queued_at) > timedelta(
             hours=self.max_age
@@ -279,7 +282,7 @@ async def deliver_one(
         outcome = Outcome(FAILED, error=f"{type(error).__name__}: {error}", reason=REJECTED)
     assert outcome.state in (SENT, BLOCKED, FAILED, UNCERTAIN, PENDING)
     if outcome.state == PENDING:
-        later = retries.next_try(message, clock())
+        later = retries.next_try(message, clock(), outcome.wait)
         if later is not None:
             storage.sent(message.id, PENDING, None, outcome.error, retry_at=iso(later))
             return PENDING

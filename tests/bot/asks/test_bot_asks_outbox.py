@@ -145,11 +145,15 @@ async def test_a_passing_fault_is_tried_again_later_and_the_answer_arrives_once(
     assert (reply.state, reply.attempts, reply.reason) == (PENDING, 1, None)
     (confirmation,) = to(calls, MANAGER)  # no failure notice: it is tried again
     assert confirmation["text"].startswith("📝")
-    # Not before its pause is over, then once.
+    # Not before its pause is over, nor before Telegram's retry_after (300 s), then once.
     refuse(chat, USER_ID, None)
     assert not to(await run_job(chat), USER_ID)
     settings = chat.app.bot_data.settings
-    later = utc_now() + timedelta(seconds=settings.ask_send_backoff_seconds + 1)
+    start = utc_now()
+    soon = start + timedelta(seconds=settings.ask_send_backoff_seconds + 1)
+    monkeypatch.setattr(delivery, "utc_now", lambda: soon)
+    assert not to(await run_job(chat), USER_ID)
+    later = start + timedelta(seconds=301)
     monkeypatch.setattr(delivery, "utc_now", lambda: later)
     (answer,) = to(await run_job(chat), USER_ID)
     assert ANSWER in html.unescape(answer["text"])
