@@ -539,7 +539,7 @@ class Asks(Connection):
         current = self.note(note_id, removed=True)
         if current is None or current.version != seen:
             return None
-        if removed is None and current.removed:
+        if current.removed and removed is not False:
             return None  # a removed note is only restored
         now = self.clock()
         new = (
@@ -548,7 +548,9 @@ class Asks(Connection):
             current.shared if shared is None else shared,
             current.removed if removed is None else removed,
         )
-        texts_change = question is not None or answer is not None
+        if new == (current.question, current.answer, current.shared, current.removed):
+            return current  # nothing to change (a double tap, a forged button): no version
+        texts_change = (new[0], new[1]) != (current.question, current.answer)
         with self.transaction():
             done = self.db.execute(
                 "UPDATE store_notes SET question = ?, answer = ?, shared = ?, version = ?, "

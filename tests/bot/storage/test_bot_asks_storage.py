@@ -357,3 +357,16 @@ def test_store_notes_keep_every_change_as_a_version(storage: Storage) -> None:
         (5, RESTORED, "總部"),
     ]
     assert storage.restore_note(note.id, 5, 9, ADMIN, "總部") is None  # no such version
+
+
+def test_a_note_change_that_changes_nothing_makes_no_version(storage: Storage) -> None:
+    note = storage.add_note(STORE, "加班費怎麼算", "按時薪 1.34 倍", MANAGER, "王店長")
+    assert storage.share_note(note.id, 1, False, MANAGER, "王店長") == note  # not shared yet
+    assert storage.edit_note(note.id, 1, note.question, note.answer, MANAGER, "王店長") == note
+    removed = storage.remove_note(note.id, 1, MANAGER, "王店長")
+    assert storage.remove_note(note.id, 2, MANAGER, "王店長") is None  # removed once
+    assert storage.share_note(note.id, 2, True, MANAGER, "王店長") is None  # nor shared
+    back = storage.restore_note(note.id, 2, 1, MANAGER, "王店長")
+    assert removed is not None and back is not None and not back.removed
+    assert back.edited_at is None  # the same text back: not an edit
+    assert [v.version for v in storage.note_versions(note.id)] == [1, 2, 3]
