@@ -6,6 +6,7 @@ The outbox itself and its guarantees are in ``bot/asks/service.py``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -164,32 +165,45 @@ async def deliver_now(app: App) -> None:
 
 async def settle_offers(app: App, ask: Ask, leave_out: int | None = None) -> None:
     """Bring the offers already delivered up to date: ✋ while open, who took or answered it,
-    or that it was withdrawn (best effort: an old message may be gone)."""
+    or that it was withdrawn (best effort: an old message may be gone). Several chats at
+    once, as the outbox sends them."""
     storage = app.bot_data.storage
-    for sent in storage.messages_of(ask.id):
-        if sent.kind not in TO_RESPONDERS or sent.state != SENT or sent.message_id is None:
-            continue
-        if sent.chat_id == leave_out:
-            continue
-        ui = script_of(storage, sent.chat_id)
-        if ask.status == OPEN:
-            steps = [step for step in map(app.bot_data.kb.step, ask.steps) if step is not None]
-            text, markup = (
-                render.offer(ask, sent.kind, steps, ui, utc_now(), False),
-                keyboards.offer_keyboard(ask, ui),
-            )
-        elif ask.status == TAKEN and ask.taken_by == sent.chat_id:
-            text, markup = render.taken_by_you(ask, ui), keyboards.taken_keyboard(ask, ui)
-        else:
-            text, markup = render.settled(ask, ui), None
-        try:
-            await app.bot.edit_message_text(
-                text, chat_id=sent.chat_id, message_id=sent.message_id, reply_markup=markup
-            )
-        except TelegramError as error:
-            log.info(
-                "could not update the offer of question %d in %d: %s", ask.id, sent.chat_id, error
-            )
+    offers = [
+        sent
+        for sent in storage.messages_of(ask.id)
+        if sent.kind in TO_RESPONDERS
+        and sent.state == SENT
+        and sent.message_id is not None
+        and sent.chat_id != leave_out
+    ]
+    gate = asyncio.Semaphore(asks.CONCURRENT_SENDS)
+
+    async def settle(sent: Outgoing) -> None:
+        async with gate:
+            await settle_offer(app, ask, sent)
+
+    await asyncio.gather(*(settle(sent) for sent in offers))
+
+
+async def settle_offer(app: App, ask: Ask, sent: Outgoing) -> None:
+    """One responder's offer, as the question now stands."""
+    ui = script_of(app.bot_data.storage, sent.chat_id)
+    if ask.status == OPEN:
+        steps = [step for step in map(app.bot_data.kb.step, ask.steps) if step is not None]
+        text, markup = (
+            render.offer(ask, sent.kind, steps, ui, utc_now(), False),
+            keyboards.offer_keyboard(ask, ui),
+        )
+    elif ask.status == TAKEN and ask.taken_by == sent.chat_id:
+        text, markup = render.taken_by_you(ask, ui), keyboards.taken_keyboard(ask, ui)
+    else:
+        text, markup = render.settled(ask, ui), None
+    try:
+        await app.bot.edit_message_text(
+            text, chat_id=sent.chat_id, message_id=sent.message_id, reply_markup=markup
+        )
+    except TelegramError as error:
+        log.info("could not update the offer of question %d in %d: %s", ask.id, sent.chat_id, error)
 
 
 async def send_follow_ups(context: Context) -> None:
