@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from bot.asks import service
 from bot.asks.model import (
@@ -39,7 +40,7 @@ from bot.asks.model import (
     Ask,
     Outgoing,
 )
-from bot.storage import Storage
+from bot.storage import MIGRATIONS, Storage, schema
 
 STORE, OTHER = "信義店", "松山店"
 STAFF, TRAINER, MANAGER, OTHER_MANAGER, ADMIN = 1, 2, 3, 4, 5
@@ -370,3 +371,36 @@ def test_a_note_change_that_changes_nothing_makes_no_version(storage: Storage) -
     assert removed is not None and back is not None and not back.removed
     assert back.edited_at is None  # the same text back: not an edit
     assert [v.version for v in storage.note_versions(note.id)] == [1, 2, 3]
+
+
+def test_notes_saved_before_versions_become_their_first_versions(tmp_path: Path) -> None:
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    schema.migration_set(MIGRATIONS[:10]).apply(db)  # a database of the release before
+    for note_id, removed in ((1, None), (2, "2026-12-02T09:00:00+00:00")):
+        db.table("store_notes").insert(
+            {
+                "id": note_id,
+                "store": STORE,
+                "question": f"問題{note_id}",
+                "answer": f"答案{note_id}",
+                "author_id": MANAGER,
+                "author_name": "王店長",
+                "created_at": "2026-12-01T09:00:00+00:00",
+                "removed_at": removed,
+                "removed_by": MANAGER if removed else None,
+            }
+        )
+    db.table("ask_messages").insert(
+        {"ask_id": 1, "kind": OFFER, "chat_id": TRAINER, "state": PENDING, "queued_at": "x"}
+    )
+    db.close()
+    storage = Storage.open(tmp_path / "old.db")
+    assert [(n.id, n.version, n.shared) for n in storage.notes()] == [(1, 1, False)]
+    assert [v.action for v in storage.note_versions(1)] == [SAVED]
+    assert [(v.action, v.removed) for v in storage.note_versions(2)] == [
+        (SAVED, False),
+        (REMOVED, True),
+    ]
+    assert storage.restore_note(2, 2, 1, MANAGER, "王店長").answer == "答案2"
+    (message,) = storage.pending_messages("9999")
+    assert (message.attempts, message.reason) == (0, None)
