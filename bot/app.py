@@ -251,6 +251,11 @@ def build_application(
     # 4b. Answers to the bot's quiz polls (trainer quizzes and practice), scored.
     app.add_handler(PollAnswerHandler(quiz.record_answer))
 
+    # 4c. After ✏️ under a store note, the editor's next private message is its new text
+    #     (first: it is the one thing pressed just before, and it lasts one message).
+    editing = asks.EditingNote(app.user_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(editing, asks.take_edit))
+
     # 4c. After /brief (or 🕗), the author's next private message is the note (text, photo,
     #     document) or the time, not a question.
     awaiting_note = briefings.AwaitingBriefing(storage, settings.admin_ids)
@@ -263,11 +268,7 @@ def build_application(
     teaching = teaching & filters.UpdateType.MESSAGE & gaps.IsTeaching(app.user_data)
     app.add_handler(MessageHandler(teaching, gaps.find_step))
 
-    # 4d. After ✏️ under a store note, the editor's next private message is its new text.
-    editing = asks.EditingNote(app.user_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
-    app.add_handler(MessageHandler(editing, asks.take_edit))
-
-    # 4e. Someone who took a question (✋): their next private message is the answer.
+    # 4d. Someone who took a question (✋): their next private message is the answer.
     answering = asks.Answering(app.bot_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(answering, asks.take_answer))
 
