@@ -26,12 +26,17 @@ from bot.asks.model import (
     ANSWER_LIMIT,
     ANSWERED,
     CLOSEST,
+    EDITED,
     NOTE_ANSWER_LIMIT,
     NOTE_QUESTION_LIMIT,
     QUESTION_LIMIT,
+    REMOVED,
     REPLY,
+    RESTORED,
     SENT,
+    SHARED,
     TAKEN,
+    UNSHARED,
     Ask,
     StoreNote,
     utc_now,
@@ -311,10 +316,7 @@ async def save_note(update: Update, context: Context) -> None:
     if ask.note_id is not None:
         await query.answer(label(ui, "ask_note_exists"))
         return
-    note = storage.add_note(
-        ask.store, ask.question, ask.answer, query.from_user.id, ask.taker_name, ask.id
-    )
-    notes.forget(storage)
+    note = asks.save_note(storage, ask, query.from_user.id)
     await query.answer()
     done = storage.ask(ask.id) or ask
     text = label_html(ui, "ask_note_saved", store=note.store, id=note.id)
@@ -422,7 +424,7 @@ def reader_stores(context: Context) -> tuple[str, ...]:
 def shown_note(context: Context, note_id: int) -> StoreNote | None:
     """The note, if the reader may see it: their stores' or a shared one (a removed one
     only by those who may bring it back); None alike for one that does not exist."""
-    note = context.bot_data.storage.note(note_id, removed=True)
+    note = asks.note_of(context.bot_data.storage, note_id)
     user = context.asker
     if note is None or user is None:
         return None
@@ -439,7 +441,7 @@ def note_view(context: Context, note: StoreNote) -> tuple[str, InlineKeyboardMar
     admin = is_admin(context)
     manage = user is not None and notes.manageable(context.person, admin, user.id, note)
     share = notes.shareable(context.person, admin, note)
-    versions = data.storage.note_versions(note.id) if manage else None
+    versions = asks.note_history(data.storage, note.id) if manage else None
     text = render.note_detail(note, versions, ui, data.settings.timezone)
     restorable = notes.restorable(note, versions) if versions else []
     keyboard = keyboards.note_keyboard(note, ui, manage=manage, share=share, restorable=restorable)
@@ -450,7 +452,7 @@ def notes_listing(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
     """/notes as the reader may see it: their stores' notes and the shared ones (an
     admin's: every store's)."""
     data, ui = context.bot_data, context.ui
-    found = data.storage.notes(None if is_admin(context) else reader_stores(context), shared=True)
+    found = asks.notes_served(data.storage, None if is_admin(context) else reader_stores(context))
     text = render.notes_list(found, ui, data.settings.timezone)
     return text, keyboards.notes_keyboard(found, ui)
 
@@ -508,7 +510,7 @@ async def may_change(
     they are told why, or, for a note they may not see, that there is none."""
     query = update.callback_query
     ui, user = context.ui, query.from_user
-    note = context.bot_data.storage.note(note_id, removed=True)
+    note = asks.note_of(context.bot_data.storage, note_id)
     admin = is_admin(context)
     allowed = note is not None and (
         notes.shareable(context.person, admin, note)
@@ -533,9 +535,8 @@ async def changed(
     storage, ui = context.bot_data.storage, context.ui
     if done is None:
         await query.answer(label(ui, "note_changed", id=note.id))
-        now = storage.note(note.id, removed=True)
+        now = asks.note_of(storage, note.id)
     else:
-        notes.forget(storage)
         await query.answer(toast)
         now = done
     if now is not None:
@@ -550,9 +551,8 @@ async def remove_note(update: Update, context: Context) -> None:
     if note is None:
         return
     user = update.callback_query.from_user
-    done = context.bot_data.storage.remove_note(note_id, seen, user.id, author_name(context))
-    if done is not None:
-        context.bot_data.storage.log_action(user.id, "note_remove", str(note_id))
+    storage = context.bot_data.storage
+    done = asks.change_note(storage, note_id, seen, REMOVED, user.id, author_name(context))
     await changed(update, context, note, done, label(context.ui, "note_removed", id=note_id))
 
 
@@ -564,9 +564,8 @@ async def restore_note(update: Update, context: Context) -> None:
         return
     user = update.callback_query.from_user
     storage = context.bot_data.storage
-    done = storage.restore_note(note_id, seen, version, user.id, author_name(context))
-    if done is not None:
-        storage.log_action(user.id, "note_restore", str(note_id), f"v{version}")
+    name = author_name(context)
+    done = asks.change_note(storage, note_id, seen, RESTORED, user.id, name, version=version)
     toast = label(context.ui, "note_restored", id=note_id, version=version)
     await changed(update, context, note, done, toast)
 
@@ -580,9 +579,8 @@ async def share_note(update: Update, context: Context) -> None:
         return
     user = update.callback_query.from_user
     storage = context.bot_data.storage
-    done = storage.share_note(note_id, seen, shared, user.id, author_name(context))
-    if done is not None:
-        storage.log_action(user.id, "note_share" if shared else "note_unshare", str(note_id))
+    action = SHARED if shared else UNSHARED
+    done = asks.change_note(storage, note_id, seen, action, user.id, author_name(context))
     key = "note_shared_done" if shared else "note_unshared_done"
     await changed(update, context, note, done, label(context.ui, key, id=note_id, store=note.store))
 
@@ -646,8 +644,8 @@ async def take_edit(update: Update, context: Context) -> None:
     if not message.text:
         await message.reply_html(label_html(ui, "note_edit_text_only"))
         return
-    note = storage.note(editing.note_id)
-    if note is None or note.version != editing.version:
+    note = asks.note_of(storage, editing.note_id)
+    if note is None or note.removed or note.version != editing.version:
         notes.stop_editing(context.user_data)
         await message.reply_html(label_html(ui, "note_changed", id=editing.note_id))
         return
@@ -671,12 +669,11 @@ async def take_edit(update: Update, context: Context) -> None:
     if written == (note.question, note.answer):
         await message.reply_html(label_html(ui, "note_edit_cancelled"))
         return
-    done = storage.edit_note(note.id, editing.version, *written, user.id, author_name(context))
+    name = author_name(context)
+    done = asks.change_note(storage, note.id, editing.version, EDITED, user.id, name, text=written)
     if done is None:
         await message.reply_html(label_html(ui, "note_changed", id=note.id))
         return
-    notes.forget(storage)
-    storage.log_action(user.id, "note_edit", str(note.id), f"v{done.version}")
     await message.reply_html(label_html(ui, "note_edited", id=note.id, version=done.version))
     text, keyboard = note_view(context, done)
     await message.reply_html(text, reply_markup=keyboard)

@@ -37,25 +37,33 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.access.levels import level_named
+from bot.asks import notes
 from bot.asks.model import (
     BLOCKED,
+    EDITED,
     ESCALATION,
     EXPIRED,
     FAILED,
     PENDING,
     REJECTED,
     REMINDER,
+    REMOVED,
     REPLY,
+    RESTORED,
     RETRIES,
     SENT,
+    SHARED,
     STILL_WAITING,
     TAKEN,
     TO_RESPONDERS,
     UNCERTAIN,
     UNDELIVERED,
     UNREACHED,
+    UNSHARED,
     Ask,
+    NoteVersion,
     Outgoing,
+    StoreNote,
     iso,
     utc_now,
 )
@@ -341,3 +349,62 @@ def recover(storage: Storage) -> int:
     if found:
         log.info("%d question messages were cut off mid-send; not sending them again", found)
     return found
+
+
+# -- store notes ---------------------------------------------------------------------------------
+# Every read and change of a note goes through here: the rules of who may are in
+# ``bot/asks/notes.py``, the versions in storage.
+
+
+def note_of(storage: Storage, note_id: int) -> StoreNote | None:
+    """A note, served or removed (its versions keep it)."""
+    return storage.note(note_id, removed=True)
+
+
+def note_history(storage: Storage, note_id: int) -> list[NoteVersion]:
+    return storage.note_versions(note_id)
+
+
+def notes_served(storage: Storage, stores: Iterable[str] | None) -> list[StoreNote]:
+    """The notes of ``stores`` and those shared with every store (None: every note)."""
+    return storage.notes(stores, shared=True)
+
+
+def save_note(storage: Storage, ask: Ask, by_id: int) -> StoreNote:
+    """📌: a question and its answer kept as a note of the asker's store, its version 1."""
+    assert ask.store is not None
+    note = storage.add_note(ask.store, ask.question, ask.answer, by_id, ask.taker_name, ask.id)
+    notes.forget(storage)
+    storage.log_action(by_id, "note_saved", str(note.id), ask.store)
+    return note
+
+
+def change_note(
+    storage: Storage,
+    note_id: int,
+    seen: int,
+    action: str,
+    by_id: int,
+    by_name: str,
+    *,
+    text: tuple[str, str] | None = None,
+    version: int = 0,
+) -> StoreNote | None:
+    """One change of a note (edited to ``text``, removed, restored to ``version``, shared or
+    unshared) as a new version, if it is still at version ``seen``; None when someone
+    changed it meanwhile. A change is written to the audit trail, and the next question
+    reads the notes again."""
+    if action == EDITED:
+        assert text is not None
+        done = storage.edit_note(note_id, seen, *text, by_id, by_name)
+    elif action == REMOVED:
+        done = storage.remove_note(note_id, seen, by_id, by_name)
+    elif action == RESTORED:
+        done = storage.restore_note(note_id, seen, version, by_id, by_name)
+    else:
+        assert action in (SHARED, UNSHARED)
+        done = storage.share_note(note_id, seen, action == SHARED, by_id, by_name)
+    if done is not None and done.version != seen:
+        storage.log_action(by_id, f"note_{action}", str(note_id), f"v{done.version}")
+        notes.forget(storage)
+    return done
