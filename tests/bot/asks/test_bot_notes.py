@@ -236,6 +236,12 @@ async def test_a_manager_shares_a_note_with_every_store_and_takes_it_back(
     assert people.note_versions(note.id)[-1].action == UNSHARED
     assert ANSWER not in texts(await chat.say(REWORDED, user_id=OUTSIDER))
     assert ANSWER in texts(await chat.say(REWORDED, user_id=USER_ID))
+    # Who shared and unshared it is in the audit trail.
+    audit = [(r["actor"], r["action"], r["target"]) for r in people.db["audit"].rows]
+    assert audit[-2:] == [
+        (MANAGER, "note_shared", str(note.id)),
+        (ADMIN, "note_unshared", str(note.id)),
+    ]
 
 
 async def test_notes_list_opens_each_note(chat: Chat, people: Storage, note: StoreNote) -> None:
