@@ -140,6 +140,31 @@ class Postings:
                 scores[self.unit_numbers[start:end]] += weight * self.shares[start:end]
         return scores
 
+    def score_groups(
+        self, groups: Iterable[Mapping[str, float]], others: float
+    ) -> npt.NDArray[np.float64]:
+        """BM25 of every unit, where each group's terms stand for one word of the question
+        (the word and its synonyms): a unit counts the best of a group's terms in full
+        and the others by ``others`` (0 to 1), so a sentence that happens to use three
+        synonyms of one word is not three times the answer."""
+        scores = np.zeros(self.units, dtype=np.float64)
+        for group in groups:
+            if len(group) == 1:
+                scores += self.score(group)
+                continue
+            best = np.zeros(self.units, dtype=np.float64)
+            total = np.zeros(self.units, dtype=np.float64)
+            for term, weight in group.items():
+                run = self.runs.get(term)
+                if run is not None:
+                    start, end = run
+                    units = self.unit_numbers[start:end]
+                    values = weight * self.shares[start:end]
+                    total[units] += values
+                    best[units] = np.maximum(best[units], values)
+            scores += best + others * (total - best)
+        return scores
+
 
 @dataclass
 class Index:

@@ -82,6 +82,9 @@ class Tuning:
     """
 
     synonym_weight: float = 0.9
+    # What a passage's second synonym of one question word adds (Postings.score_groups):
+    # nothing, so one word read three ways (幫忙 → 協助, 幫助, 幫手) counts once.
+    synonym_others: float = 0.0
     known_variant_factor: float = 0.4
     gloss_weight: float = 1.0
     typo_weight: float = 0.8
@@ -183,6 +186,28 @@ class Query:
         return frozenset(
             i for i, char in enumerate(self.folded) if char.isalnum() and i not in self.neutral
         )
+
+    @cached_property
+    def word_groups(self) -> list[dict[str, float]]:
+        """:attr:`words` grouped by the place of the question each came from: a word and
+        what stands for it (synonyms, glosses, corrections) are one group."""
+        return self.groups_of(self.words, self.spans)
+
+    @cached_property
+    def scoped_word_groups(self) -> list[dict[str, float]]:
+        """:attr:`word_groups` of the terms that score the scoped document only."""
+        return self.groups_of(self.scoped_words, self.scoped_spans)
+
+    @staticmethod
+    def groups_of(
+        words: dict[str, float], spans: dict[str, list[tuple[int, int]]]
+    ) -> list[dict[str, float]]:
+        groups: dict[object, dict[str, float]] = {}
+        for term, weight in words.items():
+            places = spans.get(term)
+            key: object = places[0] if places else term
+            groups.setdefault(key, {})[term] = weight
+        return list(groups.values())
 
     @cached_property
     def coverage_parts(self) -> list[tuple[str, frozenset[str], int]]:
@@ -678,11 +703,12 @@ class Searcher:
     # -- ranking ---------------------------------------------------------------------
     def passage_scores(self, query: Query) -> npt.NDArray[np.float64]:
         """Every passage's score (0 where nothing matched)."""
-        scores = self.index.passage_words.score(query.words)
+        others = self.tuning.synonym_others
+        scores = self.index.passage_words.score_groups(query.word_groups, others)
         scores += self.index.passage_grams.score(self.telling_grams(query.grams))
         scores += self.index.passage_grams.score(self.telling_grams(query.chars))
         if query.scoped_words:
-            scoped = self.index.passage_words.score(query.scoped_words)
+            scoped = self.index.passage_words.score_groups(query.scoped_word_groups, others)
             scoped += self.index.passage_grams.score(self.telling_grams(query.scoped_grams))
             scores += scoped * self.passage_scope * self.tuning.scoped_factor
         if query.asks_for:
@@ -735,10 +761,11 @@ class Searcher:
         tuning = self.tuning
         passage_scores = self.passage_scores(query)
         best, second = self.best_two_passages(passage_scores * self.passage_weights)
-        step_scores = self.index.step_words.score(query.words)
+        others = tuning.synonym_others
+        step_scores = self.index.step_words.score_groups(query.word_groups, others)
         step_scores += self.index.step_grams.score(self.telling_grams(query.grams))
         if query.scoped_words:
-            scoped = self.index.step_words.score(query.scoped_words)
+            scoped = self.index.step_words.score_groups(query.scoped_word_groups, others)
             scoped += self.index.step_grams.score(self.telling_grams(query.scoped_grams))
             step_scores += scoped * self.scope_mask * self.tuning.scoped_factor
         scores = (best + tuning.second_passage_weight * second) + tuning.step_weight * step_scores
