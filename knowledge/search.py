@@ -150,6 +150,10 @@ class Query:
     neutral: set[int] = field(default_factory=set)
     # Places between two words the search knows: no typo spans one (下午|值班 is not 午值).
     firm_joints: set[int] = field(default_factory=set)
+    # Where the question has a word of two characters or more the corpus uses: a variant
+    # found inside the question never cuts one (入錢 is not in 跌咗入錢箱, whose 錢箱 the
+    # SOP has).
+    known_words: list[tuple[int, int]] = field(default_factory=list)
     # Terms from one document's own lexicon: they score that document's steps only.
     scoped_words: dict[str, float] = field(default_factory=dict)
     scoped_grams: dict[str, float] = field(default_factory=dict)
@@ -173,6 +177,10 @@ class Query:
             words[term] = weight
         for gram in bigrams(term):
             grams[gram] = max(grams.get(gram, 0.0), self.gram_weight * weight)
+
+    def cuts_known_word(self, start: int, end: int) -> bool:
+        """Whether the piece ``start:end`` begins or ends inside a known word."""
+        return any(a < start < b or a < end < b for a, b in self.known_words)
 
     @property
     def is_empty(self) -> bool:
@@ -471,6 +479,9 @@ class Searcher:
             # as a typo (過其 for 過期): that joint may still hide one.
             if all(sure) and not (len(left) == 1 and len(right) == 1):
                 query.firm_joints.add(joint)
+        query.known_words = [
+            (start, end) for word, start, end in tokens if len(word) > 1 and word in known
+        ]
         for word, start, end in tokens:
             if word in self.lexicon.stopwords:
                 query.neutral.update(range(start, end))
@@ -544,7 +555,7 @@ class Searcher:
         known = self.sop_words
         found: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for start, end, piece in pieces(query.folded, self.longest_general_from):
-            if piece in self.general:
+            if piece in self.general and not query.cuts_known_word(start, end):
                 found[piece].append((start, end))
         for word, spans in list(query.spans.items()):
             if word in self.general and word not in found:
@@ -563,6 +574,8 @@ class Searcher:
         """
         found: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for start, end, piece in pieces(query.folded, self.longest_variant_from):
+            if query.cuts_known_word(start, end):
+                continue
             for row in self.variant_rows.get(piece, ()):
                 found[row].append((start, end))
         for word, spans in list(query.spans.items()):
