@@ -178,7 +178,8 @@ class Index:
     step_words: Postings
     step_grams: Postings
     vocabulary: dict[str, int]
-    # Every word and character pair of each step, for judging what a step explains.
+    # Every word and character pair of each step (words of its headings too), for
+    # judging what a step explains.
     step_word_sets: list[frozenset[str]]
     step_gram_sets: list[frozenset[str]]
     pinyin_terms: dict[str, list[str]]
@@ -517,8 +518,12 @@ def load_index(path: Path) -> Index:
             grams.update(passages[passage_no].grams)
         step_word_counts.append(words)
         step_gram_counts.append(grams)
+    # What a step explains of a question includes the headings it stands under (its
+    # document, role and section): "活動結束後怎麼復盤" is answered by a step about 復盤 in
+    # the section 活動後, not by a packing list that happens to say 活動結束後.
     passage_word_sets = [
-        frozenset(w for n in numbers for w in passages[n].words) for numbers in step_passages
+        frozenset(contexts[step_index]).union(*(passages[n].words for n in numbers))
+        for step_index, numbers in enumerate(step_passages)
     ]
     return Index(
         steps=steps,
