@@ -352,6 +352,9 @@ def build_index(
     )
     # Typo targets are real words (jieba's or the lexicon's), not segmentation debris.
     real = {word for word, freq in segmenter.tokenizer.FREQ.items() if freq} | set(extra_words)
+    # Tables loading reads are created even when empty: an SOP written in English has
+    # no Chinese words for them.
+    table("vocabulary").create({"term": str, "df": int, "pinyin": str, "is_word": bool}, pk="term")
     table("vocabulary").insert_all(
         (
             {
@@ -386,10 +389,11 @@ def build_index(
         ({"word": word} for word in sorted(resources.english_vocabulary())), pk="word"
     )
     extra_words += resources.words_to_keep(general)
+    table("homophones").create({"word": str}, pk="word")
     table("homophones").insert_all(
         ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
     )
-    # Created even when empty: a clean SOP has no lints, and loading reads the table.
+    # A clean SOP has no lints.
     table("lints").create({"source": str, "line": int, "message": str, "code": str, "params": str})
     table("lints").insert_all(
         (

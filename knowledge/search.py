@@ -73,6 +73,11 @@ NUMBER_QUESTION_RE = re.compile(
 )
 
 
+# Expansions from dictionaries of common words match whole words of a question only (a
+# hand table's Cantonese and regional words count wherever they stand).
+WHOLE_WORD_KINDS = frozenset({"thesaurus", "chinese-english"})
+
+
 @dataclass(frozen=True)
 class Tuning:
     """The weights of the ranking, in one place so a benchmark can vary them.
@@ -387,7 +392,7 @@ class Searcher:
             ):
                 continue
             self.general[expansion.variant].append((expansion.term, expansion.weight))
-            if expansion.kind != "thesaurus":  # hand-written: found anywhere in a question
+            if expansion.kind not in WHOLE_WORD_KINDS:  # hand-written: found anywhere
                 first = expansion.variant[0]
                 self.longest_general_from[first] = max(
                     self.longest_general_from.get(first, 0), len(expansion.variant)

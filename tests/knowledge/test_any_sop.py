@@ -114,3 +114,33 @@ def test_half_an_emoji_in_a_question_is_dropped(desk: KnowledgeBase) -> None:
     assert answer.query == "停電了怎麼辦"
     assert answer.best is not None and answer.best.step.label == "4、停電處理"
     answer.query.encode("utf-8")  # storable and sendable
+
+
+KITCHEN_EN = Path(__file__).parent / "data" / "kitchen-en.md"
+
+
+@pytest.fixture(scope="module")
+def kitchen(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """A small SOP written wholly in English, with no Chinese word at all."""
+    index = tmp_path_factory.mktemp("kitchen") / "index.db"
+    return KnowledgeBase.open(index_path=index, sources=[KITCHEN_EN], questions=[])
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("what temperature should the fridge be", "Fridge temperature"),
+        ("冰箱溫度要幾度", "Fridge temperature"),  # CC-CEDICT read backwards
+        ("垃圾什麼時候倒", "Waste and bins"),
+        ("檯面要怎麼擦", "Wiping the worktops"),  # a single character: 擦, wipe
+        ("切菜要用哪塊板", "Cutting vegetables"),
+        ("戴戒指可以處理食物嗎", "Jewellery"),
+        ("使唔使擦", "Wiping the worktops"),
+    ],
+)
+def test_an_sop_written_in_english_answers_questions_in_chinese(
+    kitchen: KnowledgeBase, question: str, step: str
+) -> None:
+    best = kitchen.ask(question).best
+    assert best is not None, question
+    assert best.step.title == step
