@@ -327,6 +327,7 @@ def build_index(
     )
     rows = []
     vocabulary: Counter[str] = Counter()
+    text_words: set[str] = set()  # of the SOPs' own text, not of staff questions indexed
     for passage, folded in passages:
         words = segmenter.index_words(folded)
         other = fold_characters(passage.text)
@@ -334,6 +335,8 @@ def build_index(
             seen = set(words)
             words += [w for w in segmenter.index_words(other) if w not in seen]
         vocabulary.update(set(words))
+        if passage.kind != "alternate":
+            text_words.update(words)
         rows.append(
             {
                 "step": passage.step_index,
@@ -368,7 +371,7 @@ def build_index(
         ),
         pk="term",
     )
-    corpus_words = resources.CorpusWords(vocabulary, corpus_text)
+    corpus_words = resources.CorpusWords(vocabulary, corpus_text, text_words)
     general = resources.expansions(corpus_words)
     table("expansions").create({"variant": str, "term": str, "weight": float, "kind": str})
     table("expansions").insert_all(

@@ -48,6 +48,7 @@ WEIGHTS = {
     "thesaurus": 0.55,  # 顧客 → 客戶: close in meaning, not always the same
     "english": 1.0,  # shared among the Chinese words one English phrase stands for
     "chinese-english": 0.9,  # 冰箱 → fridge: a question in Chinese, an SOP in English
+    "co-translation": 0.5,  # swap → replace: both translate 掉換
 }
 # Of a CC-CEDICT sense of several words ("identity card"), each word alone says less.
 PHRASE_WORD_FACTOR = 0.6
@@ -276,7 +277,7 @@ def cantonese_characters(directory: Path = GENERAL_DIR) -> frozenset[str]:
     return frozenset(c for c in spoken - written if CJK_RE.match(c))
 
 
-def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> list[Expansion]:
+def expansions(vocabulary: CorpusWords, directory: Path = GENERAL_DIR) -> list[Expansion]:
     """Every general staff word → corpus word pair this corpus can use.
 
     ``vocabulary`` holds what the corpus has (folded): its index words, and the pieces of
@@ -322,7 +323,7 @@ def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> lis
     return sorted(best.values(), key=lambda e: (e.variant, e.term))
 
 
-def chinese_to_english(vocabulary: Container[str]) -> dict[str, dict[str, float]]:
+def chinese_to_english(vocabulary: CorpusWords) -> dict[str, dict[str, float]]:
     """Chinese word → the (stemmed) English words of the corpus it translates to: CC-CEDICT
     read backwards, for an SOP written in English and staff who ask in Chinese.
 
@@ -332,9 +333,10 @@ def chinese_to_english(vocabulary: Container[str]) -> dict[str, dict[str, float]
     """
     stop = english_stopwords()
     specific = english_specificity()
+    english = vocabulary.text_words
     found: dict[str, dict[str, float]] = defaultdict(dict)
     for words, headword in cedict_senses():
-        targets = [w for w in words if w not in stop and not w.isdigit() and w in vocabulary]
+        targets = [w for w in words if w not in stop and not w.isdigit() and w in english]
         if not targets or headword in vocabulary:
             continue
         factor = 1.0 if len(words) == 1 else PHRASE_WORD_FACTOR
@@ -350,7 +352,7 @@ def chinese_to_english(vocabulary: Container[str]) -> dict[str, dict[str, float]
     }
 
 
-def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> list[EnglishSense]:
+def english_senses(vocabulary: CorpusWords, directory: Path = GENERAL_DIR) -> list[EnglishSense]:
     """English phrase → corpus word, from CC-CEDICT and the general supplement.
 
     A phrase that stands for several corpus words shares its weight among them, so a
@@ -361,6 +363,9 @@ def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) ->
     for words, term in cedict_senses():
         if len(term) > 1 and term in vocabulary:
             targets[words][term] = specific.get(words[0], 1.0) if len(words) == 1 else 1.0
+    for word, alike in english_to_english(vocabulary).items():
+        for term, weight in alike.items():
+            targets[(word,)].setdefault(term, weight)
     table = english_table(directory)
     questions = english_table(directory, "questions_en.tsv")
     listed = {words for words, _ in table + questions}
@@ -383,6 +388,32 @@ def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) ->
             for term, factor in sorted(factors.items())
         )
     return senses
+
+
+def english_to_english(vocabulary: CorpusWords) -> dict[str, dict[str, float]]:
+    """English word → English words of the corpus that translate one Chinese word with it
+    (swap and replace both translate 掉換): for an SOP written in English, the staff's
+    word when the SOP uses another. Only for words the corpus lacks; looser than a
+    translation, so each counts for less."""
+    specific = english_specificity()
+    by_headword: dict[str, set[str]] = defaultdict(set)
+    for words, headword in cedict_senses():
+        if len(words) == 1 and len(headword) > 1:
+            by_headword[headword].add(words[0])
+    stop = english_stopwords()
+    found: dict[str, dict[str, float]] = defaultdict(dict)
+    for senses in by_headword.values():
+        present = [w for w in senses if w in vocabulary.text_words and w not in stop]
+        if not present or len(senses) > LARGEST_GROUP:
+            continue
+        for word in senses:
+            if word in vocabulary or word in stop:
+                continue
+            mine = found[word]
+            for term in present:
+                weight = WEIGHTS["co-translation"] * specific.get(term, 1.0)
+                mine[term] = max(mine.get(term, 0.0), weight)
+    return found
 
 
 @cache
@@ -414,10 +445,18 @@ def words_to_keep(found: Iterable[Expansion], directory: Path = GENERAL_DIR) -> 
 class CorpusWords(Container[str]):
     """What a corpus has for an expansion to lead to: its index words, and any run of two
     to six characters of its text (a word the segmenter did not cut out alone, such as 收據
-    inside 收據打印, still matches through its character pairs)."""
+    inside 收據打印, still matches through its character pairs).
 
-    def __init__(self, words: Iterable[str], texts: Iterable[str]) -> None:
+    Translations into English lead only to :attr:`text_words`: an SOP written in English
+    has them; a Chinese one has English only in the staff questions indexed with it, and
+    a Chinese question word the SOP lacks (煮 for 咖哩飯) must not reach those."""
+
+    def __init__(
+        self, words: Iterable[str], texts: Iterable[str], text_words: Iterable[str] | None = None
+    ) -> None:
         self.words = set(words)
+        # The words of the SOPs' own text (without the staff questions indexed with them).
+        self.text_words = self.words if text_words is None else set(text_words)
         self.pieces: set[str] = set()
         for text in texts:
             for run in CJK_RUN_RE.findall(text):

@@ -136,9 +136,10 @@ def kitchen(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
         ("切菜要用哪塊板", "Cutting vegetables"),
         ("戴戒指可以處理食物嗎", "Jewellery"),
         ("使唔使擦", "Wiping the worktops"),
+        ("can i swap it for something else", "Missing ingredients"),  # swap, replace: 掉換
     ],
 )
-def test_an_sop_written_in_english_answers_questions_in_chinese(
+def test_an_sop_written_in_english_answers_questions_in_chinese_and_other_words(
     kitchen: KnowledgeBase, question: str, step: str
 ) -> None:
     best = kitchen.ask(question).best
