@@ -87,6 +87,54 @@ class IndexedPassage:
     holds: frozenset[str] = frozenset()
 
 
+# The kinds of general expansion an automatic alternate is made of: the Cantonese, spoken
+# and regional ways staff say an SOP's words. The thesaurus's and the English ones are
+# looser: as alternates they cost the packaged SOP more than they gain elsewhere.
+ALTERNATE_KINDS = frozenset({"cantonese", "everyday", "regional"})
+
+
+def add_automatic_alternates(
+    passages: list[IndexedPassage],
+    step_passages: list[list[int]],
+    expansions: Iterable[resources.Expansion],
+) -> None:
+    """Give every step, of any document, an alternate made of the words staff use for its
+    own (停電 → 冇電, 跳掣): what a hand-written staff question gives one step of the
+    packaged SOP, from the general resources alone.
+
+    It counts as alternates do, below the SOP's own text; beside other documents a word
+    only alternates hold counts as a staff word (``Tuning.staff_only_factor``).
+    """
+    spoken: dict[str, set[str]] = defaultdict(set)
+    for expansion in expansions:
+        if expansion.kind in ALTERNATE_KINDS:
+            spoken[expansion.term].add(expansion.variant)
+    if not spoken:
+        return
+    for step_index, numbers in enumerate(step_passages):
+        own = {
+            word
+            for n in numbers
+            if passages[n].passage.kind != "alternate"
+            for word in passages[n].words
+        }
+        said = sorted({v for word in own for v in spoken.get(word, ()) if v not in own})
+        if not said:
+            continue
+        grams: Counter[str] = Counter()
+        for word in said:
+            grams.update(bigrams(word))
+        numbers.append(len(passages))
+        passages.append(
+            IndexedPassage(
+                Passage(step_index, "alternate", -1, " ".join(said)),
+                Counter(said),
+                grams,
+                False,
+            )
+        )
+
+
 @dataclass
 class Postings:
     """An inverted index over one kind of unit, with each unit's BM25 share precomputed.
@@ -515,6 +563,7 @@ def load_index(path: Path) -> Index:
     finally:
         db.close()
 
+    add_automatic_alternates(passages, step_passages, expansions)
     step_word_counts = []
     step_gram_counts = []
     for step_index in range(len(steps)):

@@ -73,6 +73,23 @@ def test_an_expansion_adds_beside_the_askers_word_never_replaces_it(desk: Knowle
     assert all(weight < 1.0 for weight in added.values())
 
 
+def test_every_step_of_any_document_gets_an_alternate_in_staff_words(desk: KnowledgeBase) -> None:
+    index = desk.searcher.index
+    blackout = next(n for n, step in enumerate(index.steps) if step.title == "停電處理")
+    made = [
+        index.passages[n]
+        for n in index.step_passages[blackout]
+        if index.passages[n].passage.kind == "alternate"
+    ]
+    assert made, "the front desk has no hand-written staff questions: this one is made"
+    words = set().union(*(p.words for p in made))
+    assert {"冇电", "断电"} <= words  # Cantonese and spoken for 停電
+    own = set().union(
+        *(index.passages[n].words for n in index.step_passages[blackout] if n not in made)
+    )
+    assert not words & own  # only words the step does not already have
+
+
 def test_the_packaged_lexicon_applies_in_full_to_its_own_document(kb: KnowledgeBase) -> None:
     query = kb.searcher.read("客人沒帶身分證")
     assert not kb.searcher.partial_scope
