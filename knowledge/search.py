@@ -121,18 +121,6 @@ class Tuning:
     specialist_penalty: float = 0.85
     coverage_weight: float = 0.6  # how much the share of the question explained reranks
     lead_weight: float = 0.3  # how much the share its heading (or first sentence) explains does
-    confident_coverage: float = 0.5
-    confident_score: float = 15.0
-    # The lead over the runner-up a confident answer needs: a clear one, or a smaller one
-    # when the runner-up explains clearly less of the question (by confident_rival_gap
-    # of it): a step that accounts for a third less is no rival, whatever its score.
-    confident_margin: float = 1.35
-    confident_close_margin: float = 1.25
-    confident_rival_gap: float = 0.3
-    # Below both, the closest step shares a word or two with the question by chance:
-    # the reply says the SOP has no answer rather than offer steps ("今天天氣如何").
-    confident_closest_score: float = 8.0
-    confident_closest_coverage: float = 0.25
 
 
 @dataclass

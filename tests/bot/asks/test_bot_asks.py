@@ -32,7 +32,7 @@ TRAINER, MANAGER, OTHER_MANAGER, COLLEAGUE, ADMIN, OUTSIDER = (
     555006,
 )
 OTHER_STORE = "信義店"
-QUESTION = "加班費怎麼算"  # the SOP has no clear answer
+QUESTION = "加班費怎麼算"  # the SOP has no answer
 REWORDED = "加班費點計"  # the same question, in other (Cantonese) words
 ANSWER = "加班費按時薪 1.34 倍計，第三小時起 1.67 倍；打卡記錄為準。"
 
@@ -65,9 +65,11 @@ def to(calls: list[ApiCall], chat_id: int, method: str = "sendMessage") -> list[
 
 
 async def asked_person(chat: Chat, question: str = QUESTION) -> tuple[list[ApiCall], int]:
-    """The staff member asks, gets a not-confident answer, taps 🙋; (calls, ask id)."""
+    """The staff member asks, gets no confident answer (only the closest steps, or none),
+    taps 🙋; (calls, ask id)."""
     reply = only(await chat.say(question), "sendMessage")
-    assert html.escape(label("hant", "not_found")) in reply["text"]
+    unsure = [html.escape(label("hant", key)) for key in ("not_found", "no_answer")]
+    assert any(text in reply["text"] for text in unsure), reply["text"]
     assert (label("hant", "ask_button"), callbacks.ask_person()) in buttons(reply)
     calls = await chat.press(callbacks.ask_person())
     (offer,) = to(calls, MANAGER)
