@@ -24,11 +24,12 @@ FLOORS = {
 
 
 # Confidence (knowledge/confidence.py), fitted on neither set: (the share of right answers
-# sent as confident, at least; the share of wrong ones, at most). Today: 72/10 and 68/15;
-# the goal is 90/10.
+# sent as confident, at least; the share of wrong ones, at most). Today: 69/5 and 64/5,
+# fitted to keep every other workplace's SOP within a fifth of its wrong answers; the
+# goal is 90/10.
 CONFIDENCE = {
-    ROOT / "tests" / "golden" / "questions.tsv": (0.68, 0.14),
-    ROOT / "tests" / "holdout" / "questions.tsv": (0.64, 0.20),
+    ROOT / "tests" / "golden" / "questions.tsv": (0.65, 0.10),
+    ROOT / "tests" / "holdout" / "questions.tsv": (0.60, 0.10),
 }
 
 
