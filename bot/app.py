@@ -236,7 +236,12 @@ def build_application(
     app.add_handler(ButtonHandler(asks.vote_on_answer, pattern=callbacks.ASK_VOTE))
     app.add_handler(ButtonHandler(asks.save_note, pattern=callbacks.ASK_NOTE))
     app.add_handler(ButtonHandler(asks.attach_to_step, pattern=callbacks.ASK_TEACH))
+    app.add_handler(ButtonHandler(asks.open_note, pattern=callbacks.NOTE_OPEN))
     app.add_handler(ButtonHandler(asks.remove_note, pattern=callbacks.NOTE_REMOVE))
+    app.add_handler(ButtonHandler(asks.edit_note, pattern=callbacks.NOTE_EDIT))
+    app.add_handler(ButtonHandler(asks.share_note, pattern=callbacks.NOTE_SHARE))
+    app.add_handler(ButtonHandler(asks.restore_note, pattern=callbacks.NOTE_RESTORE))
+    app.add_handler(ButtonHandler(asks.cancel_edit, pattern=callbacks.NOTE_EDIT_CANCEL))
     # ... and any other data (an older version's, or forged) is answered "expired".
     app.add_handler(CallbackQueryHandler(errors.expired_button))
 
@@ -245,6 +250,11 @@ def build_application(
 
     # 4b. Answers to the bot's quiz polls (trainer quizzes and practice), scored.
     app.add_handler(PollAnswerHandler(quiz.record_answer))
+
+    # 4c. After ✏️ under a store note, the editor's next private message is its new text
+    #     (first: it is the one thing pressed just before, and it lasts one message).
+    editing = asks.EditingNote(app.user_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    app.add_handler(MessageHandler(editing, asks.take_edit))
 
     # 4c. After /brief (or 🕗), the author's next private message is the note (text, photo,
     #     document) or the time, not a question.

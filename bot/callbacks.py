@@ -108,9 +108,19 @@ ASK_WITHDRAW = re.compile(rf"hp:x:{ASK_ID}\Z")  # ✖ the asker withdraws questi
 ASK_VOTE = re.compile(rf"hp:v:([+-]):{ASK_ID}\Z")  # 👍 / 👎 on the answer to question n
 ASK_NOTE = re.compile(rf"hp:n:{ASK_ID}\Z")  # 📌 save question n and its answer as a note
 ASK_TEACH = re.compile(rf"hp:s:{ASK_ID}\Z")  # 🎓 attach question n to a step
-NOTE_REMOVE = re.compile(rf"nt:x:{ASK_ID}\Z")  # 🗑 remove store note n
+# A note's buttons that change it name the version they were shown at (v): one pressed
+# after someone else changed the note changes nothing.
+NOTE_VERSION = r"([0-9]{1,6})"
+NOTE_OPEN = re.compile(rf"nt:o:{ASK_ID}\Z")  # 📌 store note n, with its versions
+NOTE_REMOVE = re.compile(rf"nt:x:{ASK_ID}:{NOTE_VERSION}\Z")  # 🗑 remove note n (at v)
+NOTE_EDIT = re.compile(rf"nt:e:{ASK_ID}:{NOTE_VERSION}\Z")  # ✏️ write new text for note n
+NOTE_SHARE = re.compile(rf"nt:([su]):{ASK_ID}:{NOTE_VERSION}\Z")  # 🌐 share / 🏪 unshare note n
+NOTE_RESTORE = re.compile(
+    rf"nt:r:{ASK_ID}:{NOTE_VERSION}:{NOTE_VERSION}\Z"
+)  # ↩️ note n (at v) as vk
+NOTE_EDIT_CANCEL = re.compile(r"nt:c\Z")  # ✖ leave the note as it is
 PATTERNS += (ASK_PERSON, ASK_TAKE, ASK_RELEASE, ASK_WITHDRAW, ASK_VOTE, ASK_NOTE, ASK_TEACH)
-PATTERNS += (NOTE_REMOVE,)
+PATTERNS += (NOTE_OPEN, NOTE_REMOVE, NOTE_EDIT, NOTE_SHARE, NOTE_RESTORE, NOTE_EDIT_CANCEL)
 
 
 def checked(data: str) -> str:
@@ -251,8 +261,29 @@ def ask_vote(up: bool, ask_id: int) -> str:
     return checked(f"hp:v:{'+' if up else '-'}:{ask_id}")
 
 
-def note_remove(note_id: int) -> str:
-    return checked(f"nt:x:{note_id}")
+def note_open(note_id: int) -> str:
+    return checked(f"nt:o:{note_id}")
+
+
+def note_remove(note_id: int, version: int) -> str:
+    return checked(f"nt:x:{note_id}:{version}")
+
+
+def note_edit(note_id: int, version: int) -> str:
+    return checked(f"nt:e:{note_id}:{version}")
+
+
+def note_share(note_id: int, version: int, shared: bool) -> str:
+    """🌐 (``shared``) or 🏪 (back to its store only)."""
+    return checked(f"nt:{'s' if shared else 'u'}:{note_id}:{version}")
+
+
+def note_restore(note_id: int, version: int, restored: int) -> str:
+    return checked(f"nt:r:{note_id}:{version}:{restored}")
+
+
+def note_edit_cancel() -> str:
+    return checked("nt:c")
 
 
 def is_known(data: str) -> bool:

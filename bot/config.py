@@ -28,6 +28,9 @@ DEFAULT_CORPUS_DIR = Path("var/corpus")
 DEFAULT_LOG_DAYS = 90
 DEFAULT_ASK_REMIND_MINUTES = 10.0
 DEFAULT_ASK_ESCALATE_MINUTES = 30.0
+DEFAULT_ASK_SEND_ATTEMPTS = 6
+DEFAULT_ASK_SEND_BACKOFF_SECONDS = 60.0
+DEFAULT_ASK_SEND_MAX_HOURS = 24.0
 
 SEARCH_WORKER_ON = ("1", "on", "yes", "true")
 SEARCH_WORKER_OFF = ("0", "off", "no", "false")
@@ -74,6 +77,11 @@ class Settings:
     # Questions asked of people (bot/asks/): a reminder after N minutes, the admins after M.
     ask_remind_minutes: float = DEFAULT_ASK_REMIND_MINUTES
     ask_escalate_minutes: float = DEFAULT_ASK_ESCALATE_MINUTES
+    # Their messages that meet passing faults: tries at most, the first pause (doubling),
+    # and the age after which one is not sent at all.
+    ask_send_attempts: int = DEFAULT_ASK_SEND_ATTEMPTS
+    ask_send_backoff_seconds: float = DEFAULT_ASK_SEND_BACKOFF_SECONDS
+    ask_send_max_hours: float = DEFAULT_ASK_SEND_MAX_HOURS
 
     @property
     def base_file_url(self) -> str:
@@ -145,6 +153,25 @@ class Settings:
             ask_escalate_minutes=parse_minutes(
                 "SOPBOT_ASK_ESCALATE_MINUTES",
                 get("SOPBOT_ASK_ESCALATE_MINUTES", str(DEFAULT_ASK_ESCALATE_MINUTES)),
+            ),
+            ask_send_attempts=parse_attempts(
+                get("SOPBOT_ASK_SEND_ATTEMPTS", str(DEFAULT_ASK_SEND_ATTEMPTS))
+            ),
+            ask_send_backoff_seconds=parse_number(
+                "SOPBOT_ASK_SEND_BACKOFF_SECONDS",
+                get("SOPBOT_ASK_SEND_BACKOFF_SECONDS", str(DEFAULT_ASK_SEND_BACKOFF_SECONDS)),
+                low=1,
+                high=3600,
+                unit="seconds",
+                example="60",
+            ),
+            ask_send_max_hours=parse_number(
+                "SOPBOT_ASK_SEND_MAX_HOURS",
+                get("SOPBOT_ASK_SEND_MAX_HOURS", str(DEFAULT_ASK_SEND_MAX_HOURS)),
+                low=0.1,
+                high=24 * 7,
+                unit="hours",
+                example="24",
             ),
         )
 
@@ -236,6 +263,32 @@ def parse_minutes(name: str, text: str) -> float:
             f"{name} must be a number of minutes (e.g. 10, 0 for never), not {text!r}."
         )
     return minutes
+
+
+def parse_attempts(text: str) -> int:
+    """How many times a message of a question is tried at most (1 to 50)."""
+    if not text.isdigit() or not 0 < int(text) <= 50:
+        raise ConfigError(
+            f"SOPBOT_ASK_SEND_ATTEMPTS must be a number of tries from 1 to 50 (e.g. 6), "
+            f"not {text!r}."
+        )
+    return int(text)
+
+
+def parse_number(
+    name: str, text: str, *, low: float, high: float, unit: str, example: str
+) -> float:
+    """A number of ``unit`` from ``low`` to ``high``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(
+            f"{name} must be a number of {unit} from {low:g} to {high:g} (e.g. {example}), "
+            f"not {text!r}."
+        )
+    return value
 
 
 def parse_log_days(text: str) -> int:

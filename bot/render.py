@@ -157,8 +157,9 @@ def sentences(script: str, *parts: str) -> str:
 def not_found(result: Answer, limit: int = 3) -> str:
     """Say the SOP has no clear answer, then show the closest step and name the others.
 
-    The closest step is often right after all, so it is shown, briefly; but the
-    reply never presents it as the answer.
+    The closest step is often right after all (confidence is kept for answers that are
+    almost never wrong), so it is shown as a card shows it, a list whole or counted;
+    but the reply never presents it as the answer.
     """
     script = result.script
     closest, *others = result.hits[:limit]
@@ -169,8 +170,10 @@ def not_found(result: Answer, limit: int = 3) -> str:
     ]
     passage = closest.passage or closest.tip_passage or closest.step.text
     if passage:
-        short = shorten(passage, DOUBT_LIMIT)
+        short = shorten(passage, PASSAGE_LIMIT)
         lines.append(to_script(highlight(short, closest.matched_terms), script))
+    if closest.passage and closest.hidden_items:
+        lines.append(f"<i>{label_html(script, 'more_items', n=closest.hidden_items)}</i>")
     if others:
         lines += ["", label_html(script, "also_close")]
         lines += [f"• {breadcrumb(hit.step, script)}" for hit in others]

@@ -14,6 +14,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from knowledge import confidence
+from knowledge.confidence import HIGH as HIGH
+from knowledge.confidence import LOW as LOW
+from knowledge.confidence import NONE as NONE
 from knowledge.corpus import (
     CORPUS_DIR,
     AlternateKey,
@@ -48,7 +52,6 @@ log = logging.getLogger(__name__)
 EMPTY, NO_WORDS, TOO_LONG = "empty", "no_words", "too_long"
 # Problems that mean the message was not a question at all (kept out of /gaps and /stats).
 NOT_QUESTIONS = frozenset({EMPTY, NO_WORDS, *SMALL_TALK_KINDS})
-HIGH, LOW, NONE = "high", "low", "none"
 
 
 # What a damaged index file or dictionary raises while being read.
@@ -249,15 +252,19 @@ class KnowledgeBase:
         if len(text) > MAX_QUERY_CHARS:
             problem = TOO_LONG
         query = self.searcher.read(text)
-        hits = self.searcher.rank(query, limit=limit, role=role, served=self.served_mask(hidden))
-        confidence = self.confidence(query, hits)
+        # The judgement reads as many hits however many are asked for.
+        hits = self.searcher.rank(
+            query, limit=max(limit, confidence.JUDGED), role=role, served=self.served_mask(hidden)
+        )
+        sureness = self.confidence(query, hits)
+        hits = hits[:limit]
         elapsed = (time.perf_counter() - started) * 1000
         if not hits and not problem:
             problem = NO_WORDS if query.is_empty else ""
         return Answer(
             query=question,
             script=script,
-            confidence=confidence,
+            confidence=sureness,
             hits=tuple(hits),
             elapsed_ms=elapsed,
             problem=problem,
@@ -266,43 +273,8 @@ class KnowledgeBase:
 
     def confidence(self, query: Query, hits: Sequence[Hit]) -> str:
         """HIGH when the first hit answers the question, LOW when the hits are only the
-        closest steps, NONE when even the closest is a chance match (nothing to offer)."""
-        if not hits:
-            return NONE
-        if self.confident(query, hits):
-            return HIGH
-        tuning = self.searcher.tuning
-        best = hits[0]
-        if (
-            best.score < tuning.confident_closest_score
-            and self.searcher.coverage(query, best) < tuning.confident_closest_coverage
-        ):
-            return NONE
-        return LOW
-
-    def confident(self, query: Query, hits: Sequence[Hit]) -> bool:
-        """Whether the first hit answers the question rather than merely comes closest.
-
-        All three must hold: a strong match, most of the question explained by the
-        step, and a clear lead over the runner-up (two near-equal steps mean the
-        question could be either); the lead may be smaller when the runner-up explains
-        clearly less of the question, so is no rival. The thresholds come from the
-        question sets and the off-topic questions in tests/golden, checked on the other
-        workplaces' SOPs, alone and beside the packaged one (benchmarks/eval_retrieval.py).
-        """
-        tuning = self.searcher.tuning
-        best = hits[0]
-        if best.score < tuning.confident_score:
-            return False
-        covered = self.searcher.coverage(query, best)
-        if covered < tuning.confident_coverage:
-            return False
-        if len(hits) < 2:
-            return True
-        runner_up = hits[1]
-        rival = self.searcher.coverage(query, runner_up) + tuning.confident_rival_gap
-        margin = tuning.confident_close_margin if covered > rival else tuning.confident_margin
-        return best.score >= margin * runner_up.score
+        closest steps, NONE when the question is off every topic (:mod:`knowledge.confidence`)."""
+        return confidence.judge(self.searcher, query, hits)
 
 
 class CorpusPathError(ValueError):

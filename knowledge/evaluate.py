@@ -79,11 +79,15 @@ class Report:
     confident_wrong: int = 0
     off_topic: int = 0
     off_topic_confident: int = 0
+    off_topic_none: int = 0  # off-topic questions given no step at all, as they should be
+    right_none: int = 0  # right answers given no step at all (shown only 🙋)
 
-    def add(self, question: Question, hits: list[Hit], confident: bool = False) -> None:
+    def add(self, question: Question, hits: list[Hit], confidence: str = "low") -> None:
+        confident = confidence == "high"
         if question.snippets == (OFF_TOPIC,):
             self.off_topic += 1
             self.off_topic_confident += confident
+            self.off_topic_none += confidence == "none"
             return
         rank = next((i for i, hit in enumerate(hits) if answers(hit, question)), None)
         self.total += 1
@@ -96,6 +100,7 @@ class Report:
         counts[0] += 1
         if rank == 0:
             self.top1 += 1
+            self.right_none += confidence == "none"
             counts[1] += 1
             self.reply1 += answers_in_reply(hits[0], question)
         if rank is not None and rank < 3:
@@ -139,6 +144,16 @@ class Report:
         """The share of off-topic questions answered with confidence."""
         return self.share(self.off_topic_confident, self.off_topic)
 
+    @property
+    def off_topic_none_rate(self) -> float:
+        """The share of off-topic questions given no step at all."""
+        return self.share(self.off_topic_none, self.off_topic)
+
+    @property
+    def right_none_rate(self) -> float:
+        """The share of right answers given no step at all (hidden behind 🙋)."""
+        return self.share(self.right_none, self.top1)
+
     def figures(self) -> dict[str, float]:
         return {
             "n": self.total,
@@ -149,6 +164,8 @@ class Report:
             "conf_right": self.confident_right_rate,
             "conf_wrong": self.confident_wrong_rate,
             "off_topic": self.off_topic_rate,
+            "off_topic_none": self.off_topic_none_rate,
+            "right_none": self.right_none_rate,
         }
 
     def summary(self) -> str:
@@ -160,7 +177,10 @@ class Report:
                 f"{self.confident_wrong_rate:.0%} of wrong ones"
             )
         if self.off_topic:
-            parts.append(f"off-topic confident {self.off_topic_rate:.0%} of {self.off_topic}")
+            confident, none = self.off_topic_rate, self.off_topic_none_rate
+            parts.append(
+                f"off-topic confident {confident:.0%}, none {none:.0%} of {self.off_topic}"
+            )
         for lang, (n, one, three) in sorted(self.by_lang.items()):
             parts.append(f"{lang}: {one / n:.0%}/{three / n:.0%} of {n}")
         return "; ".join(parts)
@@ -170,7 +190,7 @@ def evaluate(kb, questions: list[Question]) -> Report:
     report = Report()
     for question in questions:
         answer = kb.ask(question.query)
-        report.add(question, list(answer.hits), confident=answer.confidence == "high")
+        report.add(question, list(answer.hits), answer.confidence)
     return report
 
 

@@ -87,6 +87,54 @@ class IndexedPassage:
     holds: frozenset[str] = frozenset()
 
 
+# The kinds of general expansion an automatic alternate is made of: the Cantonese, spoken
+# and regional ways staff say an SOP's words. The thesaurus's and the English ones are
+# looser: as alternates they cost the packaged SOP more than they gain elsewhere.
+ALTERNATE_KINDS = frozenset({"cantonese", "everyday", "regional"})
+
+
+def add_automatic_alternates(
+    passages: list[IndexedPassage],
+    step_passages: list[list[int]],
+    expansions: Iterable[resources.Expansion],
+) -> None:
+    """Give every step, of any document, an alternate made of the words staff use for its
+    own (停電 → 冇電, 跳掣): what a hand-written staff question gives one step of the
+    packaged SOP, from the general resources alone.
+
+    It counts as alternates do, below the SOP's own text; beside other documents a word
+    only alternates hold counts as a staff word (``Tuning.staff_only_factor``).
+    """
+    spoken: dict[str, set[str]] = defaultdict(set)
+    for expansion in expansions:
+        if expansion.kind in ALTERNATE_KINDS:
+            spoken[expansion.term].add(expansion.variant)
+    if not spoken:
+        return
+    for step_index, numbers in enumerate(step_passages):
+        own = {
+            word
+            for n in numbers
+            if passages[n].passage.kind != "alternate"
+            for word in passages[n].words
+        }
+        said = sorted({v for word in own for v in spoken.get(word, ()) if v not in own})
+        if not said:
+            continue
+        grams: Counter[str] = Counter()
+        for word in said:
+            grams.update(bigrams(word))
+        numbers.append(len(passages))
+        passages.append(
+            IndexedPassage(
+                Passage(step_index, "alternate", -1, " ".join(said)),
+                Counter(said),
+                grams,
+                False,
+            )
+        )
+
+
 @dataclass
 class Postings:
     """An inverted index over one kind of unit, with each unit's BM25 share precomputed.
@@ -140,6 +188,31 @@ class Postings:
                 scores[self.unit_numbers[start:end]] += weight * self.shares[start:end]
         return scores
 
+    def score_groups(
+        self, groups: Iterable[Mapping[str, float]], others: float
+    ) -> npt.NDArray[np.float64]:
+        """BM25 of every unit, where each group's terms stand for one word of the question
+        (the word and its synonyms): a unit counts the best of a group's terms in full
+        and the others by ``others`` (0 to 1), so a sentence that happens to use three
+        synonyms of one word is not three times the answer."""
+        scores = np.zeros(self.units, dtype=np.float64)
+        for group in groups:
+            if len(group) == 1:
+                scores += self.score(group)
+                continue
+            best = np.zeros(self.units, dtype=np.float64)
+            total = np.zeros(self.units, dtype=np.float64)
+            for term, weight in group.items():
+                run = self.runs.get(term)
+                if run is not None:
+                    start, end = run
+                    units = self.unit_numbers[start:end]
+                    values = weight * self.shares[start:end]
+                    total[units] += values
+                    best[units] = np.maximum(best[units], values)
+            scores += best + others * (total - best)
+        return scores
+
 
 @dataclass
 class Index:
@@ -153,7 +226,8 @@ class Index:
     step_words: Postings
     step_grams: Postings
     vocabulary: dict[str, int]
-    # Every word and character pair of each step, for judging what a step explains.
+    # Every word and character pair of each step (words of its headings too), for
+    # judging what a step explains.
     step_word_sets: list[frozenset[str]]
     step_gram_sets: list[frozenset[str]]
     pinyin_terms: dict[str, list[str]]
@@ -301,6 +375,7 @@ def build_index(
     )
     rows = []
     vocabulary: Counter[str] = Counter()
+    text_words: set[str] = set()  # of the SOPs' own text, not of staff questions indexed
     for passage, folded in passages:
         words = segmenter.index_words(folded)
         other = fold_characters(passage.text)
@@ -308,6 +383,8 @@ def build_index(
             seen = set(words)
             words += [w for w in segmenter.index_words(other) if w not in seen]
         vocabulary.update(set(words))
+        if passage.kind != "alternate":
+            text_words.update(words)
         rows.append(
             {
                 "step": passage.step_index,
@@ -326,6 +403,9 @@ def build_index(
     )
     # Typo targets are real words (jieba's or the lexicon's), not segmentation debris.
     real = {word for word, freq in segmenter.tokenizer.FREQ.items() if freq} | set(extra_words)
+    # Tables loading reads are created even when empty: an SOP written in English has
+    # no Chinese words for them.
+    table("vocabulary").create({"term": str, "df": int, "pinyin": str, "is_word": bool}, pk="term")
     table("vocabulary").insert_all(
         (
             {
@@ -339,7 +419,7 @@ def build_index(
         ),
         pk="term",
     )
-    corpus_words = resources.CorpusWords(vocabulary, corpus_text)
+    corpus_words = resources.CorpusWords(vocabulary, corpus_text, text_words)
     general = resources.expansions(corpus_words)
     table("expansions").create({"variant": str, "term": str, "weight": float, "kind": str})
     table("expansions").insert_all(
@@ -360,10 +440,11 @@ def build_index(
         ({"word": word} for word in sorted(resources.english_vocabulary())), pk="word"
     )
     extra_words += resources.words_to_keep(general)
+    table("homophones").create({"word": str}, pk="word")
     table("homophones").insert_all(
         ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
     )
-    # Created even when empty: a clean SOP has no lints, and loading reads the table.
+    # A clean SOP has no lints.
     table("lints").create({"source": str, "line": int, "message": str, "code": str, "params": str})
     table("lints").insert_all(
         (
@@ -482,6 +563,7 @@ def load_index(path: Path) -> Index:
     finally:
         db.close()
 
+    add_automatic_alternates(passages, step_passages, expansions)
     step_word_counts = []
     step_gram_counts = []
     for step_index in range(len(steps)):
@@ -492,8 +574,12 @@ def load_index(path: Path) -> Index:
             grams.update(passages[passage_no].grams)
         step_word_counts.append(words)
         step_gram_counts.append(grams)
+    # What a step explains of a question includes the headings it stands under (its
+    # document, role and section): "活動結束後怎麼復盤" is answered by a step about 復盤 in
+    # the section 活動後, not by a packing list that happens to say 活動結束後.
     passage_word_sets = [
-        frozenset(w for n in numbers for w in passages[n].words) for numbers in step_passages
+        frozenset(contexts[step_index]).union(*(passages[n].words for n in numbers))
+        for step_index, numbers in enumerate(step_passages)
     ]
     return Index(
         steps=steps,

@@ -79,6 +79,13 @@ def english_words(text: str) -> list[str]:
     return [stem(word) for word in WORD_RE.findall(text.lower())]
 
 
+@cache
+def english_stopwords(directory: Path = LEXICON_DIR) -> frozenset[str]:
+    """The (stemmed) English words of the stop word list: they ask, they do not say."""
+    words = (row[0].strip().lower() for row in _rows(directory / "stopwords.txt"))
+    return frozenset(stem(w) for w in words if WORD_RE.fullmatch(w) and not w.isdigit())
+
+
 def load_lexicon(directory: Path = LEXICON_DIR, document: Path = DOCUMENT_LEXICON_DIR) -> Lexicon:
     """The general lexicon in ``directory`` with one document's own in ``document``."""
     synonym_rows = [row for row in _rows(document / "synonyms.tsv") if len(row) >= 2]
@@ -109,9 +116,7 @@ def load_lexicon(directory: Path = LEXICON_DIR, document: Path = DOCUMENT_LEXICO
         if parts:
             freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1000
             user_words.append((fold(parts[0]), freq))
-    english_stopwords = frozenset(
-        stem(word) for word in stopwords if WORD_RE.fullmatch(word) and not word.isdigit()
-    )
+    english_stops = english_stopwords(directory)
     shorthand = {
         row[0].strip(): row[1].strip()
         for row in _rows(directory / "shorthand_en.tsv")
@@ -124,5 +129,5 @@ def load_lexicon(directory: Path = LEXICON_DIR, document: Path = DOCUMENT_LEXICO
         glossary=tuple(sorted(glossary, key=lambda g: -len(g.words))),
         stopwords=stopwords,
         user_words=tuple(user_words),
-        english_stopwords=english_stopwords,
+        english_stopwords=english_stops,
     )

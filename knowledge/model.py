@@ -39,8 +39,11 @@ class Step:
 
     @property
     def label(self) -> str:
-        """The step as its heading reads: ``1、晨會``."""
+        """The step as its heading reads: ``1、晨會``, or ``3. Wiping the worktops`` when
+        the heading is English."""
         if self.number and self.title:
+            if self.title.isascii():
+                return f"{self.number}. {self.title}"
             return f"{self.number}、{self.title}"
         return self.title or self.number
 

@@ -116,10 +116,67 @@ def numeral_value(numerals: str) -> int | None:
     return total + section + number
 
 
+# A time of day said in words (下午兩點, 九點半, 8點15分, 2 pm) is written as a clock
+# (14:00, 9:30, 8:15): an SOP writes times either way. 點 after Chinese numerals alone
+# ("注意兩點") is a time only with a part of the day before it or 半/分/鐘/整 after it.
+DAY_PARTS = {
+    "凌晨": 0, "早上": 0, "早晨": 0, "上午": 0, "中午": 12, "下午": 12, "傍晚": 12,
+    "晚上": 12, "夜晚": 12, "夜里": 12,
+}  # fmt: skip
+CLOCK_NUMBER = r"([零〇一二两三四五六七八九十]{1,3}|\d{1,2})"
+CLOCK_RE = re.compile(
+    rf"(?<![第\d.])({'|'.join(DAY_PARTS)})?{CLOCK_NUMBER}点"
+    rf"(?:(半)|{CLOCK_NUMBER}分|(钟|整))?"
+)
+ENGLISH_CLOCK_RE = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b\.?")
+LEADING_ZERO_RE = re.compile(r"(?<![\d:])0(\d:\d{2})")
+
+
+def clock_times(text: str) -> str:
+    """Times of day in words as clocks: 下午两点 → 14:00, 九点半 → 9:30, 2 pm → 14:00,
+    09:30 → 9:30 (``text`` already folded to simplified)."""
+    if ":" in text:
+        text = LEADING_ZERO_RE.sub(r"\1", text)
+    if "点" in text:
+        text = CLOCK_RE.sub(_clock, text)
+    if "m" in text:
+        text = ENGLISH_CLOCK_RE.sub(_english_clock, text)
+    return text
+
+
+def _clock(match: re.Match[str]) -> str:
+    part, hour_text, half, minute_text, whole = match.groups()
+    if not (part or half or minute_text or whole or hour_text.isdigit()):
+        return match.group(0)
+    hour = _clock_number(hour_text)
+    minute = 30 if half else _clock_number(minute_text) if minute_text else 0
+    if hour is None or minute is None or hour > 24 or minute > 59:
+        return match.group(0)
+    if part and DAY_PARTS[part] and hour < 12 and not (part == "中午" and hour >= 11):
+        hour += 12
+    return f"{hour}:{minute:02d}"
+
+
+def _english_clock(match: re.Match[str]) -> str:
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if not 1 <= hour <= 12 or minute > 59:
+        return match.group(0)
+    if match.group(3) == "p" and hour < 12:
+        hour += 12
+    elif match.group(3) == "a" and hour == 12:
+        hour = 0
+    return f"{hour}:{minute:02d}"
+
+
+def _clock_number(text: str) -> int | None:
+    return int(text) if text.isdigit() else numeral_value(text)
+
+
 def numbers_as_digits(text: str) -> str:
     """Numbers written in Chinese numerals as digits, and 5,000 as 5000, so a question
-    and an SOP that write a number differently still meet: 前三名 / 前 3 名, 五千 / 5,000."""
-    text = THOUSANDS_RE.sub("", text)
+    and an SOP that write a number differently still meet: 前三名 / 前 3 名, 五千 / 5,000;
+    and times of day as clocks (:func:`clock_times`)."""
+    text = clock_times(THOUSANDS_RE.sub("", text))
     if not any(c in NUMERAL_DIGITS or c in NUMERAL_UNITS for c in text):
         return text
 

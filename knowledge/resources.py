@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from knowledge.lexicon import english_words
+from knowledge.lexicon import english_stopwords, english_words
 from knowledge.normalize import CJK_RE, fold, fold_all
 from knowledge.segment import CJK_RUN_RE, cache_dir
 
@@ -47,7 +47,14 @@ WEIGHTS = {
     "regional": 0.85,  # 的士 → 計程車: the same thing, another region's word
     "thesaurus": 0.55,  # 顧客 → 客戶: close in meaning, not always the same
     "english": 1.0,  # shared among the Chinese words one English phrase stands for
+    "chinese-english": 0.9,  # 冰箱 → fridge: a question in Chinese, an SOP in English
+    "co-translation": 0.5,  # swap → replace: both translate 掉換
 }
+# Of a CC-CEDICT sense of several words ("identity card"), each word alone says less.
+PHRASE_WORD_FACTOR = 0.6
+# A single character has many senses (擦: wipe, erase, rub, brush past, put on): each
+# translation of one counts for less.
+SINGLE_CHARACTER_FACTOR = 0.5
 # Cilin groups above this size are loose families ("famous": 40 words), not synonyms.
 LARGEST_GROUP = 16
 # A one-character word stands for its group's words only in a group this small.
@@ -90,10 +97,6 @@ def _rows(path: Path) -> list[list[str]]:
     return [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
 
 
-def _is_chinese_word(word: str) -> bool:
-    return len(word) >= 2 and bool(CJK_RE.search(word))
-
-
 @cache
 def cilin_groups() -> tuple[tuple[str, ...], ...]:
     """Cilin's synonym groups (the ``=`` leaves), simplified."""
@@ -118,7 +121,7 @@ def cilin_groups() -> tuple[tuple[str, ...], ...]:
 
 # What cedict_senses() makes of the dictionary: bump when its reading changes, so that a
 # cache written by an older reading is not used.
-SENSES_FORMAT = "1"
+SENSES_FORMAT = "2"
 
 
 @cache
@@ -203,7 +206,8 @@ def _parse_cedict() -> tuple[tuple[tuple[str, ...], str], ...]:
     found: list[tuple[tuple[str, ...], str]] = []
     for entry in CcCedict().get_entries():
         headword = entry["simplified"]
-        if not _is_chinese_word(headword) or len(headword) > 6:
+        # Single characters too: staff ask 擦 (wipe) and 切 (cut) of an SOP in English.
+        if not CJK_RE.search(headword) or len(headword) > 6:
             continue
         for definition in entry["definitions"]:
             text = PAREN_RE.sub(" ", definition).strip().lower()
@@ -273,7 +277,7 @@ def cantonese_characters(directory: Path = GENERAL_DIR) -> frozenset[str]:
     return frozenset(c for c in spoken - written if CJK_RE.match(c))
 
 
-def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> list[Expansion]:
+def expansions(vocabulary: CorpusWords, directory: Path = GENERAL_DIR) -> list[Expansion]:
     """Every general staff word → corpus word pair this corpus can use.
 
     ``vocabulary`` holds what the corpus has (folded): its index words, and the pieces of
@@ -292,9 +296,14 @@ def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> lis
     rows = hand_tables(directory)
     pieces = sorted({w for variant, words, _ in rows for w in (variant, *words)})
     folded = dict(zip(pieces, fold_all(pieces), strict=True))
+    english = chinese_to_english(vocabulary)
     for variant, words, kind in rows:
         for word in words:
             offer(folded[variant], folded[word], kind, WEIGHTS[kind])
+            # 攞 → 拿 → take: Cantonese and spoken words reach an SOP written in English
+            # through the written word they stand for.
+            for term, weight in english.get(folded[word], {}).items():
+                offer(folded[variant], term, "chinese-english", WEIGHTS[kind] * weight)
     for group in cilin_groups():
         # A one-character word leads to its group's longer words (累 → 疲勞), never the
         # other way: as a target it would match inside every word that holds it.
@@ -308,10 +317,42 @@ def expansions(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> lis
                 continue
             for target in targets:
                 offer(word, target, "thesaurus", weight)
+    for variant, terms in english.items():
+        for term, weight in terms.items():
+            offer(variant, term, "chinese-english", weight)
     return sorted(best.values(), key=lambda e: (e.variant, e.term))
 
 
-def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) -> list[EnglishSense]:
+def chinese_to_english(vocabulary: CorpusWords) -> dict[str, dict[str, float]]:
+    """Chinese word → the (stemmed) English words of the corpus it translates to: CC-CEDICT
+    read backwards, for an SOP written in English and staff who ask in Chinese.
+
+    Only for Chinese words the corpus does not have itself: where it does, the word
+    matches as it is. A word with many translations shares its weight among them, and
+    a vague English word ("make", "put") counts for less, as in :func:`english_senses`.
+    """
+    stop = english_stopwords()
+    specific = english_specificity()
+    english = vocabulary.text_words
+    found: dict[str, dict[str, float]] = defaultdict(dict)
+    for words, headword in cedict_senses():
+        targets = [w for w in words if w not in stop and not w.isdigit() and w in english]
+        if not targets or headword in vocabulary:
+            continue
+        factor = 1.0 if len(words) == 1 else PHRASE_WORD_FACTOR
+        if len(headword) == 1:
+            factor *= SINGLE_CHARACTER_FACTOR
+        mine = found[headword]
+        for word in targets:
+            mine[word] = max(mine.get(word, 0.0), factor * specific.get(word, 1.0))
+    weight = WEIGHTS["chinese-english"]
+    return {
+        headword: {w: weight * f / max(1.0, len(terms) / 2) ** 0.5 for w, f in terms.items()}
+        for headword, terms in found.items()
+    }
+
+
+def english_senses(vocabulary: CorpusWords, directory: Path = GENERAL_DIR) -> list[EnglishSense]:
     """English phrase → corpus word, from CC-CEDICT and the general supplement.
 
     A phrase that stands for several corpus words shares its weight among them, so a
@@ -320,8 +361,11 @@ def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) ->
     targets: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
     specific = english_specificity()
     for words, term in cedict_senses():
-        if term in vocabulary:
+        if len(term) > 1 and term in vocabulary:
             targets[words][term] = specific.get(words[0], 1.0) if len(words) == 1 else 1.0
+    for word, alike in english_to_english(vocabulary).items():
+        for term, weight in alike.items():
+            targets[(word,)].setdefault(term, weight)
     table = english_table(directory)
     questions = english_table(directory, "questions_en.tsv")
     listed = {words for words, _ in table + questions}
@@ -346,6 +390,32 @@ def english_senses(vocabulary: Container[str], directory: Path = GENERAL_DIR) ->
     return senses
 
 
+def english_to_english(vocabulary: CorpusWords) -> dict[str, dict[str, float]]:
+    """English word → English words of the corpus that translate one Chinese word with it
+    (swap and replace both translate 掉換): for an SOP written in English, the staff's
+    word when the SOP uses another. Only for words the corpus lacks; looser than a
+    translation, so each counts for less."""
+    specific = english_specificity()
+    by_headword: dict[str, set[str]] = defaultdict(set)
+    for words, headword in cedict_senses():
+        if len(words) == 1 and len(headword) > 1:
+            by_headword[headword].add(words[0])
+    stop = english_stopwords()
+    found: dict[str, dict[str, float]] = defaultdict(dict)
+    for senses in by_headword.values():
+        present = [w for w in senses if w in vocabulary.text_words and w not in stop]
+        if not present or len(senses) > LARGEST_GROUP:
+            continue
+        for word in senses:
+            if word in vocabulary or word in stop:
+                continue
+            mine = found[word]
+            for term in present:
+                weight = WEIGHTS["co-translation"] * specific.get(term, 1.0)
+                mine[term] = max(mine.get(term, 0.0), weight)
+    return found
+
+
 @cache
 def english_specificity() -> dict[str, float]:
     """How much a single English word says, from how many CC-CEDICT headwords use it.
@@ -355,9 +425,10 @@ def english_specificity() -> dict[str, float]:
     """
     headwords: dict[str, set[str]] = defaultdict(set)
     for words, headword in cedict_senses():
-        for word in set(words):
-            headwords[word].add(headword)
-    total = len({headword for _, headword in cedict_senses()})
+        if len(headword) > 1:
+            for word in set(words):
+                headwords[word].add(headword)
+    total = len({headword for _, headword in cedict_senses() if len(headword) > 1})
     return {
         word: min(1.0, max(0.25, (math.log(total / len(heads)) - 4.0) / 3.5))
         for word, heads in headwords.items()
@@ -374,10 +445,18 @@ def words_to_keep(found: Iterable[Expansion], directory: Path = GENERAL_DIR) -> 
 class CorpusWords(Container[str]):
     """What a corpus has for an expansion to lead to: its index words, and any run of two
     to six characters of its text (a word the segmenter did not cut out alone, such as 收據
-    inside 收據打印, still matches through its character pairs)."""
+    inside 收據打印, still matches through its character pairs).
 
-    def __init__(self, words: Iterable[str], texts: Iterable[str]) -> None:
+    Translations into English lead only to :attr:`text_words`: an SOP written in English
+    has them; a Chinese one has English only in the staff questions indexed with it, and
+    a Chinese question word the SOP lacks (煮 for 咖哩飯) must not reach those."""
+
+    def __init__(
+        self, words: Iterable[str], texts: Iterable[str], text_words: Iterable[str] | None = None
+    ) -> None:
         self.words = set(words)
+        # The words of the SOPs' own text (without the staff questions indexed with them).
+        self.text_words = self.words if text_words is None else set(text_words)
         self.pieces: set[str] = set()
         for text in texts:
             for run in CJK_RUN_RE.findall(text):

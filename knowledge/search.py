@@ -73,6 +73,11 @@ NUMBER_QUESTION_RE = re.compile(
 )
 
 
+# Expansions from dictionaries of common words match whole words of a question only (a
+# hand table's Cantonese and regional words count wherever they stand).
+WHOLE_WORD_KINDS = frozenset({"thesaurus", "chinese-english"})
+
+
 @dataclass(frozen=True)
 class Tuning:
     """The weights of the ranking, in one place so a benchmark can vary them.
@@ -82,6 +87,9 @@ class Tuning:
     """
 
     synonym_weight: float = 0.9
+    # What a passage's second synonym of one question word adds (Postings.score_groups):
+    # nothing, so one word read three ways (幫忙 → 協助, 幫助, 幫手) counts once.
+    synonym_others: float = 0.0
     known_variant_factor: float = 0.4
     gloss_weight: float = 1.0
     typo_weight: float = 0.8
@@ -113,18 +121,6 @@ class Tuning:
     specialist_penalty: float = 0.85
     coverage_weight: float = 0.6  # how much the share of the question explained reranks
     lead_weight: float = 0.3  # how much the share its heading (or first sentence) explains does
-    confident_coverage: float = 0.5
-    confident_score: float = 15.0
-    # The lead over the runner-up a confident answer needs: a clear one, or a smaller one
-    # when the runner-up explains clearly less of the question (by confident_rival_gap
-    # of it): a step that accounts for a third less is no rival, whatever its score.
-    confident_margin: float = 1.35
-    confident_close_margin: float = 1.25
-    confident_rival_gap: float = 0.3
-    # Below both, the closest step shares a word or two with the question by chance:
-    # the reply says the SOP has no answer rather than offer steps ("今天天氣如何").
-    confident_closest_score: float = 8.0
-    confident_closest_coverage: float = 0.25
 
 
 @dataclass
@@ -147,6 +143,10 @@ class Query:
     neutral: set[int] = field(default_factory=set)
     # Places between two words the search knows: no typo spans one (下午|值班 is not 午值).
     firm_joints: set[int] = field(default_factory=set)
+    # Where the question has a word of two characters or more the corpus uses: a variant
+    # found inside the question never cuts one (入錢 is not in 跌咗入錢箱, whose 錢箱 the
+    # SOP has).
+    known_words: list[tuple[int, int]] = field(default_factory=list)
     # Terms from one document's own lexicon: they score that document's steps only.
     scoped_words: dict[str, float] = field(default_factory=dict)
     scoped_grams: dict[str, float] = field(default_factory=dict)
@@ -171,6 +171,10 @@ class Query:
         for gram in bigrams(term):
             grams[gram] = max(grams.get(gram, 0.0), self.gram_weight * weight)
 
+    def cuts_known_word(self, start: int, end: int) -> bool:
+        """Whether the piece ``start:end`` begins or ends inside a known word."""
+        return any(a < start < b or a < end < b for a, b in self.known_words)
+
     @property
     def is_empty(self) -> bool:
         return not self.words and not self.grams and not self.scoped_words
@@ -183,6 +187,28 @@ class Query:
         return frozenset(
             i for i, char in enumerate(self.folded) if char.isalnum() and i not in self.neutral
         )
+
+    @cached_property
+    def word_groups(self) -> list[dict[str, float]]:
+        """:attr:`words` grouped by the place of the question each came from: a word and
+        what stands for it (synonyms, glosses, corrections) are one group."""
+        return self.groups_of(self.words, self.spans)
+
+    @cached_property
+    def scoped_word_groups(self) -> list[dict[str, float]]:
+        """:attr:`word_groups` of the terms that score the scoped document only."""
+        return self.groups_of(self.scoped_words, self.scoped_spans)
+
+    @staticmethod
+    def groups_of(
+        words: dict[str, float], spans: dict[str, list[tuple[int, int]]]
+    ) -> list[dict[str, float]]:
+        groups: dict[object, dict[str, float]] = {}
+        for term, weight in words.items():
+            places = spans.get(term)
+            key: object = places[0] if places else term
+            groups.setdefault(key, {})[term] = weight
+        return list(groups.values())
 
     @cached_property
     def coverage_parts(self) -> list[tuple[str, frozenset[str], int]]:
@@ -354,7 +380,7 @@ class Searcher:
             ):
                 continue
             self.general[expansion.variant].append((expansion.term, expansion.weight))
-            if expansion.kind != "thesaurus":  # hand-written: found anywhere in a question
+            if expansion.kind not in WHOLE_WORD_KINDS:  # hand-written: found anywhere
                 first = expansion.variant[0]
                 self.longest_general_from[first] = max(
                     self.longest_general_from.get(first, 0), len(expansion.variant)
@@ -446,6 +472,9 @@ class Searcher:
             # as a typo (過其 for 過期): that joint may still hide one.
             if all(sure) and not (len(left) == 1 and len(right) == 1):
                 query.firm_joints.add(joint)
+        query.known_words = [
+            (start, end) for word, start, end in tokens if len(word) > 1 and word in known
+        ]
         for word, start, end in tokens:
             if word in self.lexicon.stopwords:
                 query.neutral.update(range(start, end))
@@ -519,7 +548,7 @@ class Searcher:
         known = self.sop_words
         found: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for start, end, piece in pieces(query.folded, self.longest_general_from):
-            if piece in self.general:
+            if piece in self.general and not query.cuts_known_word(start, end):
                 found[piece].append((start, end))
         for word, spans in list(query.spans.items()):
             if word in self.general and word not in found:
@@ -538,6 +567,8 @@ class Searcher:
         """
         found: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for start, end, piece in pieces(query.folded, self.longest_variant_from):
+            if query.cuts_known_word(start, end):
+                continue
             for row in self.variant_rows.get(piece, ()):
                 found[row].append((start, end))
         for word, spans in list(query.spans.items()):
@@ -678,11 +709,12 @@ class Searcher:
     # -- ranking ---------------------------------------------------------------------
     def passage_scores(self, query: Query) -> npt.NDArray[np.float64]:
         """Every passage's score (0 where nothing matched)."""
-        scores = self.index.passage_words.score(query.words)
+        others = self.tuning.synonym_others
+        scores = self.index.passage_words.score_groups(query.word_groups, others)
         scores += self.index.passage_grams.score(self.telling_grams(query.grams))
         scores += self.index.passage_grams.score(self.telling_grams(query.chars))
         if query.scoped_words:
-            scoped = self.index.passage_words.score(query.scoped_words)
+            scoped = self.index.passage_words.score_groups(query.scoped_word_groups, others)
             scoped += self.index.passage_grams.score(self.telling_grams(query.scoped_grams))
             scores += scoped * self.passage_scope * self.tuning.scoped_factor
         if query.asks_for:
@@ -735,10 +767,11 @@ class Searcher:
         tuning = self.tuning
         passage_scores = self.passage_scores(query)
         best, second = self.best_two_passages(passage_scores * self.passage_weights)
-        step_scores = self.index.step_words.score(query.words)
+        others = tuning.synonym_others
+        step_scores = self.index.step_words.score_groups(query.word_groups, others)
         step_scores += self.index.step_grams.score(self.telling_grams(query.grams))
         if query.scoped_words:
-            scoped = self.index.step_words.score(query.scoped_words)
+            scoped = self.index.step_words.score_groups(query.scoped_word_groups, others)
             scoped += self.index.step_grams.score(self.telling_grams(query.scoped_grams))
             step_scores += scoped * self.scope_mask * self.tuning.scoped_factor
         scores = (best + tuning.second_passage_weight * second) + tuning.step_weight * step_scores

@@ -115,9 +115,12 @@ async def answer_text(update: Update, context: Context, question: str) -> None:
         await answer_in_private(update, context, question, result)
         record(update, context, result)
         return
-    # A question a colleague answered before, kept as a note of the asker's store.
+    # A question a colleague answered before, kept as a note of the asker's store (of the
+    # group's, in a linked group) or shared with every store.
     storage, searcher = context.bot_data.storage, context.bot_data.kb.searcher
-    note = store_notes.find(storage, searcher, context.stores, question) if result.terms else None
+    private = message.chat.type == ChatType.PRIVATE
+    stores = store_notes.served_stores(private, context.stores, context.linked_store)
+    note = store_notes.find(storage, searcher, stores, question) if result.terms else None
     if note is not None:
         zone = context.bot_data.settings.timezone
         await message.reply_html(render_asks.note_card(note, ui, zone))

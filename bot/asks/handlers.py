@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
+from telegram.error import Forbidden
 from telegram.ext import filters
 
 from bot.access.levels import level_named
@@ -24,9 +26,19 @@ from bot.asks.model import (
     ANSWER_LIMIT,
     ANSWERED,
     CLOSEST,
+    EDITED,
+    NOTE_ANSWER_LIMIT,
+    NOTE_QUESTION_LIMIT,
     QUESTION_LIMIT,
+    REMOVED,
+    REPLY,
+    RESTORED,
+    SENT,
+    SHARED,
     TAKEN,
+    UNSHARED,
     Ask,
+    StoreNote,
 )
 from bot.context import BotData, Context
 from bot.i18n import label, label_html
@@ -255,12 +267,13 @@ async def take_answer(update: Update, context: Context) -> None:
     if not may_answer(context, ask) or not storage.asks.answer_ask(ask.id, user.id, answer):
         await message.reply_html(label_html(ui, "ask_closed"))
         return
-    await delivery.deliver_now(
-        context.application
-    )  # the asker first: the confirmation says it went
+    # The asker first: the confirmation says whether it went.
+    await delivery.deliver_now(context.application)
     done = storage.asks.ask(ask.id) or ask
+    reply = [m.state for m in storage.asks.messages_of(ask.id) if m.kind == REPLY]
     await message.reply_html(
-        render.answered(done, ui), reply_markup=keyboards.knowledge_keyboard(done, ui)
+        render.answered(done, ui, reply[0] if reply else SENT),
+        reply_markup=keyboards.knowledge_keyboard(done, ui),
     )
     await delivery.settle_offers(context.application, done)
 
@@ -302,10 +315,7 @@ async def save_note(update: Update, context: Context) -> None:
     if ask.note_id is not None:
         await query.answer(label(ui, "ask_note_exists"))
         return
-    note = storage.asks.add_note(
-        ask.store, ask.question, ask.answer, query.from_user.id, ask.taker_name, ask.id
-    )
-    notes.forget(storage, note.store)
+    note = asks.save_note(storage, ask, query.from_user.id)
     await query.answer()
     done = storage.asks.ask(ask.id) or ask
     text = label_html(ui, "ask_note_saved", store=note.store, id=note.id)
@@ -404,40 +414,267 @@ def is_admin(context: Context) -> bool:
     return user is not None and asks.is_admin(context.person, user.id, configured)
 
 
-def notes_listing(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
-    """/notes as the asker may see it: their stores' notes (an admin's: every store's)."""
+def reader_stores(context: Context) -> tuple[str, ...]:
+    """Whose notes this chat may show: the reader's stores in private, the linked store's
+    in a group (everyone there reads the reply)."""
+    chat = context.chat
+    private = chat is None or chat.type == ChatType.PRIVATE
+    return notes.served_stores(private, context.stores, None if private else context.linked_store)
+
+
+def shown_note(context: Context, note_id: int) -> StoreNote | None:
+    """The note, if the reader may see it: their stores' or a shared one (a removed one
+    only by those who may bring it back); None alike for one that does not exist."""
+    note = asks.note_of(context.bot_data.storage, note_id)
+    user = context.asker
+    if note is None or user is None:
+        return None
+    admin = is_admin(context)
+    if note.removed:
+        return note if notes.manageable(context.person, admin, user.id, note) else None
+    return note if notes.visible(reader_stores(context), admin, note) else None
+
+
+def note_view(context: Context, note: StoreNote) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One note as the reader may see it: with its versions and buttons for those who may
+    change it."""
     data, ui, user = context.bot_data, context.ui, context.asker
     admin = is_admin(context)
-    found = data.storage.asks.notes(None if admin else context.stores)
-    mine = {n.id for n in found if notes.removable(context.person, admin, user.id, n)}
+    manage = user is not None and notes.manageable(context.person, admin, user.id, note)
+    share = notes.shareable(context.person, admin, note)
+    versions = asks.note_history(data.storage, note.id) if manage else None
+    text = render.note_detail(note, versions, ui, data.settings.timezone)
+    restorable = notes.restorable(note, versions) if versions else []
+    keyboard = keyboards.note_keyboard(note, ui, manage=manage, share=share, restorable=restorable)
+    return text, keyboard
+
+
+def notes_listing(context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/notes as the reader may see it: their stores' notes and the shared ones (an
+    admin's: every store's)."""
+    data, ui = context.bot_data, context.ui
+    found = asks.notes_served(data.storage, None if is_admin(context) else reader_stores(context))
     text = render.notes_list(found, ui, data.settings.timezone)
-    return text, keyboards.notes_keyboard(found, ui, mine)
+    return text, keyboards.notes_keyboard(found, ui)
 
 
 async def list_notes(update: Update, context: Context) -> None:
-    """/notes: the store notes of your stores, each removable by those who may."""
-    admin = is_admin(context)
-    if not context.stores and not admin:
-        await update.effective_message.reply_html(label_html(context.ui, "notes_no_store"))
+    """/notes [n]: the store notes you can see; /notes n, one of them with its versions."""
+    message, ui = update.effective_message, context.ui
+    args = context.args or []
+    wanted = args[0].lstrip("#") if args else ""
+    if wanted.isdigit() and len(wanted) <= 9:
+        note = shown_note(context, int(wanted))
+        if note is None:
+            await message.reply_html(label_html(ui, "note_not_found", id=int(wanted)))
+            return
+        text, keyboard = note_view(context, note)
+        await message.reply_html(text, reply_markup=keyboard)
+        return
+    if not reader_stores(context) and not is_admin(context):
+        await message.reply_html(label_html(ui, "notes_no_store"))
         return
     text, keyboard = notes_listing(context)
-    await update.effective_message.reply_html(text, reply_markup=keyboard)
+    await message.reply_html(text, reply_markup=keyboard)
+
+
+async def open_note(update: Update, context: Context) -> None:
+    """📌 #n under /notes: the note, with its versions for those who may change it."""
+    query = update.callback_query
+    note_id = int(context.matches[0].group(1))
+    note = shown_note(context, note_id)
+    if note is None:
+        await query.answer(label(context.ui, "note_not_found", id=note_id))
+        return
+    await query.answer()
+    text, keyboard = note_view(context, note)
+    await context.bot.send_message(
+        update.effective_chat.id,
+        text,
+        reply_markup=keyboard,
+        message_thread_id=query.message.message_thread_id
+        if isinstance(query.message, Message) and query.message.is_topic_message
+        else None,
+    )
+
+
+def author_name(context: Context) -> str:
+    user = context.asker
+    person = context.person
+    return person.name if person else (user.full_name if user else "")
+
+
+async def may_change(
+    update: Update, context: Context, note_id: int, share: bool = False
+) -> StoreNote | None:
+    """The note a button changes, if the presser may (checked again at every press); else
+    they are told why, or, for a note they may not see, that there is none."""
+    query = update.callback_query
+    ui, user = context.ui, query.from_user
+    note = asks.note_of(context.bot_data.storage, note_id)
+    admin = is_admin(context)
+    allowed = note is not None and (
+        notes.shareable(context.person, admin, note)
+        if share
+        else notes.manageable(context.person, admin, user.id, note)
+    )
+    if note is not None and allowed:
+        return note
+    if note is None or shown_note(context, note_id) is None:
+        await query.answer(label(ui, "note_not_found", id=note_id))
+    else:
+        await query.answer(label(ui, "note_managers_only" if share else "note_not_yours"))
+    return None
+
+
+async def changed(
+    update: Update, context: Context, note: StoreNote, done: StoreNote | None, toast: str
+) -> None:
+    """After a button changed a note (``done``) or found it changed meanwhile (None): say
+    so, show the note as it is now, and have questions read the notes again."""
+    query = update.callback_query
+    storage, ui = context.bot_data.storage, context.ui
+    if done is None:
+        await query.answer(label(ui, "note_changed", id=note.id))
+        now = asks.note_of(storage, note.id)
+    else:
+        await query.answer(toast)
+        now = done
+    if now is not None:
+        text, keyboard = note_view(context, now)
+        await edit(query, text, keyboard)
 
 
 async def remove_note(update: Update, context: Context) -> None:
-    """🗑 under /notes: the note no longer answers questions."""
-    query = update.callback_query
-    storage, ui = context.bot_data.storage, context.ui
-    note_id = int(context.matches[0].group(1))
-    note = storage.asks.note(note_id)
+    """🗑: the note no longer answers questions; kept as its latest version, to restore."""
+    note_id, seen = map(int, context.matches[0].groups())
+    note = await may_change(update, context, note_id)
     if note is None:
-        await answer_expired(query, context)
         return
-    if not notes.removable(context.person, is_admin(context), query.from_user.id, note):
-        await refuse(update, context, "refused_trainers")
+    user = update.callback_query.from_user
+    storage = context.bot_data.storage
+    done = asks.change_note(storage, note_id, seen, REMOVED, user.id, author_name(context))
+    await changed(update, context, note, done, label(context.ui, "note_removed", id=note_id))
+
+
+async def restore_note(update: Update, context: Context) -> None:
+    """↩️ vk: the note says again what version k said (and is served again, if removed)."""
+    note_id, seen, version = map(int, context.matches[0].groups())
+    note = await may_change(update, context, note_id)
+    if note is None:
         return
-    storage.asks.remove_note(note_id, query.from_user.id)
-    notes.forget(storage, note.store)
-    await query.answer(label(ui, "note_removed", id=note_id))
-    text, keyboard = notes_listing(context)
-    await edit(query, text, keyboard)
+    user = update.callback_query.from_user
+    storage = context.bot_data.storage
+    name = author_name(context)
+    done = asks.change_note(storage, note_id, seen, RESTORED, user.id, name, version=version)
+    toast = label(context.ui, "note_restored", id=note_id, version=version)
+    await changed(update, context, note, done, toast)
+
+
+async def share_note(update: Update, context: Context) -> None:
+    """🌐 / 🏪: serve the note to every store's staff, or to its own store's only again."""
+    action, note_id_text, seen_text = context.matches[0].groups()
+    note_id, seen, shared = int(note_id_text), int(seen_text), action == "s"
+    note = await may_change(update, context, note_id, share=True)
+    if note is None:
+        return
+    user = update.callback_query.from_user
+    storage = context.bot_data.storage
+    action = SHARED if shared else UNSHARED
+    done = asks.change_note(storage, note_id, seen, action, user.id, author_name(context))
+    key = "note_shared_done" if shared else "note_unshared_done"
+    await changed(update, context, note, done, label(context.ui, key, id=note_id, store=note.store))
+
+
+async def edit_note(update: Update, context: Context) -> None:
+    """✏️: the presser's next private message is the note's new text."""
+    query = update.callback_query
+    note_id, seen = map(int, context.matches[0].groups())
+    note = await may_change(update, context, note_id)
+    if note is None:
+        return
+    if note.version != seen or note.removed:
+        await changed(update, context, note, None, "")
+        return
+    ui = context.ui
+    try:
+        await context.bot.send_message(
+            query.from_user.id,
+            render.edit_prompt(note, ui),
+            reply_markup=keyboards.edit_keyboard(ui),
+        )
+    except Forbidden:  # never opened a private chat with the bot
+        await query.answer(label(ui, "note_edit_private"))
+        return
+    notes.start_editing(context.user_data, note)
+    await query.answer()
+
+
+async def cancel_edit(update: Update, context: Context) -> None:
+    """✖ under the edit prompt: the note stays as it is."""
+    query = update.callback_query
+    notes.stop_editing(context.user_data)
+    await query.answer()
+    await edit(query, label_html(context.ui, "note_edit_cancelled"), None)
+
+
+class EditingNote(filters.MessageFilter):
+    """A private message from someone writing a note's new text (after ✏️).
+
+    Reads the application's ``user_data`` (a live view), since filters get no context.
+    """
+
+    def __init__(self, user_data: Any) -> None:
+        super().__init__(name="EditingNote")
+        self.user_data = user_data
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        if user is None or message.chat.type != ChatType.PRIVATE:
+            return False
+        return notes.editing_of(self.user_data.get(user.id)) is not None
+
+
+async def take_edit(update: Update, context: Context) -> None:
+    """The note's new text: a new version of it, if nobody changed it meanwhile."""
+    message, ui, user = update.effective_message, context.ui, update.effective_user
+    storage = context.bot_data.storage
+    editing = notes.editing_of(context.user_data)
+    if editing is None:
+        return
+    if not message.text:
+        await message.reply_html(label_html(ui, "note_edit_text_only"))
+        return
+    note = asks.note_of(storage, editing.note_id)
+    if note is None or note.removed or note.version != editing.version:
+        notes.stop_editing(context.user_data)
+        await message.reply_html(label_html(ui, "note_changed", id=editing.note_id))
+        return
+    admin = is_admin(context)
+    if not notes.manageable(context.person, admin, user.id, note):
+        notes.stop_editing(context.user_data)
+        await message.reply_html(label_html(ui, "note_not_yours"))
+        return
+    written = notes.new_text(note, message.text)
+    if written is None:
+        await message.reply_html(
+            label_html(
+                ui,
+                "note_edit_too_long",
+                question_limit=NOTE_QUESTION_LIMIT,
+                answer_limit=NOTE_ANSWER_LIMIT,
+            )
+        )
+        return
+    notes.stop_editing(context.user_data)
+    if written == (note.question, note.answer):
+        await message.reply_html(label_html(ui, "note_edit_cancelled"))
+        return
+    name = author_name(context)
+    done = asks.change_note(storage, note.id, editing.version, EDITED, user.id, name, text=written)
+    if done is None:
+        await message.reply_html(label_html(ui, "note_changed", id=note.id))
+        return
+    await message.reply_html(label_html(ui, "note_edited", id=note.id, version=done.version))
+    text, keyboard = note_view(context, done)
+    await message.reply_html(text, reply_markup=keyboard)

@@ -8,11 +8,12 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup
 
 from bot import callbacks
-from bot.asks.model import OPEN, Ask, StoreNote
+from bot.asks.model import OPEN, Ask, NoteVersion, StoreNote
 from bot.asks.render import listed_asks, listed_notes
 from bot.i18n import label
 
 TAKE_BUTTONS = 5  # ✋ buttons under /asks, for the oldest open questions
+NOTES_PER_ROW = 4  # 📌 #n buttons side by side under /notes
 
 
 def ask_button(ui: str) -> Button:
@@ -69,13 +70,63 @@ def asks_keyboard(asks: Sequence[Ask], ui: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def notes_keyboard(
-    notes: Sequence[StoreNote], ui: str, removable: set[int]
-) -> InlineKeyboardMarkup | None:
-    """🗑 under each note /notes lists that the reader may remove."""
-    rows = [
-        [Button(label(ui, "note_remove", id=n.id), callback_data=callbacks.note_remove(n.id))]
-        for n in listed_notes(notes)
-        if n.id in removable
+def notes_keyboard(notes: Sequence[StoreNote], ui: str) -> InlineKeyboardMarkup | None:
+    """📌 #n under /notes: each note listed, opened with its versions and buttons."""
+    shown = listed_notes(notes)
+    buttons = [
+        Button(label(ui, "note_open", id=n.id), callback_data=callbacks.note_open(n.id))
+        for n in shown
     ]
+    rows = [buttons[at : at + NOTES_PER_ROW] for at in range(0, len(buttons), NOTES_PER_ROW)]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def note_keyboard(
+    note: StoreNote,
+    ui: str,
+    *,
+    manage: bool,
+    share: bool,
+    restorable: Sequence[NoteVersion] = (),
+) -> InlineKeyboardMarkup | None:
+    """Under one note: ✏️ and 🗑 for who may manage it, 🌐 / 🏪 for who may share it,
+    ↩️ back to another of its texts (or back into service, once removed)."""
+    rows: list[list[Button]] = []
+    at = note.version
+    if manage and not note.removed:
+        rows.append(
+            [
+                Button(label(ui, "note_edit"), callback_data=callbacks.note_edit(note.id, at)),
+                Button(
+                    label(ui, "note_remove", id=note.id),
+                    callback_data=callbacks.note_remove(note.id, at),
+                ),
+            ]
+        )
+    if share and not note.removed:
+        key = "note_unshare" if note.shared else "note_share"
+        rows.append(
+            [
+                Button(
+                    label(ui, key),
+                    callback_data=callbacks.note_share(note.id, at, not note.shared),
+                )
+            ]
+        )
+    if manage:
+        restore = [
+            Button(
+                label(ui, "note_restore", version=v.version),
+                callback_data=callbacks.note_restore(note.id, at, v.version),
+            )
+            for v in restorable
+        ]
+        if restore:
+            rows.append(restore)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def edit_keyboard(ui: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup.from_button(
+        Button(label(ui, "note_edit_cancel"), callback_data=callbacks.note_edit_cancel())
+    )

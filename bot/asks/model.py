@@ -21,11 +21,15 @@ REMINDER = "reminder"  # to the responders again (or the taker) after SOPBOT_ASK
 ESCALATION = "escalation"  # to the admins after SOPBOT_ASK_ESCALATE_MINUTES
 REPLY = "reply"  # the answer, to the asker, as a reply to their question
 STILL_WAITING = "waiting"  # to the asker, when it goes up to the admins
-TO_ASKER = (REPLY, STILL_WAITING)
+UNDELIVERED = "undelivered"  # to the taker, when their answer could not reach the asker
+UNREACHED = "unreached"  # to the asker, when no message reached anyone who answers
+TO_ASKER = (REPLY, STILL_WAITING, UNREACHED)
+TO_RESPONDERS = (OFFER, REMINDER, ESCALATION)
 
 # An outbox row: pending ──▶ sending (committed before the Bot API call) ──▶ sent │ failed
 # │ blocked. A row still "sending" at start was cut off mid-call: it becomes "uncertain" and
-# is never pushed again (at most once, as briefings are).
+# is never pushed again (at most once, as briefings are). A passing fault leaves it pending
+# for a later try, up to a number of tries and an age (``bot.asks.service.Retries``).
 PENDING, SENDING, SENT, FAILED, BLOCKED, UNCERTAIN = (
     "pending",
     "sending",
@@ -34,6 +38,31 @@ PENDING, SENDING, SENT, FAILED, BLOCKED, UNCERTAIN = (
     "blocked",
     "uncertain",
 )
+
+# Why a message failed for good (``ask_messages.reason``), said in plain words to whom it
+# concerns: the asker blocked the bot, their account or chat is gone, the bot was removed
+# from the group, Telegram refused the message, every try failed, or it waited too long.
+BLOCKED_BOT, GONE, KICKED, REJECTED, RETRIES, EXPIRED = (
+    "blocked",
+    "gone",
+    "kicked",
+    "rejected",
+    "retries",
+    "expired",
+)
+REASONS = (BLOCKED_BOT, GONE, KICKED, REJECTED, RETRIES, EXPIRED)
+
+# What changed a store note, each change one version of it (``store_note_versions``).
+SAVED, EDITED, REMOVED, RESTORED, SHARED, UNSHARED = (
+    "saved",
+    "edited",
+    "removed",
+    "restored",
+    "shared",
+    "unshared",
+)
+NOTE_QUESTION_LIMIT = 300  # characters of a note's question, as edited
+NOTE_ANSWER_LIMIT = 3000  # and of its answer, as an answer to a question may be
 
 # Who answers a store's questions unless the store says otherwise (/responders).
 DEFAULT_LEVELS = ("trainer", "manager")
@@ -92,6 +121,9 @@ class Outgoing:
     chat_id: int
     state: str
     message_id: int | None = None
+    attempts: int = 0  # tries so far
+    queued_at: str = ""  # ISO, when it was queued: its age is counted from then
+    reason: str | None = None  # why it failed for good (REASONS)
 
 
 @dataclass(frozen=True)
@@ -106,3 +138,24 @@ class StoreNote:
     author_name: str
     created_at: datetime
     ask_id: int | None = None
+    shared: bool = False  # served to every store's staff, not only its own
+    version: int = 1
+    edited_at: datetime | None = None  # when its text last changed (None: as saved)
+    editor_name: str = ""
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class NoteVersion:
+    """One change of a store note: what it said after, who made it and when."""
+
+    note_id: int
+    version: int
+    action: str  # saved, edited, removed, restored, shared, unshared
+    question: str
+    answer: str
+    shared: bool
+    removed: bool
+    by_id: int | None
+    by_name: str
+    at: datetime

@@ -11,13 +11,32 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import render
-from bot.asks.model import ANSWERED, ESCALATION, OPEN, REMINDER, TAKEN, WITHDRAWN, Ask, StoreNote
+from bot.asks.model import (
+    ANSWERED,
+    BLOCKED,
+    EDITED,
+    ESCALATION,
+    FAILED,
+    OPEN,
+    PENDING,
+    REASONS,
+    REMINDER,
+    RESTORED,
+    SAVED,
+    SENT,
+    TAKEN,
+    WITHDRAWN,
+    Ask,
+    NoteVersion,
+    StoreNote,
+)
 from bot.i18n import label, label_html
 from knowledge import Step
 
 QUESTION_SHOWN = 80  # characters of a question in a list
 ANSWER_SHOWN = 120
 LISTED = 15  # questions (or notes) in one /asks (or /notes)
+HISTORY_SHOWN = 10  # the latest versions of a note shown
 
 
 def text(ui: str, key: str, **values: object) -> str:
@@ -110,8 +129,17 @@ def settled(ask: Ask, ui: str) -> str:
     return text(ui, "ask_settled_taken", name=ask.taker_name, question=question)
 
 
-def answered(ask: Ask, ui: str) -> str:
-    return text(ui, "ask_answered", asker=ask.asker_name, question=short(ask.question, 200))
+def answered(ask: Ask, ui: str, reply_state: str = SENT) -> str:
+    """The taker's confirmation: it went, is kept to try again, or could not go (they were
+    told why just before); then 📌 / 🎓."""
+    # Sent, or cut off waiting for Telegram's answer (most likely it went): "it went".
+    keys = {
+        PENDING: "ask_answered_later",
+        FAILED: "ask_answered_kept",
+        BLOCKED: "ask_answered_kept",
+    }
+    key = keys.get(reply_state, "ask_answered")
+    return text(ui, key, asker=ask.asker_name, question=short(ask.question, 200))
 
 
 # -- /asks ---------------------------------------------------------------------------------------
@@ -159,18 +187,60 @@ def asks_list(asks: Sequence[Ask], ui: str, now: datetime, days: int, mine: bool
     return render.fit("\n".join(lines))
 
 
+# -- delivery that failed -------------------------------------------------------------------
+
+
+def unreached(ask: Ask, ui: str) -> str:
+    """Told to the asker when the question reached nobody who answers."""
+    return text(ui, "ask_unreached", question=short(ask.question, 200))
+
+
+def undelivered(ask: Ask, reason: str, ui: str) -> str:
+    """Told to the taker when their answer could not reach the asker, and why."""
+    why = label(ui, f"ask_why_{reason}" if reason in REASONS else "ask_why_rejected")
+    return text(
+        ui, "ask_undelivered", asker=ask.asker_name, why=why, question=short(ask.question, 200)
+    )
+
+
 # -- store notes ---------------------------------------------------------------------------------
 
 
+def day(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).date().isoformat()
+
+
+def minute(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def byline(note: StoreNote, ui: str, zone: ZoneInfo) -> str:
+    """Who wrote a note and when, and who last changed its text and when (plain)."""
+    if note.edited_at is None:
+        return label(ui, "note_byline", author=note.author_name, date=day(note.created_at, zone))
+    return label(
+        ui,
+        "note_byline_edited",
+        author=note.author_name,
+        date=day(note.created_at, zone),
+        editor=note.editor_name,
+        edited=day(note.edited_at, zone),
+    )
+
+
+def shared_mark(note: StoreNote, ui: str) -> str:
+    return label(ui, "note_shared_mark") if note.shared else ""
+
+
 def note_card(note: StoreNote, ui: str, zone: ZoneInfo) -> str:
-    """A store note as the answer to a question: the store's, by whom, when."""
+    """A store note as the answer to a question: its store's (shared or not), by whom, when."""
     return render.fit(
         text(
             ui,
             "note_card",
             store=note.store,
-            author=note.author_name,
-            date=note.created_at.astimezone(zone).date().isoformat(),
+            shared=shared_mark(note, ui),
+            byline=byline(note, ui, zone),
             question=note.question,
             answer=note.answer,
         )
@@ -194,13 +264,61 @@ def notes_list(notes: Sequence[StoreNote], ui: str, zone: ZoneInfo) -> str:
                 "notes_line",
                 id=note.id,
                 store=note.store,
-                author=note.author_name,
-                date=note.created_at.astimezone(zone).date().isoformat(),
+                shared=shared_mark(note, ui),
+                byline=byline(note, ui, zone),
                 question=short(note.question, QUESTION_SHOWN),
                 answer=short(note.answer, ANSWER_SHOWN),
             )
         )
     return render.fit("\n\n".join(lines))
+
+
+def note_detail(
+    note: StoreNote, versions: Sequence[NoteVersion] | None, ui: str, zone: ZoneInfo
+) -> str:
+    """One note as /notes N shows it; with its versions for those who may manage it."""
+    key = "note_detail_removed" if note.removed else "note_detail"
+    lines = [
+        text(
+            ui,
+            key,
+            id=note.id,
+            store=note.store,
+            shared=shared_mark(note, ui),
+            question=note.question,
+            answer=note.answer,
+            byline=byline(note, ui, zone),
+            version=note.version,
+        )
+    ]
+    if versions:
+        lines.append("\n" + text(ui, "note_history"))
+        asked = None  # the question of the text version above: shown again only if changed
+        for version in list(versions)[-HISTORY_SHOWN:]:
+            lines.append(
+                text(
+                    ui,
+                    "note_version_line",
+                    version=version.version,
+                    action=label(ui, f"note_action_{version.action}"),
+                    name=version.by_name or "—",
+                    at=minute(version.at, zone),
+                )
+            )
+            if version.action in (SAVED, EDITED, RESTORED):
+                if version.question != asked:
+                    lines.append(
+                        text(ui, "note_version_question", question=short(version.question, 80))
+                    )
+                    asked = version.question
+                lines.append(
+                    text(ui, "note_version_answer", answer=short(version.answer, ANSWER_SHOWN))
+                )
+    return render.fit("\n".join(lines))
+
+
+def edit_prompt(note: StoreNote, ui: str) -> str:
+    return text(ui, "note_edit_prompt", id=note.id, answer=short(note.answer, 1000))
 
 
 def responders(store: str, levels: Sequence[str], ui: str) -> str:

@@ -15,15 +15,23 @@ from bot.asks.model import (
     ANSWERED,
     BLOCKED,
     DEFAULT_LEVELS,
+    EDITED,
     FAILED,
     OPEN,
     PENDING,
+    REMOVED,
+    RESTORED,
+    SAVED,
     SENDING,
     SENT,
+    SHARED,
     TAKEN,
+    TO_RESPONDERS,
     UNCERTAIN,
+    UNSHARED,
     WITHDRAWN,
     Ask,
+    NoteVersion,
     Outgoing,
     StoreNote,
 )
@@ -34,7 +42,12 @@ ASK_COLUMNS = (
     "steps, status, created_at, taken_by, taker_name, taken_at, answer, answered_at, vote, "
     "note_id, taught"
 )
-NOTE_COLUMNS = "id, store, question, answer, author_id, author_name, created_at, ask_id"
+NOTE_COLUMNS = (
+    "id, store, question, answer, author_id, author_name, created_at, ask_id, shared, version, "
+    "edited_at, editor_name, removed_at"
+)
+VERSION_COLUMNS = "note_id, version, action, question, answer, shared, removed, by_id, by_name, at"
+MESSAGE_COLUMNS = "id, ask_id, kind, chat_id, state, message_id, attempts, queued_at, reason"
 
 
 def moment(text: str | None) -> datetime | None:
@@ -80,6 +93,28 @@ def note_from(row: Row) -> StoreNote:
         author_name=row["author_name"] or "",
         created_at=created,
         ask_id=row["ask_id"],
+        shared=bool(row["shared"]),
+        version=row["version"],
+        edited_at=moment(row["edited_at"]),
+        editor_name=row["editor_name"] or "",
+        removed=row["removed_at"] is not None,
+    )
+
+
+def version_from(row: Row) -> NoteVersion:
+    at = moment(row["at"])
+    assert at is not None
+    return NoteVersion(
+        note_id=row["note_id"],
+        version=row["version"],
+        action=row["action"],
+        question=row["question"],
+        answer=row["answer"],
+        shared=bool(row["shared"]),
+        removed=bool(row["removed"]),
+        by_id=row["by_id"],
+        by_name=row["by_name"] or "",
+        at=at,
     )
 
 
@@ -287,11 +322,12 @@ class Asks(Repository):
                 (ask_id, kind, chat_id, PENDING, now),
             )
 
-    def pending_messages(self) -> list[Outgoing]:
+    def pending_messages(self, now: str) -> list[Outgoing]:
+        """The messages to send now: pending, and not waiting out a pause before a retry."""
         rows = self.rows(
-            "SELECT id, ask_id, kind, chat_id, state, message_id FROM ask_messages "
-            "WHERE state = ? ORDER BY id",
-            (PENDING,),
+            f"SELECT {MESSAGE_COLUMNS} FROM ask_messages "
+            "WHERE state = ? AND (next_at IS NULL OR next_at <= ?) ORDER BY id",
+            (PENDING, now),
         )
         return [Outgoing(**row) for row in rows]
 
@@ -305,14 +341,58 @@ class Asks(Repository):
                 ).rowcount
             )
 
-    def sent(self, message_row: int, state: str, message_id: int | None, error: str = "") -> None:
+    def sent(
+        self,
+        message_row: int,
+        state: str,
+        message_id: int | None,
+        error: str = "",
+        *,
+        reason: str | None = None,
+        retry_at: str | None = None,
+        tried: bool = True,
+    ) -> None:
+        """How a try went: sent, failed for good (with its ``reason``), or pending again
+        until ``retry_at``. ``tried``: a Bot API call was made (it counts as an attempt)."""
         assert state in (SENT, FAILED, BLOCKED, UNCERTAIN, PENDING)
         with self.transaction():
             self.db.execute(
-                "UPDATE ask_messages SET state = ?, message_id = ?, error = ?, sent_at = ? "
-                "WHERE id = ?",
-                (state, message_id, error or None, self.clock(), message_row),
+                "UPDATE ask_messages SET state = ?, message_id = ?, error = ?, sent_at = ?, "
+                "reason = ?, next_at = ?, attempts = attempts + ? WHERE id = ?",
+                (
+                    state,
+                    message_id,
+                    error or None,
+                    self.clock(),
+                    reason,
+                    retry_at,
+                    int(tried),
+                    message_row,
+                ),
             )
+
+    def queue_notice(self, ask_id: int, kind: str, chat_id: int) -> bool:
+        """Queue a message about a question's delivery to one chat; False if it was queued
+        before (the outbox holds one message of a kind per question and chat: never twice)."""
+        with self.transaction():
+            return bool(
+                self.db.execute(
+                    "INSERT OR IGNORE INTO ask_messages (ask_id, kind, chat_id, state, queued_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (ask_id, kind, chat_id, PENDING, self.clock()),
+                ).rowcount
+            )
+
+    def reaches_responders(self, ask_id: int) -> bool:
+        """Whether a message of the question to its responders (or the admins) was sent, is
+        on its way, or may have arrived."""
+        kinds = ", ".join("?" * len(TO_RESPONDERS))
+        row = self.row(
+            f"SELECT COUNT(*) AS n FROM ask_messages WHERE ask_id = ? AND kind IN ({kinds}) "
+            "AND state IN (?, ?, ?, ?)",
+            (ask_id, *TO_RESPONDERS, SENT, PENDING, SENDING, UNCERTAIN),
+        )
+        return bool(row and row["n"])
 
     def recover_messages(self) -> int:
         """At start: a message still "sending" was cut off mid-call; never pushed again."""
@@ -323,8 +403,7 @@ class Asks(Repository):
 
     def messages_of(self, ask_id: int) -> list[Outgoing]:
         rows = self.rows(
-            "SELECT id, ask_id, kind, chat_id, state, message_id FROM ask_messages "
-            "WHERE ask_id = ? ORDER BY id",
+            f"SELECT {MESSAGE_COLUMNS} FROM ask_messages WHERE ask_id = ? ORDER BY id",
             (ask_id,),
         )
         return [Outgoing(**row) for row in rows]
@@ -346,6 +425,8 @@ class Asks(Repository):
             )
 
     # -- store notes ----------------------------------------------------------------------
+    # A note's row is its current version; every change also appends a row to
+    # store_note_versions with what the note then said, who and when, so nothing is lost.
 
     def add_note(
         self,
@@ -356,42 +437,169 @@ class Asks(Repository):
         author_name: str,
         ask_id: int | None = None,
     ) -> StoreNote:
+        now = self.clock()
         with self.transaction():
             cursor = self.db.execute(
                 "INSERT INTO store_notes (store, question, answer, author_id, author_name, "
-                "ask_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (store, question, answer, author_id, author_name, ask_id, self.clock()),
+                "ask_id, created_at, shared, version) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1)",
+                (store, question, answer, author_id, author_name, ask_id, now),
             )
             note_id = int(cursor.lastrowid or 0)
+            self._add_version(
+                note_id, 1, SAVED, question, answer, False, False, author_id, author_name, now
+            )
             if ask_id is not None:
                 self.db.execute("UPDATE asks SET note_id = ? WHERE id = ?", (note_id, ask_id))
         found = self.note(note_id)
         assert found is not None
         return found
 
-    def note(self, note_id: int) -> StoreNote | None:
-        rows = self.rows(
-            f"SELECT {NOTE_COLUMNS} FROM store_notes WHERE id = ? AND removed_at IS NULL",
-            (note_id,),
-        )
+    def note(self, note_id: int, removed: bool = False) -> StoreNote | None:
+        """A note served now; with ``removed``, one taken out of service too."""
+        sql = f"SELECT {NOTE_COLUMNS} FROM store_notes WHERE id = ?"
+        if not removed:
+            sql += " AND removed_at IS NULL"
+        rows = self.rows(sql, (note_id,))
         return note_from(rows[0]) if rows else None
 
-    def notes(self, stores: Iterable[str] | None = None) -> list[StoreNote]:
-        """The notes served (of some stores, or all), oldest first."""
+    def notes(self, stores: Iterable[str] | None = None, shared: bool = False) -> list[StoreNote]:
+        """The notes served (of some stores, and with ``shared`` every store's shared
+        ones; or all), oldest first."""
         sql = f"SELECT {NOTE_COLUMNS} FROM store_notes WHERE removed_at IS NULL"
         params: list[object] = []
         if stores is not None:
             wanted = sorted(set(stores))
-            sql += f" AND store IN ({', '.join('?' * len(wanted))})"
+            sql += f" AND (store IN ({', '.join('?' * len(wanted))})"
+            sql += " OR shared = 1)" if shared else ")"
             params += wanted
         return [note_from(row) for row in self.rows(sql + " ORDER BY id", params)]
 
-    def remove_note(self, note_id: int, removed_by: int) -> bool:
+    def note_versions(self, note_id: int) -> list[NoteVersion]:
+        """Every version of a note, the first first."""
+        rows = self.rows(
+            f"SELECT {VERSION_COLUMNS} FROM store_note_versions WHERE note_id = ? ORDER BY version",
+            (note_id,),
+        )
+        return [version_from(row) for row in rows]
+
+    def edit_note(
+        self, note_id: int, seen: int, question: str, answer: str, by_id: int, by_name: str
+    ) -> StoreNote | None:
+        """New text for a served note, if it is still at version ``seen`` (nobody changed
+        it meanwhile); the text it had stays in its versions."""
+        return self._change_note(
+            note_id, seen, EDITED, by_id, by_name, question=question, answer=answer
+        )
+
+    def remove_note(self, note_id: int, seen: int, by_id: int, by_name: str) -> StoreNote | None:
+        """Take a served note out of service; kept, as its latest version, to restore."""
+        return self._change_note(note_id, seen, REMOVED, by_id, by_name, removed=True)
+
+    def restore_note(
+        self, note_id: int, seen: int, version: int, by_id: int, by_name: str
+    ) -> StoreNote | None:
+        """Serve a note again with the text of one of its versions (a removed note too)."""
+        found = [v for v in self.note_versions(note_id) if v.version == version]
+        if not found:
+            return None
+        old = found[0]
+        return self._change_note(
+            note_id,
+            seen,
+            RESTORED,
+            by_id,
+            by_name,
+            question=old.question,
+            answer=old.answer,
+            removed=False,
+        )
+
+    def share_note(
+        self, note_id: int, seen: int, shared: bool, by_id: int, by_name: str
+    ) -> StoreNote | None:
+        """Serve a note to every store's staff, or again to its own store's only."""
+        action = SHARED if shared else UNSHARED
+        return self._change_note(note_id, seen, action, by_id, by_name, shared=shared)
+
+    def _change_note(
+        self,
+        note_id: int,
+        seen: int,
+        action: str,
+        by_id: int,
+        by_name: str,
+        *,
+        question: str | None = None,
+        answer: str | None = None,
+        shared: bool | None = None,
+        removed: bool | None = None,
+    ) -> StoreNote | None:
+        """One change of a note as one new version, in one transaction; None when the note
+        is not at version ``seen`` any more (or not there), so two changes never cross."""
+        current = self.note(note_id, removed=True)
+        if current is None or current.version != seen:
+            return None
+        if current.removed and removed is not False:
+            return None  # a removed note is only restored
+        now = self.clock()
+        new = (
+            current.question if question is None else question,
+            current.answer if answer is None else answer,
+            current.shared if shared is None else shared,
+            current.removed if removed is None else removed,
+        )
+        if new == (current.question, current.answer, current.shared, current.removed):
+            return current  # nothing to change (a double tap, a forged button): no version
+        texts_change = (new[0], new[1]) != (current.question, current.answer)
         with self.transaction():
-            return bool(
-                self.db.execute(
-                    "UPDATE store_notes SET removed_at = ?, removed_by = ? "
-                    "WHERE id = ? AND removed_at IS NULL",
-                    (self.clock(), removed_by, note_id),
-                ).rowcount
-            )
+            done = self.db.execute(
+                "UPDATE store_notes SET question = ?, answer = ?, shared = ?, version = ?, "
+                "removed_at = ?, removed_by = ?, edited_at = COALESCE(?, edited_at), "
+                "editor_name = COALESCE(?, editor_name) WHERE id = ? AND version = ?",
+                (
+                    new[0],
+                    new[1],
+                    int(new[2]),
+                    seen + 1,
+                    now if new[3] else None,
+                    by_id if new[3] else None,
+                    now if texts_change else None,
+                    by_name if texts_change else None,
+                    note_id,
+                    seen,
+                ),
+            ).rowcount
+            if not done:
+                return None
+            self._add_version(note_id, seen + 1, action, *new, by_id, by_name, now)
+        return self.note(note_id, removed=True)
+
+    def _add_version(
+        self,
+        note_id: int,
+        version: int,
+        action: str,
+        question: str,
+        answer: str,
+        shared: bool,
+        removed: bool,
+        by_id: int | None,
+        by_name: str,
+        at: str,
+    ) -> None:
+        self.db.execute(
+            f"INSERT INTO store_note_versions ({VERSION_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                note_id,
+                version,
+                action,
+                question,
+                answer,
+                int(shared),
+                int(removed),
+                by_id,
+                by_name,
+                at,
+            ),
+        )

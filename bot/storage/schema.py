@@ -400,6 +400,56 @@ def create_strangers(db: sqlite_utils.Database) -> None:
     table(db, "strangers").create_index(["last_seen"])
 
 
+def version_store_notes_and_cap_retries(db: sqlite_utils.Database) -> None:
+    """Store notes kept in versions and shared across stores; the outbox's tries counted.
+
+    Every change of a note (saved, edited, removed, restored, shared, unshared) appends a
+    row to ``store_note_versions`` with what the note then said, who and when; the note's
+    own row is its current version. The notes already saved become their version 1 (and a
+    removed one its version 2, the removal).
+    """
+    notes = table(db, "store_notes")
+    notes.add_column("shared", int, not_null_default=0)  # 1: every store's staff are served it
+    notes.add_column("version", int, not_null_default=1)  # its latest version's number
+    notes.add_column("edited_at", str)  # when its text last changed (NULL: as saved)
+    notes.add_column("editor_name", str)
+    table(db, "store_note_versions").create(
+        {
+            "note_id": int,
+            "version": int,
+            "action": str,  # saved, edited, removed, restored, shared, unshared
+            "question": str,
+            "answer": str,
+            "shared": int,
+            "removed": int,  # 1 when this version took the note out of service
+            "by_id": int,
+            "by_name": str,
+            "at": str,
+        },
+        pk=("note_id", "version"),
+        not_null={"action", "question", "answer", "shared", "removed", "at"},
+    )
+    db.execute(
+        "INSERT INTO store_note_versions (note_id, version, action, question, answer, shared, "
+        "removed, by_id, by_name, at) SELECT id, 1, 'saved', question, answer, 0, 0, author_id, "
+        "author_name, created_at FROM store_notes"
+    )
+    db.execute(
+        "INSERT INTO store_note_versions (note_id, version, action, question, answer, shared, "
+        "removed, by_id, by_name, at) SELECT id, 2, 'removed', question, answer, 0, 1, "
+        "removed_by, NULL, removed_at FROM store_notes WHERE removed_at IS NOT NULL"
+    )
+    db.execute("UPDATE store_notes SET version = 2 WHERE removed_at IS NOT NULL")
+    table(db, "store_notes").create_index(["shared", "removed_at"])
+    # The outbox: how many times a message was tried, when it may be tried next, why it
+    # failed for good (blocked, gone, rejected, retries, expired; NULL for a message left
+    # unsent because its question was settled), and whether someone was told.
+    messages = table(db, "ask_messages")
+    messages.add_column("attempts", int, not_null_default=0)
+    messages.add_column("next_at", str)
+    messages.add_column("reason", str)
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = [
     create_users_and_feedback,  # 1
@@ -412,6 +462,7 @@ MIGRATIONS: list[Migration] = [
     create_documents,  # 8
     create_asks,  # 9
     create_strangers,  # 10
+    version_store_notes_and_cap_retries,  # 11
 ]
 
 

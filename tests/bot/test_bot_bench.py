@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import KnowledgeBase
+
 pytestmark = pytest.mark.process  # a process, a server or a child process: not in `make check`
 
 BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_bot.py"
@@ -32,3 +34,13 @@ async def test_bench_overload_reports_what_the_issue_asks_for(index_path: Path) 
     text = bench_overload.report(result, 2.0)
     for figure in ("offered:", "answered:", "p50", "p99", "worker restarts:"):
         assert figure in text
+
+
+async def test_bench_offers_delivers_each_offer_once(kb: KnowledgeBase, tmp_path: Path) -> None:
+    path = BENCH.with_name("bench_offers.py")
+    spec = importlib.util.spec_from_file_location("bench_offers", path)
+    bench_offers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_offers)
+    for concurrency in (1, 8):
+        elapsed, got = await bench_offers.deliver_offers(kb, tmp_path, 4, 0.01, concurrency)
+        assert got == [1, 1, 1, 1] and elapsed > 0

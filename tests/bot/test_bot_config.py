@@ -179,3 +179,27 @@ def test_ask_follow_up_minutes_are_read_and_checked() -> None:
     assert (settings.ask_remind_minutes, settings.ask_escalate_minutes) == (5.0, 0.0)
     with pytest.raises(ConfigError, match="SOPBOT_ASK_REMIND_MINUTES"):
         Settings.from_env({**env, "SOPBOT_ASK_REMIND_MINUTES": "soon"}, env_file=None)
+
+
+def test_ask_send_retries_are_read_and_checked() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "123:abc"}
+    settings = Settings.from_env(env, env_file=None)
+    assert (settings.ask_send_attempts, settings.ask_send_backoff_seconds) == (6, 60.0)
+    assert settings.ask_send_max_hours == 24.0
+    tuned = {
+        "SOPBOT_ASK_SEND_ATTEMPTS": "3",
+        "SOPBOT_ASK_SEND_BACKOFF_SECONDS": "30",
+        "SOPBOT_ASK_SEND_MAX_HOURS": "2.5",
+    }
+    settings = Settings.from_env({**env, **tuned}, env_file=None)
+    assert (settings.ask_send_attempts, settings.ask_send_backoff_seconds) == (3, 30.0)
+    assert settings.ask_send_max_hours == 2.5
+    for name, value in [
+        ("SOPBOT_ASK_SEND_ATTEMPTS", "0"),
+        ("SOPBOT_ASK_SEND_ATTEMPTS", "forever"),
+        ("SOPBOT_ASK_SEND_BACKOFF_SECONDS", "0"),
+        ("SOPBOT_ASK_SEND_MAX_HOURS", "nan"),
+        ("SOPBOT_ASK_SEND_MAX_HOURS", "1000"),
+    ]:
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({**env, name: value}, env_file=None)

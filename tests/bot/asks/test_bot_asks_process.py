@@ -5,7 +5,8 @@ The fake holds every sendMessage a while, so the offers are half way out when th
 dies. The next start sends the rest: no responder gets the question twice, whoever may have
 missed it has it recorded as uncertain (and sees it in /asks), and the question is still
 there to be taken, survives another restart taken, and is answered, the answer reaching
-the asker once.
+the asker once. Saved as a store note, it answers the next colleague; edited and shared, it
+answers another store's staff member with the new text.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ OTHER_MANAGER = 3100  # a manager of another store
 QUESTION = "加班費怎麼算"  # the SOP has no clear answer
 REWORDED = "加班費點計"
 ANSWER = "加班費按時薪 1.34 倍計，第三小時起 1.67 倍；以打卡記錄為準。"
+EDITED = "加班費按時薪 1.34 倍計，第三小時起 1.67 倍；國定假日加倍。"
 SLOW_SEND = 0.4
 KILL_AFTER = 3
 
@@ -70,6 +72,16 @@ def status(db: Path) -> str:
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return str(connection.execute("SELECT status FROM asks").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def versions(db: Path) -> list[str]:
+    """What each version of the store note did, in order."""
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT action FROM store_note_versions ORDER BY version")
+        return [str(row[0]) for row in rows]
     finally:
         connection.close()
 
@@ -162,6 +174,32 @@ def test_killed_mid_delivery_the_question_reaches_everyone_once_and_is_answered_
         api.push_update(api.text_message(REWORDED, user_id=OUTSIDER))
         other = api.wait_for_call("sendMessage", lambda p: p["chat_id"] == OUTSIDER, TIMEOUT)
         assert ANSWER not in other["text"]
+
+        # The manager edits it (the old text kept as a version) and shares it with every
+        # store: the other store's staff member now gets the new text, marked as this store's.
+        since = len(api.calls)
+        api.push_update(api.command("/notes 1", user_id=taker))
+        shown = api.wait_for_call(
+            "sendMessage", lambda p: p["chat_id"] == taker, TIMEOUT, since=since
+        )
+        since = len(api.calls)
+        api.push_update(api.callback_query(button(shown, "nt:e:"), user_id=taker))
+        api.wait_for_call("sendMessage", lambda p: p["chat_id"] == taker, TIMEOUT, since=since)
+        since = len(api.calls)
+        api.push_update(api.text_message(EDITED, user_id=taker))
+        edited = api.wait_for_call(
+            "sendMessage", lambda p: "nt:s:" in str(p.get("reply_markup")), TIMEOUT, since=since
+        )
+        since = len(api.calls)
+        api.push_update(api.callback_query(button(edited, "nt:s:"), user_id=taker))
+        api.wait_for_call("editMessageText", lambda p: p["chat_id"] == taker, TIMEOUT, since=since)
+        since = len(api.calls)
+        api.push_update(api.text_message(REWORDED, user_id=OUTSIDER))
+        shared = api.wait_for_call(
+            "sendMessage", lambda p: p["chat_id"] == OUTSIDER, TIMEOUT, since=since
+        )
+        assert EDITED in shared["text"] and STORE in shared["text"]
+        assert versions(db) == ["saved", "edited", "shared"]
     except (TimeoutError, AssertionError) as error:
         pytest.fail(f"{error}\n--- bot output ---\n{bot.output()}")
     finally:
