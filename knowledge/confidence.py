@@ -43,6 +43,10 @@ MAX_STRENGTH = 2.0
 # Two steps scoring within 5% of each other are a tie: the question could be either, so
 # neither is the answer, whatever the rest of the evidence says.
 TIE = math.log(1.05)
+# A step that explains less than about a third of the question answers another question,
+# however far it leads: a small SOP has few rivals to lead ("機器嗶嗶叫要怎麼處理" and the
+# one step of three that says 處理).
+LEAST_EXPLAINED = 0.35
 # The hits the evidence reads, the best and four others, however many the asker is shown.
 JUDGED = 5
 
@@ -160,7 +164,7 @@ class Rule:
     def judge(self, found: Evidence) -> str:
         if self.off_topic.probability(found) >= self.off_topic_at:
             return NONE
-        if found.lead < TIE:
+        if found.lead < TIE or found.coverage < LEAST_EXPLAINED:
             return LOW
         return HIGH if self.answers.probability(found) >= self.answers_at else LOW
 

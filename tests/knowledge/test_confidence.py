@@ -62,6 +62,25 @@ def test_rule_never_answers_with_confidence_when_two_steps_tie() -> None:
     assert Rule(sure, 0.5, unsure, 0.5).judge(replace(EVEN, lead=0.01)) == LOW
 
 
+def test_rule_never_answers_with_confidence_with_a_step_explaining_little_of_the_question(
+    tmp_path: Path,
+) -> None:
+    sure, unsure = Model(intercept=5.0, weights={}), Model(intercept=-5.0, weights={})
+    assert Rule(sure, 0.5, unsure, 0.5).judge(replace(EVEN, coverage=0.3, lead=1.4)) == LOW
+    # A small SOP has few rivals: the one step that says 處理 leads by far, and explains
+    # nothing of 機器嗶嗶叫.
+    sop = tmp_path / "store.md"
+    sop.write_text(
+        "# 門市規範\n## 店員\n#### 1、開門準備\n每天早上九點前打開收銀機。\n"
+        "#### 2、處理投訴\n客戶投訴時先道歉，再請值班經理處理。\n"
+        "#### 3、冷氣保養\n每月清洗冷氣濾網一次。\n",
+        encoding="utf-8",
+    )
+    small = KnowledgeBase.open(index_path=tmp_path / "index.db", sources=[sop], questions=[])
+    assert small.ask("機器嗶嗶叫要怎麼處理").confidence != HIGH
+    assert small.ask("客戶投訴要怎麼處理").confidence == HIGH
+
+
 def test_model_probability_follows_its_weights() -> None:
     model = Model(intercept=-1.0, weights={"lead": 2.0})
     assert model.probability(replace(EVEN, lead=0.0)) == pytest.approx(1 / (1 + math.e))
