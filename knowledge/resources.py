@@ -327,9 +327,11 @@ def chinese_to_english(vocabulary: CorpusWords) -> dict[str, dict[str, float]]:
     """Chinese word → the (stemmed) English words of the corpus it translates to: CC-CEDICT
     read backwards, for an SOP written in English and staff who ask in Chinese.
 
-    Only for Chinese words the corpus does not have itself: where it does, the word
-    matches as it is. A word with many translations shares its weight among them, and
-    a vague English word ("make", "put") counts for less, as in :func:`english_senses`.
+    For every Chinese word, the corpus's own ones too: served beside a Chinese SOP that
+    has the word, an English SOP is reached only through its translation. Targets are
+    words of the SOPs' own text (:class:`CorpusWords`), so a Chinese SOP without English
+    gains nothing. A word with many translations shares its weight among them, and a
+    vague English word ("make", "put") counts for less, as in :func:`english_senses`.
     """
     stop = english_stopwords()
     specific = english_specificity()
@@ -337,7 +339,7 @@ def chinese_to_english(vocabulary: CorpusWords) -> dict[str, dict[str, float]]:
     found: dict[str, dict[str, float]] = defaultdict(dict)
     for words, headword in cedict_senses():
         targets = [w for w in words if w not in stop and not w.isdigit() and w in english]
-        if not targets or headword in vocabulary:
+        if not targets:
             continue
         factor = 1.0 if len(words) == 1 else PHRASE_WORD_FACTOR
         if len(headword) == 1:

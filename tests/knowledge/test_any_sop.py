@@ -166,3 +166,16 @@ def test_an_sop_written_in_english_answers_questions_in_chinese_and_other_words(
     best = kitchen.ask(question).best
     assert best is not None, question
     assert best.step.title == step
+
+
+def test_an_english_sop_beside_a_chinese_one_is_reached_through_translation(
+    tmp_path: Path,
+) -> None:
+    # The Chinese SOP has 冰箱 too: the English one is still reached through "fridge".
+    rooms = tmp_path / "rooms.md"
+    rooms.write_text(
+        "# 客房\n## 房務員\n#### 1、補充飲料\n每天補充客房冰箱的飲料。\n", encoding="utf-8"
+    )
+    kb = KnowledgeBase.open(index_path=tmp_path / "index.db", sources=[rooms, KITCHEN_EN])
+    best = kb.ask("冰箱溫度要幾度").best
+    assert best is not None and best.step.title == "Fridge temperature"
