@@ -115,8 +115,9 @@ def answer(result: Answer, buttons: bool = True) -> str:
             return label_html(script, f"talk_{result.problem}")
         if result.problem:
             return html.escape(label(script, result.problem))
-        # Even the closest step only shares a word by chance: offering it would mislead.
-        return html.escape(label(script, "no_answer" if result.hits else "not_found"))
+        # No step, or the closest only shares a word by chance: offering it would mislead.
+        # Either way the reader hears the SOP does not answer it, and what to try instead.
+        return html.escape(label(script, "no_answer"))
     note = f"<i>{label_html(script, 'too_long')}</i>\n\n" if result.problem == "too_long" else ""
     if result.confidence != HIGH:
         return note + not_found(result)
