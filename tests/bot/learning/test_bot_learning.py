@@ -266,7 +266,7 @@ def test_storage_links_votes_to_logged_questions(people: Storage) -> None:
 @pytest.mark.process
 async def test_teach_makes_a_missed_question_find_the_taught_step(bot: Chat) -> None:
     first = await bot.say(MISSED)
-    assert "找不到" in only(first, "sendMessage")["text"]
+    assert only(first, "sendMessage")["text"] == html.escape(label("hant", "no_answer"))
     await bot.say("機器嗶嗶叫要怎麼處理")
 
     gaps = only(await bot.say("/gaps", user_id=TRAINER), "sendMessage")
