@@ -181,12 +181,16 @@ class Postings:
         """BM25 of every unit for the weighted query terms (0 where none occurs)."""
         scores = np.zeros(self.units, dtype=np.float64)
         for term, weight in weights.items():
-            run = self.runs.get(term)
-            if run is not None:
-                start, end = run
-                # A term's units are distinct, so fancy-index addition is safe.
-                scores[self.unit_numbers[start:end]] += weight * self.shares[start:end]
+            self.add(scores, term, weight)
         return scores
+
+    def add(self, scores: npt.NDArray[np.float64], term: str, weight: float) -> None:
+        """Add ``term``'s BM25, times ``weight``, to the units that hold it."""
+        run = self.runs.get(term)
+        if run is not None:
+            start, end = run
+            # A term's units are distinct, so fancy-index addition is safe.
+            scores[self.unit_numbers[start:end]] += weight * self.shares[start:end]
 
     def score_groups(
         self, groups: Iterable[Mapping[str, float]], others: float
@@ -198,19 +202,22 @@ class Postings:
         scores = np.zeros(self.units, dtype=np.float64)
         for group in groups:
             if len(group) == 1:
-                scores += self.score(group)
+                ((term, weight),) = group.items()
+                self.add(scores, term, weight)
                 continue
             best = np.zeros(self.units, dtype=np.float64)
-            total = np.zeros(self.units, dtype=np.float64)
             for term, weight in group.items():
                 run = self.runs.get(term)
                 if run is not None:
                     start, end = run
                     units = self.unit_numbers[start:end]
-                    values = weight * self.shares[start:end]
-                    total[units] += values
-                    best[units] = np.maximum(best[units], values)
-            scores += best + others * (total - best)
+                    best[units] = np.maximum(best[units], weight * self.shares[start:end])
+            scores += best
+            if others:
+                total = np.zeros(self.units, dtype=np.float64)
+                for term, weight in group.items():
+                    self.add(total, term, weight)
+                scores += others * (total - best)
         return scores
 
 
