@@ -253,7 +253,7 @@ def build_application(
 
     # 4c. After ✏️ under a store note, the editor's next private message is its new text
     #     (first: it is the one thing pressed just before, and it lasts one message).
-    editing = asks.EditingNote(app.user_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    editing = asks.editing_note(app.user_data) & filters.UpdateType.MESSAGE & ~filters.COMMAND
     app.add_handler(MessageHandler(editing, asks.take_edit))
 
     # 4c. After /brief (or 🕗), the author's next private message is the note (text, photo,
@@ -265,7 +265,7 @@ def build_application(
     # 4c. While a trainer is teaching (/teach, 🎓 in /gaps), their private text searches for
     #     the step to teach instead of being a question.
     teaching = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
-    teaching = teaching & filters.UpdateType.MESSAGE & gaps.IsTeaching(app.user_data)
+    teaching = teaching & filters.UpdateType.MESSAGE & gaps.is_teaching(app.user_data)
     app.add_handler(MessageHandler(teaching, gaps.find_step))
 
     # 4d. Someone who took a question (✋): their next private message is the answer.

@@ -44,7 +44,7 @@ from bot.context import BotData, Context
 from bot.i18n import label, label_html
 from bot.learning import handlers as teaching
 from bot.storage import Storage
-from bot.tg.messages import answer_expired, answer_shown, edit, refuse
+from bot.tg.messages import InPrivateStep, answer_expired, answer_shown, edit, refuse
 from knowledge import Answer
 from knowledge.base import EMPTY, NO_WORDS
 
@@ -618,21 +618,9 @@ async def cancel_edit(update: Update, context: Context) -> None:
     await edit(query, label_html(context.ui, "note_edit_cancelled"), None)
 
 
-class EditingNote(filters.MessageFilter):
-    """A private message from someone writing a note's new text (after ✏️).
-
-    Reads the application's ``user_data`` (a live view), since filters get no context.
-    """
-
-    def __init__(self, user_data: Any) -> None:
-        super().__init__(name="EditingNote")
-        self.user_data = user_data
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        if user is None or message.chat.type != ChatType.PRIVATE:
-            return False
-        return notes.editing_of(self.user_data.get(user.id)) is not None
+def editing_note(user_data: Any) -> InPrivateStep:
+    """A private message from someone writing a note's new text (after ✏️)."""
+    return InPrivateStep("EditingNote", user_data, lambda data: notes.editing_of(data) is not None)
 
 
 async def take_edit(update: Update, context: Context) -> None:

@@ -11,8 +11,7 @@ import logging
 import re
 from typing import Any
 
-from telegram import Message, Update
-from telegram.ext import filters
+from telegram import Update
 
 from bot.browse.keyboards import documents_keyboard
 from bot.context import Context
@@ -21,7 +20,7 @@ from bot.i18n import label, label_html
 from bot.learning import render as render_learning
 from bot.learning import service as learning
 from bot.render import shorten
-from bot.tg.messages import answer_expired, edit, refuse
+from bot.tg.messages import InPrivateStep, answer_expired, edit, refuse
 from knowledge.gaps import GapQuestion, group_gaps
 
 log = logging.getLogger(__name__)
@@ -238,19 +237,11 @@ async def watch_sop_version(context: Context) -> None:
         await learning.rebuild_knowledge(context.bot_data)
 
 
-class IsTeaching(filters.MessageFilter):
-    """Messages from someone in the middle of teaching: their text searches for the step.
-
-    Reads the application's ``user_data`` (a live view), since filters get no context.
-    """
-
-    def __init__(self, user_data: Any) -> None:
-        super().__init__(name="IsTeaching")
-        self.user_data = user_data
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        return user is not None and learning.searching_of(self.user_data.get(user.id)) is not None
+def is_teaching(user_data: Any) -> InPrivateStep:
+    """Messages from someone in the middle of teaching: their text searches for the step."""
+    return InPrivateStep(
+        "IsTeaching", user_data, lambda data: learning.searching_of(data) is not None
+    )
 
 
 def schedule_jobs(app: Any) -> None:

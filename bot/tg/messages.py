@@ -1,11 +1,15 @@
 """Small steps several handlers share: editing a message, answering stale buttons, refusing,
-a button to the private chat."""
+a button to the private chat, a filter for someone midway through a step of their own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
+from telegram.ext import filters
 
 from bot.context import Context
 from bot.i18n import label, label_html
@@ -49,3 +53,22 @@ def private_chat_keyboard(bot_username: str, ui: str) -> InlineKeyboardMarkup:
     """One button that opens the user's private chat with the bot (from a group)."""
     url = f"https://t.me/{bot_username}"
     return InlineKeyboardMarkup([[InlineKeyboardButton(label(ui, "open_private"), url=url)]])
+
+
+class InPrivateStep(filters.MessageFilter):
+    """A private message from someone whose ``user_data`` says they are midway through a
+    step (writing a note's new text, teaching a wording): ``midway`` reads their data.
+
+    Reads the application's ``user_data`` (a live view), since filters get no context.
+    """
+
+    def __init__(self, name: str, user_data: Any, midway: Callable[[Any], bool]) -> None:
+        super().__init__(name=name)
+        self.user_data = user_data
+        self.midway = midway
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        if user is None or message.chat.type != ChatType.PRIVATE:
+            return False
+        return self.midway(self.user_data.get(user.id))
