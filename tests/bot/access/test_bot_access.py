@@ -7,7 +7,6 @@ SOP text. The default test user (conftest) is staff in STORE; ADMIN is in SOPBOT
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import secrets
 import time
@@ -27,30 +26,19 @@ from bot.context import ANSWER_LIMIT
 from bot.i18n import label
 from bot.storage import Storage
 from knowledge import KnowledgeBase
+from tests.bot.access.conftest import (
+    ADMIN,
+    LINK_RE,
+    MANAGER,
+    NEWCOMER,
+    OTHER_STORE,
+    QUESTION,
+    STRANGER,
+)
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, TOKEN, USER_ID, Chat, Clock
 from tests.fakebotapi import Call as ApiCall
 from tests.fakebotapi import FakeBotAPI, InProcessRequest
-
-STRANGER = 555000111
-NEWCOMER = 555000222
-ADMIN = 900000001
-MANAGER = 900000002
-OTHER_STORE = "高雄店"
-QUESTION = "客人沒帶證件怎麼辦"
-LINK_RE = re.compile(r"https://t\.me/sop_test_bot\?start=([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The conftest settings, with an admin configured."""
-    return dataclasses.replace(settings, admin_ids=frozenset({ADMIN}))
-
-
-@pytest.fixture
-def manager(storage: Storage) -> int:
-    storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
-    return MANAGER
 
 
 def refusal(user_id: int, script: str = "hant") -> str:

@@ -7,8 +7,6 @@ Through real PTB routing over the offline Bot API. The default test user (confte
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +14,21 @@ import pytest
 
 from bot.access import levels
 from bot.access import render as render_access
-from bot.config import Settings
 from bot.i18n import label
 from bot.storage import ACCESS_LEVELS, Storage, users
+from tests.bot.access.conftest import (
+    ADMIN,
+    LINK_RE,
+    MANAGER,
+    NEWCOMER,
+    OTHER_STORE,
+    QUESTION,
+    STRANGER,
+)
 from tests.bot.botcalls import buttons, only
 from tests.bot.conftest import STORE, USER_ID, Chat, Clock
 
-STRANGER = 555000111
-NEWCOMER = 555000222
-ADMIN = 900000001
-MANAGER = 900000002
-OTHER_STORE = "高雄店"
 THIRD_STORE = "信義店"
-QUESTION = "客人沒帶證件怎麼辦"
-LINK_RE = re.compile(r"https://t\.me/sop_test_bot\?start=([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, admin_ids=frozenset({ADMIN}))
-
-
-@pytest.fixture
-def manager(storage: Storage) -> int:
-    storage.people.add_person(MANAGER, "王店長", "manager", [STORE])
-    return MANAGER
 
 
 def message_from(

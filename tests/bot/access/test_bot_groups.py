@@ -8,7 +8,6 @@ user (conftest) is staff in STORE; ADMIN is in SOPBOT_ADMIN_IDS.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -22,22 +21,14 @@ from bot.context import ANSWER_LIMIT
 from bot.i18n import label, label_html
 from bot.storage import Storage
 from knowledge import KnowledgeBase
+from tests.bot.access.conftest import ADMIN, MANAGER, QUESTION, STRANGER
 from tests.bot.botcalls import buttons, only, sent
 from tests.bot.conftest import GROUP_ID, STORE, TOKEN, USER_ID, Chat, run_chat
 from tests.fakebotapi import FakeBotAPI, InProcessRequest
 
-ADMIN = 900000001
-MANAGER = 900000002
 TRAINER = 900000003
-STRANGER = 555000111
-QUESTION = "客人沒帶證件怎麼辦"
 MENTION = f"@sop_test_bot {QUESTION}"
 BOT_LINK = "https://t.me/sop_test_bot"
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, admin_ids=frozenset({ADMIN}))
 
 
 @pytest.fixture
