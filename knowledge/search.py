@@ -73,9 +73,12 @@ NUMBER_QUESTION_RE = re.compile(
 )
 
 
-# Expansions from dictionaries of common words match whole words of a question only (a
-# hand table's Cantonese and regional words count wherever they stand).
-WHOLE_WORD_KINDS = frozenset({"thesaurus", "chinese-english"})
+# Expansions from the thesaurus match whole words of a question only: its words are common
+# ones that also occur inside others. A hand table's Cantonese and regional words, and
+# CC-CEDICT's headwords read toward an English SOP, count wherever they stand and cut no
+# word the corpus has: 洗碗機 is also 洗碗 (wash the dishes), where the SOP has no
+# "dishwasher".
+WHOLE_WORD_KINDS = frozenset({"thesaurus"})
 
 
 @dataclass(frozen=True)
