@@ -122,7 +122,7 @@ class Tuning:
     mnemonic_boost: float = 1.3  # instead of the penalty, when the question asks for a 口訣
     overview_penalty: float = 0.85
     specialist_penalty: float = 0.85
-    coverage_weight: float = 0.6  # how much the share of the question explained reranks
+    coverage_weight: float = 0.7  # how much the share of the question explained reranks
     lead_weight: float = 0.3  # how much the share its heading (or first sentence) explains does
 
 
