@@ -47,7 +47,12 @@ WEIGHTS = {
     "regional": 0.85,  # 的士 → 計程車: the same thing, another region's word
     "thesaurus": 0.55,  # 顧客 → 客戶: close in meaning, not always the same
     "english": 1.0,  # shared among the Chinese words one English phrase stands for
-    "chinese-english": 0.9,  # 冰箱 → fridge: a question in Chinese, an SOP in English
+    # 冰箱 → fridge: a question in Chinese, an SOP in English. A word's translations share
+    # this, and each is discounted for being one word of a phrase, a single character's or
+    # vague (chinese_to_english), so the best of them ends near what the Chinese word would
+    # weigh in a Chinese SOP: beside one, the English SOP is otherwise outweighed by any
+    # common word the two share (不能, 超過).
+    "chinese-english": 2.0,
     "co-translation": 0.5,  # swap → replace: both translate 掉換
 }
 # Of a CC-CEDICT sense of several words ("identity card"), each word alone says less.
