@@ -57,7 +57,9 @@ class Evidence:
 
     lead: float  # log(best score / runner-up's), capped at MAX_LEAD
     crowd: float  # log(best score / the mean of the other hits'), capped at MAX_CROWD
-    coverage: float  # the share of the question the best step explains (0–1)
+    # The share of the question the best step explains (0–1), a place explained only by a
+    # loose reading of the asker's word (a vague translation) counting for that much.
+    coverage: float
     # The lead as far as the step explains the question: a step that explains all of it
     # and leads clearly, not one that explains all of it as its rivals do (a document with
     # many staff questions indexed explains most questions well with several steps).
@@ -83,7 +85,7 @@ def evidence(searcher: Searcher, query: Query, hits: Sequence[Hit]) -> Evidence:
         mean = sum(others) / len(others)
         crowd = min(math.log(max(best.score / mean, 1.0)), MAX_CROWD)
     step_no = searcher.step_numbers[id(best.step)]
-    coverage = searcher.step_coverage(query, step_no)
+    coverage = searcher.credited_share(query, step_no)
     return Evidence(
         lead=lead,
         crowd=crowd,

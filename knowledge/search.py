@@ -158,6 +158,9 @@ class Query:
     scoped_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     position_weights: dict[int, float] | None = None  # Searcher.position_weights
     shares: dict[int, float] = field(default_factory=dict)  # explained places → their share
+    # The weight of the asker's own word at each place of ``folded``: what a reading of it
+    # (a translation, a synonym, a correction) is worth against it (Searcher.credited_share).
+    own: dict[int, float] = field(default_factory=dict)
 
     def add(
         self, term: str, weight: float, span: tuple[int, int] | None = None, scoped: bool = False
@@ -490,6 +493,8 @@ class Searcher:
                 # is evidence for that document's steps, weaker than the SOPs' own text.
                 weight *= self.tuning.staff_only_factor
             query.add(term, weight, (start, end))
+            for place in range(start, end):
+                query.own[place] = max(query.own.get(place, 0.0), weight)
         for char in folded:
             if CJK_RUN_RE.fullmatch(char) and char not in self.lexicon.stopwords:
                 query.chars[char] = self.tuning.char_weight
@@ -955,6 +960,36 @@ class Searcher:
             found = sum(weight for i, weight in weights.items() if explained >> i & 1)
             share = query.shares[explained] = found / sum(weights.values())
         return share
+
+    def credited_share(self, query: Query, step_no: int) -> float:
+        """:meth:`step_coverage`, where a place the step explains only through a reading of
+        the asker's word counts as much as that reading weighs against the word itself.
+
+        "can I bring my dog" and an SOP that says "produce" (bring and produce translate
+        one Chinese word) explains "bring" at half its worth: enough to rank the step,
+        not to say it answers. A word read in another script, or a synonym as strong as
+        the word, counts in full.
+        """
+        if not query.content:
+            return 0.0
+        words, grams = self.index.step_word_sets[step_no], self.index.step_gram_sets[step_no]
+        readings = [(query.words, query.spans)]
+        if self.scope_mask[step_no]:
+            readings.append((query.scoped_words, query.scoped_spans))
+        credit: dict[int, float] = {}
+        for weights, spans_by_term in readings:
+            for term, spans in spans_by_term.items():
+                pairs = frozenset(bigrams(term))
+                if term not in words and not (pairs and pairs <= grams):
+                    continue
+                weight = weights.get(term, 0.0)
+                for start, end in spans:
+                    for place in range(start, end):
+                        worth = min(1.0, weight / query.own.get(place, 1.0))
+                        credit[place] = max(credit.get(place, 0.0), worth)
+        places = self.position_weights(query)
+        found = sum(weight * credit.get(place, 0.0) for place, weight in places.items())
+        return found / sum(places.values())
 
     def position_weights(self, query: Query) -> dict[int, float]:
         """How much each character of the question's content tells, for :meth:`coverage`.

@@ -111,3 +111,26 @@ def test_ask_judges_alike_however_many_hits_are_shown(kb: KnowledgeBase) -> None
         one, six = kb.ask(question.query, limit=1), kb.ask(question.query, limit=6)
         assert one.confidence == six.confidence, question.query
         assert one.hits == six.hits[:1]
+
+
+def test_a_step_explains_a_loose_reading_of_a_word_for_what_the_reading_weighs(
+    tmp_path: Path,
+) -> None:
+    sop = Path(__file__).parent / "data" / "kitchen-en.md"
+    kitchen = KnowledgeBase.open(index_path=tmp_path / "index.db", sources=[sop], questions=[])
+    searcher = kitchen.searcher
+
+    def shares(question: str) -> tuple[float, float]:
+        query = searcher.read(question)
+        step_no = searcher.step_numbers[id(searcher.rank(query)[0].step)]
+        return searcher.step_coverage(query, step_no), searcher.credited_share(query, step_no)
+
+    # The SOP's own words, and a translation into them, count in full.
+    assert shares("what temperature should the fridge be") == (1.0, 1.0)
+    plain, credited = shares("冰箱溫度要幾度")
+    assert credited == pytest.approx(plain) and credited > 0.5
+    # "swap" reaches "replace" only as another translation of one Chinese word (掉換): the
+    # step still ranks first, but that half of the question is only half explained.
+    plain, credited = shares("can i swap it for something else")
+    assert credited < plain
+    assert kitchen.ask("can i swap it for something else").confidence != HIGH

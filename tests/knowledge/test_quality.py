@@ -75,14 +75,13 @@ OTHER_SOPS = {
     ),
 }
 # Off-topic questions (pay, leave, a pet) said with confidence at most, and told "none" at
-# least. An SOP in English still falls short: its words are read from Chinese through a
-# dictionary of many senses each ("can I bring my dog": bring → 帶來 → produce), so a
-# question about what it does not cover finds more to match. Those floors record where it
-# stands today, to be raised.
-OFF_TOPIC_FLOORS = {"community-kitchen": (0.10, 0.30), "lake-afton-observatory": (0.20, 0.0)}
-# Wrong first steps said with confidence, at most. Some are the step just before the one
-# the question's snippet names, in an SOP that gives each sentence its own heading.
-CONFIDENT_WRONG = 0.25
+# least. An SOP in English is told "none" less often: its words are reached from Chinese
+# through a dictionary of many senses each, so a question about what it does not cover
+# still finds a reading to match, and is offered the closest steps instead. Those floors
+# record where it stands today, to be raised.
+OFF_TOPIC_FLOORS = {"community-kitchen": (0.10, 0.40), "lake-afton-observatory": (0.10, 0.05)}
+# Wrong first steps said with confidence, at most.
+CONFIDENT_WRONG = 0.20
 
 
 @pytest.mark.parametrize("name", list(OTHER_SOPS))
