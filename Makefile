@@ -22,11 +22,18 @@ run: $(STAMP)
 		$(BIN)/sopbot chat; \
 	fi
 
-# The suite in parts run side by side, with mypy beside them: the core's tests (which build
-# their own index); the bot's tests that start no process, then the Dockerfile's replay; and
-# the bot's tests that start processes (mostly waiting on children and servers), those of
-# learning apart. The bot's parts share one search index, built (or found up to date) once
-# before them and kept between runs; the tests rebuild it when the SOP or parser changes.
+# The suite in parts run side by side (make -j5), with mypy beside them. Most of the suite
+# is CPU work (building and loading search indexes), so a part gets more workers than one
+# only where it mostly waits or where it would otherwise be the last to finish:
+# - test-core: the core's tests, which build their own small indexes; two workers, a test
+#   file each (its module fixtures are then built once), as it is the longest part;
+# - test-bot: the bot's tests that start no process, then the Dockerfile's replay;
+# - test-bot-learning: the learning tests that start processes (each teaching or import
+#   rebuilds an index in a child process: CPU, not waiting), on one worker;
+# - test-bot-processes: the other bot tests that start processes, mostly waiting on the
+#   bot, its search worker and the fake Bot API; four workers, a test file each.
+# Every part shares one index of the packaged SOP, built (or found up to date) once before
+# them and kept between runs; the tests rebuild it when the SOP or parser changes.
 BOT_TESTS := tests/bot tests/test_readme.py tests/test_fakebotapi.py
 DOCKER_TESTS := tests/test_dockerfile.py
 CORE_TESTS := tests $(addprefix --ignore=,$(BOT_TESTS) $(DOCKER_TESTS))
@@ -41,8 +48,8 @@ test: $(STAMP)
 test-types:
 	$(BIN)/mypy
 
-test-core:
-	$(PYTEST) $(CORE_TESTS)
+test-core: test-index
+	$(WITH_INDEX) $(PYTEST) -n 2 --dist loadfile $(CORE_TESTS)
 
 test-bot: test-index
 	$(WITH_INDEX) $(PYTEST) -m "not process" $(BOT_TESTS); status=$$?; \
@@ -52,7 +59,8 @@ test-bot-learning: test-index
 	$(WITH_INDEX) $(PYTEST) -m process tests/bot/learning
 
 test-bot-processes: test-index
-	$(WITH_INDEX) $(PYTEST) -m process $(BOT_TESTS) --ignore=tests/bot/learning
+	$(WITH_INDEX) $(PYTEST) -n 4 --dist loadfile -m process $(BOT_TESTS) \
+		--ignore=tests/bot/learning
 
 test-index:
 	@$(BIN)/python -c "import sys, pathlib, knowledge; \

@@ -9,6 +9,7 @@ place atomically so a running reader never sees half an index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -266,10 +267,12 @@ def dictionary_path(index_path: Path) -> Path:
     return index_path.with_name(index_path.name + ".dict.txt")
 
 
+@functools.cache
 def pinyin_table() -> dict[str, str]:
     """Every common Chinese character's first reading, without tones (build time only).
 
-    pypinyin's table takes 0.4 s to import, so the index keeps the part it needs.
+    pypinyin's table takes 0.4 s to import, so the index keeps the part it needs; read once
+    per process, for every index it builds (not to be changed by its callers).
     """
     from pypinyin.pinyin_dict import pinyin_dict
 

@@ -7,6 +7,7 @@ dictionary cache goes where we say (the image builds it once, see the Dockerfile
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -99,6 +100,12 @@ class Segmenter:
 DICTIONARY_LINE_RE = re.compile(r"[^\s]+ \d+(?: [^\s]+)?")
 
 
+# jieba's own dictionary as this process last loaded it: (its cache file, the file's mtime
+# and size) → (prefix dictionary, total). Every index build segments with that dictionary
+# and loading it takes most of a second; a process that builds again copies it instead.
+_loaded_general: dict[tuple[str, int, int], tuple[dict[str, int], int]] = {}
+
+
 def initialize(tokenizer: jieba.Tokenizer) -> None:
     """Load jieba's prefix dictionary, from its cache file when there is one.
 
@@ -106,7 +113,33 @@ def initialize(tokenizer: jieba.Tokenizer) -> None:
     two values; a garbled cache that does (a copy cut short, another program's file) made
     every later word addition fail, so nothing could start or rebuild the index. Such a
     cache is deleted and the dictionary built again from its source.
+
+    jieba's own dictionary, once loaded, is kept for the next tokenizer of this process:
+    a copy (words are added to each tokenizer's own), for as long as its cache file is the
+    one read (a cache rewritten or garbled since is read again).
     """
+    general = tokenizer.dictionary == jieba.DEFAULT_DICT
+    key = general_cache_key(tokenizer) if general else None
+    if key is not None and key in _loaded_general:
+        freq, total = _loaded_general[key]
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(freq), total, True
+        return
+    _initialize(tokenizer)
+    if general and (key := general_cache_key(tokenizer)) is not None:
+        _loaded_general.clear()
+        _loaded_general[key] = (dict(tokenizer.FREQ), tokenizer.total)
+
+
+def general_cache_key(tokenizer: jieba.Tokenizer) -> tuple[str, int, int] | None:
+    cache = jieba_cache_file(tokenizer)
+    try:
+        stat = cache.stat()
+    except OSError:
+        return None
+    return (str(cache), stat.st_mtime_ns, stat.st_size)
+
+
+def _initialize(tokenizer: jieba.Tokenizer) -> None:
     tokenizer.initialize()
     if usable(tokenizer):
         return
@@ -261,19 +294,31 @@ def write_dictionary(
                 if start + size > len(text):
                     break
                 pieces.add(text[start : start + size])
-    kept, total = [], 0
-    with jieba.get_dict_file() as full:
-        for raw in full:
-            word, freq, *tag = raw.decode("utf-8").split()
-            total += int(freq)
-            # Common words too, though the corpus lacks them: a question's 一半 or 斷掉
-            # is then one word the corpus does not have, not characters that look like
-            # content (一, 半) and match anything.
-            if word in pieces or (len(word) >= 2 and int(freq) >= COMMON_WORD_FREQ):
-                kept.append((word, int(freq), tag[0] if tag else ""))
+    entries, total = general_entries()
+    # Common words too, though the corpus lacks them: a question's 一半 or 斷掉 is then one
+    # word the corpus does not have, not characters that look like content (一, 半) and
+    # match anything.
+    kept = [
+        entry
+        for entry in entries
+        if entry[0] in pieces or (len(entry[0]) >= 2 and entry[1] >= COMMON_WORD_FREQ)
+    ]
     known = {word for word, _, _ in kept}
     kept += [(word, freq, "") for word, freq in (new_words or {}).items() if word not in known]
     filler = total - sum(freq for _, freq, _ in kept)
     lines = [f"{word} {freq} {tag}".rstrip() for word, freq, tag in kept]
     lines.append(f"{FILLER_WORD} {max(filler, 1)} x")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@functools.cache
+def general_entries() -> tuple[tuple[tuple[str, int, str], ...], int]:
+    """jieba's own dictionary as (word, frequency, tag) lines, and its total frequency:
+    read once per process (350,000 lines, most of a second), for every index it builds."""
+    entries, total = [], 0
+    with jieba.get_dict_file() as full:
+        for raw in full:
+            word, freq, *tag = raw.decode("utf-8").split()
+            total += int(freq)
+            entries.append((word, int(freq), tag[0] if tag else ""))
+    return tuple(entries), total

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,9 +49,25 @@ def settings(tmp_path: Path, index_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new database at the newest schema, made once: a test's own starts as a copy of
+    it (migrating a new file takes some 20 ms, copying one 2)."""
+    path = tmp_path_factory.mktemp("empty-database") / "sopbot.db"
+    Storage.open(path).close()
+    return path
+
+
+def new_database(empty_database: Path, path: Path) -> Path:
+    """``path``, a new database at the newest schema (the copy of ``empty_database``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(empty_database, path)
+    return path
+
+
 @pytest.fixture
-def storage(settings: Settings) -> Storage:
-    storage = Storage.open(settings.db_path)
+def storage(settings: Settings, empty_database: Path) -> Storage:
+    storage = Storage.open(new_database(empty_database, settings.db_path))
     # Only registered people get past the gate (bot/access/gate.py): the test user is staff.
     storage.people.add_person(USER_ID, "小明", "staff", [STORE])
     yield storage

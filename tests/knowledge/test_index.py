@@ -7,11 +7,14 @@ import marshal
 import shutil
 from pathlib import Path
 
+import jieba
 import pytest
 
 from knowledge import KnowledgeBase
 from knowledge.base import StaleIndexError
 from knowledge.corpus import parse_file
+from knowledge.lexicon import LEXICON_DIR, load_lexicon
+from knowledge.segment import Segmenter, usable
 
 # A 1×1 PNG.
 PNG = bytes.fromhex(
@@ -120,3 +123,26 @@ def test_a_garbled_jieba_cache_is_built_again(
     for cache in (tmp_path / "cache").glob("jieba*.cache"):
         freq, total = marshal.loads(cache.read_bytes())
         assert isinstance(total, int) and len(freq) > 1000  # built again, and kept
+
+
+def test_jiebas_dictionary_is_loaded_once_and_each_tokenizer_gets_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path / "cache"))
+    lexicon = load_lexicon(LEXICON_DIR)
+    first = Segmenter(lexicon)
+    total = first.tokenizer.total
+    first.learn({"嗶嗶機": 5})
+    loads = []
+    monkeypatch.setattr(jieba.Tokenizer, "initialize", lambda self: loads.append(self))
+    second = Segmenter(lexicon)
+    assert loads == [], "the second tokenizer copies what the first loaded"
+    assert "嗶嗶機" in first.tokenizer.FREQ and "嗶嗶機" not in second.tokenizer.FREQ
+    assert second.tokenizer.total == total
+    monkeypatch.undo()
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path / "cache"))
+    (cache,) = garble_jieba_caches(tmp_path / "cache")
+    third = Segmenter(lexicon)  # a cache changed since is read again, and repaired
+    assert usable(third.tokenizer) and third.tokenizer.total == total
+    freq, cached_total = marshal.loads(cache.read_bytes())
+    assert isinstance(freq, dict) and cached_total < total  # jieba's own, without the lexicon

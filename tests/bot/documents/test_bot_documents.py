@@ -29,7 +29,7 @@ from knowledge import KnowledgeBase
 from knowledge.index import dictionary_path
 from knowledge.updates import ManagedCorpus, open_knowledge
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import GROUP_ID, TOKEN, USER_ID, Chat, run_chat
+from tests.bot.conftest import GROUP_ID, TOKEN, USER_ID, Chat, new_database, run_chat
 from tests.bot.learning.test_bot_learning import upload
 from tests.fakebotapi import Call as ApiCall
 from tests.fakebotapi import FakeBotAPI
@@ -133,8 +133,8 @@ def library_settings(tmp_path: Path, two_documents: tuple[Path, Path]) -> Settin
 
 
 @pytest.fixture
-def people(library_settings: Settings) -> Storage:
-    storage = Storage.open(library_settings.db_path)
+def people(library_settings: Settings, empty_database: Path) -> Storage:
+    storage = Storage.open(new_database(empty_database, library_settings.db_path))
     storage.people.add_person(STAFF, "小明", "staff", [TAIPEI])
     storage.people.add_person(FAR_STAFF, "阿珠", "staff", [TAICHUNG])
     storage.people.add_person(TRAINER, "阿芳", "trainer", [TAIPEI])

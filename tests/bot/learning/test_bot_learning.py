@@ -32,7 +32,7 @@ from knowledge.index import dictionary_path
 from knowledge.model import Step
 from knowledge.updates import ManagedCorpus, UpdateError, compare, open_knowledge
 from tests.bot.botcalls import buttons, only, sent
-from tests.bot.conftest import TOKEN, USER_ID, Chat, run_chat, until
+from tests.bot.conftest import TOKEN, USER_ID, Chat, new_database, run_chat, until
 from tests.fakebotapi import Call as ApiCall
 
 STAFF, TRAINER, MANAGER, ADMIN = USER_ID, 555001, 555002, 555003
@@ -99,8 +99,8 @@ def learning_settings(tmp_path: Path, small_index: tuple[Path, Path]) -> Setting
 
 
 @pytest.fixture
-def people(learning_settings: Settings) -> Storage:
-    storage = Storage.open(learning_settings.db_path)
+def people(learning_settings: Settings, empty_database: Path) -> Storage:
+    storage = Storage.open(new_database(empty_database, learning_settings.db_path))
     storage.people.add_person(STAFF, "小明", "staff", [STORE])
     storage.people.add_person(TRAINER, "阿芳", "trainer", [STORE])
     storage.people.add_person(MANAGER, "王店長", "manager", [STORE])

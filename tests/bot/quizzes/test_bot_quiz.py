@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from bot.quizzes import service as quizzes
 from bot.storage import SentPoll, Storage
 from knowledge.quiz import QuizQuestion, generate_questions
 from tests.bot.botcalls import only, sent
-from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat, Clock
+from tests.bot.conftest import GROUP_ID, STORE, USER_ID, Chat, Clock, new_database
 from tests.fakebotapi import Call as ApiCall
 
 TRAINER = 900001
@@ -40,8 +41,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def storage(settings: Settings, clock: Clock) -> Iterator[Storage]:
-    storage = Storage.open(settings.db_path, clock=clock)
+def storage(settings: Settings, clock: Clock, empty_database: Path) -> Iterator[Storage]:
+    storage = Storage.open(new_database(empty_database, settings.db_path), clock=clock)
     storage.people.add_person(USER_ID, "小明", "staff", [STORE])
     storage.people.add_person(TRAINER, "陳培訓", "trainer", [STORE])
     storage.people.add_person(STAFF_A, "阿美", "staff", [STORE])
