@@ -44,7 +44,7 @@ SOPDEV = SHARED / "sopdev"
 
 # The sign each feature's weight must have in each model (+1 more evidence, likelier).
 SIGNS = {
-    "answers": {"lead": 1, "crowd": 1, "explained_lead": 1, "known": 1, "kind": 1, "steady": 1},
+    "answers": {"lead": 1, "crowd": 1, "explained_lead": 1, "known": 1, "kind": 1},
     "off_topic": {"coverage": -1, "known": -1, "strength": -1},
 }
 MIN_RUN = 10  # fewer wrong (or right) answers than this in a run say nothing of a share

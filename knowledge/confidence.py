@@ -25,8 +25,6 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from knowledge.model import Hit
 
 if TYPE_CHECKING:  # the searcher imports nothing from here; this is for types only
@@ -69,9 +67,6 @@ class Evidence:
     known: float  # the share of the question the served SOPs' own text has words for (0–1)
     kind: float  # +1 the step holds the kind of answer asked (a time, a count…), -1 not, 0 none
     strength: float  # the best score over what the question's words score in one sentence
-    # The share of the question's words (by how much each tells) whose removal leaves the
-    # same step first: an answer resting on one word of several is a guess.
-    steady: float = 1.0
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -99,50 +94,7 @@ def evidence(searcher: Searcher, query: Query, hits: Sequence[Hit]) -> Evidence:
         known=known_share(searcher, query),
         kind=answer_kind(searcher, query, step_no),
         strength=strength(searcher, query, best.score),
-        steady=steadiness(searcher, query, hits[:JUDGED]),
     )
-
-
-def steadiness(searcher: Searcher, query: Query, hits: Sequence[Hit]) -> float:
-    """The share of the question's words, weighed by what each tells, that the first hit
-    stays first without.
-
-    Without a word, each hit loses that word's share of its own match of the question and
-    what the word explained of it; the hits are ranked again on what is left. A step that
-    is first because one word of three matched it many times falls behind once that word
-    is gone; one that answers the whole question stays.
-    """
-    groups = query.word_groups
-    if len(groups) < 2 or len(hits) < 2:
-        return 1.0
-    steps = [searcher.step_numbers[id(hit.step)] for hit in hits]
-    postings = searcher.index.step_words
-    parts = [postings.score_groups([group], 0.0)[steps] for group in groups]
-    total = np.sum(parts, axis=0)
-    scores = [hit.score for hit in hits]
-    share = searcher.tuning.coverage_weight
-    covered = [searcher.step_coverage(query, n) for n in steps]
-    tells = searcher.position_weights(query)
-    steady = weight_sum = 0.0
-    for group, part in zip(groups, parts, strict=True):
-        places = {
-            place for term in group for a, b in query.spans.get(term, ()) for place in range(a, b)
-        }
-        weight = sum(tells.get(place, 0.0) for place in places)
-        if weight <= 0:
-            continue
-        without = searcher.coverage_without(query, steps, places)
-        left = [
-            score
-            * (1.0 - part[i] / total[i] if total[i] > 0 else 1.0)
-            * (1 - share + share * without[i])
-            / (1 - share + share * covered[i])
-            for i, score in enumerate(scores)
-        ]
-        weight_sum += weight
-        if left[0] > 0 and left[0] >= max(left[1:]):
-            steady += weight
-    return steady / weight_sum if weight_sum else 1.0
 
 
 def known_share(searcher: Searcher, query: Query) -> float:

@@ -961,31 +961,6 @@ class Searcher:
             share = query.shares[explained] = found / sum(weights.values())
         return share
 
-    def coverage_without(
-        self, query: Query, step_nos: Sequence[int], places: set[int]
-    ) -> list[float]:
-        """:meth:`step_coverage` of each step, as if the question had nothing to explain
-        at ``places`` (one of its words left out)."""
-        weights = self.position_weights(query)
-        rest = sum(w for i, w in weights.items() if i not in places)
-        if rest <= 0:
-            return [0.0] * len(step_nos)
-        mask = sum(1 << i for i in places)
-        found = []
-        for step_no in step_nos:
-            words = self.index.step_word_sets[step_no]
-            grams = self.index.step_gram_sets[step_no]
-            parts = query.coverage_parts
-            if query.scoped_coverage_parts and self.scope_mask[step_no]:
-                parts = parts + query.scoped_coverage_parts
-            explained = 0
-            for term, term_grams, bits in parts:
-                if term in words or (term_grams and term_grams <= grams):
-                    explained |= bits
-            explained &= ~mask
-            found.append(sum(w for i, w in weights.items() if explained >> i & 1) / rest)
-        return found
-
     def credited_share(self, query: Query, step_no: int) -> float:
         """:meth:`step_coverage`, where a place the step explains only through a reading of
         the asker's word counts as much as that reading weighs against the word itself.

@@ -20,7 +20,6 @@ from knowledge.confidence import (
     evidence,
     known_share,
     read_rule,
-    steadiness,
 )
 from knowledge.evaluate import read_questions
 
@@ -95,7 +94,7 @@ def test_evidence_does_not_change_with_the_scale_of_the_scores(kb: KnowledgeBase
     assert len(hits) >= 2
     scaled = [replace(hit, score=hit.score * 7.5) for hit in hits]
     plain, bigger = evidence(kb.searcher, query, hits), evidence(kb.searcher, query, scaled)
-    for name in ("lead", "crowd", "coverage", "explained_lead", "known", "kind", "steady"):
+    for name in ("lead", "crowd", "coverage", "explained_lead", "known", "kind"):
         assert getattr(bigger, name) == pytest.approx(getattr(plain, name)), name
 
 
@@ -135,27 +134,3 @@ def test_a_step_explains_a_loose_reading_of_a_word_for_what_the_reading_weighs(
     plain, credited = shares("can i swap it for something else")
     assert credited < plain
     assert kitchen.ask("can i swap it for something else").confidence != HIGH
-
-
-def test_an_answer_resting_on_one_word_of_several_is_unsteady(tmp_path: Path) -> None:
-    sop = tmp_path / "store.md"
-    sop.write_text(
-        "# 門市規範\n## 店員\n#### 1、開門準備\n每天早上九點前打開收銀機。\n"
-        "#### 2、處理投訴\n客戶投訴時先道歉，再請值班經理處理。\n"
-        "#### 3、冷氣保養\n每月清洗冷氣濾網一次。冷氣不冷時檢查濾網，冷氣漏水時關掉冷氣。\n"
-        "#### 4、收銀找零\n收銀找零要點清楚，找零後請客戶確認。\n",
-        encoding="utf-8",
-    )
-    store = KnowledgeBase.open(index_path=tmp_path / "index.db", sources=[sop], questions=[])
-    searcher = store.searcher
-
-    def steady(question: str) -> float:
-        query = searcher.read(question)
-        return steadiness(searcher, query, searcher.rank(query))
-
-    # Every word of the question points at the one step: without any of them it stays first.
-    assert steady("客戶投訴要怎麼處理") == 1.0
-    assert steady("冷氣濾網多久洗一次") == 1.0
-    # Two steps, a word for each: whichever leads, it leads on one word only.
-    assert steady("冷氣找零") < 0.5
-    assert store.ask("冷氣找零").confidence != HIGH

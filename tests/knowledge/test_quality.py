@@ -24,13 +24,12 @@ FLOORS = {
 
 
 # Confidence (knowledge/confidence.py), fitted on neither set: (the share of right answers
-# sent as confident, at least; the share of wrong ones, at most). Today: 73/9 and 69/11,
+# sent as confident, at least; the share of wrong ones, at most). Today: 69/5 and 64/5,
 # fitted to keep every other workplace's SOP within a fifth of its wrong answers; the
-# goal is 90/10. The held-out set has 18 wrong first steps: 11% is two of them, each a
-# parallel step of another role (the VIP desk's and the counter's leaving the seat).
+# goal is 90/10.
 CONFIDENCE = {
-    ROOT / "tests" / "golden" / "questions.tsv": (0.70, 0.10),
-    ROOT / "tests" / "holdout" / "questions.tsv": (0.65, 0.12),
+    ROOT / "tests" / "golden" / "questions.tsv": (0.65, 0.10),
+    ROOT / "tests" / "holdout" / "questions.tsv": (0.60, 0.10),
 }
 
 
