@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import math
 import os
@@ -28,7 +29,7 @@ import numpy.typing as npt
 from knowledge import answer_types, resources
 from knowledge.model import Lint, ParsedSource, Passage, Step
 from knowledge.normalize import fold, fold_characters
-from knowledge.segment import Segmenter, bigrams, discover_words, write_dictionary
+from knowledge.segment import Segmenter, bigrams, cache_dir, discover_words, write_dictionary
 
 INDEX_VERSION = "3"
 SENTENCE_RE = re.compile(r"[^。；;！!？?]+[。；;！!？?]?")
@@ -267,13 +268,35 @@ def dictionary_path(index_path: Path) -> Path:
     return index_path.with_name(index_path.name + ".dict.txt")
 
 
+# What pinyin_table() keeps in the cache directory: bump when its reading changes.
+PINYIN_FORMAT = "1"
+
+
 @functools.cache
 def pinyin_table() -> dict[str, str]:
     """Every common Chinese character's first reading, without tones (build time only).
 
     pypinyin's table takes 0.4 s to import, so the index keeps the part it needs; read once
-    per process, for every index it builds (not to be changed by its callers).
+    per process, for every index it builds (not to be changed by its callers), from the
+    cache directory when an earlier process kept it there for this pypinyin.
     """
+    header = f"# sopbot pinyin {PINYIN_FORMAT} {importlib.metadata.version('pypinyin')}\n"
+    path = cache_dir() / "sopbot" / "pinyin.tsv"
+    try:
+        with path.open(encoding="utf-8") as lines:
+            if lines.readline() == header:
+                kept = dict(line.rstrip("\n").split("\t") for line in lines)
+                if kept and all(len(char) == 1 and reading for char, reading in kept.items()):
+                    return kept
+    except (OSError, UnicodeError, ValueError):
+        pass  # absent, or not what we wrote: read pypinyin again
+    table = read_pinyin()
+    resources.write_cache(path, [header, *(f"{c}\t{r}\n" for c, r in table.items())])
+    return table
+
+
+def read_pinyin() -> dict[str, str]:
+    """:func:`pinyin_table` read from pypinyin itself."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     table = {}

@@ -156,8 +156,9 @@ def _cedict_file() -> Path | None:
     return found if found.is_file() else None
 
 
-def _senses_cache() -> Path | None:
-    """Where the read senses of the installed dictionary are kept (None: do not keep)."""
+def _senses_cache(kind: str = "senses") -> Path | None:
+    """Where what is read off the installed dictionary is kept, by kind (``senses``,
+    ``specificity``); None: do not keep."""
     source = _cedict_file()
     if source is None:
         return None
@@ -171,7 +172,7 @@ def _senses_cache() -> Path | None:
         )
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return cache_dir() / "sopbot" / f"cedict-senses-{digest}.tsv"
+    return cache_dir() / "sopbot" / f"cedict-{kind}-{digest}.tsv"
 
 
 def _read_senses(path: Path) -> tuple[tuple[tuple[str, ...], str], ...]:
@@ -191,10 +192,15 @@ def _read_senses(path: Path) -> tuple[tuple[tuple[str, ...], str], ...]:
 
 
 def _write_senses(path: Path, senses: tuple[tuple[tuple[str, ...], str], ...]) -> None:
-    """Keep ``senses`` at ``path``, whole or not at all; a cache that cannot be written
-    (a read-only directory, a full disk) only costs the next index build its seconds."""
+    """Keep ``senses`` at ``path`` (see :func:`write_cache`)."""
     lines = [f"# sopbot cedict senses {SENSES_FORMAT}\n"]
     lines += [f"{headword}\t{' '.join(words)}\n" for words, headword in senses]
+    write_cache(path, lines)
+
+
+def write_cache(path: Path, lines: list[str]) -> None:
+    """Keep ``lines`` at ``path``, whole or not at all; a cache that cannot be written
+    (a read-only directory, a full disk) only costs the next index build its seconds."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -429,7 +435,40 @@ def english_specificity() -> dict[str, float]:
 
     "make" or "put" translate hundreds of Chinese words, "projector" a handful: a vague
     word's translations count for less (down to a quarter), a specific one's fully.
+
+    Counting them takes most of a second, the same for every index built: the result is
+    kept beside the senses (:func:`cedict_senses`) and read back in a fraction of that.
     """
+    path = _senses_cache("specificity")
+    if path is not None:
+        try:
+            return _read_specificity(path)
+        except (OSError, UnicodeError, ValueError):
+            pass  # absent, or not what we wrote: count again
+    found = _count_specificity()
+    if path is not None:
+        lines = [f"# sopbot cedict specificity {SENSES_FORMAT}\n"]
+        lines += [f"{word}\t{value!r}\n" for word, value in found.items()]
+        write_cache(path, lines)
+    return found
+
+
+def _read_specificity(path: Path) -> dict[str, float]:
+    found: dict[str, float] = {}
+    with path.open(encoding="utf-8") as lines:
+        if lines.readline().rstrip("\n") != f"# sopbot cedict specificity {SENSES_FORMAT}":
+            raise ValueError(f"{path} is not a specificity cache")
+        for line in lines:
+            word, _, value = line.rstrip("\n").partition("\t")
+            if not word or not value:
+                raise ValueError(f"{path}: a broken line")
+            found[word] = float(value)
+    if not found:
+        raise ValueError(f"{path} is empty")
+    return found
+
+
+def _count_specificity() -> dict[str, float]:
     headwords: dict[str, set[str]] = defaultdict(set)
     for words, headword in cedict_senses():
         if len(headword) > 1:

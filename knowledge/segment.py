@@ -313,12 +313,20 @@ def write_dictionary(
 
 @functools.cache
 def general_entries() -> tuple[tuple[tuple[str, int, str], ...], int]:
-    """jieba's own dictionary as (word, frequency, tag) lines, and its total frequency:
-    read once per process (350,000 lines, most of a second), for every index it builds."""
+    """jieba's own dictionary as (word, frequency, tag) lines, and its total frequency,
+    once per process, for every index it builds.
+
+    Taken from the prefix dictionary a tokenizer of this process already loaded, when one
+    did (building an index always does): parsing jieba's 350,000 lines again costs most of
+    a second. Tags are left out either way: jieba reads a word and its count from a line,
+    and the search cuts words, it does not tag them.
+    """
+    for freq, total in _loaded_general.values():
+        return tuple((word, count, "") for word, count in freq.items() if count), total
     entries, total = [], 0
     with jieba.get_dict_file() as full:
         for raw in full:
-            word, freq, *tag = raw.decode("utf-8").split()
-            total += int(freq)
-            entries.append((word, int(freq), tag[0] if tag else ""))
+            word, count, *_ = raw.decode("utf-8").split()
+            total += int(count)
+            entries.append((word, int(count), ""))
     return tuple(entries), total

@@ -146,3 +146,24 @@ def test_jiebas_dictionary_is_loaded_once_and_each_tokenizer_gets_its_own_copy(
     assert usable(third.tokenizer) and third.tokenizer.total == total
     freq, cached_total = marshal.loads(cache.read_bytes())
     assert isinstance(freq, dict) and cached_total < total  # jieba's own, without the lexicon
+
+
+def test_the_pinyin_table_is_kept_in_the_cache_directory_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge import index as built
+
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path))
+    table = built.pinyin_table.__wrapped__()
+    assert table["滅"] == "mie" and table == built.read_pinyin()
+
+    def must_not_read() -> dict[str, str]:
+        raise AssertionError("pypinyin was read again")
+
+    monkeypatch.setattr(built, "read_pinyin", must_not_read)
+    assert built.pinyin_table.__wrapped__() == table
+    # A damaged copy is read again from pypinyin, and kept anew.
+    (tmp_path / "sopbot" / "pinyin.tsv").write_bytes(b"\xff\xfe garbage\n")
+    monkeypatch.setattr(built, "read_pinyin", lambda: table)
+    assert built.pinyin_table.__wrapped__() == table
+    assert (tmp_path / "sopbot" / "pinyin.tsv").read_text(encoding="utf-8").startswith("# sopbot")

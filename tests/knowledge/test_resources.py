@@ -99,3 +99,23 @@ def test_a_cache_that_cannot_be_written_costs_only_time(
     monkeypatch.setenv("SOPBOT_CACHE_DIR", str(blocked))
     monkeypatch.setattr(resources, "_parse_cedict", lambda: SENSES)
     assert resources.cedict_senses.__wrapped__() == SENSES
+
+
+def test_how_specific_each_english_word_is_is_counted_once_then_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(resources, "cedict_senses", lambda: SENSES)
+    counted = resources.english_specificity.__wrapped__()
+    assert set(counted) == {"fire", "extinguish", "queue"}
+    (kept,) = (tmp_path / "sopbot").glob("cedict-specificity-*.tsv")
+
+    def must_not_count() -> dict[str, float]:
+        raise AssertionError("the dictionary was counted again")
+
+    monkeypatch.setattr(resources, "_count_specificity", must_not_count)
+    assert resources.english_specificity.__wrapped__() == counted  # the very same floats
+    kept.write_bytes(b"\xff\xfe garbage\n")
+    monkeypatch.setattr(resources, "_count_specificity", lambda: counted)
+    assert resources.english_specificity.__wrapped__() == counted
+    assert kept.read_text(encoding="utf-8").startswith("# sopbot cedict specificity")
