@@ -318,7 +318,84 @@ def real_look_alikes(
 
     Two kinds: words that sound like an SOP word (只是 ~ 知識), and words one character
     away from one where that character is foreign to the SOP (幹嘛 ~ 乾淨).
+
+    jieba's 335,000 words are compared at once, as arrays: each word a row of its
+    characters' numbers, a reading and a word with one character left out each packed
+    into one integer. Word by word in Python this took most of a second of every build.
     """
+    vocabulary = set(vocabulary)
+    targets = sorted(term for term in vocabulary if term in real and 2 <= len(term) <= 4)
+    words = list(real)
+    if not words or not targets:
+        return set()
+    word_points, chosen = _four_points(words)
+    target_points, _ = _four_points(targets)
+    chars = np.unique(np.concatenate([word_points.ravel(), target_points.ravel(), [0]]))
+    if len(chars) >= 1 << PACKED_BITS:  # more characters than a packed number holds
+        return look_alikes_word_by_word(vocabulary, real, readings)
+    # A character's number is its place in ``chars`` (0: past the word's end); its
+    # reading's number, one per reading (a character without one reads as itself).
+    syllables: dict[str, int] = {}
+    sound_of = np.array(
+        [0]
+        + [
+            syllables.setdefault(readings.get(chr(c), chr(c)), len(syllables) + 1)
+            for c in chars[1:].tolist()
+        ],
+        dtype=np.int64,
+    )
+    word_chars = np.searchsorted(chars, word_points).astype(np.int64)
+    target_chars = np.searchsorted(chars, target_points).astype(np.int64)
+    sounds_alike = np.isin(_pack(sound_of[word_chars]), _pack(sound_of[target_chars]))
+    sop_points = np.array(sorted({ord(c) for term in vocabulary for c in term}), dtype=np.uint32)
+    sop_chars = np.searchsorted(chars, sop_points[np.isin(sop_points, chars)])
+    strangers = ~(np.isin(word_chars, sop_chars) | (word_chars == 0))
+    stranger_at = np.argmax(strangers, axis=1)
+    without = word_chars.copy()
+    without[np.arange(len(without)), stranger_at] = 0
+    lengths = (target_chars != 0).sum(axis=1)
+    frames = []
+    for place in range(4):
+        frame = target_chars[lengths > place].copy()
+        frame[:, place] = 0
+        frames.append((_pack(frame) << 2) | place)
+    one_off = (strangers.sum(axis=1) == 1) & np.isin(
+        (_pack(without) << 2) | stranger_at, np.concatenate(frames)
+    )
+    return {words[n] for n in chosen[np.flatnonzero(sounds_alike | one_off)]} - vocabulary
+
+
+# Bits for one character's number in a packed word (4 of them and a place: 62 bits).
+PACKED_BITS = 15
+
+
+def _four_points(words: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.intp]]:
+    """The words of 2–4 characters among ``words`` as rows of 4 code points (0 past the
+    word's end), and where each row's word is in ``words``."""
+    flat = np.frombuffer("\0".join(words).encode("utf-32-le"), dtype=np.uint32)
+    ends = np.append(np.flatnonzero(flat == 0), len(flat))
+    starts = np.append(0, ends[:-1] + 1)
+    lengths = ends - starts
+    chosen = np.flatnonzero((lengths >= 2) & (lengths <= 4))
+    offsets = np.arange(4)
+    inside = offsets[None, :] < lengths[chosen][:, None]
+    where = np.minimum(starts[chosen][:, None] + offsets[None, :], len(flat) - 1)
+    return np.where(inside, flat[where], 0).astype(np.uint32), chosen
+
+
+def _pack(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Rows of 4 numbers below 2**PACKED_BITS, each as one integer."""
+    packed = np.zeros(len(rows), dtype=np.int64)
+    for column in range(4):
+        packed = (packed << PACKED_BITS) | rows[:, column]
+    return packed
+
+
+def look_alikes_word_by_word(
+    vocabulary: Iterable[str], real: set[str], readings: dict[str, str]
+) -> set[str]:
+    """:func:`real_look_alikes`, one word at a time: what it must equal, and the way for
+    more distinct characters than a packed number holds."""
     vocabulary = set(vocabulary)
     targets = {term for term in vocabulary if term in real and 2 <= len(term) <= 4}
     keys = {pinyin_key(term, readings) for term in targets}

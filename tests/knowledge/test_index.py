@@ -167,3 +167,29 @@ def test_the_pinyin_table_is_kept_in_the_cache_directory_and_read_back(
     monkeypatch.setattr(built, "read_pinyin", lambda: table)
     assert built.pinyin_table.__wrapped__() == table
     assert (tmp_path / "sopbot" / "pinyin.tsv").read_text(encoding="utf-8").startswith("# sopbot")
+
+
+def test_look_alikes_are_found_at_once_as_one_word_at_a_time_finds_them() -> None:
+    from knowledge.index import look_alikes_word_by_word, pinyin_table, real_look_alikes
+
+    readings = pinyin_table()
+    vocabulary = {"知识", "干净", "收银机", "排队"}
+    real = {"知识", "干净", "排队", "只是", "干嘛", "收银员", "收银台", "之时", "知道", "排对"}
+    real |= {
+        "𠀋𠀋",
+        "ab",
+        "a",
+        "排队机器人",
+        "机",
+    }  # beyond the BMP, not Chinese, too short or long
+    found = real_look_alikes(vocabulary, real, readings)
+    assert found == look_alikes_word_by_word(vocabulary, real, readings)
+    assert {
+        "只是",
+        "之时",
+        "排对",
+        "干嘛",
+        "知道",
+    } <= found  # sounding alike; one foreign character
+    assert not found & vocabulary
+    assert real_look_alikes(set(), real, readings) == set()
