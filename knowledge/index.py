@@ -280,18 +280,16 @@ def pinyin_table() -> dict[str, str]:
     per process, for every index it builds (not to be changed by its callers), from the
     cache directory when an earlier process kept it there for this pypinyin.
     """
-    header = f"# sopbot pinyin {PINYIN_FORMAT} {importlib.metadata.version('pypinyin')}\n"
+    header = f"# sopbot pinyin {PINYIN_FORMAT} {importlib.metadata.version('pypinyin')}"
     path = cache_dir() / "sopbot" / "pinyin.tsv"
     try:
-        with path.open(encoding="utf-8") as lines:
-            if lines.readline() == header:
-                kept = dict(line.rstrip("\n").split("\t") for line in lines)
-                if kept and all(len(char) == 1 and reading for char, reading in kept.items()):
-                    return kept
+        kept = dict(resources.read_cache(path, header))
+        if all(len(char) == 1 for char in kept):
+            return kept
     except (OSError, UnicodeError, ValueError):
         pass  # absent, or not what we wrote: read pypinyin again
     table = read_pinyin()
-    resources.write_cache(path, [header, *(f"{c}\t{r}\n" for c, r in table.items())])
+    resources.write_cache(path, header, table.items())
     return table
 
 

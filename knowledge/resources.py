@@ -176,35 +176,44 @@ def _senses_cache(kind: str = "senses") -> Path | None:
 
 
 def _read_senses(path: Path) -> tuple[tuple[tuple[str, ...], str], ...]:
-    senses: list[tuple[tuple[str, ...], str]] = []
-    with path.open(encoding="utf-8") as lines:
-        if lines.readline().rstrip("\n") != f"# sopbot cedict senses {SENSES_FORMAT}":
-            raise ValueError(f"{path} is not a senses cache")
-        for line in lines:
-            headword, _, phrase = line.rstrip("\n").partition("\t")
-            words = tuple(phrase.split(" "))
-            if not headword or not phrase:
-                raise ValueError(f"{path}: a broken line")
-            senses.append((words, headword))
-    if not senses:
-        raise ValueError(f"{path} is empty")
-    return tuple(senses)
+    rows = read_cache(path, f"# sopbot cedict senses {SENSES_FORMAT}")
+    return tuple((tuple(phrase.split(" ")), headword) for headword, phrase in rows)
 
 
 def _write_senses(path: Path, senses: tuple[tuple[tuple[str, ...], str], ...]) -> None:
-    """Keep ``senses`` at ``path`` (see :func:`write_cache`)."""
-    lines = [f"# sopbot cedict senses {SENSES_FORMAT}\n"]
-    lines += [f"{headword}\t{' '.join(words)}\n" for words, headword in senses]
-    write_cache(path, lines)
+    rows = ((headword, " ".join(words)) for words, headword in senses)
+    write_cache(path, f"# sopbot cedict senses {SENSES_FORMAT}", rows)
 
 
-def write_cache(path: Path, lines: list[str]) -> None:
-    """Keep ``lines`` at ``path``, whole or not at all; a cache that cannot be written
-    (a read-only directory, a full disk) only costs the next index build its seconds."""
+def read_cache(path: Path, header: str) -> list[tuple[str, str]]:
+    """The (key, value) rows :func:`write_cache` kept at ``path`` under ``header``.
+
+    Raises OSError, UnicodeError or ValueError when the file is absent, unreadable, under
+    another header, cut short or empty: then its source is read again.
+    """
+    rows: list[tuple[str, str]] = []
+    with path.open(encoding="utf-8") as lines:
+        if lines.readline().rstrip("\n") != header:
+            raise ValueError(f"{path} is not a cache of {header!r}")
+        for line in lines:
+            key, _, value = line.rstrip("\n").partition("\t")
+            if not key or not value:
+                raise ValueError(f"{path}: a broken line")
+            rows.append((key, value))
+    if not rows:
+        raise ValueError(f"{path} is empty")
+    return rows
+
+
+def write_cache(path: Path, header: str, rows: Iterable[tuple[str, str]]) -> None:
+    """Keep ``rows`` (key, value: no tab or line break in either) at ``path`` under
+    ``header``, whole or not at all; a cache that cannot be written (a read-only
+    directory, a full disk) only costs the next index build its seconds."""
+    text = "".join([f"{header}\n", *(f"{key}\t{value}\n" for key, value in rows)])
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text("".join(lines), encoding="utf-8")
+        partial.write_text(text, encoding="utf-8")
         partial.replace(path)
     except OSError:
         with contextlib.suppress(OSError):
@@ -439,32 +448,16 @@ def english_specificity() -> dict[str, float]:
     Counting them takes most of a second, the same for every index built: the result is
     kept beside the senses (:func:`cedict_senses`) and read back in a fraction of that.
     """
+    header = f"# sopbot cedict specificity {SENSES_FORMAT}"
     path = _senses_cache("specificity")
     if path is not None:
         try:
-            return _read_specificity(path)
+            return {word: float(value) for word, value in read_cache(path, header)}
         except (OSError, UnicodeError, ValueError):
             pass  # absent, or not what we wrote: count again
     found = _count_specificity()
     if path is not None:
-        lines = [f"# sopbot cedict specificity {SENSES_FORMAT}\n"]
-        lines += [f"{word}\t{value!r}\n" for word, value in found.items()]
-        write_cache(path, lines)
-    return found
-
-
-def _read_specificity(path: Path) -> dict[str, float]:
-    found: dict[str, float] = {}
-    with path.open(encoding="utf-8") as lines:
-        if lines.readline().rstrip("\n") != f"# sopbot cedict specificity {SENSES_FORMAT}":
-            raise ValueError(f"{path} is not a specificity cache")
-        for line in lines:
-            word, _, value = line.rstrip("\n").partition("\t")
-            if not word or not value:
-                raise ValueError(f"{path}: a broken line")
-            found[word] = float(value)
-    if not found:
-        raise ValueError(f"{path} is empty")
+        write_cache(path, header, ((word, repr(value)) for word, value in found.items()))
     return found
 
 
