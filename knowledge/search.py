@@ -973,23 +973,21 @@ class Searcher:
         if not query.content:
             return 0.0
         words, grams = self.index.step_word_sets[step_no], self.index.step_gram_sets[step_no]
-        readings = [(query.words, query.spans)]
-        if self.scope_mask[step_no]:
-            readings.append((query.scoped_words, query.scoped_spans))
+        readings = [(query.words, query.coverage_parts)]
+        if query.scoped_coverage_parts and self.scope_mask[step_no]:
+            readings.append((query.scoped_words, query.scoped_coverage_parts))
         credit: dict[int, float] = {}
-        for weights, spans_by_term in readings:
-            for term, spans in spans_by_term.items():
-                pairs = frozenset(bigrams(term))
-                if term not in words and not (pairs and pairs <= grams):
-                    continue
-                weight = weights.get(term, 0.0)
-                for start, end in spans:
-                    for place in range(start, end):
-                        worth = min(1.0, weight / query.own.get(place, 1.0))
-                        credit[place] = max(credit.get(place, 0.0), worth)
-        places = self.position_weights(query)
-        found = sum(weight * credit.get(place, 0.0) for place, weight in places.items())
-        return found / sum(places.values())
+        for weights, parts in readings:
+            for term, term_grams, places in parts:
+                if term in words or (term_grams and term_grams <= grams):
+                    weight = weights[term]
+                    for place in query.content:
+                        if places >> place & 1:
+                            worth = min(1.0, weight / query.own.get(place, 1.0))
+                            credit[place] = max(credit.get(place, 0.0), worth)
+        tells = self.position_weights(query)
+        found = sum(weight * credit.get(place, 0.0) for place, weight in tells.items())
+        return found / sum(tells.values())
 
     def position_weights(self, query: Query) -> dict[int, float]:
         """How much each character of the question's content tells, for :meth:`coverage`.
