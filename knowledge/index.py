@@ -10,18 +10,25 @@ place atomically so a running reader never sees half an index.
 from __future__ import annotations
 
 import functools
+import gc
+import gzip
 import hashlib
 import importlib.metadata
+import io
 import json
 import math
 import os
+import pickle
 import re
 import sqlite3
+import sys
 import unicodedata
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -568,6 +575,8 @@ def build_index(
         ),
     )
     table("meta").insert({"key": "fingerprint", "value": stamp}, pk="key")
+    db.conn.row_factory = sqlite3.Row
+    write_snapshot(db.conn, read_tables(db.conn))
     db.close()
     texts = [str(row["text"]) for row in rows] + [
         fold(step_context(s, aliases.get(s.doc_no, ()))) for s in steps
@@ -600,76 +609,171 @@ def read_fingerprint(path: Path) -> str | None:
     return row[0] if row else None
 
 
+# The index in memory, pickled into the index file when it is built: loading unpickles it
+# in a fifth of the time that working it out of the tables again takes (every start of the
+# bot and of its search worker does this). It holds only the classes below: anything else
+# in the file is refused, not imported, and the tables are read instead.
+SNAPSHOT_CODE = ("index.py", "model.py", "resources.py")
+# What unpickling a damaged or foreign snapshot raises.
+SNAPSHOT_DAMAGE = (
+    pickle.UnpicklingError,
+    zlib.error,
+    gzip.BadGzipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+)
+SNAPSHOT_CLASSES = frozenset(
+    {
+        ("builtins", "frozenset"),
+        ("builtins", "set"),
+        ("collections", "Counter"),
+        ("knowledge.index", "Index"),
+        ("knowledge.index", "IndexedPassage"),
+        ("knowledge.index", "Postings"),
+        ("knowledge.model", "Lint"),
+        ("knowledge.model", "Passage"),
+        ("knowledge.model", "Step"),
+        ("knowledge.resources", "EnglishSense"),
+        ("knowledge.resources", "Expansion"),
+        ("numpy", "dtype"),
+        ("numpy", "ndarray"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "_reconstruct"),
+    }
+)
+
+
+@functools.cache
+def snapshot_version() -> str:
+    """What a snapshot's objects depend on besides the tables: the code of their classes,
+    and the Python and numpy that pickled them."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(f"{sys.version_info[:2]} numpy {np.__version__}".encode())
+    for name in SNAPSHOT_CODE:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+class SnapshotUnpickler(pickle.Unpickler):
+    """Unpickles an index snapshot, and refuses any class but an index's own."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in SNAPSHOT_CLASSES:
+            raise pickle.UnpicklingError(f"{module}.{name} has no place in an index")
+        return super().find_class(module, name)
+
+
+def write_snapshot(db: sqlite3.Connection, index: Index) -> None:
+    db.execute("create table snapshot (version text, data blob)")
+    data = gzip.compress(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), 1, mtime=0)
+    db.execute("insert into snapshot values (?, ?)", (snapshot_version(), data))
+    db.commit()
+
+
+def read_snapshot(db: sqlite3.Connection) -> Index | None:
+    """The index pickled when it was built, or None: an index built before snapshots, or by
+    other code, or one whose snapshot is damaged."""
+    try:
+        row = db.execute("select version, data from snapshot").fetchone()
+    except sqlite3.OperationalError:  # no such table: built before snapshots existed
+        return None
+    if row is None or row[0] != snapshot_version():
+        return None
+    # Millions of new objects at once: the collector would walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        # Unpacked as it is read, never whole in memory beside what it unpickles into.
+        with gzip.GzipFile(fileobj=io.BytesIO(row[1])) as data:
+            index = SnapshotUnpickler(data).load()
+    except SNAPSHOT_DAMAGE:
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+    return index if isinstance(index, Index) else None
+
+
 def load_index(path: Path) -> Index:
     """Read a built index back into memory."""
     db = connect(path)
     try:
-        steps = []
-        contexts: list[Counter[str]] = []
-        for row in db.execute("select * from steps order by position"):
-            steps.append(
-                Step(
-                    doc=row["doc"],
-                    doc_no=row["doc_no"],
-                    role=row["role"],
-                    section=row["section"],
-                    number=row["number"],
-                    title=row["title"],
-                    body=tuple(json.loads(row["body"])),
-                    tips=tuple(json.loads(row["tips"])),
-                    alternates=tuple(json.loads(row["alternates"])),
-                    pictures=tuple(json.loads(row["pictures"])),
-                )
-            )
-            contexts.append(Counter(row["context_words"].split()))
-        passages: list[IndexedPassage] = []
-        step_passages: list[list[int]] = [[] for _ in steps]
-        for row in db.execute("select * from passages order by id"):
-            passage_words = Counter(row["words"].split())
-            folded = row["folded"]
-            passage = Passage(row["step"], row["kind"], row["position"], row["text"])
-            step_passages[row["step"]].append(len(passages))
-            passages.append(
-                IndexedPassage(
-                    passage,
-                    passage_words,
-                    # Character pairs, and single characters for words that share one.
-                    Counter(bigrams(folded)) + Counter(CJK_CHAR_RE.findall(folded)),
-                    bool(DIGIT_RE.search(folded)),
-                    answer_types.held(folded),
-                )
-            )
-        vocabulary = dict(db.execute("select term, df from vocabulary").fetchall())
-        pinyin_terms: dict[str, list[str]] = defaultdict(list)
-        for row in db.execute("select term, pinyin from vocabulary where is_word"):
-            pinyin_terms[row["pinyin"]].append(row["term"])
-        readings = dict(db.execute("select char, reading from pinyin").fetchall())
-        sound_alikes = {row[0] for row in db.execute("select word from homophones")}
-        lints = [
-            Lint(
-                r["source"],
-                r["line"],
-                r["message"],
-                r["code"],
-                tuple((str(k), str(v)) for k, v in json.loads(r["params"])),
-            )
-            for r in db.execute("select * from lints")
-        ]
-        stamp = db.execute("select value from meta where key = 'fingerprint'").fetchone()[0]
-        expansions = [
-            resources.Expansion(r["variant"], r["term"], r["weight"], r["kind"])
-            for r in db.execute("select * from expansions")
-        ]
-        english = [
-            resources.EnglishSense(
-                tuple(r["words"].split()), r["term"], r["weight"], bool(r["listed"])
-            )
-            for r in db.execute("select * from english")
-        ]
-        step_sources = [r[0] for r in db.execute("select source from steps order by position")]
-        english_words = frozenset(r[0] for r in db.execute("select word from english_words"))
+        return read_snapshot(db) or read_tables(db)
     finally:
         db.close()
+
+
+def read_tables(db: sqlite3.Connection) -> Index:
+    """Work the index in memory out of its tables."""
+    steps = []
+    contexts: list[Counter[str]] = []
+    for row in db.execute("select * from steps order by position"):
+        steps.append(
+            Step(
+                doc=row["doc"],
+                doc_no=row["doc_no"],
+                role=row["role"],
+                section=row["section"],
+                number=row["number"],
+                title=row["title"],
+                body=tuple(json.loads(row["body"])),
+                tips=tuple(json.loads(row["tips"])),
+                alternates=tuple(json.loads(row["alternates"])),
+                pictures=tuple(json.loads(row["pictures"])),
+            )
+        )
+        contexts.append(Counter(row["context_words"].split()))
+    passages: list[IndexedPassage] = []
+    step_passages: list[list[int]] = [[] for _ in steps]
+    for row in db.execute("select * from passages order by id"):
+        passage_words = Counter(row["words"].split())
+        folded = row["folded"]
+        passage = Passage(row["step"], row["kind"], row["position"], row["text"])
+        step_passages[row["step"]].append(len(passages))
+        passages.append(
+            IndexedPassage(
+                passage,
+                passage_words,
+                # Character pairs, and single characters for words that share one.
+                Counter(bigrams(folded)) + Counter(CJK_CHAR_RE.findall(folded)),
+                bool(DIGIT_RE.search(folded)),
+                answer_types.held(folded),
+            )
+        )
+    vocabulary = dict(db.execute("select term, df from vocabulary").fetchall())
+    pinyin_terms: dict[str, list[str]] = defaultdict(list)
+    for row in db.execute("select term, pinyin from vocabulary where is_word"):
+        pinyin_terms[row["pinyin"]].append(row["term"])
+    readings = dict(db.execute("select char, reading from pinyin").fetchall())
+    sound_alikes = {row[0] for row in db.execute("select word from homophones")}
+    lints = [
+        Lint(
+            r["source"],
+            r["line"],
+            r["message"],
+            r["code"],
+            tuple((str(k), str(v)) for k, v in json.loads(r["params"])),
+        )
+        for r in db.execute("select * from lints")
+    ]
+    stamp = db.execute("select value from meta where key = 'fingerprint'").fetchone()[0]
+    expansions = [
+        resources.Expansion(r["variant"], r["term"], r["weight"], r["kind"])
+        for r in db.execute("select * from expansions")
+    ]
+    english = [
+        resources.EnglishSense(tuple(r["words"].split()), r["term"], r["weight"], bool(r["listed"]))
+        for r in db.execute("select * from english")
+    ]
+    step_sources = [r[0] for r in db.execute("select source from steps order by position")]
+    english_words = frozenset(r[0] for r in db.execute("select word from english_words"))
 
     add_automatic_alternates(passages, step_passages, expansions)
     step_word_counts = []

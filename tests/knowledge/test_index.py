@@ -3,16 +3,24 @@ built again when its file is damaged: it is a derived cache."""
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import marshal
+import os
+import pickle
 import shutil
+import sqlite3
 from pathlib import Path
 
 import jieba
+import numpy as np
 import pytest
 
 from knowledge import KnowledgeBase
+from knowledge import index as index_module
 from knowledge.base import StaleIndexError
 from knowledge.corpus import parse_file
+from knowledge.index import Index, Postings, snapshot_version
 from knowledge.lexicon import LEXICON_DIR, load_lexicon
 from knowledge.segment import Segmenter, usable
 
@@ -193,3 +201,77 @@ def test_look_alikes_are_found_at_once_as_one_word_at_a_time_finds_them() -> Non
     } <= found  # sounding alike; one foreign character
     assert not found & vocabulary
     assert real_look_alikes(set(), real, readings) == set()
+
+
+def same_index(a: Index, b: Index) -> bool:
+    """Field by field, the postings' arrays by value."""
+    for name in (f.name for f in dataclasses.fields(Index)):
+        x, y = getattr(a, name), getattr(b, name)
+        if isinstance(x, Postings):
+            same_arrays = np.array_equal(x.unit_numbers, y.unit_numbers) and np.array_equal(
+                x.shares, y.shares
+            )
+            if (x.units, x.runs, x.idf) != (y.units, y.runs, y.idf) or not same_arrays:
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def test_the_index_in_memory_is_loaded_from_its_snapshot_as_the_tables_would_give_it(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = built / "index.db"
+    db = index_module.connect(path)
+    try:
+        from_tables = index_module.read_tables(db)
+    finally:
+        db.close()
+
+    def must_not_read(db: object) -> Index:
+        raise AssertionError("the tables were read although the snapshot is good")
+
+    monkeypatch.setattr(index_module, "read_tables", must_not_read)
+    assert same_index(index_module.load_index(path), from_tables)
+
+
+class Planted:
+    """What a hostile snapshot would make unpickling call."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("touch planted",))
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        pytest.param(lambda version: (version, gzip.compress(pickle.dumps(Planted()))), id="code"),
+        pytest.param(lambda version: (version, b"\x1f\x8b not gzip"), id="garbled"),
+        pytest.param(lambda version: (version, gzip.compress(pickle.dumps([1, 2]))), id="a list"),
+        pytest.param(lambda version: ("other code", b""), id="other code's"),
+    ],
+)
+def test_a_foreign_or_damaged_snapshot_is_passed_over_for_the_tables(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snapshot
+) -> None:
+    index = copy_of(built, tmp_path)
+    db = sqlite3.connect(index)
+    db.execute("update snapshot set version = ?, data = ?", snapshot(snapshot_version()))
+    db.commit()
+    db.close()
+    monkeypatch.chdir(tmp_path)
+    kb = KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[], build=False)
+    assert kb.ask("停電了怎麼辦").best.step.label == "4、停電處理"  # type: ignore[union-attr]
+    assert not (tmp_path / "planted").exists()
+
+
+def test_an_index_built_before_snapshots_is_read_from_its_tables(
+    built: Path, tmp_path: Path
+) -> None:
+    index = copy_of(built, tmp_path)
+    db = sqlite3.connect(index)
+    db.execute("drop table snapshot")
+    db.commit()
+    db.close()
+    kb = KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[], build=False)
+    assert kb.ask("停電了怎麼辦").best.step.label == "4、停電處理"  # type: ignore[union-attr]
