@@ -69,6 +69,10 @@ def split_fused_heading(rest: str) -> tuple[str, str]:
     import jieba.posseg  # imported here: only a few lines ever need it
 
     from knowledge.normalize import to_simplified
+    from knowledge.segment import prepared
+
+    if not jieba.dt.initialized:  # loaded as the index build will load it, and only once
+        prepared(jieba.dt)
 
     # jieba's dictionary is simplified; OpenCC keeps the length, so offsets carry over.
     head = rest[:16]

@@ -54,11 +54,9 @@ class Segmenter:
     def __init__(self, lexicon: Lexicon, dictionary: Path | None = None) -> None:
         if dictionary:
             check_dictionary(dictionary)
-        self.tokenizer = jieba.Tokenizer(str(dictionary)) if dictionary else jieba.Tokenizer()
-        directory = cache_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        self.tokenizer.tmp_dir = str(directory)
-        initialize(self.tokenizer)
+        self.tokenizer = prepared(
+            jieba.Tokenizer(str(dictionary)) if dictionary else jieba.Tokenizer()
+        )
         for word, freq in lexicon.user_words:
             self.tokenizer.add_word(word, freq)
         self.stopwords = lexicon.stopwords
@@ -128,6 +126,16 @@ def initialize(tokenizer: jieba.Tokenizer) -> None:
     if general and (key := general_cache_key(tokenizer)) is not None:
         _loaded_general.clear()
         _loaded_general[key] = (dict(tokenizer.FREQ), tokenizer.total)
+
+
+def prepared(tokenizer: jieba.Tokenizer) -> jieba.Tokenizer:
+    """``tokenizer`` with its dictionary loaded (see ``initialize``), caching it in
+    ``cache_dir()``."""
+    directory = cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer.tmp_dir = str(directory)
+    initialize(tokenizer)
+    return tokenizer
 
 
 def general_cache_key(tokenizer: jieba.Tokenizer) -> tuple[str, int, int] | None:
