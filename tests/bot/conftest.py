@@ -244,12 +244,14 @@ def sopbot_run(
     """`sopbot run` on the fake Telegram and the suite's index, not started yet (a test
     may add settings to its ``env`` first); killed at the end. ``kb`` builds the index in
     this process first, so no start has to. The fake's default user is an admin: only
-    registered people get answers."""
+    registered people get answers. The search worker is off (a second process loading the
+    index, which the bot answers without as well); the tests about it turn it on."""
     env = environment(
         fake_api,
         tmp_path / "sopbot.db",
         SOPBOT_INDEX=str(index_path),
         SOPBOT_ADMIN_IDS=str(DEFAULT_USER_ID),
+        SOPBOT_SEARCH_WORKER="off",
     )
     bot = BotProcess(fake_api, tmp_path, env)
     yield bot

@@ -30,10 +30,7 @@ APOLOGY = label("hant", "error")
 def bot(sopbot_run: BotProcess) -> BotProcess:
     """The bot, polling the fake Bot API, ready for updates; a second admin, so a second
     registered person."""
-    sopbot_run.env |= {
-        "SOPBOT_ADMIN_IDS": f"{DEFAULT_USER_ID},{OTHER}",
-        "SOPBOT_SEARCH_WORKER": "off",
-    }
+    sopbot_run.env["SOPBOT_ADMIN_IDS"] = f"{DEFAULT_USER_ID},{OTHER}"
     sopbot_run.start()
     return sopbot_run
 
