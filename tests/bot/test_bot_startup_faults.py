@@ -20,6 +20,7 @@ import pytest
 
 from bot.storage import Storage
 from knowledge import KnowledgeBase
+from knowledge.segment import cache_dir
 from tests.bot.processes import environment
 from tests.fakebotapi import FakeBotAPI
 
@@ -50,6 +51,11 @@ def test_a_damaged_index_and_a_garbled_jieba_cache_are_repaired_by_sopbot_index(
     for path in index_path.parent.glob(index_path.name + "*"):
         shutil.copy(path, tmp_path / path.name.replace(index_path.name, index.name))
     cache = tmp_path / "cache"
+    # What the build reads off CC-CEDICT and pypinyin is kept there too: copied, as this test
+    # is about jieba's caches.
+    (cache / "sopbot").mkdir(parents=True)
+    for path in (cache_dir() / "sopbot").glob("*.tsv"):
+        shutil.copy(path, cache / "sopbot" / path.name)
     env = bot_environment(tmp_path, fake_api, SOPBOT_INDEX=str(index), SOPBOT_CACHE_DIR=str(cache))
     assert sopbot("index", env=env, cwd=tmp_path).returncode == 0  # jieba's caches made
     # Pages behind the header overwritten; every jieba cache unpacks into the wrong things.
