@@ -62,7 +62,11 @@ test-bot-processes: test-index
 	$(WITH_INDEX) $(PYTEST) -n 4 --dist loadfile -m process $(BOT_TESTS) \
 		--ignore=tests/bot/learning
 
+# The suite starts some hundred Python processes (the bot, its workers, the CLI): each
+# reads the project's bytecode compiled here once, even where PYTHONDONTWRITEBYTECODE
+# would have every one of them compile the sources again.
 test-index:
+	@$(BIN)/python -m compileall -q knowledge bot tests benchmarks
 	@$(BIN)/python -c "import sys, pathlib, knowledge; \
 		knowledge.KnowledgeBase.open(index_path=pathlib.Path(sys.argv[1]))" $(TEST_INDEX)
 
