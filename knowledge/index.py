@@ -444,6 +444,14 @@ def build_index(
     def table(name: str) -> sqlite_utils.db.Table:
         return db.table(name)
 
+    def fill(name: str, columns: dict[str, type], rows: Iterable[tuple], pk: str = "") -> None:
+        """Create a table (its schema as sqlite-utils writes it) and insert its rows, as
+        tuples in ``columns``' order, at once: sqlite-utils' insert_all converts them value
+        by value, which took most of a second for an index's hundred thousand rows."""
+        table(name).create(columns, pk=pk or None)
+        marks = ", ".join("?" * len(columns))
+        db.conn.executemany(f"insert into [{name}] values ({marks})", rows)
+
     steps = [step for source in sources for step in source.steps]
     freq = segmenter.tokenizer.FREQ
     # Every passage with its folded text, once: discovery, indexing and expansion read it.
@@ -488,7 +496,7 @@ def build_index(
         ),
         pk="position",
     )
-    rows = []
+    rows: list[tuple[int, int, str, int, str, str, str]] = []
     vocabulary: Counter[str] = Counter()
     text_words: set[str] = set()  # of the SOPs' own text, not of staff questions indexed
     for passage, folded in passages:
@@ -501,34 +509,41 @@ def build_index(
         if passage.kind != "alternate":
             text_words.update(words)
         rows.append(
-            {
-                "step": passage.step_index,
-                "kind": passage.kind,
-                "position": passage.position,
-                "text": passage.text,
-                "folded": folded,
-                "words": " ".join(words),
-            }
+            (
+                len(rows) + 1,
+                passage.step_index,
+                passage.kind,
+                passage.position,
+                passage.text,
+                folded,
+                " ".join(words),
+            )
         )
-    table("passages").insert_all(rows, pk="id")
-    table("passages").enable_fts(["text", "words"], create_triggers=True)
-    readings = pinyin_table()
-    table("pinyin").insert_all(
-        ({"char": char, "reading": reading} for char, reading in readings.items()), pk="char"
+    fill(
+        "passages",
+        {
+            "id": int,
+            "step": int,
+            "kind": str,
+            "position": int,
+            "text": str,
+            "folded": str,
+            "words": str,
+        },
+        rows,
+        pk="id",
     )
+    readings = pinyin_table()
+    fill("pinyin", {"char": str, "reading": str}, readings.items(), pk="char")
     # Typo targets are real words (jieba's or the lexicon's), not segmentation debris.
     real = {word for word, freq in segmenter.tokenizer.FREQ.items() if freq} | set(extra_words)
     # Tables loading reads are created even when empty: an SOP written in English has
     # no Chinese words for them.
-    table("vocabulary").create({"term": str, "df": int, "pinyin": str, "is_word": bool}, pk="term")
-    table("vocabulary").insert_all(
+    fill(
+        "vocabulary",
+        {"term": str, "df": int, "pinyin": str, "is_word": bool},
         (
-            {
-                "term": term,
-                "df": df,
-                "pinyin": pinyin_key(term, readings),
-                "is_word": term in real,
-            }
+            (term, df, pinyin_key(term, readings), term in real)
             for term, df in sorted(vocabulary.items())  # sorted: the same file every build
             if re.search(r"[\u3400-\u9fff]", term) and len(term) >= 2
         ),
@@ -536,28 +551,31 @@ def build_index(
     )
     corpus_words = resources.CorpusWords(vocabulary, corpus_text, text_words)
     general = resources.expansions(corpus_words)
-    table("expansions").create({"variant": str, "term": str, "weight": float, "kind": str})
-    table("expansions").insert_all(
-        {"variant": e.variant, "term": e.term, "weight": e.weight, "kind": e.kind} for e in general
+    fill(
+        "expansions",
+        {"variant": str, "term": str, "weight": float, "kind": str},
+        ((e.variant, e.term, e.weight, e.kind) for e in general),
     )
-    table("english").create({"words": str, "term": str, "weight": float, "listed": bool})
-    table("english").insert_all(
-        {
-            "words": " ".join(sense.words),
-            "term": sense.term,
-            "weight": sense.weight,
-            "listed": sense.listed,
-        }
-        for sense in resources.english_senses(corpus_words)
+    fill(
+        "english",
+        {"words": str, "term": str, "weight": float, "listed": bool},
+        (
+            (" ".join(sense.words), sense.term, sense.weight, sense.listed)
+            for sense in resources.english_senses(corpus_words)
+        ),
     )
-    table("english_words").create({"word": str}, pk="word")
-    table("english_words").insert_all(
-        ({"word": word} for word in sorted(resources.english_vocabulary())), pk="word"
+    fill(
+        "english_words",
+        {"word": str},
+        ((word,) for word in sorted(resources.english_vocabulary())),
+        pk="word",
     )
     extra_words += resources.words_to_keep(general)
-    table("homophones").create({"word": str}, pk="word")
-    table("homophones").insert_all(
-        ({"word": word} for word in real_look_alikes(vocabulary, real, readings)), pk="word"
+    fill(
+        "homophones",
+        {"word": str},
+        ((word,) for word in real_look_alikes(vocabulary, real, readings)),
+        pk="word",
     )
     # A clean SOP has no lints.
     table("lints").create({"source": str, "line": int, "message": str, "code": str, "params": str})
@@ -578,7 +596,7 @@ def build_index(
     db.conn.row_factory = sqlite3.Row
     write_snapshot(db.conn, read_tables(db.conn))
     db.close()
-    texts = [str(row["text"]) for row in rows] + [
+    texts = [row[4] for row in rows] + [
         fold(step_context(s, aliases.get(s.doc_no, ()))) for s in steps
     ]
     dictionary = dictionary_path(path)
