@@ -597,6 +597,9 @@ async def edit_note(update: Update, context: Context) -> None:
         await changed(update, context, note, None, "")
         return
     ui = context.ui
+    # Waiting for the text before the prompt goes out: a reply can come in as soon as the
+    # prompt has arrived, and updates are handled side by side.
+    notes.start_editing(context.user_data, note)
     try:
         await context.bot.send_message(
             query.from_user.id,
@@ -604,9 +607,9 @@ async def edit_note(update: Update, context: Context) -> None:
             reply_markup=keyboards.edit_keyboard(ui),
         )
     except Forbidden:  # never opened a private chat with the bot
+        notes.stop_editing(context.user_data)
         await query.answer(label(ui, "note_edit_private"))
         return
-    notes.start_editing(context.user_data, note)
     await query.answer()
 
 
