@@ -182,7 +182,7 @@ def _read_senses(path: Path) -> tuple[tuple[tuple[str, ...], str], ...]:
 
 def _write_senses(path: Path, senses: tuple[tuple[tuple[str, ...], str], ...]) -> None:
     rows = ((headword, " ".join(words)) for words, headword in senses)
-    write_cache(path, f"# sopbot cedict senses {SENSES_FORMAT}", rows)
+    write_cache(path, f"# sopbot cedict senses {SENSES_FORMAT}", rows, "cedict-senses-*.tsv")
 
 
 def read_cache(path: Path, header: str) -> list[tuple[str, str]]:
@@ -205,10 +205,16 @@ def read_cache(path: Path, header: str) -> list[tuple[str, str]]:
     return rows
 
 
-def write_cache(path: Path, header: str, rows: Iterable[tuple[str, str]]) -> None:
+def write_cache(
+    path: Path, header: str, rows: Iterable[tuple[str, str]], replaces: str = ""
+) -> None:
     """Keep ``rows`` (key, value: no tab or line break in either) at ``path`` under
     ``header``, whole or not at all; a cache that cannot be written (a read-only
-    directory, a full disk) only costs the next index build its seconds."""
+    directory, a full disk) only costs the next index build its seconds.
+
+    The files beside it matching the glob ``replaces`` are older caches of the same thing
+    (made from another install of their source): they are deleted, so that reinstalling
+    does not leave megabytes behind each time."""
     text = "".join([f"{header}\n", *(f"{key}\t{value}\n" for key, value in rows)])
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
@@ -218,6 +224,11 @@ def write_cache(path: Path, header: str, rows: Iterable[tuple[str, str]]) -> Non
     except OSError:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
+        return
+    for older in path.parent.glob(replaces) if replaces else ():
+        if older != path and not older.name.endswith(".part"):
+            with contextlib.suppress(OSError):
+                older.unlink()
 
 
 def _parse_cedict() -> tuple[tuple[tuple[str, ...], str], ...]:
@@ -457,7 +468,8 @@ def english_specificity() -> dict[str, float]:
             pass  # absent, or not what we wrote: count again
     found = _count_specificity()
     if path is not None:
-        write_cache(path, header, ((word, repr(value)) for word, value in found.items()))
+        rows = ((word, repr(value)) for word, value in found.items())
+        write_cache(path, header, rows, "cedict-specificity-*.tsv")
     return found
 
 

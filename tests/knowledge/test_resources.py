@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,23 @@ def test_how_specific_each_english_word_is_is_counted_once_then_read_back(
     monkeypatch.setattr(resources, "_count_specificity", lambda: counted)
     assert resources.english_specificity.__wrapped__() == counted
     assert kept.read_text(encoding="utf-8").startswith("# sopbot cedict specificity")
+
+
+def test_a_cache_written_anew_replaces_the_older_ones_of_its_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOPBOT_CACHE_DIR", str(tmp_path))
+    folder = tmp_path / "sopbot"
+    folder.mkdir()
+    older = folder / "cedict-senses-0123456789abcdef.tsv"  # another install's
+    other_kind = folder / "cedict-specificity-0123456789abcdef.tsv"
+    for path in (older, other_kind):
+        path.write_text("# old\n", encoding="utf-8")
+    path = resources._senses_cache("senses")
+    assert path is not None and path.parent == folder
+    resources.write_cache(path, "# sopbot test", [("词", "word")], "cedict-senses-*.tsv")
+    assert resources.read_cache(path, "# sopbot test") == [("词", "word")]
+    assert not older.exists() and other_kind.exists()
+    # And the kinds' names are what the build writes.
+    specificity = resources._senses_cache("specificity")
+    assert specificity is not None and fnmatch.fnmatch(specificity.name, "cedict-specificity-*.tsv")
