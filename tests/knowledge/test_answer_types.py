@@ -4,6 +4,7 @@ that hold one: in every script and in English, and what it does to the ranking."
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -71,8 +72,8 @@ def test_a_sentence_without_figures_holds_no_figure() -> None:
 
 
 @pytest.fixture(scope="module")
-def speakers(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    index = tmp_path_factory.mktemp("speakers") / "index.db"
+def speakers(kept_index: Callable[[str], Path]) -> KnowledgeBase:
+    index = kept_index("answer-types-speakers")
     return KnowledgeBase.open(index_path=index, sources=[SPEAKERS], questions=[])
 
 

@@ -3,6 +3,7 @@ document brings (its lexicon, its indexed staff questions) stays with that docum
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,16 +15,16 @@ FRONT_DESK = Path(__file__).parent / "data" / "front-desk.md"
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+def desk(kept_index: Callable[[str], Path]) -> KnowledgeBase:
     """A small front-desk SOP the project has no hand-written words for, served alone."""
-    index = tmp_path_factory.mktemp("desk") / "index.db"
+    index = kept_index("any-sop-desk")
     return KnowledgeBase.open(index_path=index, sources=[FRONT_DESK], questions=[])
 
 
 @pytest.fixture(scope="module")
-def beside(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+def beside(kept_index: Callable[[str], Path]) -> KnowledgeBase:
     """The same SOP served beside the packaged one."""
-    index = tmp_path_factory.mktemp("beside") / "index.db"
+    index = kept_index("any-sop-beside")
     return KnowledgeBase.open(index_path=index, sources=[*sop_files(CORPUS_DIR), FRONT_DESK])
 
 
@@ -107,11 +108,11 @@ def test_beside_another_document_the_packaged_lexicon_is_kept_apart(beside: Know
 
 
 def test_a_documents_staff_questions_never_score_another_document(
-    desk: KnowledgeBase, tmp_path: Path
+    desk: KnowledgeBase, kept_index: Callable[[str], Path]
 ) -> None:
     target = next(step for step in desk.steps if step.label == "3、行李寄存").id
     kb = KnowledgeBase.open(
-        index_path=tmp_path / "taught.db",
+        index_path=kept_index("any-sop-taught"),
         sources=[*sop_files(CORPUS_DIR), FRONT_DESK],
         extra_alternates={target: ["旅客的大背包放哪裡保管"]},
     )
@@ -141,9 +142,9 @@ KITCHEN_EN = Path(__file__).parent / "data" / "kitchen-en.md"
 
 
 @pytest.fixture(scope="module")
-def kitchen(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+def kitchen(kept_index: Callable[[str], Path]) -> KnowledgeBase:
     """A small SOP written wholly in English, with no Chinese word at all."""
-    index = tmp_path_factory.mktemp("kitchen") / "index.db"
+    index = kept_index("any-sop-kitchen")
     return KnowledgeBase.open(index_path=index, sources=[KITCHEN_EN], questions=[])
 
 
@@ -169,13 +170,13 @@ def test_an_sop_written_in_english_answers_questions_in_chinese_and_other_words(
 
 
 def test_an_english_sop_beside_a_chinese_one_is_reached_through_translation(
-    tmp_path: Path,
+    tmp_path: Path, kept_index: Callable[[str], Path]
 ) -> None:
     # The Chinese SOP has 冰箱 too: the English one is still reached through "fridge".
     rooms = tmp_path / "rooms.md"
     rooms.write_text(
         "# 客房\n## 房務員\n#### 1、補充飲料\n每天補充客房冰箱的飲料。\n", encoding="utf-8"
     )
-    kb = KnowledgeBase.open(index_path=tmp_path / "index.db", sources=[rooms, KITCHEN_EN])
+    kb = KnowledgeBase.open(index_path=kept_index("any-sop-rooms"), sources=[rooms, KITCHEN_EN])
     best = kb.ask("冰箱溫度要幾度").best
     assert best is not None and best.step.title == "Fridge temperature"

@@ -6,6 +6,7 @@ raise them as the search improves. Targets are 90% top-1 and 97% top-3.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,13 +88,12 @@ CONFIDENT_WRONG = 0.20
 
 @pytest.mark.parametrize("name", list(OTHER_SOPS))
 def test_another_workplaces_sop_holds_its_floor(
-    tmp_path_factory: pytest.TempPathFactory, name: str
+    kept_index: Callable[[str], Path], name: str
 ) -> None:
     sop, (top1, top3) = OTHER_SOPS[name]
     if not sop.exists():
         pytest.skip(f"{sop} is not beside this checkout")
-    index = tmp_path_factory.mktemp(name) / "index.db"
-    kb = KnowledgeBase.open(index_path=index, sources=[sop])
+    kb = KnowledgeBase.open(index_path=kept_index(f"quality-{name}"), sources=[sop])
     questions = read_questions(sop.with_name("questions.tsv"))
     report = evaluate(kb, questions)
     assert report.top1_rate >= top1 and report.top3_rate >= top3, report.summary()
