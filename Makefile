@@ -27,7 +27,8 @@ run: $(STAMP)
 # only where it mostly waits or where it would otherwise be the last to finish:
 # - test-core: the core's tests, which build their own small indexes; two workers, a test
 #   file each (its module fixtures are then built once), as it is the longest part;
-# - test-bot: the bot's tests that start no process, then the Dockerfile's replay;
+# - test-bot: the bot's tests that start no process, on two workers (with the Dockerfile's
+#   replay after them, it would otherwise be the last part to finish), then that replay;
 # - test-bot-learning: the learning tests that start processes (each teaching or import
 #   rebuilds an index in a child process: CPU, not waiting), on one worker;
 # - test-bot-processes: the other bot tests that start processes, mostly waiting on the
@@ -52,7 +53,7 @@ test-core: test-index
 	$(WITH_INDEX) $(PYTEST) -n 2 --dist loadfile $(CORE_TESTS)
 
 test-bot: test-index
-	$(WITH_INDEX) $(PYTEST) -m "not process" $(BOT_TESTS); status=$$?; \
+	$(WITH_INDEX) $(PYTEST) -n 2 --dist loadfile -m "not process" $(BOT_TESTS); status=$$?; \
 		$(PYTEST) $(DOCKER_TESTS) && exit $$status
 
 test-bot-learning: test-index
