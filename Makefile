@@ -30,7 +30,7 @@ run: $(STAMP)
 # - test-bot: the bot's tests that start no process, on two workers (with the Dockerfile's
 #   replay after them, it would otherwise be the last part to finish), then that replay;
 # - test-bot-learning: the learning tests that start processes (each teaching or import
-#   rebuilds an index in a child process: CPU, not waiting), on one worker;
+#   rebuilds an index in a child process: CPU, not waiting), on two workers test by test;
 # - test-bot-processes: the other bot tests that start processes, mostly waiting on the
 #   bot, its search worker and the fake Bot API; four workers, a test file each.
 # Every part shares one index of the packaged SOP, built (or found up to date) once before
@@ -57,7 +57,7 @@ test-bot: test-index
 		$(PYTEST) $(DOCKER_TESTS) && exit $$status
 
 test-bot-learning: test-index
-	$(WITH_INDEX) $(PYTEST) -m process tests/bot/learning
+	$(WITH_INDEX) $(PYTEST) -n 2 --dist load -m process tests/bot/learning
 
 test-bot-processes: test-index
 	$(WITH_INDEX) $(PYTEST) -n 4 --dist loadfile -m process $(BOT_TESTS) \
